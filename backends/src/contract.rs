@@ -1,0 +1,259 @@
+//! The contract suite: the same cases run against every backend, so that
+//! swapping a bucket's backend changes nothing a client can see except the
+//! backend's documented limits.
+//!
+//! Each case takes a backend and the name of an existing bucket it may
+//! write to, works under its own `contract/<case>/` prefix (cleaning it
+//! before and after), and panics with a message naming the failed
+//! expectation, like `assert!`. [`run_all`] runs every case in turn:
+//!
+//! ```no_run
+//! # async fn demo(backend: &dyn cedargate_backends::Backend) {
+//! let config = cedargate_backends::contract::ContractConfig { min_part_size: 1024 };
+//! cedargate_backends::contract::run_all_with(backend, "test-bucket", &config).await;
+//! # }
+//! ```
+
+mod listing;
+mod multipart;
+mod objects;
+
+use bytes::Bytes;
+use md5::{Digest, Md5};
+
+pub use listing::{list_delimiters_and_pages, list_many_keys, list_start_after};
+pub use multipart::{
+    multipart_abort, multipart_complete, multipart_errors, multipart_list_parts,
+    multipart_list_uploads, multipart_part_copy,
+};
+pub use objects::{
+    awkward_keys, conditional_put, copy_object, delete_objects, failed_bodies_store_nothing,
+    missing_bucket, put_get_head_delete, ranges, read_conditions,
+};
+
+use crate::{
+    Backend, BackendResult, BodySource, ListOptions, ListUploadsOptions, MemoryBody, PutOptions,
+    PutOutput, UploadRef,
+};
+
+/// What the suite needs to know about the backend under test.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContractConfig {
+    /// The smallest size the backend accepts for a multipart part that is
+    /// not the last (S3: 5 MiB). Multipart cases upload parts of this size.
+    pub min_part_size: u64,
+}
+
+impl Default for ContractConfig {
+    fn default() -> Self {
+        Self {
+            min_part_size: 5 * 1024 * 1024,
+        }
+    }
+}
+
+/// Runs every case with the default [`ContractConfig`] (5 MiB parts).
+pub async fn run_all(backend: &dyn Backend, bucket: &str) {
+    run_all_with(backend, bucket, &ContractConfig::default()).await;
+}
+
+/// Runs every case.
+pub async fn run_all_with(backend: &dyn Backend, bucket: &str, config: &ContractConfig) {
+    missing_bucket(backend, bucket).await;
+    put_get_head_delete(backend, bucket).await;
+    failed_bodies_store_nothing(backend, bucket).await;
+    ranges(backend, bucket).await;
+    read_conditions(backend, bucket).await;
+    conditional_put(backend, bucket).await;
+    awkward_keys(backend, bucket).await;
+    copy_object(backend, bucket).await;
+    delete_objects(backend, bucket).await;
+    list_delimiters_and_pages(backend, bucket).await;
+    list_start_after(backend, bucket).await;
+    list_many_keys(backend, bucket).await;
+    multipart_complete(backend, bucket, config).await;
+    multipart_errors(backend, bucket, config).await;
+    multipart_abort(backend, bucket).await;
+    multipart_list_parts(backend, bucket).await;
+    multipart_list_uploads(backend, bucket).await;
+    multipart_part_copy(backend, bucket, config).await;
+}
+
+/// Reports a failed expectation.
+#[track_caller]
+#[expect(
+    clippy::panic,
+    reason = "the suite reports failures by panicking, like assert!"
+)]
+fn fail(message: String) -> ! {
+    panic!("{message}")
+}
+
+/// The value of a call that must succeed.
+#[track_caller]
+fn must<T>(result: BackendResult<T>, what: &str) -> T {
+    match result {
+        Ok(value) => value,
+        Err(error) => fail(format!("{what}: expected success, got {error:?}")),
+    }
+}
+
+/// Asserts that a result is an error matching a pattern.
+macro_rules! assert_err {
+    ($result:expr, $pattern:pat, $($what:tt)+) => {
+        match $result {
+            Err($pattern) => {}
+            Err(other) => $crate::contract::fail(format!(
+                "{}: expected {}, got {other:?}",
+                format!($($what)+),
+                stringify!($pattern)
+            )),
+            Ok(_) => $crate::contract::fail(format!(
+                "{}: expected {}, got success",
+                format!($($what)+),
+                stringify!($pattern)
+            )),
+        }
+    };
+}
+use assert_err;
+
+/// Lowercase hex MD5.
+fn md5_hex(data: &[u8]) -> String {
+    hex::encode(Md5::digest(data))
+}
+
+/// The ETag S3 gives a multipart object made of `parts`.
+fn multipart_etag(parts: &[&[u8]]) -> String {
+    let mut md5s = Md5::new();
+    for part in parts {
+        md5s.update(Md5::digest(part));
+    }
+    format!("{}-{}", hex::encode(md5s.finalize()), parts.len())
+}
+
+/// `len` bytes of a pattern that differs per `seed`.
+fn pattern(len: u64, seed: u8) -> Bytes {
+    (0..len)
+        .map(|i| (i % 251) as u8 ^ seed.wrapping_mul(37))
+        .collect::<Vec<u8>>()
+        .into()
+}
+
+/// `len` as a usize (the suite only builds bodies that fit in memory).
+fn size(len: u64) -> usize {
+    usize::try_from(len).unwrap_or_else(|_| fail(format!("{len} bytes do not fit in memory")))
+}
+
+async fn put(backend: &dyn Backend, bucket: &str, key: &str, data: &[u8]) -> PutOutput {
+    put_with(backend, bucket, key, data, PutOptions::default()).await
+}
+
+async fn put_with(
+    backend: &dyn Backend,
+    bucket: &str,
+    key: &str,
+    data: &[u8],
+    options: PutOptions,
+) -> PutOutput {
+    let mut body = MemoryBody::from(data);
+    must(
+        backend.put_object(bucket, key, &mut body, options).await,
+        &format!("put `{key}`"),
+    )
+}
+
+async fn get_bytes(backend: &dyn Backend, bucket: &str, key: &str) -> Vec<u8> {
+    let output = must(
+        backend.get_object(bucket, key, Default::default()).await,
+        &format!("get `{key}`"),
+    );
+    match crate::collect_body(output.body).await {
+        Ok(bytes) => bytes,
+        Err(error) => fail(format!("reading `{key}`: {error}")),
+    }
+}
+
+/// Every key under `prefix`, in listing order, following every page.
+async fn all_keys(backend: &dyn Backend, bucket: &str, prefix: &str) -> Vec<String> {
+    let mut keys = Vec::new();
+    let mut start_after = None;
+    loop {
+        let options = ListOptions {
+            prefix: prefix.to_owned(),
+            start_after,
+            ..ListOptions::default()
+        };
+        let previous = options.start_after.clone();
+        let page = must(backend.list_objects(bucket, options).await, "list");
+        keys.extend(page.objects.into_iter().map(|o| o.key));
+        if !page.is_truncated {
+            return keys;
+        }
+        check_progress(previous.as_deref(), page.next_start_after.as_deref());
+        start_after = page.next_start_after;
+    }
+}
+
+/// Fails unless a truncated page's `next` marker moves past `previous`, so
+/// a backend that repeats entries fails instead of looping forever.
+#[track_caller]
+fn check_progress(previous: Option<&str>, next: Option<&str>) {
+    match next {
+        None => fail("a truncated page has no next marker".into()),
+        Some(next) if previous.is_some_and(|previous| next <= previous) => fail(format!(
+            "the listing does not advance: `{next}` after {previous:?}"
+        )),
+        Some(_) => {}
+    }
+}
+
+/// Removes every object and upload under `prefix`.
+async fn clean(backend: &dyn Backend, bucket: &str, prefix: &str) {
+    let keys = all_keys(backend, bucket, prefix).await;
+    for batch in keys.chunks(1000) {
+        let results = must(
+            backend.delete_objects(bucket, batch).await,
+            "delete_objects",
+        );
+        for (key, result) in batch.iter().zip(results) {
+            must(result, &format!("cleaning `{key}`"));
+        }
+    }
+    let options = ListUploadsOptions {
+        prefix: prefix.to_owned(),
+        ..ListUploadsOptions::default()
+    };
+    let uploads = must(
+        backend.list_multipart_uploads(bucket, options).await,
+        "list uploads",
+    );
+    for upload in uploads.uploads {
+        let upload_ref = UploadRef {
+            bucket,
+            key: &upload.key,
+            upload_id: &upload.upload_id,
+        };
+        must(backend.abort_multipart_upload(upload_ref).await, "abort");
+    }
+}
+
+/// A body that yields its chunks, then fails like a client going away.
+#[derive(Debug)]
+struct FailingBody {
+    chunks: Vec<Bytes>,
+}
+
+#[async_trait::async_trait]
+impl BodySource for FailingBody {
+    async fn next_chunk(&mut self) -> std::io::Result<Option<Bytes>> {
+        if self.chunks.is_empty() {
+            Err(std::io::Error::new(
+                std::io::ErrorKind::ConnectionReset,
+                "the client went away",
+            ))
+        } else {
+            Ok(Some(self.chunks.remove(0)))
+        }
+    }
+}

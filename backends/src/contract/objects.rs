@@ -1,0 +1,688 @@
+//! Contract cases for whole objects: round trips, ETags, failed bodies,
+//! ranges, conditions, awkward keys, copies and batch deletes.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use md5::{Digest, Md5};
+
+use super::{
+    FailingBody, all_keys, assert_err, clean, fail, get_bytes, md5_hex, must, put, put_with,
+};
+use crate::{
+    Backend, BackendError, ByteRange, Conditions, CopyOptions, GetOptions, ListOptions, MemoryBody,
+    MetadataDirective, ObjectHeaders, ObjectRef, PutOptions,
+};
+
+/// Operations on a bucket that does not exist answer `NoSuchBucket`; the
+/// bucket under test exists.
+pub async fn missing_bucket(backend: &dyn Backend, bucket: &str) {
+    must(
+        backend.head_bucket(bucket).await,
+        "head the bucket under test",
+    );
+    let missing = "cedargate-contract-no-such-bucket";
+    assert_err!(
+        backend.head_bucket(missing).await,
+        BackendError::NoSuchBucket,
+        "head_bucket"
+    );
+    let listed = backend.list_objects(missing, ListOptions::default()).await;
+    assert_err!(listed, BackendError::NoSuchBucket, "list_objects");
+    let got = backend
+        .get_object(missing, "k", GetOptions::default())
+        .await;
+    assert_err!(got, BackendError::NoSuchBucket, "get_object");
+    let mut body = MemoryBody::from(&b"x"[..]);
+    let put = backend
+        .put_object(missing, "k", &mut body, PutOptions::default())
+        .await;
+    assert_err!(put, BackendError::NoSuchBucket, "put_object");
+}
+
+fn sample_headers() -> ObjectHeaders {
+    ObjectHeaders {
+        content_type: Some("text/plain; charset=utf-8".into()),
+        content_encoding: Some("identity".into()),
+        content_disposition: Some("attachment; filename=\"a b.txt\"".into()),
+        content_language: Some("en".into()),
+        cache_control: Some("max-age=60".into()),
+        expires: Some("Wed, 21 Oct 2037 07:28:00 GMT".into()),
+    }
+}
+
+fn sample_metadata() -> BTreeMap<String, String> {
+    BTreeMap::from([
+        ("color".to_owned(), "blue".to_owned()),
+        ("shape".to_owned(), "round and flat".to_owned()),
+    ])
+}
+
+/// Put, head, get and delete keep content, ETag (MD5), headers and user
+/// metadata; an overwrite replaces metadata; deletes are idempotent.
+pub async fn put_get_head_delete(backend: &dyn Backend, bucket: &str) {
+    let prefix = "contract/roundtrip/";
+    clean(backend, bucket, prefix).await;
+    let key = "contract/roundtrip/object.txt";
+    let data = b"hello, contract";
+    let options = PutOptions {
+        headers: sample_headers(),
+        user_metadata: sample_metadata(),
+        content_length: Some(data.len() as u64),
+        content_md5: Some(Md5::digest(data).into()),
+        conditions: Conditions::default(),
+    };
+    let before = SystemTime::now() - Duration::from_secs(300);
+    let written = put_with(backend, bucket, key, data, options).await;
+    assert_eq!(written.etag, md5_hex(data), "put answers the MD5 ETag");
+    assert_eq!(written.size, data.len() as u64);
+
+    let meta = must(
+        backend
+            .head_object(bucket, key, GetOptions::default())
+            .await,
+        "head",
+    );
+    assert_eq!(meta.key, key);
+    assert_eq!(meta.size, data.len() as u64);
+    assert_eq!(meta.etag, written.etag);
+    assert_eq!(meta.headers, sample_headers(), "headers survive");
+    assert_eq!(
+        meta.user_metadata,
+        sample_metadata(),
+        "user metadata survives"
+    );
+    assert_eq!(meta.parts_count, None);
+    assert!(meta.last_modified > before, "last_modified is recent");
+    assert!(meta.last_modified < SystemTime::now() + Duration::from_secs(300));
+
+    let got = must(
+        backend.get_object(bucket, key, GetOptions::default()).await,
+        "get",
+    );
+    assert_eq!(got.range, None);
+    assert_eq!(got.meta, meta, "get and head agree");
+    let body = crate::collect_body(got.body)
+        .await
+        .unwrap_or_else(|e| fail(e.to_string()));
+    assert_eq!(body, data);
+
+    let chunks = [&b"multi"[..], b"-", b"chunk body"].map(Bytes::from_static);
+    let mut body = MemoryBody::new(chunks);
+    let rewritten = must(
+        backend
+            .put_object(bucket, key, &mut body, PutOptions::default())
+            .await,
+        "overwrite",
+    );
+    assert_eq!(
+        rewritten.etag,
+        md5_hex(b"multi-chunk body"),
+        "ETag covers every chunk"
+    );
+    let meta = must(
+        backend
+            .head_object(bucket, key, GetOptions::default())
+            .await,
+        "head",
+    );
+    assert_eq!(meta.etag, rewritten.etag);
+    assert!(
+        meta.user_metadata.is_empty(),
+        "an overwrite replaces metadata"
+    );
+    assert_eq!(
+        meta.headers.content_type, None,
+        "an overwrite replaces headers"
+    );
+    assert_eq!(get_bytes(backend, bucket, key).await, b"multi-chunk body");
+
+    let empty = put(backend, bucket, "contract/roundtrip/empty", b"").await;
+    assert_eq!(empty.etag, "d41d8cd98f00b204e9800998ecf8427e");
+    assert_eq!(
+        get_bytes(backend, bucket, "contract/roundtrip/empty").await,
+        b""
+    );
+
+    must(backend.delete_object(bucket, key).await, "delete");
+    let head = backend
+        .head_object(bucket, key, GetOptions::default())
+        .await;
+    assert_err!(head, BackendError::NoSuchKey, "head after delete");
+    let get = backend.get_object(bucket, key, GetOptions::default()).await;
+    assert_err!(get, BackendError::NoSuchKey, "get after delete");
+    must(
+        backend.delete_object(bucket, key).await,
+        "deleting a missing key succeeds",
+    );
+    clean(backend, bucket, prefix).await;
+}
+
+/// A Content-MD5 mismatch, a wrong declared length or a failing body
+/// stores nothing and leaves the previous object intact.
+pub async fn failed_bodies_store_nothing(backend: &dyn Backend, bucket: &str) {
+    let prefix = "contract/failed/";
+    clean(backend, bucket, prefix).await;
+    let (old, new) = ("contract/failed/old", "contract/failed/new");
+    put(backend, bucket, old, b"previous content").await;
+    for key in [old, new] {
+        let wrong_md5 = PutOptions {
+            content_md5: Some(Md5::digest(b"something else").into()),
+            ..PutOptions::default()
+        };
+        let mut body = MemoryBody::from(&b"replacement"[..]);
+        let result = backend.put_object(bucket, key, &mut body, wrong_md5).await;
+        assert_err!(
+            result,
+            BackendError::BadDigest,
+            "Content-MD5 mismatch on `{key}`"
+        );
+        for declared in [10, 12] {
+            let options = PutOptions {
+                content_length: Some(declared),
+                ..PutOptions::default()
+            };
+            let mut body = MemoryBody::from(&b"replacement"[..]);
+            let result = backend.put_object(bucket, key, &mut body, options).await;
+            assert_err!(
+                result,
+                BackendError::IncompleteBody,
+                "length {declared} for 11 bytes"
+            );
+        }
+        let mut body = FailingBody {
+            chunks: vec![Bytes::from_static(b"partial")],
+        };
+        let result = backend
+            .put_object(bucket, key, &mut body, PutOptions::default())
+            .await;
+        assert_err!(result, BackendError::Body(_), "failing body on `{key}`");
+    }
+    assert_eq!(get_bytes(backend, bucket, old).await, b"previous content");
+    let head = backend
+        .head_object(bucket, new, GetOptions::default())
+        .await;
+    assert_err!(head, BackendError::NoSuchKey, "nothing was stored");
+    assert_eq!(
+        all_keys(backend, bucket, prefix).await,
+        vec![old.to_owned()]
+    );
+    clean(backend, bucket, prefix).await;
+}
+
+/// Ranges are resolved as S3 does; unsatisfiable ones answer InvalidRange.
+pub async fn ranges(backend: &dyn Backend, bucket: &str) {
+    let prefix = "contract/ranges/";
+    clean(backend, bucket, prefix).await;
+    let key = "contract/ranges/digits";
+    put(backend, bucket, key, b"0123456789").await;
+    let from_to = |first, last| ByteRange::FromTo { first, last };
+    let cases = [
+        (from_to(0, Some(4)), (0, 4), &b"01234"[..]),
+        (from_to(2, None), (2, 9), b"23456789"),
+        (from_to(5, Some(100)), (5, 9), b"56789"),
+        (from_to(9, Some(9)), (9, 9), b"9"),
+        (ByteRange::Suffix(3), (7, 9), b"789"),
+        (ByteRange::Suffix(30), (0, 9), b"0123456789"),
+    ];
+    for (range, expected, content) in cases {
+        let options = GetOptions {
+            range: Some(range),
+            ..GetOptions::default()
+        };
+        let got = must(backend.get_object(bucket, key, options).await, "ranged get");
+        assert_eq!(got.range, Some(expected), "{range:?}");
+        assert_eq!(got.meta.size, 10, "meta.size is the whole object's size");
+        let body = crate::collect_body(got.body)
+            .await
+            .unwrap_or_else(|e| fail(e.to_string()));
+        assert_eq!(body, content, "{range:?}");
+    }
+    for range in [
+        from_to(10, None),
+        from_to(10, Some(20)),
+        ByteRange::Suffix(0),
+    ] {
+        let options = GetOptions {
+            range: Some(range),
+            ..GetOptions::default()
+        };
+        let got = backend.get_object(bucket, key, options.clone()).await;
+        assert_err!(
+            got,
+            BackendError::InvalidRange { size: 10 },
+            "get {range:?}"
+        );
+        let head = backend.head_object(bucket, key, options).await;
+        assert_err!(
+            head,
+            BackendError::InvalidRange { size: 10 },
+            "head {range:?}"
+        );
+    }
+    clean(backend, bucket, prefix).await;
+}
+
+/// If-Match, If-None-Match, If-Modified-Since and If-Unmodified-Since on
+/// reads answer 412 / 304 as S3 does.
+pub async fn read_conditions(backend: &dyn Backend, bucket: &str) {
+    let prefix = "contract/conditions/";
+    clean(backend, bucket, prefix).await;
+    let key = "contract/conditions/object";
+    let etag = put(backend, bucket, key, b"conditional").await.etag;
+    let modified = must(
+        backend
+            .head_object(bucket, key, GetOptions::default())
+            .await,
+        "head",
+    )
+    .last_modified;
+    let (earlier, later) = (
+        modified - Duration::from_secs(3600),
+        modified + Duration::from_secs(3600),
+    );
+    let none = Conditions::default();
+    let ok = [
+        Conditions {
+            if_match: Some(etag.clone()),
+            ..none.clone()
+        },
+        Conditions {
+            if_match: Some(format!("\"{etag}\"")),
+            ..none.clone()
+        },
+        Conditions {
+            if_match: Some(format!("\"nope\", \"{etag}\"")),
+            ..none.clone()
+        },
+        Conditions {
+            if_none_match: Some("\"other\"".into()),
+            ..none.clone()
+        },
+        Conditions {
+            if_modified_since: Some(earlier),
+            ..none.clone()
+        },
+        Conditions {
+            if_unmodified_since: Some(later),
+            ..none.clone()
+        },
+    ];
+    let failed = [
+        Conditions {
+            if_match: Some("\"nope\"".into()),
+            ..none.clone()
+        },
+        Conditions {
+            if_unmodified_since: Some(earlier),
+            ..none.clone()
+        },
+    ];
+    let not_modified = [
+        Conditions {
+            if_none_match: Some(format!("\"{etag}\"")),
+            ..none.clone()
+        },
+        Conditions {
+            if_none_match: Some("*".into()),
+            ..none.clone()
+        },
+        Conditions {
+            if_modified_since: Some(later),
+            ..none.clone()
+        },
+    ];
+    for conditions in ok {
+        let options = GetOptions {
+            conditions: conditions.clone(),
+            ..GetOptions::default()
+        };
+        must(
+            backend.get_object(bucket, key, options.clone()).await,
+            &format!("get {conditions:?}"),
+        );
+        must(
+            backend.head_object(bucket, key, options).await,
+            &format!("head {conditions:?}"),
+        );
+    }
+    for conditions in failed {
+        let options = GetOptions {
+            conditions: conditions.clone(),
+            ..GetOptions::default()
+        };
+        let got = backend.get_object(bucket, key, options.clone()).await;
+        assert_err!(got, BackendError::PreconditionFailed, "get {conditions:?}");
+        let head = backend.head_object(bucket, key, options).await;
+        assert_err!(
+            head,
+            BackendError::PreconditionFailed,
+            "head {conditions:?}"
+        );
+    }
+    for conditions in not_modified {
+        let options = GetOptions {
+            conditions: conditions.clone(),
+            ..GetOptions::default()
+        };
+        match backend.get_object(bucket, key, options.clone()).await {
+            Err(BackendError::NotModified { etag: current, .. }) => assert_eq!(current, etag),
+            other => fail(format!(
+                "get {conditions:?}: expected NotModified, got {:?}",
+                other.map(|_| ())
+            )),
+        }
+        let head = backend.head_object(bucket, key, options).await;
+        assert_err!(
+            head,
+            BackendError::NotModified { .. },
+            "head {conditions:?}"
+        );
+    }
+    clean(backend, bucket, prefix).await;
+}
+
+/// Conditional writes: `If-None-Match: *` creates only, `If-Match` replaces
+/// only that version; among concurrent creators exactly one wins.
+pub async fn conditional_put(backend: &dyn Backend, bucket: &str) {
+    let prefix = "contract/conditional-put/";
+    clean(backend, bucket, prefix).await;
+    let key = "contract/conditional-put/object";
+    let create_only = PutOptions {
+        conditions: Conditions {
+            if_none_match: Some("*".into()),
+            ..Conditions::default()
+        },
+        ..PutOptions::default()
+    };
+    let first = put_with(backend, bucket, key, b"first", create_only.clone()).await;
+    let mut body = MemoryBody::from(&b"second"[..]);
+    let again = backend
+        .put_object(bucket, key, &mut body, create_only.clone())
+        .await;
+    assert_err!(
+        again,
+        BackendError::PreconditionFailed,
+        "If-None-Match: * on an existing key"
+    );
+    assert_eq!(get_bytes(backend, bucket, key).await, b"first");
+
+    let if_match = |etag: &str| PutOptions {
+        conditions: Conditions {
+            if_match: Some(format!("\"{etag}\"")),
+            ..Conditions::default()
+        },
+        ..PutOptions::default()
+    };
+    let second = put_with(backend, bucket, key, b"second", if_match(&first.etag)).await;
+    let mut body = MemoryBody::from(&b"third"[..]);
+    let stale = backend
+        .put_object(bucket, key, &mut body, if_match(&first.etag))
+        .await;
+    assert_err!(
+        stale,
+        BackendError::PreconditionFailed,
+        "If-Match with a stale ETag"
+    );
+    assert_eq!(get_bytes(backend, bucket, key).await, b"second");
+    let mut body = MemoryBody::from(&b"x"[..]);
+    let missing = "contract/conditional-put/missing";
+    let result = backend
+        .put_object(bucket, missing, &mut body, if_match(&second.etag))
+        .await;
+    assert_err!(result, BackendError::NoSuchKey, "If-Match on a missing key");
+
+    let racer = "contract/conditional-put/race";
+    let bodies: Vec<Vec<u8>> = (0..8).map(|i| format!("writer {i}").into_bytes()).collect();
+    let writes = bodies.iter().map(|data| {
+        let options = create_only.clone();
+        async move {
+            let mut body = MemoryBody::from(data.as_slice());
+            backend.put_object(bucket, racer, &mut body, options).await
+        }
+    });
+    let results = futures::future::join_all(writes).await;
+    let winners: Vec<usize> = (0..results.len()).filter(|i| results[*i].is_ok()).collect();
+    assert_eq!(
+        winners.len(),
+        1,
+        "exactly one concurrent If-None-Match: * write wins: {results:?}"
+    );
+    let winner = &bodies[winners[0]];
+    assert_eq!(&get_bytes(backend, bucket, racer).await, winner);
+    clean(backend, bucket, prefix).await;
+}
+
+/// Keys with spaces, `+`, `%`, unicode, empty segments, trailing `/`, `.`
+/// and `..` segments are stored, read back and listed as themselves.
+pub async fn awkward_keys(backend: &dyn Backend, bucket: &str) {
+    let prefix = "contract/awkward/";
+    clean(backend, bucket, prefix).await;
+    let names = [
+        "a b",
+        "a+b",
+        "100%",
+        "%2E%2E",
+        "ü/ñ",
+        "x//y",
+        "dir/",
+        "../escape",
+        "a/./b",
+        ".",
+        "up/..",
+        "semi;colon",
+        "q?x=1&y=2",
+        "#hash",
+        "~tilde",
+        "back\\slash",
+        "tab\there",
+    ];
+    let mut keys: Vec<String> = names.iter().map(|name| format!("{prefix}{name}")).collect();
+    let outside = ["../contract-escape", "/contract-leading-slash"];
+    for key in keys.iter().map(String::as_str).chain(outside) {
+        let written = put(backend, bucket, key, key.as_bytes()).await;
+        assert_eq!(written.etag, md5_hex(key.as_bytes()), "`{key}`");
+    }
+    for key in keys.iter().map(String::as_str).chain(outside) {
+        assert_eq!(
+            get_bytes(backend, bucket, key).await,
+            key.as_bytes(),
+            "`{key}`"
+        );
+        let meta = must(
+            backend
+                .head_object(bucket, key, GetOptions::default())
+                .await,
+            key,
+        );
+        assert_eq!(meta.key, key);
+    }
+    keys.sort();
+    assert_eq!(
+        all_keys(backend, bucket, prefix).await,
+        keys,
+        "listed in byte order"
+    );
+    for key in outside {
+        assert_eq!(all_keys(backend, bucket, key).await, vec![key.to_owned()]);
+        must(backend.delete_object(bucket, key).await, key);
+    }
+    let options = ListOptions {
+        prefix: prefix.to_owned(),
+        delimiter: Some("/".into()),
+        ..ListOptions::default()
+    };
+    let page = must(
+        backend.list_objects(bucket, options).await,
+        "list with delimiter",
+    );
+    let expected: Vec<String> = ["../", "a/", "dir/", "up/", "x/", "ü/"]
+        .iter()
+        .map(|p| format!("{prefix}{p}"))
+        .collect();
+    assert_eq!(page.common_prefixes, expected);
+    clean(backend, bucket, prefix).await;
+    assert!(
+        all_keys(backend, bucket, prefix).await.is_empty(),
+        "all deleted"
+    );
+}
+
+/// Copies keep or replace metadata by directive, keep the content and
+/// ETag, evaluate source conditions as 412s, and refuse a plain self-copy.
+pub async fn copy_object(backend: &dyn Backend, bucket: &str) {
+    let prefix = "contract/copy/";
+    clean(backend, bucket, prefix).await;
+    let (source, target) = ("contract/copy/source", "contract/copy/target");
+    let options = PutOptions {
+        headers: sample_headers(),
+        user_metadata: sample_metadata(),
+        ..PutOptions::default()
+    };
+    let written = put_with(backend, bucket, source, b"copied content", options).await;
+    let from = ObjectRef {
+        bucket,
+        key: source,
+    };
+    let to = ObjectRef {
+        bucket,
+        key: target,
+    };
+
+    let copied = must(
+        backend.copy_object(from, to, CopyOptions::default()).await,
+        "copy",
+    );
+    assert_eq!(copied.etag, written.etag, "a copy keeps the ETag");
+    let meta = must(
+        backend
+            .head_object(bucket, target, GetOptions::default())
+            .await,
+        "head",
+    );
+    assert_eq!(
+        (meta.etag, meta.headers, meta.user_metadata),
+        (written.etag.clone(), sample_headers(), sample_metadata())
+    );
+    assert_eq!(get_bytes(backend, bucket, target).await, b"copied content");
+
+    let replaced_headers = ObjectHeaders {
+        content_type: Some("application/json".into()),
+        ..ObjectHeaders::default()
+    };
+    let replace = CopyOptions {
+        metadata_directive: MetadataDirective::Replace,
+        headers: replaced_headers.clone(),
+        user_metadata: BTreeMap::from([("new".to_owned(), "yes".to_owned())]),
+        source_conditions: Conditions::default(),
+    };
+    must(
+        backend.copy_object(from, to, replace.clone()).await,
+        "copy with Replace",
+    );
+    let meta = must(
+        backend
+            .head_object(bucket, target, GetOptions::default())
+            .await,
+        "head",
+    );
+    assert_eq!(meta.headers, replaced_headers);
+    assert_eq!(meta.user_metadata, replace.user_metadata);
+
+    let onto_itself = backend
+        .copy_object(from, from, CopyOptions::default())
+        .await;
+    assert_err!(
+        onto_itself,
+        BackendError::InvalidArgument { .. },
+        "self-copy with Copy"
+    );
+    must(
+        backend.copy_object(from, from, replace.clone()).await,
+        "self-copy with Replace",
+    );
+    let meta = must(
+        backend
+            .head_object(bucket, source, GetOptions::default())
+            .await,
+        "head",
+    );
+    assert_eq!(
+        meta.user_metadata, replace.user_metadata,
+        "self-copy replaced metadata"
+    );
+    assert_eq!(get_bytes(backend, bucket, source).await, b"copied content");
+
+    let with = |conditions| CopyOptions {
+        source_conditions: conditions,
+        ..CopyOptions::default()
+    };
+    let none = Conditions::default();
+    let failing = [
+        Conditions {
+            if_match: Some("\"nope\"".into()),
+            ..none.clone()
+        },
+        Conditions {
+            if_none_match: Some(format!("\"{}\"", written.etag)),
+            ..none.clone()
+        },
+        Conditions {
+            if_modified_since: Some(meta.last_modified + Duration::from_secs(3600)),
+            ..none.clone()
+        },
+    ];
+    for conditions in failing {
+        let result = backend
+            .copy_object(from, to, with(conditions.clone()))
+            .await;
+        assert_err!(
+            result,
+            BackendError::PreconditionFailed,
+            "copy source {conditions:?}"
+        );
+    }
+    let matching = Conditions {
+        if_match: Some(written.etag.clone()),
+        ..none
+    };
+    must(
+        backend.copy_object(from, to, with(matching)).await,
+        "copy with a matching If-Match",
+    );
+    let missing = ObjectRef {
+        bucket,
+        key: "contract/copy/missing",
+    };
+    let result = backend
+        .copy_object(missing, to, CopyOptions::default())
+        .await;
+    assert_err!(result, BackendError::NoSuchKey, "copy from a missing key");
+    clean(backend, bucket, prefix).await;
+}
+
+/// DeleteObjects answers one success per key, missing keys included.
+pub async fn delete_objects(backend: &dyn Backend, bucket: &str) {
+    let prefix = "contract/delete-many/";
+    clean(backend, bucket, prefix).await;
+    let keys: Vec<String> = ["one", "two/deep", "missing", "three"]
+        .iter()
+        .map(|k| format!("{prefix}{k}"))
+        .collect();
+    for key in keys.iter().filter(|k| !k.ends_with("missing")) {
+        put(backend, bucket, key, b"x").await;
+    }
+    let results = must(
+        backend.delete_objects(bucket, &keys).await,
+        "delete_objects",
+    );
+    assert_eq!(results.len(), keys.len(), "one result per key");
+    for (key, result) in keys.iter().zip(results) {
+        must(result, &format!("deleting `{key}`"));
+    }
+    assert!(
+        all_keys(backend, bucket, prefix).await.is_empty(),
+        "everything deleted"
+    );
+}

@@ -1,0 +1,100 @@
+//! The one error type every backend answers with.
+//!
+//! Variants carry meaning, not transport detail: the gateway maps each to an
+//! S3 error code and status in exactly one place. Messages are lowercase
+//! without a final period; `Other` carries detail for the server log only.
+
+use std::time::SystemTime;
+
+/// Why a backend call failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BackendError {
+    /// The bucket does not exist in the backend.
+    #[error("the bucket does not exist")]
+    NoSuchBucket,
+    /// The object does not exist.
+    #[error("the object does not exist")]
+    NoSuchKey,
+    /// The multipart upload does not exist (or was completed or aborted).
+    #[error("the multipart upload does not exist")]
+    NoSuchUpload,
+    /// An If-Match / If-Unmodified-Since / conditional-write precondition failed.
+    #[error("a precondition failed")]
+    PreconditionFailed,
+    /// If-None-Match / If-Modified-Since: the object has not changed.
+    #[error("the object has not been modified")]
+    NotModified {
+        /// Current ETag, without quotes.
+        etag: String,
+        /// Current last-modified time.
+        last_modified: SystemTime,
+    },
+    /// The requested range cannot be satisfied.
+    #[error("the range cannot be satisfied for an object of {size} bytes")]
+    InvalidRange {
+        /// The object's size.
+        size: u64,
+    },
+    /// The body's MD5 does not match Content-MD5.
+    #[error("the content MD5 does not match the body")]
+    BadDigest,
+    /// The body was shorter or longer than its declared length.
+    #[error("the body length does not match the declared length")]
+    IncompleteBody,
+    /// A part named in CompleteMultipartUpload is missing or its ETag differs.
+    #[error("part {part_number} was not found or its ETag does not match")]
+    InvalidPart {
+        /// The offending part number.
+        part_number: u32,
+    },
+    /// Parts in CompleteMultipartUpload are not in ascending order.
+    #[error("the parts are not in ascending order")]
+    InvalidPartOrder,
+    /// A part other than the last is smaller than the minimum part size.
+    #[error("part {part_number} is smaller than the minimum allowed size")]
+    EntityTooSmall {
+        /// The offending part number.
+        part_number: u32,
+    },
+    /// A parameter or key cannot be accepted; the message says which and why.
+    #[error("{message}")]
+    InvalidArgument {
+        /// A client-safe explanation.
+        message: String,
+    },
+    /// Reading the request body failed; the gateway knows the precise cause.
+    #[error("reading the request body failed: {0}")]
+    Body(#[source] std::io::Error),
+    /// The backend cannot perform this operation.
+    #[error("`{operation}` is not implemented by the `{backend}` backend")]
+    NotImplemented {
+        /// The S3 operation name.
+        operation: &'static str,
+        /// The backend kind.
+        backend: &'static str,
+    },
+    /// The backend is temporarily unreachable or overloaded.
+    #[error("the backend is unavailable")]
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The backend answered something that could not be understood.
+    #[error("the backend answered an unparseable response")]
+    BadGateway(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// Anything else; the detail goes to the server log only.
+    #[error("backend failure")]
+    Other(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl BackendError {
+    /// Wraps any error as [`BackendError::Other`].
+    pub fn other(error: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self::Other(error.into())
+    }
+
+    /// A client-safe [`BackendError::InvalidArgument`].
+    pub fn invalid_argument(message: impl Into<String>) -> Self {
+        Self::InvalidArgument {
+            message: message.into(),
+        }
+    }
+}

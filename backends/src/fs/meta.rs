@@ -1,0 +1,218 @@
+//! Object metadata sidecars: the JSON file kept beside each data file under
+//! `<root>/.cedargate/meta/<bucket>/`, and how a reader turns an open data
+//! file into an [`ObjectMeta`].
+//!
+//! A sidecar records the size and modification time (ns) of the data file
+//! it describes. A reader opens the data file first, then trusts the
+//! sidecar only when both match the open file; otherwise (no sidecar, a
+//! stale one, or a corrupt one) the object is still served, with its MD5
+//! computed from the open file and empty headers, and a fresh sidecar is
+//! written on a best-effort basis.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use md5::{Digest, Md5};
+use serde::{Deserialize, Serialize};
+
+use super::layout::ObjectPaths;
+use super::staging::TempFile;
+use super::write::install_sidecar;
+use super::{Ctx, io_error};
+use crate::{BackendResult, ObjectHeaders, ObjectMeta};
+
+/// Size and modification time of a data file: what a sidecar must match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Stamp {
+    /// Length in bytes.
+    pub size: u64,
+    /// Modification time in ns since the Unix epoch (negative before it).
+    pub mtime_ns: i64,
+}
+
+impl Stamp {
+    /// The stamp of a file's metadata.
+    pub fn of(metadata: &std::fs::Metadata) -> std::io::Result<Self> {
+        Ok(Self {
+            size: metadata.len(),
+            mtime_ns: time_to_ns(metadata.modified()?),
+        })
+    }
+
+    /// The modification time as a `SystemTime`.
+    pub fn last_modified(&self) -> SystemTime {
+        ns_to_time(self.mtime_ns)
+    }
+}
+
+/// Nanoseconds since the epoch, saturating outside +-292 years.
+pub(super) fn time_to_ns(time: SystemTime) -> i64 {
+    match time.duration_since(UNIX_EPOCH) {
+        Ok(after) => i64::try_from(after.as_nanos()).unwrap_or(i64::MAX),
+        Err(before) => i64::try_from(before.duration().as_nanos()).map_or(i64::MIN, |ns| -ns),
+    }
+}
+
+/// The inverse of [`time_to_ns`].
+pub(super) fn ns_to_time(ns: i64) -> SystemTime {
+    let magnitude = Duration::from_nanos(ns.unsigned_abs());
+    if ns >= 0 {
+        UNIX_EPOCH + magnitude
+    } else {
+        UNIX_EPOCH - magnitude
+    }
+}
+
+/// The JSON stored in a sidecar.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(super) struct Sidecar {
+    /// ETag without quotes.
+    pub etag: String,
+    /// Size of the data file this sidecar describes.
+    pub size: u64,
+    /// Modification time (ns) of the data file this sidecar describes.
+    pub mtime_ns: i64,
+    /// Standard headers.
+    #[serde(default)]
+    pub headers: ObjectHeaders,
+    /// User metadata.
+    #[serde(default)]
+    pub user_metadata: BTreeMap<String, String>,
+    /// Part count of multipart objects.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parts_count: Option<u32>,
+}
+
+impl Sidecar {
+    /// True when the sidecar describes a file with this stamp.
+    pub fn describes(&self, stamp: Stamp) -> bool {
+        self.size == stamp.size && self.mtime_ns == stamp.mtime_ns
+    }
+
+    /// The object's metadata.
+    pub fn into_meta(self, key: &str) -> ObjectMeta {
+        ObjectMeta {
+            key: key.to_owned(),
+            size: self.size,
+            etag: self.etag,
+            last_modified: ns_to_time(self.mtime_ns),
+            headers: self.headers,
+            user_metadata: self.user_metadata,
+            parts_count: self.parts_count,
+        }
+    }
+}
+
+/// Reads a JSON file; `None` when it is missing, unreadable or not valid.
+pub(super) fn read_json<T: for<'de> Deserialize<'de>>(path: &std::path::Path) -> Option<T> {
+    let bytes = std::fs::read(path).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+/// Writes `value` as JSON to a fresh temp file, ready to be installed.
+pub(super) fn write_json_temp<T: Serialize>(ctx: &Ctx, value: &T) -> BackendResult<TempFile> {
+    let bytes = serde_json::to_vec(value).map_err(crate::BackendError::other)?;
+    let (temp, mut file) = TempFile::create_sync(&ctx.shared.layout)?;
+    file.write_all(&bytes)
+        .map_err(|e| io_error("writing", temp.path(), e))?;
+    if ctx.durable {
+        file.sync_all()
+            .map_err(|e| io_error("syncing", temp.path(), e))?;
+    }
+    Ok(temp)
+}
+
+/// Lowercase hex MD5 of a whole open file (read from its start).
+pub(super) fn md5_of_file(file: &mut File) -> std::io::Result<[u8; 16]> {
+    file.seek(SeekFrom::Start(0))?;
+    let mut hasher = Md5::new();
+    let mut buf = vec![0; 64 * 1024];
+    loop {
+        let read = file.read(&mut buf)?;
+        if read == 0 {
+            return Ok(hasher.finalize().into());
+        }
+        hasher.update(&buf[..read]);
+    }
+}
+
+/// The metadata of the object whose data file is open as `file`.
+pub(super) fn load_meta(
+    ctx: &Ctx,
+    paths: &ObjectPaths,
+    file: &mut File,
+) -> BackendResult<ObjectMeta> {
+    let metadata = file
+        .metadata()
+        .map_err(|e| io_error("inspecting", &paths.data, e))?;
+    let stamp = Stamp::of(&metadata).map_err(|e| io_error("inspecting", &paths.data, e))?;
+    if let Some(sidecar) = read_json::<Sidecar>(&paths.meta)
+        && sidecar.describes(stamp)
+    {
+        return Ok(sidecar.into_meta(&paths.key));
+    }
+    let md5 = md5_of_file(file).map_err(|e| io_error("reading", &paths.data, e))?;
+    let sidecar = Sidecar {
+        etag: hex::encode(md5),
+        size: stamp.size,
+        mtime_ns: stamp.mtime_ns,
+        headers: ObjectHeaders::default(),
+        user_metadata: BTreeMap::new(),
+        parts_count: None,
+    };
+    refresh_sidecar(ctx, paths, &sidecar);
+    Ok(sidecar.into_meta(&paths.key))
+}
+
+/// Best effort: stores a recomputed sidecar, unless a writer holds the key
+/// or the data file changed since it was hashed.
+fn refresh_sidecar(ctx: &Ctx, paths: &ObjectPaths, sidecar: &Sidecar) {
+    let Some(_guard) = ctx.shared.key_locks.try_lock(&paths.bucket, &paths.key) else {
+        return;
+    };
+    let current = std::fs::symlink_metadata(&paths.data)
+        .ok()
+        .and_then(|m| Stamp::of(&m).ok());
+    if current
+        != Some(Stamp {
+            size: sidecar.size,
+            mtime_ns: sidecar.mtime_ns,
+        })
+    {
+        return;
+    }
+    let result =
+        write_json_temp(ctx, sidecar).and_then(|temp| install_sidecar(ctx, temp, paths, false));
+    if let Err(error) = result {
+        tracing::debug!(key = %paths.key, %error, "could not refresh an object's metadata sidecar");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_round_trip_through_nanoseconds() {
+        for ns in [0, 1, 1_700_000_000_123_456_789, -5_000_000_001] {
+            assert_eq!(time_to_ns(ns_to_time(ns)), ns);
+        }
+    }
+
+    #[test]
+    fn sidecars_keep_unknown_fields_optional() {
+        let parsed: Sidecar =
+            serde_json::from_str(r#"{"etag":"x","size":1,"mtime_ns":2}"#).unwrap();
+        assert!(parsed.describes(Stamp {
+            size: 1,
+            mtime_ns: 2
+        }));
+        assert!(!parsed.describes(Stamp {
+            size: 1,
+            mtime_ns: 3
+        }));
+        assert_eq!(parsed.parts_count, None);
+    }
+}

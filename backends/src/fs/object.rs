@@ -1,0 +1,218 @@
+//! Whole-object operations of the filesystem backend: put, get, head, copy
+//! and delete, each a thin sequence of the layout, staging and commit steps.
+
+use std::fs::File;
+use std::io::{Seek, SeekFrom};
+
+use bytes::BytesMut;
+use futures::StreamExt;
+use tokio::io::AsyncReadExt;
+
+use super::layout::ObjectPaths;
+use super::meta::load_meta;
+use super::write::{
+    NewObject, TempWriter, commit, current_meta, delete_locked, open_data, precheck, stage_body,
+};
+use super::{Ctx, blocking, ensure_bucket, io_error};
+use crate::{
+    BackendError, BackendResult, BodySource, ByteStream, Conditions, CopyOptions, CopyOutput,
+    GetObjectOutput, GetOptions, MetadataDirective, ObjectMeta, ObjectRef, PutOptions, PutOutput,
+};
+
+/// Size of the chunks a read streams.
+const CHUNK: usize = 64 * 1024;
+
+/// Opens an object's data file, then reads its metadata and checks it
+/// against the open file, so the pair stays consistent whatever renames
+/// happen next.
+pub(super) fn open_object(ctx: &Ctx, paths: &ObjectPaths) -> BackendResult<(File, ObjectMeta)> {
+    ensure_bucket(&paths.bucket_dir)?;
+    let mut file = open_data(paths)?.ok_or(BackendError::NoSuchKey)?;
+    let meta = load_meta(ctx, paths, &mut file)?;
+    Ok((file, meta))
+}
+
+/// Checks the bucket, a conflict with existing keys, and (early, not yet
+/// authoritatively) the write's conditions, before any body is read.
+async fn check_write(ctx: &Ctx, paths: &ObjectPaths, conditions: &Conditions) -> BackendResult<()> {
+    let (ctx, paths, conditions) = (ctx.clone(), paths.clone(), conditions.clone());
+    blocking(move || {
+        ensure_bucket(&paths.bucket_dir)?;
+        precheck(&paths)?;
+        if !conditions.is_empty() {
+            conditions.evaluate_write(current_meta(&ctx, &paths)?.as_ref())?;
+        }
+        Ok(())
+    })
+    .await
+}
+
+pub(super) async fn put(
+    ctx: &Ctx,
+    bucket: &str,
+    key: &str,
+    body: &mut dyn BodySource,
+    options: PutOptions,
+) -> BackendResult<PutOutput> {
+    let paths = ctx.shared.layout.object(bucket, key)?;
+    check_write(ctx, &paths, &options.conditions).await?;
+    let staged = stage_body(ctx, body, options.content_length, options.content_md5).await?;
+    let object = NewObject {
+        etag: hex::encode(staged.md5),
+        staged,
+        headers: options.headers,
+        user_metadata: options.user_metadata,
+        parts_count: None,
+        conditions: options.conditions,
+    };
+    commit(ctx, paths, object).await
+}
+
+pub(super) async fn head(
+    ctx: &Ctx,
+    bucket: &str,
+    key: &str,
+    options: GetOptions,
+) -> BackendResult<ObjectMeta> {
+    let paths = ctx.shared.layout.object(bucket, key)?;
+    let ctx = ctx.clone();
+    blocking(move || {
+        let (_file, meta) = open_object(&ctx, &paths)?;
+        options.conditions.evaluate(&meta, true)?;
+        if let Some(range) = options.range {
+            range.resolve(meta.size)?;
+        }
+        Ok(meta)
+    })
+    .await
+}
+
+pub(super) async fn get(
+    ctx: &Ctx,
+    bucket: &str,
+    key: &str,
+    options: GetOptions,
+) -> BackendResult<GetObjectOutput> {
+    let paths = ctx.shared.layout.object(bucket, key)?;
+    let ctx = ctx.clone();
+    let (file, meta, range) = blocking(move || {
+        let (mut file, meta) = open_object(&ctx, &paths)?;
+        options.conditions.evaluate(&meta, true)?;
+        let range = options.range.map(|r| r.resolve(meta.size)).transpose()?;
+        let first = range.map_or(0, |(first, _)| first);
+        file.seek(SeekFrom::Start(first))
+            .map_err(|e| io_error("seeking", &paths.data, e))?;
+        Ok((file, meta, range))
+    })
+    .await?;
+    let len = range.map_or(meta.size, |(first, last)| last - first + 1);
+    Ok(GetObjectOutput {
+        body: file_stream(tokio::fs::File::from_std(file), len),
+        meta,
+        range,
+    })
+}
+
+/// Streams `len` bytes of `file` from its current position in chunks.
+fn file_stream(file: tokio::fs::File, len: u64) -> ByteStream {
+    futures::stream::try_unfold((file, len), |(mut file, left)| async move {
+        if left == 0 {
+            return Ok(None);
+        }
+        let want = usize::try_from(left).map_or(CHUNK, |left| left.min(CHUNK));
+        let mut buf = BytesMut::with_capacity(want);
+        while buf.len() < want {
+            let limit = (want - buf.len()) as u64;
+            if (&mut file).take(limit).read_buf(&mut buf).await? == 0 {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    "the object's file ended early",
+                ));
+            }
+        }
+        Ok(Some((buf.freeze(), (file, left - want as u64))))
+    })
+    .boxed()
+}
+
+pub(super) async fn copy(
+    ctx: &Ctx,
+    source: ObjectRef<'_>,
+    destination: ObjectRef<'_>,
+    options: CopyOptions,
+) -> BackendResult<CopyOutput> {
+    let source = ctx.shared.layout.object(source.bucket, source.key)?;
+    let destination = ctx
+        .shared
+        .layout
+        .object(destination.bucket, destination.key)?;
+    let onto_itself = source.bucket == destination.bucket && source.key == destination.key;
+    let directive = options.metadata_directive;
+    let (staged, source_meta) = {
+        let (ctx, destination) = (ctx.clone(), destination.clone());
+        let conditions = options.source_conditions;
+        blocking(move || {
+            let (mut file, meta) = open_object(&ctx, &source)?;
+            conditions.evaluate(&meta, false)?;
+            if onto_itself && directive == MetadataDirective::Copy {
+                return Err(BackendError::invalid_argument(
+                    "this copy request is illegal because it is trying to copy an object to \
+                     itself without changing the object's metadata",
+                ));
+            }
+            ensure_bucket(&destination.bucket_dir)?;
+            precheck(&destination)?;
+            let mut writer = TempWriter::create(&ctx.shared.layout)?;
+            writer.append(&mut file, 0, meta.size)?;
+            Ok((writer.finish(ctx.durable)?, meta))
+        })
+        .await?
+    };
+    let (headers, user_metadata) = match directive {
+        MetadataDirective::Copy => (source_meta.headers, source_meta.user_metadata),
+        MetadataDirective::Replace => (options.headers, options.user_metadata),
+    };
+    let last_modified = staged.stamp.last_modified();
+    let object = NewObject {
+        etag: hex::encode(staged.md5),
+        staged,
+        headers,
+        user_metadata,
+        parts_count: None,
+        conditions: Conditions::default(),
+    };
+    let output = commit(ctx, destination, object).await?;
+    Ok(CopyOutput {
+        etag: output.etag,
+        last_modified,
+    })
+}
+
+pub(super) async fn delete(ctx: &Ctx, bucket: &str, key: &str) -> BackendResult<()> {
+    let paths = ctx.shared.layout.object(bucket, key)?;
+    let ctx = ctx.clone();
+    // Its own task: a delete that has started finishes with its cleanup.
+    let task = tokio::spawn(async move {
+        let _guard = ctx.shared.key_locks.lock(&paths.bucket, &paths.key).await;
+        blocking(move || {
+            ensure_bucket(&paths.bucket_dir)?;
+            delete_locked(&paths)
+        })
+        .await
+    });
+    task.await.map_err(BackendError::other)?
+}
+
+pub(super) async fn delete_many(
+    ctx: &Ctx,
+    bucket: &str,
+    keys: &[String],
+) -> BackendResult<Vec<BackendResult<()>>> {
+    let bucket_dir = ctx.shared.layout.bucket_dir(bucket)?;
+    blocking(move || ensure_bucket(&bucket_dir)).await?;
+    // Built eagerly: a lazily mapped stream trips the `Send` check of the
+    // `async_trait` future.
+    let deletes: Vec<_> = keys.iter().map(|key| delete(ctx, bucket, key)).collect();
+    let results = futures::stream::iter(deletes).buffered(16).collect().await;
+    Ok(results)
+}

@@ -1,0 +1,216 @@
+//! Storage backends for cedargate.
+//!
+//! The gateway authenticates and authorizes a request, then hands it to the
+//! bucket's [`Backend`] (the *dispatch* stage of the pipeline). Every backend
+//! is used as an `Arc<dyn Backend>`, so a bucket can move from one kind of
+//! storage to another without the gateway changing.
+//!
+//! The crate knows nothing of HTTP, SigV4 or Cedar: it takes typed options
+//! and streaming bodies and answers with typed results or a meaning-based
+//! [`BackendError`] that the gateway maps to S3 errors in one place.
+//!
+//! Implementations: [`fs::FsBackend`] (the embedded default, a directory per
+//! bucket). The shared [`contract`] suite runs the same cases against every
+//! implementation.
+
+pub mod conditions;
+pub mod contract;
+pub mod error;
+pub mod fs;
+mod types;
+
+pub use conditions::{ByteRange, Conditions};
+pub use error::BackendError;
+pub use types::*;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use futures::stream::BoxStream;
+
+/// Result of a backend call.
+pub type BackendResult<T> = Result<T, BackendError>;
+
+/// A response body streamed out of a backend.
+pub type ByteStream = BoxStream<'static, std::io::Result<Bytes>>;
+
+/// A request body streamed into a backend.
+///
+/// The gateway implements this over the client connection, verifying
+/// signatures, hashes and lengths as bytes pass. An `Err` means the body is
+/// unusable (client gone, truncated, hash mismatch): the backend must abandon
+/// the write and leave no trace of it.
+#[async_trait]
+pub trait BodySource: Send {
+    /// The next chunk of the body, or `None` once the whole body has been
+    /// read and verified.
+    async fn next_chunk(&mut self) -> std::io::Result<Option<Bytes>>;
+}
+
+/// A body held in memory, for tests and small internal writes.
+#[derive(Debug, Default)]
+pub struct MemoryBody {
+    chunks: std::collections::VecDeque<Bytes>,
+}
+
+impl MemoryBody {
+    /// A body made of `chunks`, read in order.
+    pub fn new(chunks: impl IntoIterator<Item = Bytes>) -> Self {
+        Self {
+            chunks: chunks.into_iter().collect(),
+        }
+    }
+}
+
+impl From<&[u8]> for MemoryBody {
+    fn from(data: &[u8]) -> Self {
+        Self::new([Bytes::copy_from_slice(data)])
+    }
+}
+
+#[async_trait]
+impl BodySource for MemoryBody {
+    async fn next_chunk(&mut self) -> std::io::Result<Option<Bytes>> {
+        Ok(self.chunks.pop_front())
+    }
+}
+
+/// A storage backend serving one or more buckets.
+///
+/// Bucket names passed in are the backend's own names (the gateway has
+/// already mapped the client-facing name); keys are full S3 keys, already
+/// percent-decoded.
+///
+/// # Contract
+///
+/// Every implementation must:
+/// - make writes atomic: an object is either absent or complete; a failed or
+///   abandoned body ([`BodySource`] returning `Err`) leaves the previous
+///   object (or no object) in place and no temporary data visible;
+/// - compute ETags as S3 does: lowercase hex MD5 of the content for single
+///   writes, `hex(md5(concat(part md5s)))-N` for multipart uploads (ETags
+///   are returned without quotes);
+/// - verify `content_md5` when given and answer [`BackendError::BadDigest`]
+///   without storing anything on mismatch;
+/// - evaluate [`Conditions`] on reads and conditional writes exactly as S3
+///   does (see [`Conditions::evaluate`]);
+/// - list keys in ascending UTF-8 byte order, rolling keys up to common
+///   prefixes at the delimiter;
+/// - answer [`BackendError::NotImplemented`] for anything it cannot do,
+///   never a silent approximation;
+/// - never let a key address anything outside its bucket.
+#[async_trait]
+pub trait Backend: Send + Sync + std::fmt::Debug {
+    /// A short name for the kind of backend (`fs`, `s3`, `gcs`), for logs
+    /// and metrics labels; never shown to clients.
+    fn kind(&self) -> &'static str;
+
+    /// Checks that the bucket exists and returns its details.
+    async fn head_bucket(&self, bucket: &str) -> BackendResult<BucketInfo>;
+
+    /// Lists one page of objects.
+    async fn list_objects(&self, bucket: &str, options: ListOptions) -> BackendResult<ListPage>;
+
+    /// Reads an object (or a range of it).
+    async fn get_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        options: GetOptions,
+    ) -> BackendResult<GetObjectOutput>;
+
+    /// Reads an object's metadata; conditions and range are evaluated as for
+    /// [`Backend::get_object`].
+    async fn head_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        options: GetOptions,
+    ) -> BackendResult<ObjectMeta>;
+
+    /// Writes a whole object from `body`.
+    async fn put_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: &mut dyn BodySource,
+        options: PutOptions,
+    ) -> BackendResult<PutOutput>;
+
+    /// Copies an object within the backend.
+    async fn copy_object(
+        &self,
+        source: ObjectRef<'_>,
+        destination: ObjectRef<'_>,
+        options: CopyOptions,
+    ) -> BackendResult<CopyOutput>;
+
+    /// Deletes an object; deleting a missing key succeeds, as in S3.
+    async fn delete_object(&self, bucket: &str, key: &str) -> BackendResult<()>;
+
+    /// Deletes several objects, answering one result per key in order.
+    async fn delete_objects(
+        &self,
+        bucket: &str,
+        keys: &[String],
+    ) -> BackendResult<Vec<BackendResult<()>>>;
+
+    /// Starts a multipart upload and returns its upload id.
+    async fn create_multipart_upload(
+        &self,
+        bucket: &str,
+        key: &str,
+        options: PutOptions,
+    ) -> BackendResult<String>;
+
+    /// Stores one part of a multipart upload.
+    async fn upload_part(
+        &self,
+        upload: UploadRef<'_>,
+        part_number: u32,
+        body: &mut dyn BodySource,
+        options: PartOptions,
+    ) -> BackendResult<PartOutput>;
+
+    /// Stores one part copied from (a range of) an existing object.
+    async fn upload_part_copy(
+        &self,
+        upload: UploadRef<'_>,
+        part_number: u32,
+        source: ObjectRef<'_>,
+        options: PartCopyOptions,
+    ) -> BackendResult<CopyOutput>;
+
+    /// Assembles the listed parts into the object, atomically.
+    async fn complete_multipart_upload(
+        &self,
+        upload: UploadRef<'_>,
+        parts: &[CompletedPart],
+    ) -> BackendResult<PutOutput>;
+
+    /// Abandons an upload and frees its parts.
+    async fn abort_multipart_upload(&self, upload: UploadRef<'_>) -> BackendResult<()>;
+
+    /// Lists the parts stored so far for an upload.
+    async fn list_parts(
+        &self,
+        upload: UploadRef<'_>,
+        options: ListPartsOptions,
+    ) -> BackendResult<ListPartsPage>;
+
+    /// Lists the uploads in progress in a bucket.
+    async fn list_multipart_uploads(
+        &self,
+        bucket: &str,
+        options: ListUploadsOptions,
+    ) -> BackendResult<ListUploadsPage>;
+}
+
+/// Reads a whole [`ByteStream`] into memory; for tests and small objects.
+pub async fn collect_body(mut body: ByteStream) -> std::io::Result<Vec<u8>> {
+    use futures::StreamExt;
+    let mut out = Vec::new();
+    while let Some(chunk) = body.next().await {
+        out.extend_from_slice(&chunk?);
+    }
+    Ok(out)
+}

@@ -1,0 +1,340 @@
+//! Options and results exchanged with a [`crate::Backend`].
+
+use std::collections::BTreeMap;
+use std::time::SystemTime;
+
+use crate::{ByteRange, ByteStream, Conditions};
+
+/// Details of a bucket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BucketInfo {
+    /// When the bucket was created, where the backend knows it.
+    pub created: Option<SystemTime>,
+}
+
+/// An object addressed by the backend's bucket name and the key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ObjectRef<'a> {
+    /// Backend bucket name.
+    pub bucket: &'a str,
+    /// Object key.
+    pub key: &'a str,
+}
+
+/// A multipart upload addressed by bucket, key and upload id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UploadRef<'a> {
+    /// Backend bucket name.
+    pub bucket: &'a str,
+    /// Object key the upload will create.
+    pub key: &'a str,
+    /// The id returned by [`crate::Backend::create_multipart_upload`].
+    pub upload_id: &'a str,
+}
+
+/// The standard HTTP headers S3 stores with an object and returns on reads.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ObjectHeaders {
+    /// `Content-Type`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
+    /// `Content-Encoding` (without `aws-chunked`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_encoding: Option<String>,
+    /// `Content-Disposition`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_disposition: Option<String>,
+    /// `Content-Language`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_language: Option<String>,
+    /// `Cache-Control`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_control: Option<String>,
+    /// `Expires`, kept as the client sent it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
+}
+
+/// Everything known about a stored object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectMeta {
+    /// The object's key.
+    pub key: String,
+    /// Content length in bytes.
+    pub size: u64,
+    /// ETag without quotes (`md5hex` or `md5hex-N`).
+    pub etag: String,
+    /// Last modification time.
+    pub last_modified: SystemTime,
+    /// Standard headers stored with the object.
+    pub headers: ObjectHeaders,
+    /// User metadata: names lowercase, without the `x-amz-meta-` prefix.
+    pub user_metadata: BTreeMap<String, String>,
+    /// Number of parts for objects created by a multipart upload.
+    pub parts_count: Option<u32>,
+}
+
+/// Options for reads.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GetOptions {
+    /// The requested range, if any.
+    pub range: Option<ByteRange>,
+    /// Preconditions (If-Match and friends).
+    pub conditions: Conditions,
+}
+
+/// The result of [`crate::Backend::get_object`].
+pub struct GetObjectOutput {
+    /// The object's metadata (size is the whole object's size).
+    pub meta: ObjectMeta,
+    /// The byte range served, inclusive, when a range was requested.
+    pub range: Option<(u64, u64)>,
+    /// The content (of the range, when one was requested).
+    pub body: ByteStream,
+}
+
+impl std::fmt::Debug for GetObjectOutput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GetObjectOutput")
+            .field("meta", &self.meta)
+            .field("range", &self.range)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Options for whole-object writes and for starting multipart uploads.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PutOptions {
+    /// Standard headers to store.
+    pub headers: ObjectHeaders,
+    /// User metadata to store (lowercase names without `x-amz-meta-`).
+    pub user_metadata: BTreeMap<String, String>,
+    /// The body's exact length, when the client declared it.
+    pub content_length: Option<u64>,
+    /// The MD5 the body must have (from `Content-MD5`).
+    pub content_md5: Option<[u8; 16]>,
+    /// Conditional write: `If-None-Match: *` (fail if the key exists) and
+    /// `If-Match: etag` (fail unless the current object has that ETag).
+    pub conditions: Conditions,
+}
+
+/// The result of a write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PutOutput {
+    /// ETag of the stored object, without quotes.
+    pub etag: String,
+    /// Size of the stored object.
+    pub size: u64,
+}
+
+/// How a copy treats metadata (`x-amz-metadata-directive`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum MetadataDirective {
+    /// Keep the source's metadata and headers.
+    #[default]
+    Copy,
+    /// Use the headers and metadata given in [`CopyOptions`].
+    Replace,
+}
+
+/// Options for [`crate::Backend::copy_object`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CopyOptions {
+    /// Copy or replace metadata.
+    pub metadata_directive: MetadataDirective,
+    /// Headers for the new object when replacing.
+    pub headers: ObjectHeaders,
+    /// User metadata for the new object when replacing.
+    pub user_metadata: BTreeMap<String, String>,
+    /// `x-amz-copy-source-if-*` preconditions, evaluated on the source.
+    pub source_conditions: Conditions,
+}
+
+/// The result of a copy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CopyOutput {
+    /// ETag of the new object or part, without quotes.
+    pub etag: String,
+    /// Last-modified time of the new object or part.
+    pub last_modified: SystemTime,
+}
+
+/// Options for [`crate::Backend::upload_part`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PartOptions {
+    /// The part's exact length, when declared.
+    pub content_length: Option<u64>,
+    /// The MD5 the part must have (from `Content-MD5`).
+    pub content_md5: Option<[u8; 16]>,
+}
+
+/// The result of storing a part.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartOutput {
+    /// The part's ETag (MD5 hex, without quotes).
+    pub etag: String,
+}
+
+/// Options for [`crate::Backend::upload_part_copy`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PartCopyOptions {
+    /// `x-amz-copy-source-range`, when given.
+    pub range: Option<ByteRange>,
+    /// `x-amz-copy-source-if-*` preconditions, evaluated on the source.
+    pub source_conditions: Conditions,
+}
+
+/// One part named in a CompleteMultipartUpload request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompletedPart {
+    /// Part number (1..=10000).
+    pub part_number: u32,
+    /// ETag the client was given for the part, without quotes.
+    pub etag: String,
+}
+
+/// Options for [`crate::Backend::list_objects`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListOptions {
+    /// Only keys starting with this prefix.
+    pub prefix: String,
+    /// Roll keys up to common prefixes at this delimiter.
+    pub delimiter: Option<String>,
+    /// Only keys (and common prefixes) strictly after this one.
+    pub start_after: Option<String>,
+    /// At most this many keys plus common prefixes (0..=1000).
+    pub max_keys: usize,
+}
+
+impl Default for ListOptions {
+    fn default() -> Self {
+        Self {
+            prefix: String::new(),
+            delimiter: None,
+            start_after: None,
+            max_keys: 1000,
+        }
+    }
+}
+
+/// One object in a listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectSummary {
+    /// The key.
+    pub key: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// ETag without quotes.
+    pub etag: String,
+    /// Last modification time.
+    pub last_modified: SystemTime,
+}
+
+/// One page of a listing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListPage {
+    /// Objects, in key order.
+    pub objects: Vec<ObjectSummary>,
+    /// Common prefixes, in order.
+    pub common_prefixes: Vec<String>,
+    /// Whether more entries follow.
+    pub is_truncated: bool,
+    /// When truncated: the last key or common prefix returned, from which
+    /// the next page starts (exclusive).
+    pub next_start_after: Option<String>,
+}
+
+/// Options for [`crate::Backend::list_parts`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListPartsOptions {
+    /// Only parts with a number greater than this.
+    pub part_number_marker: u32,
+    /// At most this many parts (0..=1000).
+    pub max_parts: usize,
+}
+
+impl Default for ListPartsOptions {
+    fn default() -> Self {
+        Self {
+            part_number_marker: 0,
+            max_parts: 1000,
+        }
+    }
+}
+
+/// One stored part.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartSummary {
+    /// Part number.
+    pub part_number: u32,
+    /// ETag without quotes.
+    pub etag: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// When the part was stored.
+    pub last_modified: SystemTime,
+}
+
+/// One page of [`crate::Backend::list_parts`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListPartsPage {
+    /// Parts in ascending number order.
+    pub parts: Vec<PartSummary>,
+    /// Whether more parts follow.
+    pub is_truncated: bool,
+    /// When truncated: the last part number returned.
+    pub next_part_number_marker: Option<u32>,
+}
+
+/// Options for [`crate::Backend::list_multipart_uploads`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListUploadsOptions {
+    /// Only uploads for keys starting with this prefix.
+    pub prefix: String,
+    /// Roll keys up to common prefixes at this delimiter.
+    pub delimiter: Option<String>,
+    /// Start after this key (with `upload_id_marker`, after that upload).
+    pub key_marker: Option<String>,
+    /// With `key_marker`: start after this upload of that key.
+    pub upload_id_marker: Option<String>,
+    /// At most this many uploads plus common prefixes (0..=1000).
+    pub max_uploads: usize,
+}
+
+impl Default for ListUploadsOptions {
+    fn default() -> Self {
+        Self {
+            prefix: String::new(),
+            delimiter: None,
+            key_marker: None,
+            upload_id_marker: None,
+            max_uploads: 1000,
+        }
+    }
+}
+
+/// One upload in progress.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadSummary {
+    /// The key the upload will create.
+    pub key: String,
+    /// The upload id.
+    pub upload_id: String,
+    /// When the upload was started.
+    pub initiated: SystemTime,
+}
+
+/// One page of [`crate::Backend::list_multipart_uploads`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListUploadsPage {
+    /// Uploads ordered by key, then by initiation time.
+    pub uploads: Vec<UploadSummary>,
+    /// Common prefixes, in order.
+    pub common_prefixes: Vec<String>,
+    /// Whether more entries follow.
+    pub is_truncated: bool,
+    /// When truncated: the key marker for the next page.
+    pub next_key_marker: Option<String>,
+    /// When truncated: the upload id marker for the next page.
+    pub next_upload_id_marker: Option<String>,
+}

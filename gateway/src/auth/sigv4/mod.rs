@@ -1,0 +1,194 @@
+//! SigV4 verification: the authenticate stage of the pipeline (after route
+//! and classify, before authorize).
+//!
+//! [`authenticate`] checks a request's `Authorization: AWS4-HMAC-SHA256 ...`
+//! header or presigned-URL query (`X-Amz-Algorithm=...`) against a
+//! [`CredentialStore`] without reading the body. A request with neither is
+//! [`AuthOutcome::Anonymous`]. The canonical request is rebuilt from what the
+//! client sent (the exact rules are in the `canonical` submodule's docs)
+//! instead of re-signing with `aws-sigv4`, which cannot reproduce every
+//! client's choices.
+//!
+//! # Checks, in order, and the reason each failure carries
+//!
+//! 1. Header or presigned syntax: not `AWS4-HMAC-SHA256`, missing, unknown or
+//!    repeated component, signature not 64 hex digits, two `Authorization`
+//!    headers, both header and query auth -> `bad_authorization_format`; `Credential=` not five non-empty
+//!    `/`-separated parts -> `bad_credential_field`; date missing or not
+//!    `yyyymmddThhmmssZ` (the `date` header may also be an HTTP date) ->
+//!    `bad_date`; `X-Amz-Expires` not in 1..=604800 -> `InvalidExpires`
+//!    (counted as `bad_authorization_format`, rendered 400 InvalidArgument).
+//! 2. Credential scope: date differs from the request date, region not
+//!    allowed by [`RegionRule`], service differs, terminator not
+//!    `aws4_request` -> `bad_authorization_format` (AWS answers these with
+//!    AuthorizationHeaderMalformed, which the `aws` error profile maps that
+//!    reason to; `bad_credential_field` is kept for an unsplittable field).
+//! 3. Signed headers: empty, upper-case, invalid or repeated names, `host`
+//!    not signed, a signed header absent from the request ->
+//!    `bad_authorization_format`.
+//! 4. Payload hash: with [`ServiceRules::S3`], header auth without
+//!    `x-amz-content-sha256`, or with it unsigned, or with a value that is
+//!    not 64 lowercase hex digits / `UNSIGNED-PAYLOAD` / `STREAMING-*` ->
+//!    `bad_authorization_format`. Presigned URLs use that header when it is
+//!    present and signed, else `UNSIGNED-PAYLOAD`. With
+//!    [`ServiceRules::Generic`] a missing header means the SHA-256 of an
+//!    empty body, which the body stage then enforces like any signed hash.
+//! 5. Clock: header auth outside `now ± max_skew` -> `time_skew`; presigned
+//!    URLs dated after `now + max_skew` -> `time_skew`, used after
+//!    `X-Amz-Date + X-Amz-Expires` -> `expired` (skew is not added).
+//! 6. Access key not in the store -> `unknown_access_key`.
+//! 7. Signature, compared in constant time -> `bad_signature`.
+//! 8. Credential disabled -> `disabled`; `expires_at` reached -> `expired`.
+//!    These come after the signature so that only the secret's holder
+//!    learns the credential's state.
+//!
+//! Session tokens (`x-amz-security-token`) are not interpreted yet: the
+//! access key is looked up in the static store, STS sessions come later.
+
+mod canonical;
+mod checks;
+mod config;
+mod outcome;
+mod parse;
+mod signing;
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+mod tests_aws_examples;
+#[cfg(test)]
+mod tests_oracle;
+
+use std::time::SystemTime;
+
+use http::header::AUTHORIZATION;
+use subtle::ConstantTimeEq;
+
+use crate::auth::CredentialStore;
+pub use config::{MAX_PRESIGNED_EXPIRES, RegionRule, ServiceRules, SignedRequest, VerifierConfig};
+pub use outcome::{
+    AuthFailure, AuthFailureReason, AuthMethod, AuthOutcome, Authenticated, PayloadHash,
+};
+pub(crate) use signing::SigningKeyCache;
+pub use signing::{EMPTY_SHA256_HEX, SigningContext, SigningKey, sha256_hex, signatures_match};
+
+use canonical::{CanonicalInput, parse_query};
+use parse::ParsedAuth;
+
+/// Authenticates `req` at time `now`. Never reads a body.
+pub fn authenticate(
+    req: &SignedRequest<'_>,
+    store: &CredentialStore,
+    config: &VerifierConfig,
+    now: SystemTime,
+) -> Result<AuthOutcome, AuthFailure> {
+    let params = parse_query(req.raw_query);
+    let presigned = params.iter().any(|p| p.name == parse::param::ALGORITHM);
+    let parsed = match (req.headers.contains_key(AUTHORIZATION), presigned) {
+        (false, false) => return Ok(AuthOutcome::Anonymous),
+        (true, true) => {
+            return Err(AuthFailure::new(
+                AuthFailureReason::BadAuthorizationFormat,
+                "the request carries both an authorization header and `X-Amz-Algorithm`",
+            ));
+        }
+        (true, false) => parse::from_header(req.headers)?,
+        (false, true) => parse::from_query(&params)?,
+    };
+    let access_key = parsed.scope.access_key.clone();
+    verify(req, &params, parsed, store, config, now)
+        .map(AuthOutcome::Authenticated)
+        .map_err(|failure| failure.with_access_key(&access_key))
+}
+
+fn verify(
+    req: &SignedRequest<'_>,
+    params: &[canonical::QueryParam],
+    parsed: ParsedAuth,
+    store: &CredentialStore,
+    config: &VerifierConfig,
+    now: SystemTime,
+) -> Result<Authenticated, AuthFailure> {
+    let bad_format =
+        |message: String| AuthFailure::new(AuthFailureReason::BadAuthorizationFormat, message);
+    checks::check_scope(&parsed, config).map_err(bad_format)?;
+    let signed_headers =
+        checks::check_signed_headers(&parsed.signed_headers).map_err(bad_format)?;
+    let (payload, payload_line) =
+        checks::payload_hash(req.headers, &signed_headers, &parsed, config).map_err(bad_format)?;
+
+    let input = CanonicalInput {
+        method: req.method,
+        raw_path: req.raw_path,
+        params,
+        exclude_param: parsed.expires.map(|_| parse::param::SIGNATURE),
+        headers: req.headers,
+        signed_headers: &signed_headers,
+        signed_headers_raw: &parsed.signed_headers,
+        payload_hash: &payload_line,
+    };
+    let canonical_request =
+        canonical::canonical_request(&input, config.rules).map_err(|missing| {
+            bad_format(format!(
+                "signed header `{}` is not in the request",
+                missing.0
+            ))
+        })?;
+    let method = checks::check_time(&parsed, config, now)?;
+
+    let credential = store.get(&parsed.scope.access_key).ok_or_else(|| {
+        AuthFailure::new(
+            AuthFailureReason::UnknownAccessKey,
+            format!("access key `{}` is not known", parsed.scope.access_key),
+        )
+    })?;
+    let scope = parsed.scope.without_access_key();
+    let string_to_sign = format!(
+        "{}\n{}\n{scope}\n{}",
+        signing::ALGORITHM,
+        parsed.amz_date,
+        sha256_hex(&canonical_request)
+    );
+    let cache_id = format!("{}/{scope}", parsed.scope.access_key);
+    let cached = store.signing_keys().get(&cache_id);
+    let key = cached.clone().unwrap_or_else(|| {
+        SigningKey::derive(
+            &credential.secret_key,
+            &parsed.scope.date,
+            &parsed.scope.region,
+            &parsed.scope.service,
+        )
+    });
+    let expected = key.sign(string_to_sign.as_bytes());
+    if !bool::from(expected.ct_eq(&parsed.signature)) {
+        return Err(AuthFailure::new(
+            AuthFailureReason::BadSignature,
+            "the signature does not match the one computed from the request and the secret key",
+        ));
+    }
+    if cached.is_none() {
+        store.signing_keys().insert(cache_id, key.clone());
+    }
+    if !credential.enabled {
+        return Err(AuthFailure::new(
+            AuthFailureReason::Disabled,
+            format!("access key `{}` is disabled", parsed.scope.access_key),
+        ));
+    }
+    if credential.is_expired(now) {
+        return Err(AuthFailure::new(
+            AuthFailureReason::Expired,
+            format!("access key `{}` has expired", parsed.scope.access_key),
+        ));
+    }
+    Ok(Authenticated {
+        credential,
+        payload,
+        method,
+        signing: SigningContext {
+            key,
+            amz_date: parsed.amz_date,
+            scope,
+            seed_signature: hex::encode(expected),
+        },
+    })
+}

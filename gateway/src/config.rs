@@ -1,0 +1,364 @@
+//! The gateway's configuration: one TOML file, loaded as
+//! `from_file -> from_str -> validate`.
+//!
+//! Every table denies unknown fields, every field is documented here, and a
+//! validation error names the field it is about (`buckets.photos.backend`).
+//! [`Config::embedded_default`] is what `cedargate serve` runs with no file:
+//! a filesystem backend under `./data` with two buckets.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::ErrorProfile;
+
+/// Why a configuration could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read config file `{path}`: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The TOML did not parse or did not match the schema.
+    #[error("invalid config: {0}")]
+    Parse(#[from] toml::de::Error),
+    /// A field has an invalid value.
+    #[error("invalid config field `{field}`: {message}")]
+    Invalid {
+        /// The dotted path of the field.
+        field: String,
+        /// What is wrong with it.
+        message: String,
+    },
+}
+
+fn invalid(field: impl Into<String>, message: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        field: field.into(),
+        message: message.into(),
+    }
+}
+
+/// The whole configuration file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Listeners and process settings.
+    #[serde(default)]
+    pub server: ServerConfig,
+    /// S3 protocol behaviour.
+    #[serde(default)]
+    pub s3: S3Config,
+    /// Where static credentials come from.
+    #[serde(default)]
+    pub credentials: CredentialsConfig,
+    /// Telemetry settings.
+    #[serde(default)]
+    pub metrics: MetricsConfig,
+    /// Storage backends by name.
+    #[serde(default)]
+    pub backends: BTreeMap<String, BackendConfig>,
+    /// Client-facing buckets by name, each mapped to a backend.
+    #[serde(default)]
+    pub buckets: BTreeMap<String, BucketConfig>,
+}
+
+/// Listeners and process settings (`[server]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Address of the S3 listener.
+    pub listen: SocketAddr,
+    /// Address of the admin listener (`/healthz`, `/readyz`, `/metrics`).
+    pub admin_listen: SocketAddr,
+    /// Worker threads for the S3 listener.
+    pub threads: usize,
+    /// Seconds in-flight requests may take to finish on graceful shutdown (SIGTERM).
+    pub grace_period_seconds: u64,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 9000)),
+            admin_listen: SocketAddr::from(([127, 0, 0, 1], 9001)),
+            threads: 2,
+            grace_period_seconds: 10,
+        }
+    }
+}
+
+/// S3 protocol behaviour (`[s3]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct S3Config {
+    /// Which status column of the error table to answer with: `documented` or `aws`.
+    pub error_profile: ErrorProfile,
+    /// The region clients sign for; `*` accepts any region.
+    pub region: String,
+    /// Largest accepted difference between a request's date and the gateway clock.
+    pub max_clock_skew_seconds: u64,
+    /// Host suffixes for virtual-hosted-style addressing (`bucket.<suffix>`).
+    pub virtual_host_suffixes: Vec<String>,
+    /// Largest XML request body (DeleteObjects, CompleteMultipartUpload) in bytes.
+    pub max_xml_body_bytes: usize,
+}
+
+impl Default for S3Config {
+    fn default() -> Self {
+        Self {
+            error_profile: ErrorProfile::Documented,
+            region: "us-east-1".into(),
+            max_clock_skew_seconds: 900,
+            virtual_host_suffixes: Vec::new(),
+            max_xml_body_bytes: 2 * 1024 * 1024,
+        }
+    }
+}
+
+/// Where static credentials come from (`[credentials]`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CredentialsConfig {
+    /// A TOML file of `[[credential]]` entries; relative paths are relative
+    /// to the config file.
+    pub file: Option<PathBuf>,
+}
+
+/// Telemetry settings (`[metrics]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsConfig {
+    /// Prefix of every metric name.
+    pub prefix: String,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        Self {
+            prefix: "cedargate".into(),
+        }
+    }
+}
+
+/// A storage backend (`[backends.NAME]`), selected by `kind`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
+pub enum BackendConfig {
+    /// Local filesystem: a directory per bucket under `root`.
+    Fs {
+        /// The directory holding one directory per bucket; relative paths
+        /// are relative to the working directory.
+        root: PathBuf,
+    },
+}
+
+/// A client-facing bucket (`[buckets.NAME]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BucketConfig {
+    /// Name of the backend (a key of `[backends]`) that stores this bucket.
+    pub backend: String,
+    /// The bucket's name in the backend; defaults to the client-facing name.
+    #[serde(default)]
+    pub backend_bucket: Option<String>,
+}
+
+impl Config {
+    /// Loads and validates a config file.
+    pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let mut config = Self::from_str(&text)?;
+        if let (Some(file), Some(dir)) = (&config.credentials.file, path.parent()) {
+            config.credentials.file = Some(dir.join(file));
+        }
+        Ok(config)
+    }
+
+    /// Parses and validates TOML text.
+    #[expect(
+        clippy::should_implement_trait,
+        reason = "mirrors from_file; FromStr adds nothing"
+    )]
+    pub fn from_str(text: &str) -> Result<Self, ConfigError> {
+        toml::from_str::<Self>(text)?.validate()
+    }
+
+    /// The embedded default: fs backend under `./data`, buckets `demo` and `scratch`.
+    pub fn embedded_default() -> Self {
+        let fs = BackendConfig::Fs {
+            root: PathBuf::from("./data"),
+        };
+        let bucket = || BucketConfig {
+            backend: "local".into(),
+            backend_bucket: None,
+        };
+        Self {
+            server: ServerConfig::default(),
+            s3: S3Config::default(),
+            credentials: CredentialsConfig::default(),
+            metrics: MetricsConfig::default(),
+            backends: BTreeMap::from([("local".into(), fs)]),
+            buckets: BTreeMap::from([("demo".into(), bucket()), ("scratch".into(), bucket())]),
+        }
+    }
+
+    /// Checks every cross-field rule; errors name the field.
+    pub fn validate(self) -> Result<Self, ConfigError> {
+        if self.server.threads == 0 || self.server.threads > 1024 {
+            return Err(invalid("server.threads", "must be between 1 and 1024"));
+        }
+        if self.server.listen == self.server.admin_listen {
+            return Err(invalid(
+                "server.admin_listen",
+                "must differ from `server.listen`",
+            ));
+        }
+        if self.s3.region.is_empty() {
+            return Err(invalid(
+                "s3.region",
+                "must not be empty (use `*` for any region)",
+            ));
+        }
+        if self.s3.max_xml_body_bytes < 1024 || self.s3.max_xml_body_bytes > 64 * 1024 * 1024 {
+            return Err(invalid(
+                "s3.max_xml_body_bytes",
+                "must be between 1 KiB and 64 MiB",
+            ));
+        }
+        for (i, suffix) in self.s3.virtual_host_suffixes.iter().enumerate() {
+            if suffix.is_empty() || suffix.starts_with('.') || suffix.contains(['/', ':']) {
+                return Err(invalid(
+                    format!("s3.virtual_host_suffixes[{i}]"),
+                    format!("`{suffix}` is not a host name suffix"),
+                ));
+            }
+        }
+        if self.metrics.prefix.is_empty()
+            || !self
+                .metrics
+                .prefix
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
+            return Err(invalid("metrics.prefix", "must be letters, digits and `_`"));
+        }
+        for (name, backend) in &self.backends {
+            match backend {
+                BackendConfig::Fs { root } if root.as_os_str().is_empty() => {
+                    return Err(invalid(
+                        format!("backends.{name}.root"),
+                        "must not be empty",
+                    ));
+                }
+                BackendConfig::Fs { .. } => {}
+            }
+        }
+        for (name, bucket) in &self.buckets {
+            if crate::route::validate_bucket(name).is_err() {
+                return Err(invalid(
+                    format!("buckets.{name}"),
+                    format!("`{name}` is not a valid S3 bucket name"),
+                ));
+            }
+            if !self.backends.contains_key(&bucket.backend) {
+                return Err(invalid(
+                    format!("buckets.{name}.backend"),
+                    format!("no backend named `{}` in [backends]", bucket.backend),
+                ));
+            }
+            if let Some(backend_bucket) = &bucket.backend_bucket
+                && crate::route::validate_bucket(backend_bucket).is_err()
+            {
+                return Err(invalid(
+                    format!("buckets.{name}.backend_bucket"),
+                    format!("`{backend_bucket}` is not a valid bucket name"),
+                ));
+            }
+        }
+        Ok(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EXAMPLE: &str = r#"
+        [server]
+        listen = "127.0.0.1:19000"
+        admin_listen = "127.0.0.1:19001"
+
+        [s3]
+        error_profile = "aws"
+        virtual_host_suffixes = ["s3.example.test"]
+
+        [backends.local]
+        kind = "fs"
+        root = "/tmp/cedargate"
+
+        [buckets.photos]
+        backend = "local"
+        backend_bucket = "photos-store"
+    "#;
+
+    #[test]
+    fn a_full_file_parses() {
+        let config = Config::from_str(EXAMPLE).unwrap();
+        assert_eq!(config.s3.error_profile, ErrorProfile::Aws);
+        assert_eq!(config.server.listen.port(), 19000);
+        assert_eq!(
+            config.buckets["photos"].backend_bucket.as_deref(),
+            Some("photos-store")
+        );
+    }
+
+    #[test]
+    fn the_embedded_default_is_valid() {
+        let config = Config::embedded_default().validate().unwrap();
+        assert_eq!(config.server.listen.to_string(), "127.0.0.1:9000");
+        assert_eq!(config.server.admin_listen.to_string(), "127.0.0.1:9001");
+        assert_eq!(config.buckets.len(), 2);
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        let cases = [
+            (
+                EXAMPLE.replace("backend = \"local\"", "backend = \"nope\""),
+                "buckets.photos.backend",
+            ),
+            (
+                EXAMPLE.replace("[buckets.photos]", "[buckets.Bad_Name]"),
+                "buckets.Bad_Name",
+            ),
+            (
+                EXAMPLE.replace("error_profile = \"aws\"", "error_profile = \"loose\""),
+                "error_profile",
+            ),
+            (EXAMPLE.replace("[s3]", "[s3]\nregoin = \"x\""), "regoin"),
+            (
+                EXAMPLE.replace("root = \"/tmp/cedargate\"", "root = \"/tmp\"\nbucket = 1"),
+                "bucket",
+            ),
+            (EXAMPLE.replace("19001", "19000"), "server.admin_listen"),
+            (
+                EXAMPLE.replace("s3.example.test", ".bad"),
+                "s3.virtual_host_suffixes[0]",
+            ),
+        ];
+        for (text, field) in cases {
+            let err = Config::from_str(&text).unwrap_err().to_string();
+            assert!(err.contains(field), "`{field}` not named in: {err}");
+        }
+    }
+}

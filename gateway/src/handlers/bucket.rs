@@ -1,0 +1,165 @@
+//! Bucket handlers: ListBuckets, HeadBucket, GetBucketLocation,
+//! ListObjects and ListObjectsV2.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use cedargate_backends::ListOptions;
+
+use super::{HandlerEnv, backend_error};
+use crate::buckets::BucketTarget;
+use crate::error::{S3Error, S3ErrorCode};
+use crate::request::S3Request;
+use crate::response::S3Response;
+use crate::xml;
+
+pub(super) async fn list_buckets(env: HandlerEnv<'_>) -> Result<S3Response, S3Error> {
+    let mut buckets = Vec::new();
+    for target in env.buckets.iter() {
+        let created = match target.backend.head_bucket(&target.backend_bucket).await {
+            Ok(info) => info.created,
+            Err(error) => {
+                tracing::warn!(bucket = %target.name, %error, "bucket not reachable for ListBuckets");
+                None
+            }
+        };
+        buckets.push((target.name.clone(), created));
+    }
+    Ok(S3Response::xml(xml::list_all_my_buckets_result(
+        &super::owner(),
+        &buckets,
+    )))
+}
+
+pub(super) async fn head_bucket(
+    target: &BucketTarget,
+    env: HandlerEnv<'_>,
+) -> Result<S3Response, S3Error> {
+    target
+        .backend
+        .head_bucket(&target.backend_bucket)
+        .await
+        .map_err(backend_error)?;
+    Ok(S3Response::empty(200).header("x-amz-bucket-region", env.region))
+}
+
+pub(super) async fn get_bucket_location(
+    target: &BucketTarget,
+    env: HandlerEnv<'_>,
+) -> Result<S3Response, S3Error> {
+    target
+        .backend
+        .head_bucket(&target.backend_bucket)
+        .await
+        .map_err(backend_error)?;
+    Ok(S3Response::xml(xml::location_constraint(env.region)))
+}
+
+/// Parameters common to both listing versions.
+fn list_options(request: &S3Request) -> Result<(ListOptions, bool), S3Error> {
+    let encode_url = match request.query.get("encoding-type") {
+        None => false,
+        Some("url") => true,
+        Some(_) => {
+            return Err(S3Error::new(
+                S3ErrorCode::InvalidArgument,
+                "invalid encoding method specified in request, `encoding-type` must be `url`",
+            ));
+        }
+    };
+    let max_keys = request
+        .query_number("max-keys", 0..=i32::MAX as u64)?
+        .unwrap_or(1000);
+    let options = ListOptions {
+        prefix: request.query.get("prefix").unwrap_or_default().to_owned(),
+        delimiter: request
+            .query
+            .get("delimiter")
+            .filter(|d| !d.is_empty())
+            .map(str::to_owned),
+        start_after: None,
+        max_keys: usize::try_from(max_keys.min(1000)).unwrap_or(1000),
+    };
+    Ok((options, encode_url))
+}
+
+pub(super) async fn list_objects_v1(
+    request: &S3Request,
+    target: &BucketTarget,
+) -> Result<S3Response, S3Error> {
+    let (mut options, encode_url) = list_options(request)?;
+    let marker = request.query.get("marker").filter(|m| !m.is_empty());
+    options.start_after = marker.map(str::to_owned);
+    let requested_max = options.max_keys;
+    let page = target
+        .backend
+        .list_objects(&target.backend_bucket, options.clone())
+        .await
+        .map_err(backend_error)?;
+    let params = xml::ListObjectsParams {
+        bucket: &target.name,
+        prefix: &options.prefix,
+        delimiter: options.delimiter.as_deref(),
+        max_keys: requested_max,
+        encoding_type_url: encode_url,
+        owner: Some(&super::owner()),
+    };
+    Ok(S3Response::xml(xml::list_bucket_result_v1(
+        &params,
+        marker.unwrap_or_default(),
+        &page,
+    )))
+}
+
+pub(super) async fn list_objects_v2(
+    request: &S3Request,
+    target: &BucketTarget,
+) -> Result<S3Response, S3Error> {
+    let (mut options, encode_url) = list_options(request)?;
+    let token = request.query.get("continuation-token");
+    let start_after = request.query.get("start-after").filter(|s| !s.is_empty());
+    options.start_after = match token {
+        Some(token) => Some(decode_token(token)?),
+        None => start_after.map(str::to_owned),
+    };
+    let page = target
+        .backend
+        .list_objects(&target.backend_bucket, options.clone())
+        .await
+        .map_err(backend_error)?;
+    let next_token = page
+        .next_start_after
+        .as_ref()
+        .filter(|_| page.is_truncated)
+        .map(|key| URL_SAFE_NO_PAD.encode(key.as_bytes()));
+    let owner = super::owner();
+    let params = xml::ListObjectsParams {
+        bucket: &target.name,
+        prefix: &options.prefix,
+        delimiter: options.delimiter.as_deref(),
+        max_keys: options.max_keys,
+        encoding_type_url: encode_url,
+        owner: (request.query.get("fetch-owner") == Some("true")).then_some(&owner),
+    };
+    let v2 = xml::ListObjectsV2Params {
+        continuation_token: token,
+        next_continuation_token: next_token.as_deref(),
+        start_after,
+    };
+    Ok(S3Response::xml(xml::list_bucket_result_v2(
+        &params, &v2, &page,
+    )))
+}
+
+/// A continuation token is the base64url of the key to start after.
+fn decode_token(token: &str) -> Result<String, S3Error> {
+    URL_SAFE_NO_PAD
+        .decode(token)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .ok_or_else(|| {
+            S3Error::new(
+                S3ErrorCode::InvalidArgument,
+                "the continuation token provided is incorrect",
+            )
+        })
+}

@@ -1,0 +1,223 @@
+//! The *dispatch* stage: one handler per S3 operation the gateway serves
+//! through the [`Backend`](cedargate_backends::Backend) trait, and the one
+//! place where backend errors become S3 errors.
+//!
+//! Handlers are plain async functions of the request, the bucket's target
+//! and the body; they never see a pingora session.
+
+mod bucket;
+mod multipart;
+mod object;
+
+use cedargate_backends::{BackendError, BodySource};
+
+use crate::buckets::{BucketMap, BucketTarget};
+use crate::classify::S3Operation;
+use crate::error::{S3Error, S3ErrorCode};
+use crate::request::S3Request;
+use crate::response::{S3Response, http_date, quoted_etag};
+
+/// What handlers may consult besides the request.
+#[derive(Debug, Clone, Copy)]
+pub struct HandlerEnv<'a> {
+    /// Every configured bucket (copy sources, ListBuckets).
+    pub buckets: &'a BucketMap,
+    /// The region reported by GetBucketLocation and HeadBucket.
+    pub region: &'a str,
+    /// Largest XML request body accepted.
+    pub max_xml_body_bytes: usize,
+}
+
+/// Serves a request on its bucket (`target` is `None` only for ListBuckets).
+pub async fn dispatch(
+    request: &S3Request,
+    target: Option<&BucketTarget>,
+    body: &mut dyn BodySource,
+    env: HandlerEnv<'_>,
+) -> Result<S3Response, S3Error> {
+    use S3Operation as Op;
+    let Some(target) = target else {
+        return match request.operation {
+            Op::ListBuckets => bucket::list_buckets(env).await,
+            other => Err(not_implemented(other)),
+        };
+    };
+    match request.operation {
+        Op::HeadBucket => bucket::head_bucket(target, env).await,
+        Op::GetBucketLocation => bucket::get_bucket_location(target, env).await,
+        Op::ListObjects => bucket::list_objects_v1(request, target).await,
+        Op::ListObjectsV2 => bucket::list_objects_v2(request, target).await,
+        Op::GetObject => object::get_object(request, target).await,
+        Op::HeadObject => object::head_object(request, target).await,
+        Op::PutObject => object::put_object(request, target, body).await,
+        Op::CopyObject => object::copy_object(request, target, env).await,
+        Op::DeleteObject => object::delete_object(request, target).await,
+        Op::DeleteObjects => object::delete_objects(request, target, body, env).await,
+        Op::CreateMultipartUpload => multipart::create(request, target).await,
+        Op::UploadPart => multipart::upload_part(request, target, body).await,
+        Op::UploadPartCopy => multipart::upload_part_copy(request, target, env).await,
+        Op::CompleteMultipartUpload => multipart::complete(request, target, body, env).await,
+        Op::AbortMultipartUpload => multipart::abort(request, target).await,
+        Op::ListParts => multipart::list_parts(request, target).await,
+        Op::ListMultipartUploads => multipart::list_uploads(request, target).await,
+        other => Err(not_implemented(other)),
+    }
+}
+
+/// The owner shown in listings: the gateway answers for every bucket.
+fn owner() -> crate::xml::Owner {
+    crate::xml::Owner {
+        id: "cedargate".to_owned(),
+        display_name: Some("cedargate".to_owned()),
+    }
+}
+
+/// Maps an XML body parse failure to its S3 error.
+fn xml_error(error: crate::xml::XmlError) -> S3Error {
+    let code = match error.code() {
+        "InvalidArgument" => S3ErrorCode::InvalidArgument,
+        "InvalidPartOrder" => S3ErrorCode::InvalidPartOrder,
+        _ => S3ErrorCode::MalformedXML,
+    };
+    S3Error::new(code, error.message())
+}
+
+fn not_implemented(operation: S3Operation) -> S3Error {
+    S3Error::new(
+        S3ErrorCode::NotImplemented,
+        format!("`{}` is not implemented by this gateway", operation.name()),
+    )
+}
+
+/// Maps a backend error to the S3 error the client sees.
+pub fn backend_error(error: BackendError) -> S3Error {
+    use S3ErrorCode as C;
+    let client = |code, error: &BackendError| S3Error::new(code, error.to_string());
+    match &error {
+        BackendError::NoSuchBucket => client(C::NoSuchBucket, &error),
+        BackendError::NoSuchKey => client(C::NoSuchKey, &error),
+        BackendError::NoSuchUpload => client(C::NoSuchUpload, &error),
+        BackendError::PreconditionFailed => client(C::PreconditionFailed, &error),
+        BackendError::NotModified {
+            etag,
+            last_modified,
+        } => client(C::NotModified, &error)
+            .with_header("etag", quoted_etag(etag))
+            .with_header("last-modified", http_date(*last_modified)),
+        BackendError::InvalidRange { size } => {
+            client(C::InvalidRange, &error).with_header("content-range", format!("bytes */{size}"))
+        }
+        BackendError::BadDigest => client(C::BadDigest, &error),
+        BackendError::IncompleteBody => client(C::IncompleteBody, &error),
+        BackendError::InvalidPart { .. } => client(C::InvalidPart, &error),
+        BackendError::InvalidPartOrder => client(C::InvalidPartOrder, &error),
+        BackendError::EntityTooSmall { .. } => client(C::EntityTooSmall, &error),
+        BackendError::InvalidArgument { .. } => client(C::InvalidArgument, &error),
+        BackendError::NotImplemented { operation, .. } => S3Error::new(
+            C::NotImplemented,
+            format!("`{operation}` is not supported for this bucket"),
+        ),
+        BackendError::Body(_) => {
+            S3Error::new(C::IncompleteBody, "the request body could not be read")
+                .with_detail(&error)
+        }
+        BackendError::Unavailable(source) => {
+            S3Error::new(C::ServiceUnavailable, "").with_detail(source)
+        }
+        BackendError::BadGateway(source) => S3Error::new(C::BadGateway, "").with_detail(source),
+        BackendError::Other(source) => S3Error::internal(source),
+        _ => S3Error::internal(&error),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorProfile;
+    use std::time::SystemTime;
+
+    #[test]
+    fn backend_errors_map_to_their_s3_codes() {
+        let io = || std::io::Error::other("boom at /srv/secret-prefix");
+        let cases: Vec<(BackendError, S3ErrorCode)> = vec![
+            (BackendError::NoSuchBucket, S3ErrorCode::NoSuchBucket),
+            (BackendError::NoSuchKey, S3ErrorCode::NoSuchKey),
+            (BackendError::NoSuchUpload, S3ErrorCode::NoSuchUpload),
+            (
+                BackendError::PreconditionFailed,
+                S3ErrorCode::PreconditionFailed,
+            ),
+            (
+                BackendError::NotModified {
+                    etag: "e".into(),
+                    last_modified: SystemTime::UNIX_EPOCH,
+                },
+                S3ErrorCode::NotModified,
+            ),
+            (
+                BackendError::InvalidRange { size: 3 },
+                S3ErrorCode::InvalidRange,
+            ),
+            (BackendError::BadDigest, S3ErrorCode::BadDigest),
+            (BackendError::IncompleteBody, S3ErrorCode::IncompleteBody),
+            (
+                BackendError::InvalidPart { part_number: 2 },
+                S3ErrorCode::InvalidPart,
+            ),
+            (
+                BackendError::InvalidPartOrder,
+                S3ErrorCode::InvalidPartOrder,
+            ),
+            (
+                BackendError::EntityTooSmall { part_number: 1 },
+                S3ErrorCode::EntityTooSmall,
+            ),
+            (
+                BackendError::invalid_argument("bad key"),
+                S3ErrorCode::InvalidArgument,
+            ),
+            (
+                BackendError::NotImplemented {
+                    operation: "PutObjectAcl",
+                    backend: "fs",
+                },
+                S3ErrorCode::NotImplemented,
+            ),
+            (BackendError::Body(io()), S3ErrorCode::IncompleteBody),
+            (
+                BackendError::Unavailable(Box::new(io())),
+                S3ErrorCode::ServiceUnavailable,
+            ),
+            (
+                BackendError::BadGateway(Box::new(io())),
+                S3ErrorCode::BadGateway,
+            ),
+            (BackendError::other(io()), S3ErrorCode::InternalError),
+        ];
+        for (error, code) in cases {
+            let mapped = backend_error(error);
+            assert_eq!(mapped.code(), code);
+            let xml = mapped.to_xml(ErrorProfile::Documented, Some("b"), "/b/k", "r");
+            assert!(
+                !xml.contains("secret-prefix"),
+                "{code:?} leaks detail: {xml}"
+            );
+            assert!(!xml.contains("`fs`"), "{code:?} names the backend: {xml}");
+        }
+    }
+
+    #[test]
+    fn not_modified_and_invalid_range_carry_their_headers() {
+        let not_modified = backend_error(BackendError::NotModified {
+            etag: "abc".into(),
+            last_modified: SystemTime::UNIX_EPOCH,
+        });
+        let names: Vec<&str> = not_modified.headers().iter().map(|(n, _)| *n).collect();
+        assert_eq!(names, ["etag", "last-modified"]);
+        let range = backend_error(BackendError::InvalidRange { size: 10 });
+        assert_eq!(
+            range.headers(),
+            [("content-range", "bytes */10".to_owned())]
+        );
+    }
+}

@@ -1,0 +1,231 @@
+//! Multipart upload handlers: CreateMultipartUpload, UploadPart,
+//! UploadPartCopy, CompleteMultipartUpload, AbortMultipartUpload, ListParts
+//! and ListMultipartUploads.
+
+use cedargate_backends::{
+    BodySource, ByteRange, CompletedPart, ListPartsOptions, ListUploadsOptions, ObjectRef,
+    PartCopyOptions, PartOptions, UploadRef,
+};
+
+use super::object::{copy_source, copy_source_target, put_options, read_capped};
+use super::{HandlerEnv, backend_error};
+use crate::buckets::BucketTarget;
+use crate::error::{S3Error, S3ErrorCode};
+use crate::request::S3Request;
+use crate::response::{S3Response, quoted_etag};
+use crate::xml;
+
+fn upload<'a>(request: &'a S3Request, target: &'a BucketTarget) -> Result<UploadRef<'a>, S3Error> {
+    let upload_id = request
+        .query
+        .get("uploadId")
+        .filter(|id| !id.is_empty())
+        .ok_or_else(|| S3Error::new(S3ErrorCode::InvalidArgument, "`uploadId` is missing"))?;
+    Ok(UploadRef {
+        bucket: &target.backend_bucket,
+        key: request.key()?,
+        upload_id,
+    })
+}
+
+fn part_number(request: &S3Request) -> Result<u32, S3Error> {
+    let number = request
+        .query_number("partNumber", 1..=10_000)?
+        .ok_or_else(|| S3Error::new(S3ErrorCode::InvalidArgument, "`partNumber` is missing"))?;
+    u32::try_from(number)
+        .map_err(|_| S3Error::new(S3ErrorCode::InvalidArgument, "`partNumber` is out of range"))
+}
+
+pub(super) async fn create(
+    request: &S3Request,
+    target: &BucketTarget,
+) -> Result<S3Response, S3Error> {
+    let key = request.key()?;
+    let mut options = put_options(request)?;
+    options.content_length = None;
+    options.content_md5 = None;
+    let upload_id = target
+        .backend
+        .create_multipart_upload(&target.backend_bucket, key, options)
+        .await
+        .map_err(backend_error)?;
+    Ok(S3Response::xml(xml::initiate_multipart_upload_result(
+        &target.name,
+        key,
+        &upload_id,
+    )))
+}
+
+pub(super) async fn upload_part(
+    request: &S3Request,
+    target: &BucketTarget,
+    body: &mut dyn BodySource,
+) -> Result<S3Response, S3Error> {
+    let upload = upload(request, target)?;
+    let number = part_number(request)?;
+    let options = PartOptions {
+        content_length: request.content_length()?,
+        content_md5: request.content_md5()?,
+    };
+    if options.content_length.is_none() {
+        return Err(S3Error::new(
+            S3ErrorCode::MissingContentLength,
+            "you must provide the Content-Length HTTP header",
+        ));
+    }
+    let output = target
+        .backend
+        .upload_part(upload, number, body, options)
+        .await
+        .map_err(backend_error)?;
+    Ok(S3Response::empty(200).header("etag", quoted_etag(&output.etag)))
+}
+
+pub(super) async fn upload_part_copy(
+    request: &S3Request,
+    target: &BucketTarget,
+    env: HandlerEnv<'_>,
+) -> Result<S3Response, S3Error> {
+    let upload = upload(request, target)?;
+    let number = part_number(request)?;
+    let source = copy_source(request)?;
+    let source_target = copy_source_target(&source, target, env)?;
+    let range = match request.header("x-amz-copy-source-range") {
+        None => None,
+        Some(value) => match ByteRange::parse(value) {
+            Some(range @ ByteRange::FromTo { last: Some(_), .. }) => Some(range),
+            _ => {
+                return Err(S3Error::new(
+                    S3ErrorCode::InvalidArgument,
+                    "the x-amz-copy-source-range value must be of the form bytes=first-last",
+                ));
+            }
+        },
+    };
+    let options = PartCopyOptions {
+        range,
+        source_conditions: request.conditions("x-amz-copy-source-"),
+    };
+    let output = target
+        .backend
+        .upload_part_copy(
+            upload,
+            number,
+            ObjectRef {
+                bucket: &source_target.backend_bucket,
+                key: &source.key,
+            },
+            options,
+        )
+        .await
+        .map_err(backend_error)?;
+    Ok(S3Response::xml(xml::copy_part_result(&output)))
+}
+
+pub(super) async fn complete(
+    request: &S3Request,
+    target: &BucketTarget,
+    body: &mut dyn BodySource,
+    env: HandlerEnv<'_>,
+) -> Result<S3Response, S3Error> {
+    let upload = upload(request, target)?;
+    let document = read_capped(body, env.max_xml_body_bytes).await?;
+    let parsed = xml::parse_complete_multipart_upload(&document).map_err(super::xml_error)?;
+    let parts: Vec<CompletedPart> = parsed
+        .parts
+        .into_iter()
+        .map(|part| CompletedPart {
+            part_number: part.part_number,
+            etag: part.etag.trim_matches('"').to_owned(),
+        })
+        .collect();
+    let output = target
+        .backend
+        .complete_multipart_upload(upload, &parts)
+        .await
+        .map_err(backend_error)?;
+    let location = format!("/{}/{}", target.name, upload.key);
+    Ok(S3Response::xml(xml::complete_multipart_upload_result(
+        &location,
+        &target.name,
+        upload.key,
+        &output.etag,
+    )))
+}
+
+pub(super) async fn abort(
+    request: &S3Request,
+    target: &BucketTarget,
+) -> Result<S3Response, S3Error> {
+    let upload = upload(request, target)?;
+    target
+        .backend
+        .abort_multipart_upload(upload)
+        .await
+        .map_err(backend_error)?;
+    Ok(S3Response::empty(204))
+}
+
+pub(super) async fn list_parts(
+    request: &S3Request,
+    target: &BucketTarget,
+) -> Result<S3Response, S3Error> {
+    let upload = upload(request, target)?;
+    let marker = request.query_number("part-number-marker", 0..=10_000)?;
+    let max_parts = request.query_number("max-parts", 0..=i32::MAX as u64)?;
+    let options = ListPartsOptions {
+        part_number_marker: marker.and_then(|m| u32::try_from(m).ok()).unwrap_or(0),
+        max_parts: max_parts.map_or(1000, |m| m.min(1000) as usize),
+    };
+    let page = target
+        .backend
+        .list_parts(upload, options.clone())
+        .await
+        .map_err(backend_error)?;
+    let params = xml::ListPartsParams {
+        bucket: &target.name,
+        key: upload.key,
+        upload_id: upload.upload_id,
+        part_number_marker: options.part_number_marker,
+        max_parts: options.max_parts,
+        owner: Some(&super::owner()),
+    };
+    Ok(S3Response::xml(xml::list_parts_result(&params, &page)))
+}
+
+pub(super) async fn list_uploads(
+    request: &S3Request,
+    target: &BucketTarget,
+) -> Result<S3Response, S3Error> {
+    let max_uploads = request.query_number("max-uploads", 0..=i32::MAX as u64)?;
+    let options = ListUploadsOptions {
+        prefix: request.query.get("prefix").unwrap_or_default().to_owned(),
+        delimiter: request
+            .query
+            .get("delimiter")
+            .filter(|d| !d.is_empty())
+            .map(str::to_owned),
+        key_marker: request.query.get("key-marker").map(str::to_owned),
+        upload_id_marker: request.query.get("upload-id-marker").map(str::to_owned),
+        max_uploads: max_uploads.map_or(1000, |m| m.min(1000) as usize),
+    };
+    let page = target
+        .backend
+        .list_multipart_uploads(&target.backend_bucket, options.clone())
+        .await
+        .map_err(backend_error)?;
+    let encoding_type_url = request.query.get("encoding-type") == Some("url");
+    let params = xml::ListUploadsParams {
+        bucket: &target.name,
+        prefix: &options.prefix,
+        delimiter: options.delimiter.as_deref(),
+        key_marker: options.key_marker.as_deref().unwrap_or_default(),
+        upload_id_marker: options.upload_id_marker.as_deref().unwrap_or_default(),
+        max_uploads: options.max_uploads,
+        encoding_type_url,
+        owner: Some(&super::owner()),
+    };
+    Ok(S3Response::xml(xml::list_multipart_uploads_result(
+        &params, &page,
+    )))
+}

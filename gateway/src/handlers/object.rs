@@ -1,0 +1,325 @@
+//! Object handlers: GetObject, HeadObject, PutObject, CopyObject,
+//! DeleteObject and DeleteObjects.
+
+use cedargate_backends::{
+    BodySource, CopyOptions, GetOptions, MetadataDirective, ObjectRef, PutOptions,
+};
+
+use md5::Digest as _;
+
+use super::{HandlerEnv, backend_error};
+use crate::buckets::BucketTarget;
+use crate::error::{S3Error, S3ErrorCode};
+use crate::request::S3Request;
+use crate::response::{ResponseBody, S3Response, object_headers, quoted_etag};
+use crate::xml;
+
+/// `response-*` query parameters and the header each overrides.
+const RESPONSE_OVERRIDES: &[(&str, &str)] = &[
+    ("response-content-type", "content-type"),
+    ("response-content-language", "content-language"),
+    ("response-expires", "expires"),
+    ("response-cache-control", "cache-control"),
+    ("response-content-disposition", "content-disposition"),
+    ("response-content-encoding", "content-encoding"),
+];
+
+fn get_options(request: &S3Request) -> GetOptions {
+    GetOptions {
+        range: request.range(),
+        conditions: request.conditions(""),
+    }
+}
+
+fn apply_overrides(request: &S3Request, mut response: S3Response) -> S3Response {
+    for (param, header) in RESPONSE_OVERRIDES {
+        if let Some(value) = request.query.get(param) {
+            response.headers.retain(|(name, _)| name != header);
+            response.headers.push(((*header).into(), value.to_owned()));
+        }
+    }
+    response
+}
+
+pub(super) async fn get_object(
+    request: &S3Request,
+    target: &BucketTarget,
+) -> Result<S3Response, S3Error> {
+    let key = request.key()?;
+    let output = target
+        .backend
+        .get_object(&target.backend_bucket, key, get_options(request))
+        .await
+        .map_err(backend_error)?;
+    let mut response = S3Response {
+        status: 200,
+        headers: object_headers(&output.meta),
+        body: ResponseBody::Empty,
+    };
+    let length = match output.range {
+        Some((first, last)) => {
+            response.status = 206;
+            response.headers.push((
+                "content-range".into(),
+                format!("bytes {first}-{last}/{}", output.meta.size),
+            ));
+            last - first + 1
+        }
+        None => output.meta.size,
+    };
+    response.body = ResponseBody::Stream {
+        stream: output.body,
+        length,
+    };
+    Ok(apply_overrides(request, response))
+}
+
+pub(super) async fn head_object(
+    request: &S3Request,
+    target: &BucketTarget,
+) -> Result<S3Response, S3Error> {
+    let key = request.key()?;
+    let options = get_options(request);
+    let meta = target
+        .backend
+        .head_object(&target.backend_bucket, key, options.clone())
+        .await
+        .map_err(backend_error)?;
+    let mut response = S3Response {
+        status: 200,
+        headers: object_headers(&meta),
+        body: ResponseBody::Empty,
+    };
+    let mut length = meta.size;
+    if let Some(range) = options.range {
+        let (first, last) = range.resolve(meta.size).map_err(backend_error)?;
+        response.status = 206;
+        response.headers.push((
+            "content-range".into(),
+            format!("bytes {first}-{last}/{}", meta.size),
+        ));
+        length = last - first + 1;
+    }
+    // HEAD answers carry the object's length without a body.
+    response
+        .headers
+        .push(("content-length".into(), length.to_string()));
+    Ok(apply_overrides(request, response))
+}
+
+/// The options of a write (PutObject, CreateMultipartUpload) from its headers.
+pub(super) fn put_options(request: &S3Request) -> Result<PutOptions, S3Error> {
+    Ok(PutOptions {
+        headers: request.object_headers(),
+        user_metadata: request.user_metadata()?,
+        content_length: request.content_length()?,
+        content_md5: request.content_md5()?,
+        conditions: request.conditions(""),
+    })
+}
+
+pub(super) async fn put_object(
+    request: &S3Request,
+    target: &BucketTarget,
+    body: &mut dyn BodySource,
+) -> Result<S3Response, S3Error> {
+    let key = request.key()?;
+    let options = put_options(request)?;
+    if options.content_length.is_none() {
+        return Err(S3Error::new(
+            S3ErrorCode::MissingContentLength,
+            "you must provide the Content-Length HTTP header",
+        ));
+    }
+    let output = target
+        .backend
+        .put_object(&target.backend_bucket, key, body, options)
+        .await
+        .map_err(backend_error)?;
+    Ok(S3Response::empty(200).header("etag", quoted_etag(&output.etag)))
+}
+
+/// A parsed `x-amz-copy-source`: client-facing bucket and key.
+pub(super) struct CopySource {
+    pub bucket: String,
+    pub key: String,
+}
+
+/// Parses `x-amz-copy-source` (`bucket/key` or `/bucket/key`, URL-encoded,
+/// optionally `?versionId=null`).
+pub(super) fn copy_source(request: &S3Request) -> Result<CopySource, S3Error> {
+    let invalid = |message: &str| S3Error::new(S3ErrorCode::InvalidArgument, message.to_owned());
+    let raw = request
+        .header("x-amz-copy-source")
+        .ok_or_else(|| invalid("the x-amz-copy-source header is missing"))?;
+    let (path, version) = match raw.split_once('?') {
+        Some((path, query)) => (path, Some(query)),
+        None => (raw, None),
+    };
+    if let Some(version) = version
+        && version != "versionId=null"
+    {
+        return Err(invalid(
+            "copy source versions other than `null` are not supported",
+        ));
+    }
+    let decoded = percent_encoding::percent_decode_str(path.trim_start_matches('/'))
+        .decode_utf8()
+        .map_err(|_| invalid("the copy source is not valid UTF-8"))?;
+    match decoded.split_once('/') {
+        Some((bucket, key)) if !bucket.is_empty() && !key.is_empty() => Ok(CopySource {
+            bucket: bucket.to_owned(),
+            key: key.to_owned(),
+        }),
+        _ => Err(invalid("the copy source must be of the form `bucket/key`")),
+    }
+}
+
+/// The copy source's bucket target, which must be on the same backend.
+pub(super) fn copy_source_target<'a>(
+    source: &CopySource,
+    target: &BucketTarget,
+    env: HandlerEnv<'a>,
+) -> Result<&'a BucketTarget, S3Error> {
+    let source_target = env.buckets.get(&source.bucket).ok_or_else(|| {
+        S3Error::new(
+            S3ErrorCode::NoSuchBucket,
+            "the copy source bucket does not exist",
+        )
+    })?;
+    if source_target.backend_name != target.backend_name {
+        return Err(S3Error::new(
+            S3ErrorCode::NotImplemented,
+            "copying between buckets on different storage backends is not supported",
+        ));
+    }
+    Ok(source_target)
+}
+
+pub(super) async fn copy_object(
+    request: &S3Request,
+    target: &BucketTarget,
+    env: HandlerEnv<'_>,
+) -> Result<S3Response, S3Error> {
+    let key = request.key()?;
+    let source = copy_source(request)?;
+    let source_target = copy_source_target(&source, target, env)?;
+    let metadata_directive = match request.header("x-amz-metadata-directive") {
+        None => MetadataDirective::Copy,
+        Some(v) if v.eq_ignore_ascii_case("COPY") => MetadataDirective::Copy,
+        Some(v) if v.eq_ignore_ascii_case("REPLACE") => MetadataDirective::Replace,
+        Some(_) => {
+            return Err(S3Error::new(
+                S3ErrorCode::InvalidArgument,
+                "x-amz-metadata-directive must be COPY or REPLACE",
+            ));
+        }
+    };
+    let options = CopyOptions {
+        metadata_directive,
+        headers: request.object_headers(),
+        user_metadata: request.user_metadata()?,
+        source_conditions: request.conditions("x-amz-copy-source-"),
+    };
+    let output = target
+        .backend
+        .copy_object(
+            ObjectRef {
+                bucket: &source_target.backend_bucket,
+                key: &source.key,
+            },
+            ObjectRef {
+                bucket: &target.backend_bucket,
+                key,
+            },
+            options,
+        )
+        .await
+        .map_err(backend_error)?;
+    Ok(S3Response::xml(xml::copy_object_result(&output)))
+}
+
+pub(super) async fn delete_object(
+    request: &S3Request,
+    target: &BucketTarget,
+) -> Result<S3Response, S3Error> {
+    let key = request.key()?;
+    target
+        .backend
+        .delete_object(&target.backend_bucket, key)
+        .await
+        .map_err(backend_error)?;
+    Ok(S3Response::empty(204))
+}
+
+/// Reads a small request body (an XML document) into memory, refusing more
+/// than `max` bytes.
+pub(super) async fn read_capped(body: &mut dyn BodySource, max: usize) -> Result<Vec<u8>, S3Error> {
+    let mut out = Vec::new();
+    loop {
+        match body.next_chunk().await {
+            Ok(Some(chunk)) => {
+                if out.len() + chunk.len() > max {
+                    return Err(S3Error::new(
+                        S3ErrorCode::MalformedXML,
+                        format!("the XML body exceeds the maximum of {max} bytes"),
+                    ));
+                }
+                out.extend_from_slice(&chunk);
+            }
+            Ok(None) => return Ok(out),
+            Err(error) => return Err(backend_error(cedargate_backends::BackendError::Body(error))),
+        }
+    }
+}
+
+pub(super) async fn delete_objects(
+    request: &S3Request,
+    target: &BucketTarget,
+    body: &mut dyn BodySource,
+    env: HandlerEnv<'_>,
+) -> Result<S3Response, S3Error> {
+    let document = read_capped(body, env.max_xml_body_bytes).await?;
+    if let Some(expected) = request.content_md5()? {
+        let actual: [u8; 16] = md5::Md5::digest(&document).into();
+        if actual != expected {
+            return Err(S3Error::new(
+                S3ErrorCode::BadDigest,
+                "the Content-MD5 you specified did not match what was received",
+            ));
+        }
+    }
+    let delete = xml::parse_delete(&document).map_err(super::xml_error)?;
+    let keys: Vec<String> = delete.objects.iter().map(|o| o.key.clone()).collect();
+    let results = target
+        .backend
+        .delete_objects(&target.backend_bucket, &keys)
+        .await
+        .map_err(backend_error)?;
+    let outcomes: Vec<xml::DeleteOutcome> = keys
+        .into_iter()
+        .zip(results)
+        .map(|(key, result)| match result {
+            Ok(()) => xml::DeleteOutcome {
+                key,
+                version_id: None,
+                failure: None,
+            },
+            Err(error) => {
+                let error = backend_error(error);
+                let failure = xml::DeleteFailure {
+                    code: error.code().as_str().to_owned(),
+                    message: error
+                        .wire_message(crate::error::ErrorProfile::Aws)
+                        .to_owned(),
+                };
+                xml::DeleteOutcome {
+                    key,
+                    version_id: None,
+                    failure: Some(failure),
+                }
+            }
+        })
+        .collect();
+    Ok(S3Response::xml(xml::delete_result(&outcomes, delete.quiet)))
+}

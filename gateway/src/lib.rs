@@ -1,0 +1,23 @@
+//! cedargate: an S3 authorization gateway.
+//!
+//! Every request passes the same pipeline: route, classify, authenticate,
+//! authorize, limit, dispatch, respond. Each stage is a plain function in its
+//! own module; [`proxy`] is the pingora glue that calls them in order.
+
+pub mod admin;
+pub mod auth;
+pub mod body;
+pub mod buckets;
+pub mod classify;
+pub mod config;
+pub mod error;
+pub mod handlers;
+pub mod metrics;
+pub mod pipeline;
+pub mod proxy;
+pub mod query;
+pub mod request;
+pub mod response;
+pub mod route;
+pub mod server;
+pub mod xml;

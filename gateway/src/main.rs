@@ -1,0 +1,142 @@
+//! The `cedargate` command: `cedargate serve [--config FILE]`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use cedargate::auth::{Credential, CredentialStore};
+use cedargate::config::Config;
+use clap::{Parser, Subcommand};
+
+/// cedargate: an S3 authorization gateway.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Runs the gateway. With no config file it runs the embedded default:
+    /// filesystem backend under ./data, buckets `demo` and `scratch`, S3 on
+    /// 127.0.0.1:9000, admin on 127.0.0.1:9001, and a development credential
+    /// from CEDARGATE_ACCESS_KEY / CEDARGATE_SECRET_KEY (generated and
+    /// printed when unset).
+    Serve {
+        /// The TOML configuration file.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Overrides `server.listen`.
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+        /// Overrides `server.admin_listen`.
+        #[arg(long)]
+        admin_listen: Option<SocketAddr>,
+        /// Log format: `text` or `json`.
+        #[arg(long, default_value = "text")]
+        log_format: String,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("cedargate: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve {
+            config,
+            listen,
+            admin_listen,
+            log_format,
+        } => {
+            init_logging(&log_format)?;
+            let mut loaded = match &config {
+                Some(path) => Config::from_file(path)?,
+                None => Config::embedded_default(),
+            };
+            if let Some(listen) = listen {
+                loaded.server.listen = listen;
+            }
+            if let Some(admin_listen) = admin_listen {
+                loaded.server.admin_listen = admin_listen;
+            }
+            let loaded = loaded.validate()?;
+            let credentials = load_credentials(&loaded)?;
+            let gateway = cedargate::server::build_gateway(loaded, credentials)?;
+            cedargate::server::run(gateway)
+        }
+    }
+}
+
+fn init_logging(format: &str) -> anyhow::Result<()> {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,pingora=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        "text" => builder.init(),
+        "json" => builder.json().init(),
+        other => anyhow::bail!("unknown log format `{other}` (use `text` or `json`)"),
+    }
+    Ok(())
+}
+
+/// The credentials file when configured, plus the development credential
+/// from the environment; with neither, a generated one, printed once.
+fn load_credentials(config: &Config) -> anyhow::Result<CredentialStore> {
+    let mut credentials = match &config.credentials.file {
+        Some(path) => CredentialStore::from_file(path)
+            .with_context(|| format!("cannot load credentials from `{}`", path.display()))?
+            .into_credentials(),
+        None => Vec::new(),
+    };
+    let from_env = (
+        std::env::var("CEDARGATE_ACCESS_KEY").ok(),
+        std::env::var("CEDARGATE_SECRET_KEY").ok(),
+    );
+    match from_env {
+        (Some(access_key), Some(secret_key)) => {
+            credentials.push(Credential::new(access_key, secret_key, "dev"));
+        }
+        (None, None) if credentials.is_empty() => {
+            let (access_key, secret_key) = generate_dev_credential();
+            println!(
+                "cedargate development credential (set CEDARGATE_ACCESS_KEY / CEDARGATE_SECRET_KEY to choose one):"
+            );
+            println!("  AWS_ACCESS_KEY_ID={access_key}");
+            println!("  AWS_SECRET_ACCESS_KEY={secret_key}");
+            credentials.push(Credential::new(access_key, secret_key, "dev"));
+        }
+        (None, None) => {}
+        _ => anyhow::bail!("set both CEDARGATE_ACCESS_KEY and CEDARGATE_SECRET_KEY, or neither"),
+    }
+    Ok(CredentialStore::from_credentials(credentials)?)
+}
+
+fn generate_dev_credential() -> (String, String) {
+    use rand::Rng;
+    use rand::distr::Alphanumeric;
+    let mut rng = rand::rng();
+    let access: String = (&mut rng)
+        .sample_iter(Alphanumeric)
+        .take(16)
+        .map(|c| char::from(c).to_ascii_uppercase())
+        .collect();
+    let secret: String = rng
+        .sample_iter(Alphanumeric)
+        .take(40)
+        .map(char::from)
+        .collect();
+    (format!("CG{access}"), secret)
+}

@@ -1,0 +1,197 @@
+//! Gateway metrics (`spec/metrics.md`), recorded through the OpenTelemetry
+//! API and exposed as Prometheus text on the admin listener.
+//!
+//! The *respond* stage records one request sample per request; stages that
+//! refuse a request record their reason counters. Labels only take values
+//! from fixed sets: bucket and key are never labels.
+
+use std::sync::Arc;
+
+use opentelemetry::KeyValue;
+use opentelemetry::metrics::{Counter, Histogram, MeterProvider, UpDownCounter};
+use opentelemetry_sdk::metrics::SdkMeterProvider;
+use prometheus::{Encoder, TextEncoder};
+
+/// Histogram boundaries in seconds, from half a millisecond to a minute.
+const SECONDS_BUCKETS: &[f64] = &[
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+    60.0,
+];
+
+/// One finished S3 request, as the metrics see it.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestSample<'a> {
+    /// HTTP method.
+    pub method: &'a str,
+    /// AWS operation name, or `Unclassified`.
+    pub operation: &'a str,
+    /// HTTP status sent.
+    pub status: u16,
+    /// `ok`, or the reason the request was refused or failed.
+    pub result: &'a str,
+    /// `signed`, `presigned`, `sts`, `anonymous`, or `none` before authentication.
+    pub auth_mode: &'a str,
+    /// End-to-end seconds.
+    pub duration: f64,
+    /// Seconds spent in the backend, when it was reached.
+    pub upstream_duration: Option<f64>,
+    /// Body bytes received from the client.
+    pub bytes_in: u64,
+    /// Body bytes sent to the client.
+    pub bytes_out: u64,
+}
+
+/// The gateway's instruments and the registry they are exported from.
+#[derive(Clone)]
+pub struct Metrics {
+    registry: prometheus::Registry,
+    _provider: Arc<SdkMeterProvider>,
+    request_total: Counter<u64>,
+    request_duration: Histogram<f64>,
+    upstream_duration: Histogram<f64>,
+    bytes_in: Counter<u64>,
+    bytes_out: Counter<u64>,
+    auth_failure: Counter<u64>,
+    inflight: UpDownCounter<i64>,
+    credential_cache_size: opentelemetry::metrics::Gauge<u64>,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Metrics").finish_non_exhaustive()
+    }
+}
+
+impl Metrics {
+    /// Builds the instruments with every name starting with `prefix`.
+    pub fn new(prefix: &str) -> Result<Self, opentelemetry_sdk::error::OTelSdkError> {
+        let registry = prometheus::Registry::new();
+        let exporter = opentelemetry_prometheus::exporter()
+            .with_registry(registry.clone())
+            .without_units()
+            .without_counter_suffixes()
+            .without_target_info()
+            .scope_info_enabled(false)
+            .build()?;
+        let provider = SdkMeterProvider::builder().with_reader(exporter).build();
+        let meter = provider.meter("cedargate");
+        let name = |suffix: &str| format!("{prefix}_{suffix}");
+        let seconds = |suffix: &str, help: &'static str| {
+            meter
+                .f64_histogram(name(suffix))
+                .with_description(help)
+                .with_boundaries(SECONDS_BUCKETS.to_vec())
+                .build()
+        };
+        let counter = |suffix: &str, help: &'static str| {
+            meter
+                .u64_counter(name(suffix))
+                .with_description(help)
+                .build()
+        };
+        Ok(Self {
+            request_total: counter("s3_request_total", "S3 requests by outcome"),
+            request_duration: seconds("s3_request_duration_seconds", "End-to-end request time"),
+            upstream_duration: seconds("s3_upstream_duration_seconds", "Time spent in the backend"),
+            bytes_in: counter("s3_bytes_in_total", "Body bytes received from clients"),
+            bytes_out: counter("s3_bytes_out_total", "Body bytes sent to clients"),
+            auth_failure: counter("s3_auth_failure_total", "Authentication failures by reason"),
+            inflight: meter
+                .i64_up_down_counter(name("s3_inflight_requests"))
+                .with_description("Requests in flight")
+                .build(),
+            credential_cache_size: meter
+                .u64_gauge(name("s3_credential_cache_size"))
+                .with_description("Credentials loaded")
+                .build(),
+            registry,
+            _provider: Arc::new(provider),
+        })
+    }
+
+    /// Records one finished request.
+    pub fn record_request(&self, sample: &RequestSample<'_>) {
+        let operation = [KeyValue::new("operation", sample.operation.to_owned())];
+        self.request_total.add(
+            1,
+            &[
+                KeyValue::new("method", sample.method.to_owned()),
+                operation[0].clone(),
+                KeyValue::new("status", i64::from(sample.status)),
+                KeyValue::new("result", sample.result.to_owned()),
+                KeyValue::new("auth_mode", sample.auth_mode.to_owned()),
+            ],
+        );
+        self.request_duration.record(sample.duration, &operation);
+        if let Some(upstream) = sample.upstream_duration {
+            self.upstream_duration.record(upstream, &operation);
+        }
+        if sample.bytes_in > 0 {
+            self.bytes_in.add(sample.bytes_in, &operation);
+        }
+        if sample.bytes_out > 0 {
+            self.bytes_out.add(sample.bytes_out, &operation);
+        }
+    }
+
+    /// Counts an authentication failure.
+    pub fn record_auth_failure(&self, reason: &'static str) {
+        self.auth_failure.add(1, &[KeyValue::new("reason", reason)]);
+    }
+
+    /// Marks a request as started (`+1`) or finished (`-1`).
+    pub fn inflight(&self, delta: i64) {
+        self.inflight.add(delta, &[]);
+    }
+
+    /// Sets the number of credentials loaded.
+    pub fn set_credential_count(&self, count: usize) {
+        self.credential_cache_size
+            .record(u64::try_from(count).unwrap_or(u64::MAX), &[]);
+    }
+
+    /// The Prometheus text exposition of every instrument.
+    pub fn render(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        if let Err(error) = TextEncoder::new().encode(&self.registry.gather(), &mut out) {
+            tracing::warn!(%error, "cannot encode metrics");
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_samples_appear_with_their_labels() {
+        let metrics = Metrics::new("cg").unwrap();
+        metrics.inflight(1);
+        metrics.record_request(&RequestSample {
+            method: "GET",
+            operation: "GetObject",
+            status: 200,
+            result: "ok",
+            auth_mode: "signed",
+            duration: 0.002,
+            upstream_duration: Some(0.001),
+            bytes_in: 0,
+            bytes_out: 5,
+        });
+        metrics.record_auth_failure("bad_signature");
+        metrics.set_credential_count(3);
+        let text = String::from_utf8(metrics.render()).unwrap();
+        for expected in [
+            r#"cg_s3_request_total{auth_mode="signed",method="GET",operation="GetObject",result="ok",status="200"} 1"#,
+            r#"cg_s3_bytes_out_total{operation="GetObject"} 5"#,
+            r#"cg_s3_auth_failure_total{reason="bad_signature"} 1"#,
+            "cg_s3_inflight_requests 1",
+            "cg_s3_credential_cache_size 3",
+            r#"cg_s3_request_duration_seconds_bucket{operation="GetObject",le="0.0025"} 1"#,
+            r#"cg_s3_upstream_duration_seconds_count{operation="GetObject"} 1"#,
+        ] {
+            assert!(text.contains(expected), "missing `{expected}` in:\n{text}");
+        }
+    }
+}

@@ -1,0 +1,246 @@
+//! The request pipeline: route, classify, authenticate, authorize, dispatch.
+//!
+//! [`Gateway`] holds the state every stage consults (configuration, bucket
+//! map, credential snapshot, metrics); [`Gateway::handle`] runs the stages
+//! in order over one request and returns the answer or the S3 error that
+//! stopped it. [`RequestCtx`] carries what the *respond* stage needs to
+//! log and count the request.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use arc_swap::ArcSwap;
+use pingora::proxy::Session;
+
+use crate::auth::{
+    self, AuthFailure, AuthFailureReason, AuthOutcome, CredentialStore, PayloadHash,
+};
+use crate::body::RequestBody;
+use crate::buckets::BucketMap;
+use crate::classify::{self, S3Operation};
+use crate::config::Config;
+use crate::error::{S3Error, S3ErrorCode};
+use crate::handlers::{self, HandlerEnv};
+use crate::metrics::Metrics;
+use crate::query::Query;
+use crate::request::S3Request;
+use crate::response::S3Response;
+use crate::route::{self, RouteError};
+
+/// Everything the pipeline stages consult.
+#[derive(Debug)]
+pub struct Gateway {
+    /// The configuration the gateway started with.
+    pub config: Arc<Config>,
+    /// Client-facing buckets and their backends.
+    pub buckets: BucketMap,
+    /// The current credential snapshot.
+    pub credentials: ArcSwap<CredentialStore>,
+    /// SigV4 verification settings.
+    pub verifier: auth::VerifierConfig,
+    /// Instruments.
+    pub metrics: Metrics,
+}
+
+/// Per-request state shared by the pingora hooks.
+#[derive(Debug)]
+pub struct RequestCtx {
+    /// Unique id, sent as `x-amz-request-id` and in error bodies.
+    pub request_id: String,
+    /// When the request arrived.
+    pub started: Instant,
+    /// The client-facing bucket, once routed.
+    pub bucket: Option<String>,
+    /// The operation, once classified.
+    pub operation: Option<S3Operation>,
+    /// How the request authenticated (`none` before authentication).
+    pub auth_mode: &'static str,
+    /// The authenticated principal's name.
+    pub principal: Option<String>,
+    /// `ok`, or why the request was refused or failed (a fixed set of values).
+    pub result: &'static str,
+    /// Status sent.
+    pub status: u16,
+    /// Time spent in the backend.
+    pub upstream_duration: Option<Duration>,
+    /// Body bytes received.
+    pub bytes_in: u64,
+    /// Body bytes sent.
+    pub bytes_out: u64,
+}
+
+impl RequestCtx {
+    /// A context with a fresh request id.
+    pub fn new() -> Self {
+        Self {
+            request_id: format!("{:016X}", rand::random::<u64>()),
+            started: Instant::now(),
+            bucket: None,
+            operation: None,
+            auth_mode: "none",
+            principal: None,
+            result: "ok",
+            status: 0,
+            upstream_duration: None,
+            bytes_in: 0,
+            bytes_out: 0,
+        }
+    }
+}
+
+impl Default for RequestCtx {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Gateway {
+    /// Runs the pipeline over one request.
+    pub async fn handle(
+        &self,
+        session: &mut Session,
+        ctx: &mut RequestCtx,
+    ) -> Result<S3Response, S3Error> {
+        let request = self.route_and_classify(session, ctx)?;
+        let payload = self.authenticate(&request, ctx)?;
+        let target = self.resolve_bucket(&request)?;
+        let declared = request.content_length()?;
+        let mut body = RequestBody::new(session, declared, payload);
+        let env = HandlerEnv {
+            buckets: &self.buckets,
+            region: self.region(),
+            max_xml_body_bytes: self.config.s3.max_xml_body_bytes,
+        };
+        let started = Instant::now();
+        let outcome = handlers::dispatch(&request, target, &mut body, env).await;
+        ctx.upstream_duration = Some(started.elapsed());
+        ctx.bytes_in = body.received();
+        outcome.map_err(|error| body.take_failure().unwrap_or(error))
+    }
+
+    /// The region reported to clients.
+    fn region(&self) -> &str {
+        match self.config.s3.region.as_str() {
+            "*" => "us-east-1",
+            region => region,
+        }
+    }
+
+    /// Stages *route* and *classify*.
+    fn route_and_classify(
+        &self,
+        session: &Session,
+        ctx: &mut RequestCtx,
+    ) -> Result<S3Request, S3Error> {
+        let head = session.req_header();
+        let host = head
+            .headers
+            .get(http::header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .or_else(|| head.uri.host());
+        let raw_path = head.uri.path();
+        let route = route::route(host, raw_path, &self.config.s3.virtual_host_suffixes)
+            .map_err(route_error)?;
+        ctx.bucket = route.bucket.clone();
+        let query = Query::parse(head.uri.query().unwrap_or_default())
+            .map_err(|e| S3Error::new(S3ErrorCode::InvalidURI, e.to_string()))?;
+        let operation = classify::classify(&head.method, &route, &query, &head.headers)
+            .map_err(|e| S3Error::new(S3ErrorCode::InvalidRequest, e.to_string()))?;
+        ctx.operation = Some(operation);
+        Ok(S3Request {
+            method: head.method.clone(),
+            route,
+            query,
+            headers: head.headers.clone(),
+            operation,
+            raw_path: raw_path.to_owned(),
+            raw_query: head.uri.query().unwrap_or_default().to_owned(),
+        })
+    }
+
+    /// Stages *authenticate* and *authorize*: returns the SHA-256 the body
+    /// must hash to, when the client signed one.
+    fn authenticate(
+        &self,
+        request: &S3Request,
+        ctx: &mut RequestCtx,
+    ) -> Result<Option<[u8; 32]>, S3Error> {
+        let signed = auth::SignedRequest {
+            method: request.method.as_str(),
+            raw_path: &request.raw_path,
+            raw_query: &request.raw_query,
+            headers: &request.headers,
+        };
+        let store = self.credentials.load();
+        let outcome = auth::authenticate(&signed, &store, &self.verifier, SystemTime::now())
+            .map_err(|failure| {
+                self.metrics.record_auth_failure(failure.reason.as_str());
+                ctx.result = failure.reason.as_str();
+                auth_error(failure)
+            })?;
+        match outcome {
+            AuthOutcome::Anonymous => {
+                ctx.auth_mode = "anonymous";
+                ctx.result = "anonymous_denied";
+                Err(S3Error::new(
+                    S3ErrorCode::AccessDenied,
+                    "anonymous access is not allowed; sign the request with a credential",
+                ))
+            }
+            AuthOutcome::Authenticated(authenticated) => {
+                ctx.auth_mode = authenticated.method.as_str();
+                ctx.principal = Some(authenticated.credential.principal.clone());
+                match authenticated.payload {
+                    PayloadHash::Unsigned => Ok(None),
+                    PayloadHash::Sha256(hash) => Ok(Some(hash)),
+                    PayloadHash::Streaming(mode) => Err(S3Error::new(
+                        S3ErrorCode::NotImplemented,
+                        format!("payload mode `{mode}` is not supported"),
+                    )),
+                }
+            }
+        }
+    }
+
+    /// Looks up the request's bucket; `None` for ListBuckets.
+    fn resolve_bucket(
+        &self,
+        request: &S3Request,
+    ) -> Result<Option<&crate::buckets::BucketTarget>, S3Error> {
+        match request.route.bucket.as_deref() {
+            None => Ok(None),
+            Some(bucket) => self.buckets.get(bucket).map(Some).ok_or_else(|| {
+                S3Error::new(
+                    S3ErrorCode::NoSuchBucket,
+                    "the specified bucket does not exist",
+                )
+            }),
+        }
+    }
+}
+
+fn route_error(error: RouteError) -> S3Error {
+    let code = match error.code() {
+        "InvalidBucketName" => S3ErrorCode::InvalidBucketName,
+        "KeyTooLongError" => S3ErrorCode::KeyTooLongError,
+        "InvalidURI" => S3ErrorCode::InvalidURI,
+        _ => S3ErrorCode::InvalidArgument,
+    };
+    S3Error::new(code, error.to_string())
+}
+
+/// Maps an authentication failure to its documented S3 error.
+pub fn auth_error(failure: AuthFailure) -> S3Error {
+    use AuthFailureReason as R;
+    let code = match failure.reason {
+        R::UnknownAccessKey | R::Disabled | R::BadCredentialField => {
+            S3ErrorCode::InvalidAccessKeyId
+        }
+        R::BadSignature => S3ErrorCode::SignatureDoesNotMatch,
+        R::BadAuthorizationFormat | R::BadDate => S3ErrorCode::AuthorizationHeaderMalformed,
+        R::Expired => S3ErrorCode::AccessDenied,
+        R::TimeSkew => S3ErrorCode::RequestTimeTooSkewed,
+        R::InvalidExpires => S3ErrorCode::InvalidArgument,
+    };
+    S3Error::new(code, failure.message)
+}

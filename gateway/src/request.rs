@@ -1,0 +1,185 @@
+//! The request as the stages after *classify* see it: method, route, query,
+//! headers and operation, with helpers that turn S3 request headers into
+//! the typed options backends take.
+
+use std::collections::BTreeMap;
+use std::time::SystemTime;
+
+use base64::Engine;
+use cedargate_backends::{ByteRange, Conditions, ObjectHeaders};
+use http::{HeaderMap, Method};
+
+use crate::classify::S3Operation;
+use crate::error::{S3Error, S3ErrorCode};
+use crate::query::Query;
+use crate::route::Route;
+
+/// Largest total size of `x-amz-meta-*` names and values, as in S3.
+const MAX_USER_METADATA_BYTES: usize = 2048;
+
+/// A routed, classified S3 request (without its body).
+#[derive(Debug, Clone)]
+pub struct S3Request {
+    /// HTTP method.
+    pub method: Method,
+    /// Bucket and key.
+    pub route: Route,
+    /// Decoded query parameters.
+    pub query: Query,
+    /// Request headers.
+    pub headers: HeaderMap,
+    /// The AWS operation.
+    pub operation: S3Operation,
+    /// The request path as sent (for signature checks and `Resource` in errors).
+    pub raw_path: String,
+    /// The query string as sent, without `?` (for signature checks).
+    pub raw_query: String,
+}
+
+impl S3Request {
+    /// A header's value as text; `None` when absent or not visible ASCII.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The client-facing bucket name.
+    pub fn bucket(&self) -> Result<&str, S3Error> {
+        self.route
+            .bucket
+            .as_deref()
+            .ok_or_else(|| S3Error::new(S3ErrorCode::InvalidRequest, "the request names no bucket"))
+    }
+
+    /// The object key.
+    pub fn key(&self) -> Result<&str, S3Error> {
+        self.route
+            .key
+            .as_deref()
+            .ok_or_else(|| S3Error::new(S3ErrorCode::InvalidRequest, "the request names no key"))
+    }
+
+    /// A query parameter parsed as an integer within `range`, or
+    /// InvalidArgument naming it.
+    pub fn query_number(
+        &self,
+        name: &str,
+        range: std::ops::RangeInclusive<u64>,
+    ) -> Result<Option<u64>, S3Error> {
+        let Some(text) = self.query.get(name) else {
+            return Ok(None);
+        };
+        match text.parse::<u64>() {
+            Ok(n) if range.contains(&n) => Ok(Some(n)),
+            _ => Err(S3Error::new(
+                S3ErrorCode::InvalidArgument,
+                format!(
+                    "`{name}` must be an integer between {} and {}",
+                    range.start(),
+                    range.end()
+                ),
+            )),
+        }
+    }
+
+    /// The declared body length (`x-amz-decoded-content-length` for
+    /// aws-chunked bodies, else `Content-Length`).
+    pub fn content_length(&self) -> Result<Option<u64>, S3Error> {
+        let value = self
+            .header("x-amz-decoded-content-length")
+            .or_else(|| self.header("content-length"));
+        value
+            .map(|v| {
+                v.trim().parse::<u64>().map_err(|_| {
+                    S3Error::new(
+                        S3ErrorCode::InvalidArgument,
+                        "the content length is not a number",
+                    )
+                })
+            })
+            .transpose()
+    }
+
+    /// `Content-MD5`, decoded; InvalidDigest when it is not 16 base64 bytes.
+    pub fn content_md5(&self) -> Result<Option<[u8; 16]>, S3Error> {
+        let Some(value) = self.headers.get("content-md5") else {
+            return Ok(None);
+        };
+        base64::engine::general_purpose::STANDARD
+            .decode(value.as_bytes())
+            .ok()
+            .and_then(|bytes| <[u8; 16]>::try_from(bytes).ok())
+            .map(Some)
+            .ok_or_else(|| {
+                S3Error::new(
+                    S3ErrorCode::InvalidDigest,
+                    "the Content-MD5 you specified is not valid",
+                )
+            })
+    }
+
+    /// The standard object headers sent with a write.
+    pub fn object_headers(&self) -> ObjectHeaders {
+        let get = |name| self.header(name).map(str::to_owned);
+        let content_encoding = self.header("content-encoding").and_then(|value| {
+            let kept: Vec<&str> = value
+                .split(',')
+                .map(str::trim)
+                .filter(|v| !v.is_empty() && !v.eq_ignore_ascii_case("aws-chunked"))
+                .collect();
+            (!kept.is_empty()).then(|| kept.join(","))
+        });
+        ObjectHeaders {
+            content_type: get("content-type"),
+            content_encoding,
+            content_disposition: get("content-disposition"),
+            content_language: get("content-language"),
+            cache_control: get("cache-control"),
+            expires: get("expires"),
+        }
+    }
+
+    /// `x-amz-meta-*` headers (names lowercase, prefix removed), capped at 2 KiB.
+    pub fn user_metadata(&self) -> Result<BTreeMap<String, String>, S3Error> {
+        let mut metadata = BTreeMap::new();
+        let mut total = 0;
+        for (name, value) in &self.headers {
+            let Some(short) = name.as_str().strip_prefix("x-amz-meta-") else {
+                continue;
+            };
+            let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+            total += short.len() + value.len();
+            metadata.insert(short.to_owned(), value);
+        }
+        if total > MAX_USER_METADATA_BYTES {
+            return Err(S3Error::new(
+                S3ErrorCode::MetadataTooLarge,
+                "your metadata headers exceed the maximum allowed metadata size of 2 KiB",
+            ));
+        }
+        Ok(metadata)
+    }
+
+    /// Preconditions from `If-*` headers, or from `x-amz-copy-source-if-*`
+    /// when `prefix` is `"x-amz-copy-source-"`. Unparseable dates are
+    /// ignored, as S3 does.
+    pub fn conditions(&self, prefix: &str) -> Conditions {
+        let get = |name: &str| self.header(&format!("{prefix}{name}")).map(str::to_owned);
+        let date = |name: &str| get(name).and_then(|v| parse_http_date(&v));
+        Conditions {
+            if_match: get("if-match"),
+            if_none_match: get("if-none-match"),
+            if_modified_since: date("if-modified-since"),
+            if_unmodified_since: date("if-unmodified-since"),
+        }
+    }
+
+    /// The `Range` header, when it is a single satisfiable-looking range.
+    pub fn range(&self) -> Option<ByteRange> {
+        self.header("range").and_then(ByteRange::parse)
+    }
+}
+
+/// Parses an HTTP date in any of the three formats RFC 9110 allows.
+pub fn parse_http_date(value: &str) -> Option<SystemTime> {
+    httpdate::parse_http_date(value.trim()).ok()
+}

@@ -1,0 +1,77 @@
+//! Assembles the process: the S3 listener (pingora proxy service over the
+//! pipeline) and the admin listener, from a validated [`Config`].
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use arc_swap::ArcSwap;
+use pingora::server::Server;
+use pingora::server::configuration::ServerConf;
+use pingora::services::listening::Service;
+
+use crate::admin::AdminApp;
+use crate::auth::{CredentialStore, RegionRule, VerifierConfig};
+use crate::buckets::BucketMap;
+use crate::config::Config;
+use crate::metrics::Metrics;
+use crate::pipeline::Gateway;
+use crate::proxy::S3Proxy;
+
+/// Builds the gateway's shared state: backends, buckets, metrics.
+pub fn build_gateway(config: Config, credentials: CredentialStore) -> anyhow::Result<Arc<Gateway>> {
+    let setup = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the setup runtime")?;
+    let buckets = setup
+        .block_on(BucketMap::from_config(&config))
+        .context("cannot set up the bucket backends")?;
+    let metrics = Metrics::new(&config.metrics.prefix).context("cannot set up metrics")?;
+    metrics.set_credential_count(credentials.len());
+    let verifier = VerifierConfig {
+        region: match config.s3.region.as_str() {
+            "*" => RegionRule::Any,
+            region => RegionRule::Exact(region.to_owned()),
+        },
+        max_skew: std::time::Duration::from_secs(config.s3.max_clock_skew_seconds),
+        ..VerifierConfig::default()
+    };
+    Ok(Arc::new(Gateway {
+        config: Arc::new(config),
+        buckets,
+        credentials: ArcSwap::from_pointee(credentials),
+        verifier,
+        metrics,
+    }))
+}
+
+/// Runs the listeners until the process is told to stop; never returns on success.
+pub fn run(gateway: Arc<Gateway>) -> anyhow::Result<()> {
+    let config = gateway.config.clone();
+    let conf = ServerConf {
+        threads: config.server.threads,
+        grace_period_seconds: Some(config.server.grace_period_seconds),
+        graceful_shutdown_timeout_seconds: Some(config.server.grace_period_seconds),
+        ..ServerConf::default()
+    };
+    let mut server = Server::new_with_opt_and_conf(None, conf);
+    server.bootstrap();
+
+    let metrics = Arc::new(gateway.metrics.clone());
+    let mut s3 = pingora::proxy::http_proxy_service_with_name(
+        &server.configuration,
+        S3Proxy::new(gateway),
+        "s3",
+    );
+    s3.add_tcp(&config.server.listen.to_string());
+    let mut admin = Service::new("admin".to_owned(), AdminApp::new(metrics));
+    admin.add_tcp(&config.server.admin_listen.to_string());
+    server.add_service(s3);
+    server.add_service(admin);
+    tracing::info!(
+        s3 = %config.server.listen,
+        admin = %config.server.admin_listen,
+        "cedargate listening"
+    );
+    server.run_forever()
+}

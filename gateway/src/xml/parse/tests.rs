@@ -1,0 +1,263 @@
+//! Parser tests: well-formed bodies, malformed bodies and limits.
+
+use super::*;
+
+const NS: &str = r#" xmlns="http://s3.amazonaws.com/doc/2006-03-01/""#;
+
+fn delete(body: &str) -> Result<DeleteRequest, XmlError> {
+    parse_delete(body.as_bytes())
+}
+
+fn complete(body: &str) -> Result<CompleteMultipartUpload, XmlError> {
+    parse_complete_multipart_upload(body.as_bytes())
+}
+
+fn object(key: &str, version_id: Option<&str>) -> ObjectToDelete {
+    ObjectToDelete {
+        key: key.into(),
+        version_id: version_id.map(Into::into),
+    }
+}
+
+#[test]
+fn parses_delete() {
+    let body = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Delete{NS}>\n  <Quiet> true </Quiet>\n  \
+         <Object><Key> a&amp;b&#13;&lt;c&gt; </Key></Object>\n  \
+         <Object><Key><![CDATA[x]]>y</Key><VersionId>v1</VersionId><ETag>e</ETag></Object>\n\
+         </Delete>"
+    );
+    let request = delete(&body).unwrap();
+    assert!(request.quiet);
+    assert_eq!(
+        request.objects,
+        [object(" a&b\r<c> ", None), object("xy", Some("v1"))]
+    );
+    let prefixed = r#"<s3:Delete xmlns:s3="http://s3.amazonaws.com/doc/2006-03-01/"><s3:Object><s3:Key>k</s3:Key></s3:Object></s3:Delete>"#;
+    let request = delete(prefixed).unwrap();
+    assert!(!request.quiet);
+    assert_eq!(request.objects, [object("k", None)]);
+}
+
+#[test]
+fn refuses_malformed_delete() {
+    let cases = [
+        ("", "the body must be a `Delete` document"),
+        (
+            "<Delete><Object><Key>k</Key></Object>",
+            "the body ends before `</Delete>`",
+        ),
+        (
+            "<Delete><Object><Key>k</Key></Object></Delet>",
+            "the xml is not well-formed (at byte 37)",
+        ),
+        (
+            "<Remove><Object><Key>k</Key></Object></Remove>",
+            "the root element must be `Delete`, not `Remove`",
+        ),
+        (
+            "<Delete></Delete>",
+            "a delete request must name at least one `Object`",
+        ),
+        (
+            "<Delete><Object><VersionId>v</VersionId></Object></Delete>",
+            "every `Object` needs a `Key`",
+        ),
+        (
+            "<Delete><Object><Key/></Object></Delete>",
+            "an `Object` has an empty `Key`",
+        ),
+        (
+            "<Delete><Object><Key>a</Key><Key>b</Key></Object></Delete>",
+            "an `Object` has more than one `Key`",
+        ),
+        (
+            "<Delete><Quiet>yes</Quiet><Object><Key>k</Key></Object></Delete>",
+            "`Quiet` must be true or false, not `yes`",
+        ),
+        (
+            "<!DOCTYPE d [<!ENTITY x \"y\">]><Delete><Object><Key>&x;</Key></Object></Delete>",
+            "document type declarations are not allowed",
+        ),
+        (
+            "<Delete><Object><Key>&x;</Key></Object></Delete>",
+            "unknown entity `&x;`",
+        ),
+        (
+            "<Delete><Object><Key>k</Key></Object></Delete><Delete/>",
+            "the body has content after the root element",
+        ),
+        (
+            "junk<Delete/>",
+            "the body has text outside the root element",
+        ),
+        (
+            "<Delete><a><b><c><d><e><f><g><h/></g></f></e></d></c></b></a></Delete>",
+            "the xml is nested too deeply",
+        ),
+    ];
+    for (body, message) in cases {
+        let error = delete(body).unwrap_err();
+        assert_eq!(error.to_string(), message, "{body}");
+        assert_eq!(error.code(), "MalformedXML");
+    }
+    assert_eq!(
+        parse_delete(b"<Delete>\xff</Delete>")
+            .unwrap_err()
+            .message(),
+        "the request body is not utf-8"
+    );
+}
+
+#[test]
+fn delete_limits() {
+    let objects = |n: usize| "<Object><Key>k</Key></Object>".repeat(n);
+    assert_eq!(
+        delete(&format!("<Delete>{}</Delete>", objects(1000)))
+            .unwrap()
+            .objects
+            .len(),
+        1000
+    );
+    let error = delete(&format!("<Delete>{}</Delete>", objects(1001))).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "a delete request may name at most 1000 objects"
+    );
+    let huge = format!(
+        "<Delete><Object><Key>{}</Key></Object></Delete>",
+        "k".repeat(MAX_DELETE_BODY_BYTES)
+    );
+    assert_eq!(delete(&huge).unwrap_err().code(), "MalformedXML");
+}
+
+#[test]
+fn parses_complete_multipart_upload() {
+    let body = format!(
+        "<CompleteMultipartUpload{NS}>\
+         <Part><ETag>&quot;a1&quot;</ETag><PartNumber> 1 </PartNumber><ChecksumCRC32>x</ChecksumCRC32></Part>\
+         <Part><PartNumber>3</PartNumber><ETag>\"b2\"</ETag></Part>\
+         <Part><PartNumber>10000</PartNumber><ETag>c3</ETag></Part>\
+         </CompleteMultipartUpload>"
+    );
+    let parts = complete(&body).unwrap().parts;
+    let expected: Vec<(u32, &str)> = vec![(1, "a1"), (3, "b2"), (10000, "c3")];
+    let got: Vec<(u32, &str)> = parts
+        .iter()
+        .map(|p| (p.part_number, p.etag.as_str()))
+        .collect();
+    assert_eq!(got, expected);
+}
+
+#[test]
+fn refuses_bad_complete_multipart_upload() {
+    let wrap = |parts: &str| format!("<CompleteMultipartUpload>{parts}</CompleteMultipartUpload>");
+    let cases = [
+        (
+            wrap(""),
+            "MalformedXML",
+            "a multipart upload must list at least one `Part`",
+        ),
+        (
+            wrap("<Part><PartNumber>one</PartNumber><ETag>e</ETag></Part>"),
+            "MalformedXML",
+            "`PartNumber` must be a number, not `one`",
+        ),
+        (
+            wrap("<Part><PartNumber>-1</PartNumber><ETag>e</ETag></Part>"),
+            "MalformedXML",
+            "`PartNumber` must be a number, not `-1`",
+        ),
+        (
+            wrap("<Part><PartNumber>1</PartNumber></Part>"),
+            "MalformedXML",
+            "every `Part` needs a `PartNumber` and an `ETag`",
+        ),
+        (
+            wrap("<Part><PartNumber>1</PartNumber><ETag>\"\"</ETag></Part>"),
+            "MalformedXML",
+            "a `Part` has an empty `ETag`",
+        ),
+        (
+            wrap("<Part><PartNumber>0</PartNumber><ETag>e</ETag></Part>"),
+            "InvalidArgument",
+            "part number `0` is not between 1 and 10000",
+        ),
+        (
+            wrap("<Part><PartNumber>10001</PartNumber><ETag>e</ETag></Part>"),
+            "InvalidArgument",
+            "part number `10001` is not between 1 and 10000",
+        ),
+        (
+            wrap("<Part><PartNumber>99999999999</PartNumber><ETag>e</ETag></Part>"),
+            "InvalidArgument",
+            "part number `99999999999` is not between 1 and 10000",
+        ),
+        (
+            wrap(
+                "<Part><PartNumber>2</PartNumber><ETag>e</ETag></Part><Part><PartNumber>2</PartNumber><ETag>e</ETag></Part>",
+            ),
+            "InvalidPartOrder",
+            "parts must be listed in ascending order: part 2 follows part 2",
+        ),
+        (
+            "<Delete/>".to_owned(),
+            "MalformedXML",
+            "the root element must be `CompleteMultipartUpload`, not `Delete`",
+        ),
+        (
+            "<CompleteMultipartUpload><Part>".to_owned(),
+            "MalformedXML",
+            "the body ends before `</CompleteMultipartUpload>`",
+        ),
+    ];
+    for (body, code, message) in cases {
+        let error = complete(&body).unwrap_err();
+        assert_eq!(
+            (error.code(), error.to_string().as_str()),
+            (code, message),
+            "{body}"
+        );
+    }
+}
+
+#[test]
+fn complete_limits() {
+    let parts: String = (1..=10_001)
+        .map(|n| format!("<Part><PartNumber>{n}</PartNumber><ETag>e</ETag></Part>"))
+        .collect();
+    let body = format!("<CompleteMultipartUpload>{parts}</CompleteMultipartUpload>");
+    let error = complete(&body).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "a multipart upload may list at most 10000 parts"
+    );
+}
+
+#[test]
+fn parses_botocore_bodies() {
+    // Serialized by botocore 1.43 (`s3.delete_objects`,
+    // `s3.complete_multipart_upload`).
+    let body = r#"<Delete xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Object><Key>a&amp;b &lt;c&gt;</Key></Object><Object><Key>k2</Key><VersionId>v1</VersionId></Object><Quiet>true</Quiet></Delete>"#;
+    let request = delete(body).unwrap();
+    assert!(request.quiet);
+    assert_eq!(
+        request.objects,
+        [object("a&b <c>", None), object("k2", Some("v1"))]
+    );
+    let body = r#"<CompleteMultipartUpload xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Part><ETag>"e1"</ETag><PartNumber>1</PartNumber><ChecksumCRC32>AAAAAA==</ChecksumCRC32></Part><Part><ETag>"e2"</ETag><PartNumber>2</PartNumber></Part></CompleteMultipartUpload>"#;
+    let parts = complete(body).unwrap().parts;
+    assert_eq!(
+        parts,
+        [
+            CompletedPart {
+                part_number: 1,
+                etag: "e1".into()
+            },
+            CompletedPart {
+                part_number: 2,
+                etag: "e2".into()
+            },
+        ]
+    );
+}

@@ -1,0 +1,46 @@
+"""Fixtures for driving a running cedargate with real S3 clients.
+
+The Rust harness (tests/utils) starts the gateway and passes its endpoint
+and credentials through CG_* environment variables.
+"""
+import os
+import uuid
+
+import boto3
+import pytest
+from botocore.config import Config
+
+ENDPOINT = os.environ["CG_ENDPOINT"]
+ACCESS_KEY = os.environ["CG_ACCESS_KEY"]
+SECRET_KEY = os.environ["CG_SECRET_KEY"]
+DATA_DIR = os.environ["CG_DATA_DIR"]
+TMP = os.environ["CG_TMP"]
+BUCKET = "alpha"
+
+
+def client(access_key=ACCESS_KEY, secret_key=SECRET_KEY, **config):
+    return boto3.client(
+        "s3",
+        endpoint_url=ENDPOINT,
+        aws_access_key_id=access_key,
+        aws_secret_access_key=secret_key,
+        region_name="us-east-1",
+        config=Config(
+            s3={"addressing_style": "path"},
+            retries={"max_attempts": 1, "mode": "standard"},
+            connect_timeout=5,
+            read_timeout=60,
+            **config,
+        ),
+    )
+
+
+@pytest.fixture(scope="session")
+def s3():
+    return client()
+
+
+@pytest.fixture
+def prefix():
+    """A fresh key prefix so tests never see each other's objects."""
+    return f"t-{uuid.uuid4().hex[:12]}/"

@@ -1,0 +1,216 @@
+//! A real `cedargate` process for integration tests: a config in a temp
+//! directory, free ports on 127.0.0.1, readiness on `/healthz`, and the
+//! process killed when the handle drops.
+
+#![allow(
+    dead_code,
+    reason = "each test binary uses a different part of the harness"
+)]
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// The development credential every test gateway trusts.
+pub const ACCESS_KEY: &str = "CGTESTACCESSKEY00001";
+/// Its secret.
+pub const SECRET_KEY: &str = "cgtest/secret+key/0123456789abcdefghij";
+
+/// A running gateway.
+pub struct TestGateway {
+    child: Child,
+    dir: tempfile::TempDir,
+    /// `http://127.0.0.1:PORT` of the S3 listener.
+    pub endpoint: String,
+    /// `127.0.0.1:PORT` of the admin listener.
+    pub admin: SocketAddr,
+}
+
+fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
+    listener.local_addr().expect("local addr").port()
+}
+
+impl TestGateway {
+    /// Starts a gateway with the fs backend (buckets `alpha` and `beta`)
+    /// plus `extra_toml` appended to the config.
+    pub fn start(extra_toml: &str) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (s3_port, admin_port) = (free_port(), free_port());
+        let data = dir.path().join("data");
+        std::fs::create_dir_all(&data).expect("data dir");
+        let credentials = format!(
+            r#"
+[[credential]]
+access_key = "{ACCESS_KEY}"
+secret_key = "{SECRET_KEY}"
+principal = "tester"
+
+[[credential]]
+access_key = "CGDISABLEDKEY0000001"
+secret_key = "disabled-secret-0000000000000000000000"
+principal = "disabled"
+enabled = false
+"#
+        );
+        std::fs::write(dir.path().join("credentials.toml"), credentials)
+            .expect("write credentials");
+        let config = format!(
+            r#"
+[server]
+listen = "127.0.0.1:{s3_port}"
+admin_listen = "127.0.0.1:{admin_port}"
+threads = 2
+grace_period_seconds = 1
+
+[credentials]
+file = "credentials.toml"
+
+[backends.local]
+kind = "fs"
+root = "{data}"
+
+[buckets.alpha]
+backend = "local"
+
+[buckets.beta]
+backend = "local"
+{extra_toml}
+"#,
+            data = data.display()
+        );
+        let config_path = dir.path().join("cedargate.toml");
+        std::fs::write(&config_path, config).expect("write config");
+        let log = std::fs::File::create(dir.path().join("gateway.log")).expect("log file");
+        let child = Command::new(env!("CARGO_BIN_EXE_cedargate"))
+            .args(["serve", "--config"])
+            .arg(&config_path)
+            .env("RUST_LOG", "info,pingora=warn")
+            .env("NO_COLOR", "1")
+            .env_remove("CEDARGATE_ACCESS_KEY")
+            .env_remove("CEDARGATE_SECRET_KEY")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("start cedargate");
+        let gateway = Self {
+            child,
+            dir,
+            endpoint: format!("http://127.0.0.1:{s3_port}"),
+            admin: SocketAddr::from(([127, 0, 0, 1], admin_port)),
+        };
+        gateway.wait_ready();
+        gateway
+    }
+
+    fn wait_ready(&self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if self
+                .admin_get("/healthz")
+                .is_some_and(|body| body.contains("ok"))
+            {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("gateway not ready in 30 s; log:\n{}", self.log());
+    }
+
+    /// The fs backend's root directory.
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    /// The gateway's log so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("gateway.log")).unwrap_or_default()
+    }
+
+    /// The last `n` lines of the gateway's log.
+    pub fn log_tail(&self, n: usize) -> String {
+        let log = self.log();
+        let lines: Vec<&str> = log.lines().collect();
+        lines[lines.len().saturating_sub(n)..].join("\n")
+    }
+
+    /// GET on the admin listener; the body, or `None` if unreachable.
+    pub fn admin_get(&self, path: &str) -> Option<String> {
+        let mut stream = TcpStream::connect_timeout(&self.admin, Duration::from_secs(2)).ok()?;
+        stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+        write!(
+            stream,
+            "GET {path} HTTP/1.1\r\nHost: admin\r\nConnection: close\r\n\r\n"
+        )
+        .ok()?;
+        let mut response = String::new();
+        stream.read_to_string(&mut response).ok()?;
+        response
+            .split_once("\r\n\r\n")
+            .map(|(_, body)| body.to_owned())
+    }
+
+    /// Runs a pytest file from `tests/clients` against this gateway.
+    pub fn run_pytest(&self, file: &str) -> Output {
+        let python = std::env::var("CEDARGATE_TEST_PYTHON").unwrap_or_else(|_| {
+            let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/python");
+            venv.to_string_lossy().into_owned()
+        });
+        let tests = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients");
+        let bin_dir = Path::new(&python)
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        let path = format!(
+            "{}:{}",
+            bin_dir.display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        Command::new(&python)
+            .args(["-m", "pytest", "-q", "-p", "no:cacheprovider", "-x"])
+            .arg(tests.join(file))
+            .env("PATH", path)
+            .env("CG_ENDPOINT", &self.endpoint)
+            .env("CG_ADMIN", format!("http://{}", self.admin))
+            .env("CG_ACCESS_KEY", ACCESS_KEY)
+            .env("CG_SECRET_KEY", SECRET_KEY)
+            .env("CG_DATA_DIR", self.data_dir())
+            .env("CG_TMP", self.dir.path())
+            .env("AWS_CONFIG_FILE", self.dir.path().join("aws-config"))
+            .env(
+                "AWS_SHARED_CREDENTIALS_FILE",
+                self.dir.path().join("aws-credentials"),
+            )
+            .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
+            .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+            .env("AWS_DEFAULT_REGION", "us-east-1")
+            .env_remove("AWS_PROFILE")
+            .env_remove("AWS_SESSION_TOKEN")
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run `{python}` (run scripts/setup first): {e}"))
+    }
+
+    /// Runs a pytest file and fails the test, with both outputs and the
+    /// gateway log, unless every case passed.
+    pub fn assert_pytest_passes(&self, file: &str) {
+        let output = self.run_pytest(file);
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        println!("{stdout}");
+        assert!(
+            output.status.success() && stdout.contains(" passed"),
+            "pytest {file} failed ({}):\n{stdout}\n{stderr}\n--- gateway log (tail) ---\n{}",
+            output.status,
+            self.log_tail(40)
+        );
+    }
+}
+
+impl Drop for TestGateway {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
