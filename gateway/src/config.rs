@@ -81,6 +81,20 @@ pub struct ServerConfig {
     pub threads: usize,
     /// Seconds in-flight requests may take to finish on graceful shutdown (SIGTERM).
     pub grace_period_seconds: u64,
+    /// An additional HTTPS listener for S3 (`[server.tls]`), off by default.
+    pub tls: Option<TlsConfig>,
+}
+
+/// An HTTPS listener for S3 (`[server.tls]`), served with rustls.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    /// Address of the HTTPS S3 listener.
+    pub listen: SocketAddr,
+    /// PEM certificate chain; relative paths are relative to the config file.
+    pub cert_file: PathBuf,
+    /// PEM private key; relative paths are relative to the config file.
+    pub key_file: PathBuf,
 }
 
 impl Default for ServerConfig {
@@ -90,6 +104,7 @@ impl Default for ServerConfig {
             admin_listen: SocketAddr::from(([127, 0, 0, 1], 9001)),
             threads: 2,
             grace_period_seconds: 10,
+            tls: None,
         }
     }
 }
@@ -178,8 +193,14 @@ impl Config {
             source,
         })?;
         let mut config = Self::from_str(&text)?;
-        if let (Some(file), Some(dir)) = (&config.credentials.file, path.parent()) {
-            config.credentials.file = Some(dir.join(file));
+        if let Some(dir) = path.parent() {
+            if let Some(file) = &config.credentials.file {
+                config.credentials.file = Some(dir.join(file));
+            }
+            if let Some(tls) = &mut config.server.tls {
+                tls.cert_file = dir.join(&tls.cert_file);
+                tls.key_file = dir.join(&tls.key_file);
+            }
         }
         Ok(config)
     }
@@ -222,6 +243,15 @@ impl Config {
                 "server.admin_listen",
                 "must differ from `server.listen`",
             ));
+        }
+        if let Some(tls) = &self.server.tls {
+            let taken = [self.server.listen, self.server.admin_listen];
+            if taken.contains(&tls.listen) {
+                return Err(invalid(
+                    "server.tls.listen",
+                    "must differ from `server.listen` and `server.admin_listen`",
+                ));
+            }
         }
         if self.s3.region.is_empty() {
             return Err(invalid(

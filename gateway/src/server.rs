@@ -64,12 +64,22 @@ pub fn run(gateway: Arc<Gateway>) -> anyhow::Result<()> {
         "s3",
     );
     s3.add_tcp(&config.server.listen.to_string());
+    if let Some(tls) = &config.server.tls {
+        let path = |p: &std::path::Path| p.to_string_lossy().into_owned();
+        s3.add_tls(
+            &tls.listen.to_string(),
+            &path(&tls.cert_file),
+            &path(&tls.key_file),
+        )
+        .map_err(|e| anyhow::anyhow!("cannot set up the TLS listener: {e}"))?;
+    }
     let mut admin = Service::new("admin".to_owned(), AdminApp::new(metrics));
     admin.add_tcp(&config.server.admin_listen.to_string());
     server.add_service(s3);
     server.add_service(admin);
     tracing::info!(
         s3 = %config.server.listen,
+        s3_tls = ?config.server.tls.as_ref().map(|t| t.listen),
         admin = %config.server.admin_listen,
         "cedargate listening"
     );

@@ -41,3 +41,21 @@ fn raw_http_errors_have_the_documented_wire_shape() {
     let gateway = TestGateway::start("");
     gateway.assert_pytest_passes("test_wire.py");
 }
+
+#[test]
+fn presigned_urls_work_with_plain_http_clients() {
+    let gateway = TestGateway::start("");
+    gateway.assert_pytest_passes("test_presigned.py");
+}
+
+#[test]
+fn every_auth_failure_reason_in_the_documented_profile() {
+    let gateway = TestGateway::start("");
+    gateway.assert_pytest_passes("test_auth_failures.py");
+}
+
+#[test]
+fn every_auth_failure_reason_in_the_aws_profile() {
+    let gateway = TestGateway::start("[s3]\nerror_profile = \"aws\"\n");
+    gateway.assert_pytest_env_passes("test_auth_failures.py", &[("CG_ERROR_PROFILE", "aws")]);
+}

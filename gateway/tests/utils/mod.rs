@@ -24,6 +24,8 @@ pub struct TestGateway {
     dir: tempfile::TempDir,
     /// `http://127.0.0.1:PORT` of the S3 listener.
     pub endpoint: String,
+    /// `https://localhost:PORT` of the S3 TLS listener.
+    pub tls_endpoint: String,
     /// `127.0.0.1:PORT` of the admin listener.
     pub admin: SocketAddr,
 }
@@ -38,7 +40,8 @@ impl TestGateway {
     /// plus `extra_toml` appended to the config.
     pub fn start(extra_toml: &str) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
-        let (s3_port, admin_port) = (free_port(), free_port());
+        let (s3_port, admin_port, tls_port) = (free_port(), free_port(), free_port());
+        self_signed_certificate(dir.path());
         let data = dir.path().join("data");
         std::fs::create_dir_all(&data).expect("data dir");
         let credentials = format!(
@@ -53,6 +56,12 @@ access_key = "CGDISABLEDKEY0000001"
 secret_key = "disabled-secret-0000000000000000000000"
 principal = "disabled"
 enabled = false
+
+[[credential]]
+access_key = "CGEXPIREDKEY00000001"
+secret_key = "expired-secret-000000000000000000000000"
+principal = "expired"
+expires_at = "2020-01-01T00:00:00Z"
 "#
         );
         std::fs::write(dir.path().join("credentials.toml"), credentials)
@@ -64,6 +73,11 @@ listen = "127.0.0.1:{s3_port}"
 admin_listen = "127.0.0.1:{admin_port}"
 threads = 2
 grace_period_seconds = 1
+
+[server.tls]
+listen = "127.0.0.1:{tls_port}"
+cert_file = "cert.pem"
+key_file = "key.pem"
 
 [credentials]
 file = "credentials.toml"
@@ -99,6 +113,7 @@ backend = "local"
             child,
             dir,
             endpoint: format!("http://127.0.0.1:{s3_port}"),
+            tls_endpoint: format!("https://localhost:{tls_port}"),
             admin: SocketAddr::from(([127, 0, 0, 1], admin_port)),
         };
         gateway.wait_ready();
@@ -153,7 +168,7 @@ backend = "local"
     }
 
     /// Runs a pytest file from `tests/clients` against this gateway.
-    pub fn run_pytest(&self, file: &str) -> Output {
+    pub fn run_pytest(&self, file: &str, env: &[(&str, &str)]) -> Output {
         let python = std::env::var("CEDARGATE_TEST_PYTHON").unwrap_or_else(|_| {
             let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/python");
             venv.to_string_lossy().into_owned()
@@ -173,6 +188,8 @@ backend = "local"
             .arg(tests.join(file))
             .env("PATH", path)
             .env("CG_ENDPOINT", &self.endpoint)
+            .env("CG_TLS_ENDPOINT", &self.tls_endpoint)
+            .env("CG_CA_BUNDLE", self.dir.path().join("cert.pem"))
             .env("CG_ADMIN", format!("http://{}", self.admin))
             .env("CG_ACCESS_KEY", ACCESS_KEY)
             .env("CG_SECRET_KEY", SECRET_KEY)
@@ -186,6 +203,7 @@ backend = "local"
             .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
             .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
             .env("AWS_DEFAULT_REGION", "us-east-1")
+            .envs(env.iter().copied())
             .env_remove("AWS_PROFILE")
             .env_remove("AWS_SESSION_TOKEN")
             .output()
@@ -195,7 +213,12 @@ backend = "local"
     /// Runs a pytest file and fails the test, with both outputs and the
     /// gateway log, unless every case passed.
     pub fn assert_pytest_passes(&self, file: &str) {
-        let output = self.run_pytest(file);
+        self.assert_pytest_env_passes(file, &[]);
+    }
+
+    /// As [`Self::assert_pytest_passes`], with extra environment variables.
+    pub fn assert_pytest_env_passes(&self, file: &str, env: &[(&str, &str)]) {
+        let output = self.run_pytest(file, env);
         let stdout = String::from_utf8_lossy(&output.stdout);
         let stderr = String::from_utf8_lossy(&output.stderr);
         println!("{stdout}");
@@ -206,6 +229,28 @@ backend = "local"
             self.log_tail(40)
         );
     }
+}
+
+/// Writes `cert.pem` and `key.pem` for `localhost` / 127.0.0.1 into `dir`.
+fn self_signed_certificate(dir: &Path) {
+    let status = Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+        ])
+        .args(["-subj", "/CN=localhost"])
+        .args(["-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"])
+        .arg("-keyout")
+        .arg(dir.join("key.pem"))
+        .arg("-out")
+        .arg(dir.join("cert.pem"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("run openssl (installed by scripts/setup)");
+    assert!(
+        status.success(),
+        "openssl could not make a test certificate"
+    );
 }
 
 impl Drop for TestGateway {
