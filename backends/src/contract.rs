@@ -14,22 +14,25 @@
 //! # }
 //! ```
 
+mod conditions;
+mod copy;
 mod listing;
 mod multipart;
 mod objects;
+mod uploads;
 
 use bytes::Bytes;
 use md5::{Digest, Md5};
 
+pub use conditions::{conditional_put, read_conditions};
+pub use copy::copy_object;
 pub use listing::{list_delimiters_and_pages, list_many_keys, list_start_after};
-pub use multipart::{
-    multipart_abort, multipart_complete, multipart_errors, multipart_list_parts,
-    multipart_list_uploads, multipart_part_copy,
-};
+pub use multipart::{multipart_abort, multipart_complete, multipart_errors, multipart_part_copy};
 pub use objects::{
-    awkward_keys, conditional_put, copy_object, delete_objects, failed_bodies_store_nothing,
-    missing_bucket, put_get_head_delete, ranges, read_conditions,
+    awkward_keys, delete_objects, failed_bodies_store_nothing, missing_bucket, put_get_head_delete,
+    ranges,
 };
+pub use uploads::{multipart_list_parts, multipart_list_uploads};
 
 use crate::{
     Backend, BackendResult, BodySource, ListOptions, ListUploadsOptions, MemoryBody, PutOptions,

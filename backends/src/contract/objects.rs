@@ -11,8 +11,8 @@ use super::{
     FailingBody, all_keys, assert_err, clean, fail, get_bytes, md5_hex, must, put, put_with,
 };
 use crate::{
-    Backend, BackendError, ByteRange, Conditions, CopyOptions, GetOptions, ListOptions, MemoryBody,
-    MetadataDirective, ObjectHeaders, ObjectRef, PutOptions,
+    Backend, BackendError, ByteRange, Conditions, GetOptions, ListOptions, MemoryBody,
+    ObjectHeaders, PutOptions,
 };
 
 /// Operations on a bucket that does not exist answer `NoSuchBucket`; the
@@ -41,7 +41,7 @@ pub async fn missing_bucket(backend: &dyn Backend, bucket: &str) {
     assert_err!(put, BackendError::NoSuchBucket, "put_object");
 }
 
-fn sample_headers() -> ObjectHeaders {
+pub(super) fn sample_headers() -> ObjectHeaders {
     ObjectHeaders {
         content_type: Some("text/plain; charset=utf-8".into()),
         content_encoding: Some("identity".into()),
@@ -52,7 +52,7 @@ fn sample_headers() -> ObjectHeaders {
     }
 }
 
-fn sample_metadata() -> BTreeMap<String, String> {
+pub(super) fn sample_metadata() -> BTreeMap<String, String> {
     BTreeMap::from([
         ("color".to_owned(), "blue".to_owned()),
         ("shape".to_owned(), "round and flat".to_owned()),
@@ -264,196 +264,6 @@ pub async fn ranges(backend: &dyn Backend, bucket: &str) {
     clean(backend, bucket, prefix).await;
 }
 
-/// If-Match, If-None-Match, If-Modified-Since and If-Unmodified-Since on
-/// reads answer 412 / 304 as S3 does.
-pub async fn read_conditions(backend: &dyn Backend, bucket: &str) {
-    let prefix = "contract/conditions/";
-    clean(backend, bucket, prefix).await;
-    let key = "contract/conditions/object";
-    let etag = put(backend, bucket, key, b"conditional").await.etag;
-    let modified = must(
-        backend
-            .head_object(bucket, key, GetOptions::default())
-            .await,
-        "head",
-    )
-    .last_modified;
-    let (earlier, later) = (
-        modified - Duration::from_secs(3600),
-        modified + Duration::from_secs(3600),
-    );
-    let none = Conditions::default();
-    let ok = [
-        Conditions {
-            if_match: Some(etag.clone()),
-            ..none.clone()
-        },
-        Conditions {
-            if_match: Some(format!("\"{etag}\"")),
-            ..none.clone()
-        },
-        Conditions {
-            if_match: Some(format!("\"nope\", \"{etag}\"")),
-            ..none.clone()
-        },
-        Conditions {
-            if_none_match: Some("\"other\"".into()),
-            ..none.clone()
-        },
-        Conditions {
-            if_modified_since: Some(earlier),
-            ..none.clone()
-        },
-        Conditions {
-            if_unmodified_since: Some(later),
-            ..none.clone()
-        },
-    ];
-    let failed = [
-        Conditions {
-            if_match: Some("\"nope\"".into()),
-            ..none.clone()
-        },
-        Conditions {
-            if_unmodified_since: Some(earlier),
-            ..none.clone()
-        },
-    ];
-    let not_modified = [
-        Conditions {
-            if_none_match: Some(format!("\"{etag}\"")),
-            ..none.clone()
-        },
-        Conditions {
-            if_none_match: Some("*".into()),
-            ..none.clone()
-        },
-        Conditions {
-            if_modified_since: Some(later),
-            ..none.clone()
-        },
-    ];
-    for conditions in ok {
-        let options = GetOptions {
-            conditions: conditions.clone(),
-            ..GetOptions::default()
-        };
-        must(
-            backend.get_object(bucket, key, options.clone()).await,
-            &format!("get {conditions:?}"),
-        );
-        must(
-            backend.head_object(bucket, key, options).await,
-            &format!("head {conditions:?}"),
-        );
-    }
-    for conditions in failed {
-        let options = GetOptions {
-            conditions: conditions.clone(),
-            ..GetOptions::default()
-        };
-        let got = backend.get_object(bucket, key, options.clone()).await;
-        assert_err!(got, BackendError::PreconditionFailed, "get {conditions:?}");
-        let head = backend.head_object(bucket, key, options).await;
-        assert_err!(
-            head,
-            BackendError::PreconditionFailed,
-            "head {conditions:?}"
-        );
-    }
-    for conditions in not_modified {
-        let options = GetOptions {
-            conditions: conditions.clone(),
-            ..GetOptions::default()
-        };
-        match backend.get_object(bucket, key, options.clone()).await {
-            Err(BackendError::NotModified { etag: current, .. }) => assert_eq!(current, etag),
-            other => fail(format!(
-                "get {conditions:?}: expected NotModified, got {:?}",
-                other.map(|_| ())
-            )),
-        }
-        let head = backend.head_object(bucket, key, options).await;
-        assert_err!(
-            head,
-            BackendError::NotModified { .. },
-            "head {conditions:?}"
-        );
-    }
-    clean(backend, bucket, prefix).await;
-}
-
-/// Conditional writes: `If-None-Match: *` creates only, `If-Match` replaces
-/// only that version; among concurrent creators exactly one wins.
-pub async fn conditional_put(backend: &dyn Backend, bucket: &str) {
-    let prefix = "contract/conditional-put/";
-    clean(backend, bucket, prefix).await;
-    let key = "contract/conditional-put/object";
-    let create_only = PutOptions {
-        conditions: Conditions {
-            if_none_match: Some("*".into()),
-            ..Conditions::default()
-        },
-        ..PutOptions::default()
-    };
-    let first = put_with(backend, bucket, key, b"first", create_only.clone()).await;
-    let mut body = MemoryBody::from(&b"second"[..]);
-    let again = backend
-        .put_object(bucket, key, &mut body, create_only.clone())
-        .await;
-    assert_err!(
-        again,
-        BackendError::PreconditionFailed,
-        "If-None-Match: * on an existing key"
-    );
-    assert_eq!(get_bytes(backend, bucket, key).await, b"first");
-
-    let if_match = |etag: &str| PutOptions {
-        conditions: Conditions {
-            if_match: Some(format!("\"{etag}\"")),
-            ..Conditions::default()
-        },
-        ..PutOptions::default()
-    };
-    let second = put_with(backend, bucket, key, b"second", if_match(&first.etag)).await;
-    let mut body = MemoryBody::from(&b"third"[..]);
-    let stale = backend
-        .put_object(bucket, key, &mut body, if_match(&first.etag))
-        .await;
-    assert_err!(
-        stale,
-        BackendError::PreconditionFailed,
-        "If-Match with a stale ETag"
-    );
-    assert_eq!(get_bytes(backend, bucket, key).await, b"second");
-    let mut body = MemoryBody::from(&b"x"[..]);
-    let missing = "contract/conditional-put/missing";
-    let result = backend
-        .put_object(bucket, missing, &mut body, if_match(&second.etag))
-        .await;
-    assert_err!(result, BackendError::NoSuchKey, "If-Match on a missing key");
-
-    let racer = "contract/conditional-put/race";
-    let bodies: Vec<Vec<u8>> = (0..8).map(|i| format!("writer {i}").into_bytes()).collect();
-    let writes = bodies.iter().map(|data| {
-        let options = create_only.clone();
-        async move {
-            let mut body = MemoryBody::from(data.as_slice());
-            backend.put_object(bucket, racer, &mut body, options).await
-        }
-    });
-    let results = futures::future::join_all(writes).await;
-    let winners: Vec<usize> = (0..results.len()).filter(|i| results[*i].is_ok()).collect();
-    assert_eq!(
-        winners.len(),
-        1,
-        "exactly one concurrent If-None-Match: * write wins: {results:?}"
-    );
-    let winner = &bodies[winners[0]];
-    assert_eq!(&get_bytes(backend, bucket, racer).await, winner);
-    clean(backend, bucket, prefix).await;
-}
-
 /// Keys with spaces, `+`, `%`, unicode, empty segments, trailing `/`, `.`
 /// and `..` segments are stored, read back and listed as themselves.
 pub async fn awkward_keys(backend: &dyn Backend, bucket: &str) {
@@ -527,139 +337,6 @@ pub async fn awkward_keys(backend: &dyn Backend, bucket: &str) {
         all_keys(backend, bucket, prefix).await.is_empty(),
         "all deleted"
     );
-}
-
-/// Copies keep or replace metadata by directive, keep the content and
-/// ETag, evaluate source conditions as 412s, and refuse a plain self-copy.
-pub async fn copy_object(backend: &dyn Backend, bucket: &str) {
-    let prefix = "contract/copy/";
-    clean(backend, bucket, prefix).await;
-    let (source, target) = ("contract/copy/source", "contract/copy/target");
-    let options = PutOptions {
-        headers: sample_headers(),
-        user_metadata: sample_metadata(),
-        ..PutOptions::default()
-    };
-    let written = put_with(backend, bucket, source, b"copied content", options).await;
-    let from = ObjectRef {
-        bucket,
-        key: source,
-    };
-    let to = ObjectRef {
-        bucket,
-        key: target,
-    };
-
-    let copied = must(
-        backend.copy_object(from, to, CopyOptions::default()).await,
-        "copy",
-    );
-    assert_eq!(copied.etag, written.etag, "a copy keeps the ETag");
-    let meta = must(
-        backend
-            .head_object(bucket, target, GetOptions::default())
-            .await,
-        "head",
-    );
-    assert_eq!(
-        (meta.etag, meta.headers, meta.user_metadata),
-        (written.etag.clone(), sample_headers(), sample_metadata())
-    );
-    assert_eq!(get_bytes(backend, bucket, target).await, b"copied content");
-
-    let replaced_headers = ObjectHeaders {
-        content_type: Some("application/json".into()),
-        ..ObjectHeaders::default()
-    };
-    let replace = CopyOptions {
-        metadata_directive: MetadataDirective::Replace,
-        headers: replaced_headers.clone(),
-        user_metadata: BTreeMap::from([("new".to_owned(), "yes".to_owned())]),
-        source_conditions: Conditions::default(),
-    };
-    must(
-        backend.copy_object(from, to, replace.clone()).await,
-        "copy with Replace",
-    );
-    let meta = must(
-        backend
-            .head_object(bucket, target, GetOptions::default())
-            .await,
-        "head",
-    );
-    assert_eq!(meta.headers, replaced_headers);
-    assert_eq!(meta.user_metadata, replace.user_metadata);
-
-    let onto_itself = backend
-        .copy_object(from, from, CopyOptions::default())
-        .await;
-    assert_err!(
-        onto_itself,
-        BackendError::InvalidArgument { .. },
-        "self-copy with Copy"
-    );
-    must(
-        backend.copy_object(from, from, replace.clone()).await,
-        "self-copy with Replace",
-    );
-    let meta = must(
-        backend
-            .head_object(bucket, source, GetOptions::default())
-            .await,
-        "head",
-    );
-    assert_eq!(
-        meta.user_metadata, replace.user_metadata,
-        "self-copy replaced metadata"
-    );
-    assert_eq!(get_bytes(backend, bucket, source).await, b"copied content");
-
-    let with = |conditions| CopyOptions {
-        source_conditions: conditions,
-        ..CopyOptions::default()
-    };
-    let none = Conditions::default();
-    let failing = [
-        Conditions {
-            if_match: Some("\"nope\"".into()),
-            ..none.clone()
-        },
-        Conditions {
-            if_none_match: Some(format!("\"{}\"", written.etag)),
-            ..none.clone()
-        },
-        Conditions {
-            if_modified_since: Some(meta.last_modified + Duration::from_secs(3600)),
-            ..none.clone()
-        },
-    ];
-    for conditions in failing {
-        let result = backend
-            .copy_object(from, to, with(conditions.clone()))
-            .await;
-        assert_err!(
-            result,
-            BackendError::PreconditionFailed,
-            "copy source {conditions:?}"
-        );
-    }
-    let matching = Conditions {
-        if_match: Some(written.etag.clone()),
-        ..none
-    };
-    must(
-        backend.copy_object(from, to, with(matching)).await,
-        "copy with a matching If-Match",
-    );
-    let missing = ObjectRef {
-        bucket,
-        key: "contract/copy/missing",
-    };
-    let result = backend
-        .copy_object(missing, to, CopyOptions::default())
-        .await;
-    assert_err!(result, BackendError::NoSuchKey, "copy from a missing key");
-    clean(backend, bucket, prefix).await;
 }
 
 /// DeleteObjects answers one success per key, missing keys included.

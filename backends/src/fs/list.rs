@@ -217,7 +217,8 @@ fn summarize(ctx: &Ctx, bucket: &str, key: &str) -> Option<ObjectSummary> {
             etag: meta.etag,
             last_modified: meta.last_modified,
         }),
-        Err(crate::BackendError::NoSuchKey) => None,
+        // Gone since the walk, or a name no storable key maps to.
+        Err(crate::BackendError::NoSuchKey | crate::BackendError::InvalidArgument { .. }) => None,
         Err(error) => {
             tracing::warn!(bucket, key, %error, "skipping an unreadable object in a listing");
             None

@@ -25,9 +25,11 @@
 //! | `..`                     | `%2E%2E`                 |
 //! | anything else            | itself, `%` written `%25` |
 //!
-//! Keys that are empty, contain NUL, exceed 1024 bytes, or have a segment
-//! longer than 255 bytes once stored answer `InvalidArgument`. Bucket
-//! names never start with `.`, so `.cedargate` cannot be a bucket.
+//! Writes of keys that are empty, contain NUL, exceed 1024 bytes, or have a
+//! segment longer than 255 bytes once stored answer `InvalidArgument`;
+//! reads of such keys answer `NoSuchKey` and deletes succeed, since no such
+//! object can exist. Bucket names never start with `.`, so `.cedargate`
+//! cannot be a bucket.
 //!
 //! # Writes, reads and metadata
 //!
@@ -80,6 +82,8 @@
 //!   reads of their keys answer `NoSuchKey`.
 //! - Locks are per process: two gateways sharing one root do not make
 //!   `If-None-Match: *` race-free between them.
+//! - Symbolic links are never followed for the last path component; a
+//!   directory an operator replaces with a link is followed.
 
 mod layout;
 mod list;

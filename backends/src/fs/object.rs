@@ -10,9 +10,8 @@ use tokio::io::AsyncReadExt;
 
 use super::layout::ObjectPaths;
 use super::meta::load_meta;
-use super::write::{
-    NewObject, TempWriter, commit, current_meta, delete_locked, open_data, precheck, stage_body,
-};
+use super::staging::{TempWriter, stage_body};
+use super::write::{NewObject, commit, current_meta, delete_locked, open_data, precheck};
 use super::{Ctx, blocking, ensure_bucket, io_error};
 use crate::{
     BackendError, BackendResult, BodySource, ByteStream, Conditions, CopyOptions, CopyOutput,
@@ -30,6 +29,20 @@ pub(super) fn open_object(ctx: &Ctx, paths: &ObjectPaths) -> BackendResult<(File
     let mut file = open_data(paths)?.ok_or(BackendError::NoSuchKey)?;
     let meta = load_meta(ctx, paths, &mut file)?;
     Ok((file, meta))
+}
+
+/// The paths of a key to read or delete. A key the backend could never
+/// have stored (too long, NUL, ...) names no object: after the bucket
+/// check it answers `NoSuchKey`, not the `InvalidArgument` of a write.
+pub(super) async fn stored_paths(ctx: &Ctx, bucket: &str, key: &str) -> BackendResult<ObjectPaths> {
+    match ctx.shared.layout.object(bucket, key) {
+        Err(BackendError::InvalidArgument { .. }) => {
+            let dir = ctx.shared.layout.bucket_dir(bucket)?;
+            blocking(move || ensure_bucket(&dir)).await?;
+            Err(BackendError::NoSuchKey)
+        }
+        other => other,
+    }
 }
 
 /// Checks the bucket, a conflict with existing keys, and (early, not yet
@@ -74,7 +87,7 @@ pub(super) async fn head(
     key: &str,
     options: GetOptions,
 ) -> BackendResult<ObjectMeta> {
-    let paths = ctx.shared.layout.object(bucket, key)?;
+    let paths = stored_paths(ctx, bucket, key).await?;
     let ctx = ctx.clone();
     blocking(move || {
         let (_file, meta) = open_object(&ctx, &paths)?;
@@ -93,7 +106,7 @@ pub(super) async fn get(
     key: &str,
     options: GetOptions,
 ) -> BackendResult<GetObjectOutput> {
-    let paths = ctx.shared.layout.object(bucket, key)?;
+    let paths = stored_paths(ctx, bucket, key).await?;
     let ctx = ctx.clone();
     let (file, meta, range) = blocking(move || {
         let (mut file, meta) = open_object(&ctx, &paths)?;
@@ -141,7 +154,7 @@ pub(super) async fn copy(
     destination: ObjectRef<'_>,
     options: CopyOptions,
 ) -> BackendResult<CopyOutput> {
-    let source = ctx.shared.layout.object(source.bucket, source.key)?;
+    let source = stored_paths(ctx, source.bucket, source.key).await?;
     let destination = ctx
         .shared
         .layout
@@ -189,7 +202,10 @@ pub(super) async fn copy(
 }
 
 pub(super) async fn delete(ctx: &Ctx, bucket: &str, key: &str) -> BackendResult<()> {
-    let paths = ctx.shared.layout.object(bucket, key)?;
+    let paths = match stored_paths(ctx, bucket, key).await {
+        Err(BackendError::NoSuchKey) => return Ok(()),
+        other => other?,
+    };
     let ctx = ctx.clone();
     // Its own task: a delete that has started finishes with its cleanup.
     let task = tokio::spawn(async move {

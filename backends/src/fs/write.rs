@@ -18,7 +18,6 @@ use crate::{BackendError, BackendResult, Conditions, ObjectHeaders, ObjectMeta, 
 /// parent directory in between.
 const RETRIES: usize = 8;
 
-
 /// What becomes of a staged file once committed.
 #[derive(Debug)]
 pub(super) struct NewObject {
