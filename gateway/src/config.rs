@@ -61,6 +61,12 @@ pub struct Config {
     /// Telemetry settings.
     #[serde(default)]
     pub metrics: MetricsConfig,
+    /// Where the Cedar policies come from.
+    #[serde(default)]
+    pub policies: PoliciesConfig,
+    /// Anonymous (unsigned) access.
+    #[serde(default)]
+    pub anonymous: AnonymousConfig,
     /// Storage backends by name.
     #[serde(default)]
     pub backends: BTreeMap<String, BackendConfig>,
@@ -146,6 +152,40 @@ pub struct CredentialsConfig {
     pub file: Option<PathBuf>,
 }
 
+/// Where the Cedar policies come from (`[policies]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PoliciesConfig {
+    /// A directory of `.cedar` files; relative paths are relative to the
+    /// config file. Unset: the embedded development set (the dev credential
+    /// may do everything, nobody else anything).
+    pub dir: Option<PathBuf>,
+    /// Reload the directory when a `.cedar` file changes.
+    pub watch: bool,
+    /// Milliseconds of quiet after a change before reloading.
+    pub reload_debounce_ms: u64,
+}
+
+impl Default for PoliciesConfig {
+    fn default() -> Self {
+        Self {
+            dir: None,
+            watch: true,
+            reload_debounce_ms: 250,
+        }
+    }
+}
+
+/// Anonymous (unsigned) access (`[anonymous]`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AnonymousConfig {
+    /// The global switch: when false every unsigned request is refused
+    /// (`anonymous_reject_total{reason="disabled_globally"}`); when true,
+    /// policies decide, within the read-only allowlist.
+    pub enabled: bool,
+}
+
 /// Telemetry settings (`[metrics]`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -197,6 +237,9 @@ impl Config {
             if let Some(file) = &config.credentials.file {
                 config.credentials.file = Some(dir.join(file));
             }
+            if let Some(policies) = &config.policies.dir {
+                config.policies.dir = Some(dir.join(policies));
+            }
             if let Some(tls) = &mut config.server.tls {
                 tls.cert_file = dir.join(&tls.cert_file);
                 tls.key_file = dir.join(&tls.key_file);
@@ -228,6 +271,8 @@ impl Config {
             s3: S3Config::default(),
             credentials: CredentialsConfig::default(),
             metrics: MetricsConfig::default(),
+            policies: PoliciesConfig::default(),
+            anonymous: AnonymousConfig::default(),
             backends: BTreeMap::from([("local".into(), fs)]),
             buckets: BTreeMap::from([("demo".into(), bucket()), ("scratch".into(), bucket())]),
         }
@@ -252,6 +297,12 @@ impl Config {
                     "must differ from `server.listen` and `server.admin_listen`",
                 ));
             }
+        }
+        if self.policies.reload_debounce_ms > 60_000 {
+            return Err(invalid(
+                "policies.reload_debounce_ms",
+                "must be at most 60000",
+            ));
         }
         if self.s3.region.is_empty() {
             return Err(invalid(

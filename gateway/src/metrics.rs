@@ -18,6 +18,12 @@ const SECONDS_BUCKETS: &[f64] = &[
     60.0,
 ];
 
+/// Histogram boundaries for policy decisions, from 1 us to 10 ms.
+const DECISION_BUCKETS: &[f64] = &[
+    0.000_001, 0.000_002_5, 0.000_005, 0.000_01, 0.000_025, 0.000_05, 0.000_1, 0.000_25, 0.000_5,
+    0.001, 0.0025, 0.01,
+];
+
 /// One finished S3 request, as the metrics see it.
 #[derive(Debug, Clone, Copy)]
 pub struct RequestSample<'a> {
@@ -54,6 +60,12 @@ pub struct Metrics {
     auth_failure: Counter<u64>,
     inflight: UpDownCounter<i64>,
     credential_cache_size: opentelemetry::metrics::Gauge<u64>,
+    scope_violation: Counter<u64>,
+    anonymous_request: Counter<u64>,
+    anonymous_reject: Counter<u64>,
+    policy_reload: Counter<u64>,
+    policy_generation: opentelemetry::metrics::Gauge<u64>,
+    policy_decision_duration: Histogram<f64>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -104,6 +116,25 @@ impl Metrics {
                 .u64_gauge(name("s3_credential_cache_size"))
                 .with_description("Credentials loaded")
                 .build(),
+            scope_violation: counter(
+                "s3_scope_violation_total",
+                "Authenticated requests refused because the bucket is outside the credential's scope",
+            ),
+            anonymous_request: counter("s3_anonymous_request_total", "Anonymous requests served"),
+            anonymous_reject: counter(
+                "s3_anonymous_reject_total",
+                "Anonymous requests refused by reason",
+            ),
+            policy_reload: counter("policy_reload_total", "Policy reloads by result"),
+            policy_generation: meter
+                .u64_gauge(name("policy_generation"))
+                .with_description("Increments on every successful policy swap")
+                .build(),
+            policy_decision_duration: meter
+                .f64_histogram(name("policy_decision_duration_seconds"))
+                .with_description("Cedar evaluation time")
+                .with_boundaries(DECISION_BUCKETS.to_vec())
+                .build(),
             registry,
             _provider: Arc::new(provider),
         })
@@ -137,6 +168,42 @@ impl Metrics {
     /// Counts an authentication failure.
     pub fn record_auth_failure(&self, reason: &'static str) {
         self.auth_failure.add(1, &[KeyValue::new("reason", reason)]);
+    }
+
+    /// Counts an authenticated request refused for being outside its scope.
+    pub fn record_scope_violation(&self) {
+        self.scope_violation.add(1, &[]);
+    }
+
+    /// Counts an anonymous request that was served.
+    pub fn record_anonymous_request(&self, operation: &'static str, status: u16) {
+        self.anonymous_request.add(
+            1,
+            &[
+                KeyValue::new("operation", operation),
+                KeyValue::new("status", i64::from(status)),
+            ],
+        );
+    }
+
+    /// Counts an anonymous request refused, by reason (`disabled_globally`,
+    /// `no_binding`, `operation_not_allowed`, `rate_limited`).
+    pub fn record_anonymous_reject(&self, reason: &'static str) {
+        self.anonymous_reject
+            .add(1, &[KeyValue::new("reason", reason)]);
+    }
+
+    /// Counts a policy reload (`ok` or `invalid`) and publishes the generation.
+    pub fn record_policy_reload(&self, ok: bool, generation: u64) {
+        let result = if ok { "ok" } else { "invalid" };
+        self.policy_reload
+            .add(1, &[KeyValue::new("result", result)]);
+        self.policy_generation.record(generation, &[]);
+    }
+
+    /// Records the time one policy decision took.
+    pub fn record_decision(&self, seconds: f64) {
+        self.policy_decision_duration.record(seconds, &[]);
     }
 
     /// Marks a request as started (`+1`) or finished (`-1`).

@@ -163,3 +163,20 @@ def test_declared_length_longer_than_body_is_refused(s3, prefix):
     sock.close()
     assert not response.startswith(b"HTTP/1.1 200"), response[:200]
     assert s3.list_objects_v2(Bucket="alpha", Prefix=prefix)["KeyCount"] == 0
+
+
+def test_not_modified_has_no_body_but_keeps_etag(s3, prefix):
+    path = f"/alpha/{prefix}cached"
+    etag = s3.put_object(Bucket="alpha", Key=prefix + "cached", Body=b"cache me")["ETag"]
+    headers = signed("GET", path)
+    headers["If-None-Match"] = etag
+    r = request("GET", path, headers=headers)
+    assert r.status == 304
+    assert r.data == b""
+    assert r.headers["ETag"] == etag
+    assert r.headers["x-amz-request-id"]
+    head = signed("HEAD", path)
+    head["If-Match"] = '"nope"'
+    r = request("HEAD", path, headers=head)
+    assert r.status == 412
+    assert r.data == b""
