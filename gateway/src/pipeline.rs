@@ -51,6 +51,8 @@ pub struct RequestCtx {
     pub started: Instant,
     /// The client-facing bucket, once routed.
     pub bucket: Option<String>,
+    /// The decoded resource (`/bucket/key`), once routed, for error bodies.
+    pub resource: Option<String>,
     /// The operation, once classified.
     pub operation: Option<S3Operation>,
     /// How the request authenticated (`none` before authentication).
@@ -76,6 +78,7 @@ impl RequestCtx {
             request_id: format!("{:016X}", rand::random::<u64>()),
             started: Instant::now(),
             bucket: None,
+            resource: None,
             operation: None,
             auth_mode: "none",
             principal: None,
@@ -142,6 +145,11 @@ impl Gateway {
         let route = route::route(host, raw_path, &self.config.s3.virtual_host_suffixes)
             .map_err(route_error)?;
         ctx.bucket = route.bucket.clone();
+        ctx.resource = Some(match (&route.bucket, &route.key) {
+            (Some(bucket), Some(key)) => format!("/{bucket}/{key}"),
+            (Some(bucket), None) => format!("/{bucket}"),
+            _ => "/".to_owned(),
+        });
         let query = Query::parse(head.uri.query().unwrap_or_default())
             .map_err(|e| S3Error::new(S3ErrorCode::InvalidURI, e.to_string()))?;
         let operation = classify::classify(&head.method, &route, &query, &head.headers)

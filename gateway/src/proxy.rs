@@ -185,7 +185,10 @@ pub(crate) async fn write_error(
     ctx.status = status;
     let head = session.req_header();
     let is_head = head.method == http::Method::HEAD;
-    let resource = head.uri.path().to_owned();
+    let resource = ctx
+        .resource
+        .clone()
+        .unwrap_or_else(|| head.uri.path().to_owned());
     let body_pending = request_has_body(session);
     let mut header = header_for(status, ctx)?;
     for (name, value) in error.headers() {

@@ -29,7 +29,7 @@ def test_anonymous_error_document_shape():
     fields = parse_error(r)
     assert fields["Code"] == "AccessDenied"
     assert fields["BucketName"] == "alpha"
-    assert fields["Resource"] == "/alpha/some%20key"
+    assert fields["Resource"] == "/alpha/some key"
     assert fields["RequestId"] == r.headers["x-amz-request-id"]
     assert fields["Message"]
 
@@ -57,8 +57,9 @@ def test_unrecognised_shape_is_invalid_request():
 def test_hostile_values_are_escaped():
     r = request("GET", "/alpha/%3Cscript%3E%26%22")
     fields = parse_error(r)
-    assert fields["Resource"] == "/alpha/%3Cscript%3E%26%22"
+    assert fields["Resource"] == '/alpha/<script>&"'
     assert b"<script>" not in r.data
+    assert b"&lt;script&gt;&amp;&quot;" in r.data
 
 
 def test_malformed_authorization_header():
