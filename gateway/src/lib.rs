@@ -6,6 +6,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod authorize;
 pub mod body;
 pub mod buckets;
 pub mod classify;

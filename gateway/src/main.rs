@@ -38,6 +38,54 @@ enum Command {
         #[arg(long, default_value = "text")]
         log_format: String,
     },
+    /// Tools for the people who write policies.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum PolicyCommand {
+    /// Parses and strictly validates every `.cedar` file of a directory.
+    Validate {
+        /// The policy directory.
+        dir: PathBuf,
+    },
+    /// Runs a table of requests and expected decisions (a `tests.toml`);
+    /// exits non-zero on any mismatch.
+    Test {
+        /// The tests file.
+        file: PathBuf,
+        /// The policy directory (default: the one the file names).
+        #[arg(long)]
+        policies: Option<PathBuf>,
+    },
+    /// Decides one request and says which policies decided it and why.
+    Explain {
+        /// The policy directory.
+        #[arg(long)]
+        policies: PathBuf,
+        /// The principal name of a static credential.
+        #[arg(long, conflicts_with = "anonymous")]
+        principal: Option<String>,
+        /// A group of the principal (repeatable).
+        #[arg(long = "group")]
+        groups: Vec<String>,
+        /// Ask as an unsigned request.
+        #[arg(long)]
+        anonymous: bool,
+        /// The S3 operation, e.g. `GetObject`.
+        #[arg(long)]
+        action: String,
+        /// The bucket.
+        #[arg(long)]
+        bucket: Option<String>,
+        /// The key.
+        #[arg(long)]
+        key: Option<String>,
+        /// A context fact as `name=value` (repeatable), e.g. `source_ip=10.1.2.3`.
+        #[arg(long = "context")]
+        context: Vec<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -53,6 +101,7 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        Command::Policy(command) => policy(command),
         Command::Serve {
             config,
             listen,
@@ -74,6 +123,61 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let credentials = load_credentials(&loaded)?;
             let gateway = cedargate::server::build_gateway(loaded, credentials)?;
             cedargate::server::run(gateway)
+        }
+    }
+}
+
+fn policy(command: PolicyCommand) -> anyhow::Result<()> {
+    use cedargate_policies::cli;
+    match command {
+        PolicyCommand::Validate { dir } => {
+            let summary = cli::validate_dir(&dir)?;
+            println!("{summary}");
+            Ok(())
+        }
+        PolicyCommand::Test { file, policies } => {
+            let report = cli::run_test_file(policies.as_deref(), &file);
+            println!("{report}");
+            if report.failed() > 0 {
+                anyhow::bail!(
+                    "{} of {} cases failed",
+                    report.failed(),
+                    report.failed() + report.passed()
+                );
+            }
+            Ok(())
+        }
+        PolicyCommand::Explain {
+            policies,
+            principal,
+            groups,
+            anonymous,
+            action,
+            bucket,
+            key,
+            context,
+        } => {
+            let mut request = cli::ExplainRequest {
+                principal,
+                groups,
+                anonymous,
+                action,
+                bucket,
+                key,
+                ..Default::default()
+            };
+            for fact in &context {
+                let (name, value) = fact
+                    .split_once('=')
+                    .with_context(|| format!("`{fact}` is not of the form name=value"))?;
+                request
+                    .context
+                    .set(name, value)
+                    .map_err(anyhow::Error::msg)?;
+            }
+            let explanation = cli::explain(&policies, &request)?;
+            println!("{explanation}");
+            Ok(())
         }
     }
 }

@@ -20,8 +20,18 @@ const SECONDS_BUCKETS: &[f64] = &[
 
 /// Histogram boundaries for policy decisions, from 1 us to 10 ms.
 const DECISION_BUCKETS: &[f64] = &[
-    0.000_001, 0.000_002_5, 0.000_005, 0.000_01, 0.000_025, 0.000_05, 0.000_1, 0.000_25, 0.000_5,
-    0.001, 0.0025, 0.01,
+    0.000_001,
+    0.000_002_5,
+    0.000_005,
+    0.000_01,
+    0.000_025,
+    0.000_05,
+    0.000_1,
+    0.000_25,
+    0.000_5,
+    0.001,
+    0.0025,
+    0.01,
 ];
 
 /// One finished S3 request, as the metrics see it.

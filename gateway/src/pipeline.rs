@@ -12,9 +12,12 @@ use std::time::{Duration, Instant, SystemTime};
 use arc_swap::ArcSwap;
 use pingora::proxy::Session;
 
+use cedargate_policies::{AuthMode, PolicyStore};
+
 use crate::auth::{
     self, AuthFailure, AuthFailureReason, AuthOutcome, CredentialStore, PayloadHash,
 };
+use crate::authorize::{Authorizer, Caller, Connection};
 use crate::body::RequestBody;
 use crate::buckets::BucketMap;
 use crate::classify::{self, S3Operation};
@@ -38,6 +41,8 @@ pub struct Gateway {
     pub credentials: ArcSwap<CredentialStore>,
     /// SigV4 verification settings.
     pub verifier: auth::VerifierConfig,
+    /// The live Cedar policy set.
+    pub policies: Arc<PolicyStore>,
     /// Instruments.
     pub metrics: Metrics,
 }
@@ -105,7 +110,16 @@ impl Gateway {
         ctx: &mut RequestCtx,
     ) -> Result<S3Response, S3Error> {
         let request = self.route_and_classify(session, ctx)?;
-        let payload = self.authenticate(&request, ctx)?;
+        let (caller, payload) = self.authenticate(&request, ctx)?;
+        let connection = connection(session);
+        let mut authz = Authorizer::new(
+            self.policies.snapshot(),
+            caller,
+            &request,
+            connection,
+            &self.metrics,
+        );
+        self.authorize(&request, &mut authz)?;
         let target = self.resolve_bucket(&request)?;
         let declared = request.content_length()?;
         let mut body = RequestBody::new(session, declared, payload);
@@ -113,6 +127,7 @@ impl Gateway {
             buckets: &self.buckets,
             region: self.region(),
             max_xml_body_bytes: self.config.s3.max_xml_body_bytes,
+            authz: &authz,
         };
         let started = Instant::now();
         let outcome = handlers::dispatch(&request, target, &mut body, env).await;
@@ -166,19 +181,28 @@ impl Gateway {
         })
     }
 
-    /// Stages *authenticate* and *authorize*: returns the SHA-256 the body
-    /// must hash to, when the client signed one.
+    /// Stage *authenticate*: the caller, and the SHA-256 the body must
+    /// hash to when the client signed one.
     fn authenticate(
         &self,
         request: &S3Request,
         ctx: &mut RequestCtx,
-    ) -> Result<Option<[u8; 32]>, S3Error> {
+    ) -> Result<(Caller, Option<[u8; 32]>), S3Error> {
         let signed = auth::SignedRequest {
             method: request.method.as_str(),
             raw_path: &request.raw_path,
             raw_query: &request.raw_query,
             headers: &request.headers,
         };
+        if request.query.has("AWSAccessKeyId") || request.query.has("Signature") {
+            // A SigV2 presigned URL must never pass as an anonymous request.
+            self.metrics.record_auth_failure("bad_authorization_format");
+            ctx.result = "bad_authorization_format";
+            return Err(S3Error::new(
+                S3ErrorCode::InvalidRequest,
+                "the authorization mechanism you have provided is not supported; use AWS4-HMAC-SHA256",
+            ));
+        }
         let store = self.credentials.load();
         let outcome = auth::authenticate(&signed, &store, &self.verifier, SystemTime::now())
             .map_err(|failure| {
@@ -189,24 +213,77 @@ impl Gateway {
         match outcome {
             AuthOutcome::Anonymous => {
                 ctx.auth_mode = "anonymous";
-                ctx.result = "anonymous_denied";
-                Err(S3Error::new(
-                    S3ErrorCode::AccessDenied,
-                    "anonymous access is not allowed; sign the request with a credential",
-                ))
+                if !self.config.anonymous.enabled {
+                    ctx.result = "disabled_globally";
+                    self.metrics.record_anonymous_reject("disabled_globally");
+                    return Err(S3Error::new(
+                        S3ErrorCode::AccessDenied,
+                        "anonymous access is disabled; sign the request with a credential",
+                    ));
+                }
+                Ok((Caller::Anonymous, None))
             }
             AuthOutcome::Authenticated(authenticated) => {
                 ctx.auth_mode = authenticated.method.as_str();
                 ctx.principal = Some(authenticated.credential.principal.clone());
+                let mode = match authenticated.method {
+                    auth::AuthMethod::Header => AuthMode::Signed,
+                    auth::AuthMethod::Presigned { .. } => AuthMode::Presigned,
+                };
+                let caller = Caller::Credential {
+                    credential: authenticated.credential,
+                    mode,
+                };
                 match authenticated.payload {
-                    PayloadHash::Unsigned => Ok(None),
-                    PayloadHash::Sha256(hash) => Ok(Some(hash)),
+                    PayloadHash::Unsigned => Ok((caller, None)),
+                    PayloadHash::Sha256(hash) => Ok((caller, Some(hash))),
                     PayloadHash::Streaming(mode) => Err(S3Error::new(
                         S3ErrorCode::NotImplemented,
                         format!("payload mode `{mode}` is not supported"),
                     )),
                 }
             }
+        }
+    }
+
+    /// Stage *authorize*: the operation on its bucket and key, and the
+    /// source of a copy. DeleteObjects is decided per key and ListBuckets
+    /// per bucket, by their handlers.
+    fn authorize(&self, request: &S3Request, authz: &mut Authorizer<'_>) -> Result<(), S3Error> {
+        use S3Operation as Op;
+        let action = request.operation.name();
+        let Some(bucket) = request.route.bucket.as_deref() else {
+            if authz.caller().is_anonymous() {
+                let decision = cedargate_policies::Decision {
+                    reason: Some("operation_not_allowed".to_owned()),
+                    ..Default::default()
+                };
+                return Err(authz.refuse(&decision, action));
+            }
+            return Ok(());
+        };
+        match request.operation {
+            Op::DeleteObjects => {
+                if self.buckets.get(bucket).is_none() {
+                    // Nothing can be known of a caller's rights on a bucket
+                    // that does not exist: refuse rather than reveal it.
+                    return Err(S3Error::new(
+                        S3ErrorCode::AccessDenied,
+                        "access to this bucket is denied",
+                    ));
+                }
+                Ok(())
+            }
+            Op::CopyObject | Op::UploadPartCopy => {
+                let source = handlers::copy_source(request)?;
+                authz.set_copy_source(&source.bucket, &source.key);
+                authz.require(action, bucket, request.route.key.as_deref())?;
+                authz.require("GetObject", &source.bucket, Some(&source.key))?;
+                Ok(())
+            }
+            _ => authz
+                .require(action, bucket, request.route.key.as_deref())
+                .map(|_| ()),
         }
     }
 
@@ -224,6 +301,21 @@ impl Gateway {
                 )
             }),
         }
+    }
+}
+
+/// The client address and transport of the session's connection.
+fn connection(session: &Session) -> Connection {
+    let source_ip = session
+        .client_addr()
+        .and_then(|addr| addr.as_inet())
+        .map_or(std::net::IpAddr::from([0, 0, 0, 0]), |addr| addr.ip());
+    let secure_transport = session
+        .digest()
+        .is_some_and(|digest| digest.ssl_digest.is_some());
+    Connection {
+        source_ip,
+        secure_transport,
     }
 }
 

@@ -84,6 +84,12 @@ impl ProxyHttp for S3Proxy {
         let operation = ctx.operation.map_or("Unclassified", |op| op.name());
         let method = session.req_header().method.as_str().to_owned();
         let duration = ctx.started.elapsed();
+        if ctx.auth_mode == "anonymous"
+            && ctx.result == "ok"
+            && let Some(op) = ctx.operation
+        {
+            metrics.record_anonymous_request(op.name(), ctx.status);
+        }
         metrics.record_request(&RequestSample {
             method: &method,
             operation,

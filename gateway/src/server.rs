@@ -9,6 +9,8 @@ use pingora::server::Server;
 use pingora::server::configuration::ServerConf;
 use pingora::services::listening::Service;
 
+use cedargate_policies::{PolicySnapshot, PolicyStore, WatchHandle};
+
 use crate::admin::AdminApp;
 use crate::auth::{CredentialStore, RegionRule, VerifierConfig};
 use crate::buckets::BucketMap;
@@ -16,6 +18,26 @@ use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::pipeline::Gateway;
 use crate::proxy::S3Proxy;
+
+/// The policy set of the embedded default: the development credential
+/// (principal `dev`) may do everything, nobody else anything.
+const DEV_POLICY: &str = r#"
+@id("dev-credential-may-do-everything")
+permit (principal == Credential::"dev", action, resource);
+"#;
+
+/// Loads the configured policy directory, or the embedded development set.
+pub fn load_policies(config: &Config) -> anyhow::Result<PolicyStore> {
+    match &config.policies.dir {
+        Some(dir) => PolicyStore::load(dir)
+            .with_context(|| format!("cannot load policies from `{}`", dir.display())),
+        None => {
+            let snapshot = PolicySnapshot::from_sources(&[("embedded-dev.cedar", DEV_POLICY)], 1)
+                .context("the embedded development policy does not load")?;
+            Ok(PolicyStore::from_snapshot(snapshot))
+        }
+    }
+}
 
 /// Builds the gateway's shared state: backends, buckets, metrics.
 pub fn build_gateway(config: Config, credentials: CredentialStore) -> anyhow::Result<Arc<Gateway>> {
@@ -28,6 +50,8 @@ pub fn build_gateway(config: Config, credentials: CredentialStore) -> anyhow::Re
         .context("cannot set up the bucket backends")?;
     let metrics = Metrics::new(&config.metrics.prefix).context("cannot set up metrics")?;
     metrics.set_credential_count(credentials.len());
+    let policies = Arc::new(load_policies(&config)?);
+    metrics.record_policy_reload(true, policies.generation());
     let verifier = VerifierConfig {
         region: match config.s3.region.as_str() {
             "*" => RegionRule::Any,
@@ -41,8 +65,32 @@ pub fn build_gateway(config: Config, credentials: CredentialStore) -> anyhow::Re
         buckets,
         credentials: ArcSwap::from_pointee(credentials),
         verifier,
+        policies,
         metrics,
     }))
+}
+
+/// Starts reloading the policy directory on change, when configured.
+fn watch_policies(gateway: &Arc<Gateway>) -> anyhow::Result<Option<WatchHandle>> {
+    let settings = &gateway.config.policies;
+    if !settings.watch || gateway.policies.dir().is_none() {
+        return Ok(None);
+    }
+    let debounce = std::time::Duration::from_millis(settings.reload_debounce_ms);
+    let observer = Arc::clone(gateway);
+    let handle = Arc::clone(&gateway.policies).watch(debounce, move |result| match result {
+        Ok(generation) => {
+            tracing::info!(generation, "policies reloaded");
+            observer.metrics.record_policy_reload(true, *generation);
+        }
+        Err(error) => {
+            tracing::error!(%error, "policy reload refused; the previous policies stay in force");
+            observer
+                .metrics
+                .record_policy_reload(false, observer.policies.generation());
+        }
+    })?;
+    Ok(Some(handle))
 }
 
 /// Runs the listeners until the process is told to stop; never returns on success.
@@ -58,6 +106,7 @@ pub fn run(gateway: Arc<Gateway>) -> anyhow::Result<()> {
     server.bootstrap();
 
     let metrics = Arc::new(gateway.metrics.clone());
+    let gateway_for_watch = Arc::clone(&gateway);
     let mut s3 = pingora::proxy::http_proxy_service_with_name(
         &server.configuration,
         S3Proxy::new(gateway),
@@ -77,6 +126,8 @@ pub fn run(gateway: Arc<Gateway>) -> anyhow::Result<()> {
     admin.add_tcp(&config.server.admin_listen.to_string());
     server.add_service(s3);
     server.add_service(admin);
+    // Held for the life of the process: run_forever never returns.
+    let _policy_watch = watch_policies(&gateway_for_watch)?;
     tracing::info!(
         s3 = %config.server.listen,
         s3_tls = ?config.server.tls.as_ref().map(|t| t.listen),

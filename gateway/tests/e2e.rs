@@ -59,3 +59,35 @@ fn every_auth_failure_reason_in_the_aws_profile() {
     let gateway = TestGateway::start("[s3]\nerror_profile = \"aws\"\n");
     gateway.assert_pytest_env_passes("test_auth_failures.py", &[("CG_ERROR_PROFILE", "aws")]);
 }
+
+const POLICIES: &str = r#"
+@id("beta-team-works-in-beta")
+permit (
+  principal in Group::"beta-team",
+  action in [Action::"read", Action::"write", Action::"list", Action::"delete", Action::"multipart"],
+  resource in Bucket::"beta"
+);
+
+@id("beta-team-keeps-keep")
+forbid (principal in Group::"beta-team", action == Action::"s3:DeleteObjects", resource in Bucket::"beta")
+when { resource is Object && resource.key like "*keep/*" };
+
+@id("beta-is-public")
+permit (
+  principal is Anonymous,
+  action in [Action::"s3:GetObject", Action::"s3:HeadObject", Action::"s3:ListObjectsV2", Action::"s3:PutObject"],
+  resource in Bucket::"beta"
+);
+"#;
+
+#[test]
+fn cedar_policies_decide_real_requests_and_reload_hot() {
+    let gateway = TestGateway::start_with_policies(
+        "[anonymous]\nenabled = true\n",
+        &[
+            ("tester.cedar", utils::TESTER_POLICY),
+            ("teams.cedar", POLICIES),
+        ],
+    );
+    gateway.assert_pytest_passes("test_policies.py");
+}

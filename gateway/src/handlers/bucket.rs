@@ -15,6 +15,9 @@ use crate::xml;
 pub(super) async fn list_buckets(env: HandlerEnv<'_>) -> Result<S3Response, S3Error> {
     let mut buckets = Vec::new();
     for target in env.buckets.iter() {
+        if !env.authz.decide("ListBuckets", &target.name, None).allowed {
+            continue;
+        }
         let created = match target.backend.head_bucket(&target.backend_bucket).await {
             Ok(info) => info.created,
             Err(error) => {

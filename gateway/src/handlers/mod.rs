@@ -11,6 +11,9 @@ mod object;
 
 use cedargate_backends::{BackendError, BodySource};
 
+pub use object::{CopySource, copy_source};
+
+use crate::authorize::Authorizer;
 use crate::buckets::{BucketMap, BucketTarget};
 use crate::classify::S3Operation;
 use crate::error::{S3Error, S3ErrorCode};
@@ -26,6 +29,8 @@ pub struct HandlerEnv<'a> {
     pub region: &'a str,
     /// Largest XML request body accepted.
     pub max_xml_body_bytes: usize,
+    /// Answers the per-key and per-bucket questions of DeleteObjects and ListBuckets.
+    pub authz: &'a Authorizer<'a>,
 }
 
 /// Serves a request on its bucket (`target` is `None` only for ListBuckets).

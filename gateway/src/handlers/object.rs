@@ -140,14 +140,17 @@ pub(super) async fn put_object(
 }
 
 /// A parsed `x-amz-copy-source`: client-facing bucket and key.
-pub(super) struct CopySource {
+#[derive(Debug, Clone)]
+pub struct CopySource {
+    /// The client-facing source bucket.
     pub bucket: String,
+    /// The source key.
     pub key: String,
 }
 
 /// Parses `x-amz-copy-source` (`bucket/key` or `/bucket/key`, URL-encoded,
 /// optionally `?versionId=null`).
-pub(super) fn copy_source(request: &S3Request) -> Result<CopySource, S3Error> {
+pub fn copy_source(request: &S3Request) -> Result<CopySource, S3Error> {
     let invalid = |message: &str| S3Error::new(S3ErrorCode::InvalidArgument, message.to_owned());
     let raw = request
         .header("x-amz-copy-source")
@@ -290,15 +293,32 @@ pub(super) async fn delete_objects(
         }
     }
     let delete = xml::parse_delete(&document).map_err(super::xml_error)?;
-    let keys: Vec<String> = delete.objects.iter().map(|o| o.key.clone()).collect();
-    let results = target
-        .backend
-        .delete_objects(&target.backend_bucket, &keys)
-        .await
-        .map_err(backend_error)?;
-    let outcomes: Vec<xml::DeleteOutcome> = keys
-        .into_iter()
-        .zip(results)
+    let mut refused = Vec::new();
+    let mut keys = Vec::new();
+    for object in delete.objects {
+        let decision = env
+            .authz
+            .decide("DeleteObjects", &target.name, Some(&object.key));
+        if decision.allowed {
+            keys.push(object.key);
+        } else {
+            refused.push((object.key, env.authz.refuse(&decision, "DeleteObjects")));
+        }
+    }
+    let results = if keys.is_empty() {
+        Vec::new()
+    } else {
+        target
+            .backend
+            .delete_objects(&target.backend_bucket, &keys)
+            .await
+            .map_err(backend_error)?
+    };
+    let deleted = keys.into_iter().zip(results);
+    let denied = refused.into_iter().map(|(key, error)| (key, Err(error)));
+    let outcomes: Vec<xml::DeleteOutcome> = deleted
+        .map(|(key, result)| (key, result.map_err(backend_error)))
+        .chain(denied)
         .map(|(key, result)| match result {
             Ok(()) => xml::DeleteOutcome {
                 key,
@@ -306,7 +326,6 @@ pub(super) async fn delete_objects(
                 failure: None,
             },
             Err(error) => {
-                let error = backend_error(error);
                 let failure = xml::DeleteFailure {
                     code: error.code().as_str().to_owned(),
                     message: error

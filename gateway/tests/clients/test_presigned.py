@@ -65,6 +65,15 @@ def test_expires_outside_range_is_invalid_argument(prefix):
     assert ET.fromstring(body).find("Code").text == "InvalidArgument"
 
 
+def test_sigv2_presigned_url_is_refused_not_treated_as_anonymous(prefix):
+    legacy = client(signature_version="s3")
+    url = legacy.generate_presigned_url("get_object", Params={"Bucket": BUCKET, "Key": prefix + "x"}, ExpiresIn=60)
+    assert "AWSAccessKeyId=" in url
+    status, body = curl(url)
+    assert status == 400
+    assert ET.fromstring(body).find("Code").text == "InvalidRequest"
+
+
 def test_tampered_presigned_url_is_refused(prefix):
     s3 = presigner()
     s3.put_object(Bucket=BUCKET, Key=prefix + "t", Body=b"x")

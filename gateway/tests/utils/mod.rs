@@ -13,6 +13,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+/// The policy of [`TestGateway::start`]: the test credential may do everything.
+pub const TESTER_POLICY: &str = "@id(\"tester-may-do-everything\")\npermit (principal == Credential::\"tester\", action, resource);\n";
+
 /// The development credential every test gateway trusts.
 pub const ACCESS_KEY: &str = "CGTESTACCESSKEY00001";
 /// Its secret.
@@ -36,12 +39,23 @@ fn free_port() -> u16 {
 }
 
 impl TestGateway {
-    /// Starts a gateway with the fs backend (buckets `alpha` and `beta`)
-    /// plus `extra_toml` appended to the config.
+    /// Starts a gateway with the fs backend (buckets `alpha` and `beta`),
+    /// a policy letting the test credential do everything, plus
+    /// `extra_toml` appended to the config.
     pub fn start(extra_toml: &str) -> Self {
+        Self::start_with_policies(extra_toml, &[("tester.cedar", TESTER_POLICY)])
+    }
+
+    /// Starts a gateway whose policy directory holds `policies` (file name, text).
+    pub fn start_with_policies(extra_toml: &str, policies: &[(&str, &str)]) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let (s3_port, admin_port, tls_port) = (free_port(), free_port(), free_port());
         self_signed_certificate(dir.path());
+        let policy_dir = dir.path().join("policies");
+        std::fs::create_dir_all(&policy_dir).expect("policy dir");
+        for (name, text) in policies {
+            std::fs::write(policy_dir.join(name), text).expect("write policy");
+        }
         let data = dir.path().join("data");
         std::fs::create_dir_all(&data).expect("data dir");
         let credentials = format!(
@@ -56,6 +70,12 @@ access_key = "CGDISABLEDKEY0000001"
 secret_key = "disabled-secret-0000000000000000000000"
 principal = "disabled"
 enabled = false
+
+[[credential]]
+access_key = "CGSCOPEDKEY000000001"
+secret_key = "scoped-secret-0000000000000000000000000"
+principal = "scoped"
+groups = ["beta-team"]
 
 [[credential]]
 access_key = "CGEXPIREDKEY00000001"
@@ -81,6 +101,10 @@ key_file = "key.pem"
 
 [credentials]
 file = "credentials.toml"
+
+[policies]
+dir = "policies"
+reload_debounce_ms = 100
 
 [backends.local]
 kind = "fs"
@@ -132,6 +156,11 @@ backend = "local"
             std::thread::sleep(Duration::from_millis(50));
         }
         panic!("gateway not ready in 30 s; log:\n{}", self.log());
+    }
+
+    /// The policy directory.
+    pub fn policy_dir(&self) -> PathBuf {
+        self.dir.path().join("policies")
     }
 
     /// The fs backend's root directory.
@@ -194,6 +223,7 @@ backend = "local"
             .env("CG_ACCESS_KEY", ACCESS_KEY)
             .env("CG_SECRET_KEY", SECRET_KEY)
             .env("CG_DATA_DIR", self.data_dir())
+            .env("CG_POLICY_DIR", self.policy_dir())
             .env("CG_TMP", self.dir.path())
             .env("AWS_CONFIG_FILE", self.dir.path().join("aws-config"))
             .env(
@@ -255,6 +285,9 @@ fn self_signed_certificate(dir: &Path) {
 
 impl Drop for TestGateway {
     fn drop(&mut self) {
+        if std::env::var_os("CG_KEEP_LOG").is_some() {
+            let _ = std::fs::copy(self.dir.path().join("gateway.log"), "/tmp/cg-gateway.log");
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

@@ -17,6 +17,17 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{S3Error, S3ErrorCode};
 
+pub mod checksum;
+pub mod chunked;
+mod plan;
+#[cfg(test)]
+mod tests;
+pub mod trailer;
+mod verified;
+
+pub use plan::{BodyPlan, stored_content_encoding};
+pub use verified::{DecodedBody, VerifiedBody, decode_body};
+
 /// The client's body, verified while it streams.
 pub struct RequestBody<'a> {
     session: &'a mut Session,

@@ -1,0 +1,201 @@
+//! The *authorize* stage: puts each request to the current Cedar policy
+//! snapshot and turns a deny into the S3 error its deciding policy names.
+//!
+//! An [`Authorizer`] is built once per request (principal, request facts,
+//! the snapshot loaded at that moment) so every question a request raises —
+//! the operation itself, the source of a copy, each key of a
+//! DeleteObjects, each bucket of a ListBuckets — is answered by the same
+//! policy generation.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::{Instant, SystemTime};
+
+use cedargate_policies::{
+    AuthMode, AuthzRequest, Decision, PolicySnapshot, PrincipalRef, RequestContext,
+};
+
+use crate::auth::Credential;
+use crate::error::{S3Error, S3ErrorCode};
+use crate::metrics::Metrics;
+use crate::request::S3Request;
+
+/// Who is asking, once authenticated.
+#[derive(Debug, Clone)]
+pub enum Caller {
+    /// A verified credential, by header or presigned URL.
+    Credential {
+        /// The credential.
+        credential: Arc<Credential>,
+        /// How it signed.
+        mode: AuthMode,
+    },
+    /// No credentials.
+    Anonymous,
+}
+
+impl Caller {
+    fn principal(&self) -> PrincipalRef<'_> {
+        match self {
+            Self::Credential { credential, .. } => PrincipalRef::Credential {
+                name: &credential.principal,
+                access_key: &credential.access_key,
+                groups: &credential.groups,
+            },
+            Self::Anonymous => PrincipalRef::Anonymous,
+        }
+    }
+
+    /// Whether the caller is anonymous.
+    pub fn is_anonymous(&self) -> bool {
+        matches!(self, Self::Anonymous)
+    }
+}
+
+/// Answers authorization questions for one request.
+#[derive(Debug)]
+pub struct Authorizer<'a> {
+    snapshot: Arc<PolicySnapshot>,
+    caller: Caller,
+    context: RequestContext,
+    metrics: &'a Metrics,
+}
+
+/// The connection facts the request context needs.
+#[derive(Debug, Clone, Copy)]
+pub struct Connection {
+    /// The client's address.
+    pub source_ip: IpAddr,
+    /// Whether it connected over TLS.
+    pub secure_transport: bool,
+}
+
+impl<'a> Authorizer<'a> {
+    /// An authorizer for `request` by `caller`.
+    pub fn new(
+        snapshot: Arc<PolicySnapshot>,
+        caller: Caller,
+        request: &S3Request,
+        connection: Connection,
+        metrics: &'a Metrics,
+    ) -> Self {
+        let mode = match &caller {
+            Caller::Credential { mode, .. } => *mode,
+            Caller::Anonymous => AuthMode::Anonymous,
+        };
+        let mut context = RequestContext::new(mode, connection.source_ip);
+        context.secure_transport = connection.secure_transport;
+        context.request_time = SystemTime::now();
+        context.content_length = request.content_length().ok().flatten();
+        context.list_prefix = request.query.get("prefix").map(str::to_owned);
+        context.has_response_overrides = request
+            .query
+            .iter()
+            .any(|(n, _)| n.starts_with("response-"));
+        Self {
+            snapshot,
+            caller,
+            context,
+            metrics,
+        }
+    }
+
+    /// The caller.
+    pub fn caller(&self) -> &Caller {
+        &self.caller
+    }
+
+    /// Records the copy source, which policies read as `context.copy_source`.
+    pub fn set_copy_source(&mut self, bucket: &str, key: &str) {
+        self.context.copy_source = Some((bucket.to_owned(), key.to_owned()));
+    }
+
+    /// Asks the policies whether `action` is allowed on `bucket` / `key`.
+    pub fn decide(&self, action: &str, bucket: &str, key: Option<&str>) -> Decision {
+        let started = Instant::now();
+        let decision = self.snapshot.decide(&AuthzRequest {
+            principal: self.caller.principal(),
+            action,
+            bucket: Some(bucket),
+            key,
+            context: &self.context,
+        });
+        self.metrics
+            .record_decision(started.elapsed().as_secs_f64());
+        if !decision.errors.is_empty() {
+            tracing::warn!(action, bucket, errors = ?decision.errors, "policy evaluation errors");
+        }
+        decision
+    }
+
+    /// Like [`Self::decide`], answering a deny with its S3 error and
+    /// counting it (scope violation or anonymous reject).
+    pub fn require(
+        &self,
+        action: &str,
+        bucket: &str,
+        key: Option<&str>,
+    ) -> Result<Decision, S3Error> {
+        let decision = self.decide(action, bucket, key);
+        if decision.allowed {
+            Ok(decision)
+        } else {
+            Err(self.refuse(&decision, action))
+        }
+    }
+
+    /// The S3 error for a deny, after counting it.
+    pub fn refuse(&self, decision: &Decision, action: &str) -> S3Error {
+        let reason = decision.reason.as_deref().unwrap_or("forbidden");
+        if self.caller.is_anonymous() {
+            let counted = match reason {
+                "operation_not_allowed" => "operation_not_allowed",
+                _ => "no_binding",
+            };
+            self.metrics.record_anonymous_reject(counted);
+        } else if decision.is_no_permit() {
+            self.metrics.record_scope_violation();
+        }
+        let code = decision
+            .error_code
+            .as_deref()
+            .and_then(deny_code)
+            .unwrap_or(S3ErrorCode::AccessDenied);
+        let message = match (&self.caller, decision.is_no_permit()) {
+            (Caller::Anonymous, _) => format!("anonymous `{action}` is not allowed here"),
+            (Caller::Credential { credential, .. }, true) => format!(
+                "principal `{}` is not authorised for `{action}` on this resource",
+                credential.principal
+            ),
+            (Caller::Credential { .. }, false) => {
+                format!("`{action}` was refused by policy (`{reason}`)")
+            }
+        };
+        S3Error::new(code, message)
+    }
+}
+
+/// The S3 error a policy's `@error` annotation names.
+fn deny_code(code: &str) -> Option<S3ErrorCode> {
+    S3ErrorCode::ALL
+        .iter()
+        .copied()
+        .find(|candidate| candidate.as_str() == code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_annotation_code_policies_may_use_is_an_s3_error() {
+        for code in cedargate_policies::DENY_ERROR_CODES {
+            assert!(deny_code(code).is_some(), "`{code}` has no S3ErrorCode");
+        }
+        assert_eq!(
+            deny_code("EntityTooLarge"),
+            Some(S3ErrorCode::EntityTooLarge)
+        );
+        assert_eq!(deny_code("NoSuchCode"), None);
+    }
+}

@@ -1,0 +1,201 @@
+//! Unit tests of [`super`]: deny precedence, fail-closed forbids, the base
+//! set, and requests that cannot be built.
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use crate::{AuthMode, AuthzRequest, Decision, PolicySnapshot, PrincipalRef, RequestContext};
+
+fn snapshot(text: &str) -> PolicySnapshot {
+    PolicySnapshot::from_sources(&[("test.cedar", text)], 1).unwrap()
+}
+
+fn context(mode: AuthMode) -> RequestContext {
+    RequestContext::new(mode, IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1)))
+}
+
+/// Decides sliced and unsliced and checks they agree.
+fn decide(
+    snapshot: &PolicySnapshot,
+    principal: PrincipalRef<'_>,
+    action: &str,
+    key: Option<&str>,
+    context: &RequestContext,
+) -> Decision {
+    let request = AuthzRequest {
+        principal,
+        action,
+        bucket: Some("b"),
+        key,
+        context,
+    };
+    let sliced = snapshot.decide(&request);
+    assert_eq!(sliced, snapshot.decide_unsliced(&request), "{action}");
+    sliced
+}
+
+const NO_GROUPS: &[String] = &[];
+
+fn alice() -> PrincipalRef<'static> {
+    PrincipalRef::Credential {
+        name: "alice",
+        access_key: "AKALICE",
+        groups: NO_GROUPS,
+    }
+}
+
+const QUOTA: &str = r#"
+@id("quota") @error("EntityTooLarge") @reason("quota")
+forbid (principal, action in [Action::"write", Action::"multipart"], resource)
+when { context has bucket_hard_cap && context.bucket_usage + context.content_length > context.bucket_hard_cap };
+"#;
+
+#[test]
+fn deny_by_default_says_no_permit() {
+    let snapshot = snapshot("");
+    let decision = decide(
+        &snapshot,
+        alice(),
+        "GetObject",
+        Some("k"),
+        &context(AuthMode::Signed),
+    );
+    assert!(!decision.allowed);
+    assert!(decision.is_no_permit());
+    assert!(decision.policies.is_empty());
+    assert_eq!(decision.error_code, None);
+}
+
+#[test]
+fn an_allow_names_the_satisfied_permits() {
+    let snapshot = snapshot(
+        "@id(\"p1\") permit (principal, action, resource in Bucket::\"b\");\n@id(\"p2\") permit (principal == Credential::\"alice\", action, resource);\n@id(\"p3\") permit (principal == Credential::\"bob\", action, resource);",
+    );
+    let decision = decide(
+        &snapshot,
+        alice(),
+        "PutObject",
+        Some("k"),
+        &context(AuthMode::Signed),
+    );
+    assert!(decision.allowed);
+    assert_eq!(decision.policies, ["p1", "p2"]);
+    assert_eq!(decision.reason, None);
+}
+
+#[test]
+fn the_base_set_keeps_anonymous_read_only() {
+    let snapshot = snapshot("@id(\"open\") permit (principal, action, resource);");
+    let anonymous = context(AuthMode::Anonymous);
+    let get = decide(
+        &snapshot,
+        PrincipalRef::Anonymous,
+        "GetObject",
+        Some("k"),
+        &anonymous,
+    );
+    assert!(get.allowed, "{get:?}");
+    for (action, key) in [
+        ("PutObject", Some("k")),
+        ("ListObjectVersions", None),
+        ("GetObjectAcl", Some("k")),
+    ] {
+        let denied = decide(&snapshot, PrincipalRef::Anonymous, action, key, &anonymous);
+        assert!(!denied.allowed, "{action}");
+        assert_eq!(
+            denied.policies,
+            ["cedargate-base/anonymous-read-only"],
+            "{action}"
+        );
+        assert_eq!(denied.reason.as_deref(), Some("operation_not_allowed"));
+        assert_eq!(denied.error_code, None);
+    }
+    let mut overrides = anonymous.clone();
+    overrides.has_response_overrides = true;
+    let denied = decide(
+        &snapshot,
+        PrincipalRef::Anonymous,
+        "GetObject",
+        Some("k"),
+        &overrides,
+    );
+    assert_eq!(
+        denied.policies,
+        ["cedargate-base/anonymous-no-response-overrides"]
+    );
+    assert_eq!(denied.reason.as_deref(), Some("operation_not_allowed"));
+}
+
+#[test]
+fn error_codes_show_only_when_a_permit_would_allow() {
+    let mut full = context(AuthMode::Signed);
+    full.bucket_usage = Some(100);
+    full.bucket_hard_cap = Some(100);
+    full.content_length = Some(1);
+
+    let scoped = snapshot(&format!(
+        "@id(\"alice-b\") permit (principal == Credential::\"alice\", action, resource in Bucket::\"b\");\n{QUOTA}"
+    ));
+    let decision = decide(&scoped, alice(), "PutObject", Some("k"), &full);
+    assert!(!decision.allowed);
+    assert_eq!(decision.policies, ["quota"]);
+    assert_eq!(decision.error_code.as_deref(), Some("EntityTooLarge"));
+    assert_eq!(decision.reason.as_deref(), Some("quota"));
+
+    // Without a permit the caller learns nothing about the quota.
+    let unscoped = snapshot(QUOTA);
+    let decision = decide(&unscoped, alice(), "PutObject", Some("k"), &full);
+    assert!(decision.is_no_permit(), "{decision:?}");
+    assert_eq!(decision.error_code, None);
+}
+
+#[test]
+fn plain_forbids_beat_error_forbids() {
+    let mut full = context(AuthMode::Signed);
+    full.bucket_hard_cap = Some(0);
+    full.content_length = Some(1);
+    let text = format!(
+        "@id(\"all\") permit (principal, action, resource);\n@id(\"no-tls\") @reason(\"insecure_transport\") forbid (principal, action, resource) unless {{ context.secure_transport }};\n{QUOTA}"
+    );
+    let snapshot = snapshot(&text);
+    let decision = decide(&snapshot, alice(), "PutObject", Some("k"), &full);
+    assert_eq!(decision.policies, ["no-tls"]);
+    assert_eq!(decision.error_code, None);
+    assert_eq!(decision.reason.as_deref(), Some("insecure_transport"));
+}
+
+#[test]
+fn an_erroring_forbid_denies() {
+    // Multiplying by a large constant overflows at evaluation time.
+    let text = "@id(\"all\") permit (principal, action, resource);\n@id(\"broken\") forbid (principal, action, resource) when { context.content_length * 4611686018427387903 > 10 };";
+    let snapshot = snapshot(text);
+    let mut big = context(AuthMode::Signed);
+    big.content_length = Some(4);
+    let decision = decide(&snapshot, alice(), "PutObject", Some("k"), &big);
+    assert!(!decision.allowed);
+    assert_eq!(decision.reason.as_deref(), Some("evaluation_error"));
+    assert_eq!(decision.policies, ["broken"]);
+    assert_eq!(decision.errors.len(), 1);
+    assert!(
+        decision.errors[0].contains("broken"),
+        "{:?}",
+        decision.errors
+    );
+
+    // An erroring permit just does not grant.
+    let text = "@id(\"broken\") permit (principal, action, resource) when { context.content_length * 4611686018427387903 > 10 };";
+    let decision = decide(&self::snapshot(text), alice(), "PutObject", Some("k"), &big);
+    assert!(decision.is_no_permit());
+    assert_eq!(decision.errors.len(), 1);
+}
+
+#[test]
+fn unknown_actions_are_denied_not_panics() {
+    let snapshot = snapshot("permit (principal, action, resource);");
+    let signed = context(AuthMode::Signed);
+    let decision = decide(&snapshot, alice(), "GetObjekt", Some("k"), &signed);
+    assert!(!decision.allowed);
+    assert_eq!(decision.reason.as_deref(), Some("invalid_request"));
+    assert_eq!(decision.errors, ["unknown action `GetObjekt`"]);
+    let prefixed = decide(&snapshot, alice(), "s3:GetObject", Some("k"), &signed);
+    assert!(prefixed.allowed);
+}

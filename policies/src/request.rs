@@ -1,0 +1,324 @@
+//! What the gateway's *authorize* stage asks about ([`AuthzRequest`]) and
+//! how it becomes a Cedar request: principal, action, resource entities
+//! and the context record. Action uids and entities come pre-built from
+//! [`crate::schema`]; only the per-request parts are built here.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::time::SystemTime;
+
+use cedar_policy::{Context, Entities, Entity, EntityUid, Request, RestrictedExpression};
+
+use crate::schema::{EntityTypes, Model, ResourceKind};
+
+/// How the request authenticated; `context.auth_mode` in policies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuthMode {
+    /// SigV4 `Authorization` header.
+    Signed,
+    /// SigV4 query parameters (presigned URL).
+    Presigned,
+    /// An STS session token.
+    Sts,
+    /// No credentials.
+    Anonymous,
+}
+
+impl AuthMode {
+    /// `signed`, `presigned`, `sts` or `anonymous`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Signed => "signed",
+            Self::Presigned => "presigned",
+            Self::Sts => "sts",
+            Self::Anonymous => "anonymous",
+        }
+    }
+}
+
+/// Who is asking.
+#[derive(Debug, Clone, Copy)]
+pub enum PrincipalRef<'a> {
+    /// A static credential: `Credential::"<name>"`, member of
+    /// `Group::"<g>"` for each of its groups.
+    Credential {
+        /// The principal name.
+        name: &'a str,
+        /// The access key id.
+        access_key: &'a str,
+        /// The groups it belongs to.
+        groups: &'a [String],
+    },
+    /// An STS session: `Session::"<issuer>#<subject>"`, its verified JWT
+    /// claims as entity tags.
+    Session {
+        /// The assumed role.
+        role: &'a str,
+        /// The token issuer.
+        issuer: &'a str,
+        /// The token subject.
+        subject: &'a str,
+        /// The verified string claims.
+        claims: &'a BTreeMap<String, String>,
+    },
+    /// An unsigned request: `Anonymous::"anonymous"`.
+    Anonymous,
+}
+
+/// The request facts policies read as `context.*`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestContext {
+    /// How the request authenticated.
+    pub auth_mode: AuthMode,
+    /// The client address (after trusted-proxy resolution).
+    pub source_ip: IpAddr,
+    /// Whether the client connected over TLS.
+    pub secure_transport: bool,
+    /// When the request arrived; policies see it truncated to the second.
+    pub request_time: SystemTime,
+    /// Announced body length; `None` becomes 0.
+    pub content_length: Option<u64>,
+    /// The bucket's current usage in bytes; `None` becomes 0.
+    pub bucket_usage: Option<u64>,
+    /// The bucket's hard cap; `None` leaves `context.bucket_hard_cap` absent.
+    pub bucket_hard_cap: Option<u64>,
+    /// The list `prefix` parameter; `None` leaves `context.list_prefix` and
+    /// `context.list_segments` absent.
+    pub list_prefix: Option<String>,
+    /// CopyObject / UploadPartCopy source as (bucket, key).
+    pub copy_source: Option<(String, String)>,
+    /// Whether the query carries `response-*` overrides.
+    pub has_response_overrides: bool,
+}
+
+impl RequestContext {
+    /// A context with every optional fact absent, arriving now.
+    pub fn new(auth_mode: AuthMode, source_ip: IpAddr) -> Self {
+        Self {
+            auth_mode,
+            source_ip,
+            secure_transport: false,
+            request_time: SystemTime::now(),
+            content_length: None,
+            bucket_usage: None,
+            bucket_hard_cap: None,
+            list_prefix: None,
+            copy_source: None,
+            has_response_overrides: false,
+        }
+    }
+}
+
+/// One authorization question.
+#[derive(Debug, Clone, Copy)]
+pub struct AuthzRequest<'a> {
+    /// Who.
+    pub principal: PrincipalRef<'a>,
+    /// The S3 operation name without the `s3:` prefix (`GetObject`); the
+    /// prefixed form is accepted too.
+    pub action: &'a str,
+    /// The bucket (every action needs one; ListBuckets is asked per bucket).
+    pub bucket: Option<&'a str>,
+    /// The key (object-level actions).
+    pub key: Option<&'a str>,
+    /// The request facts.
+    pub context: &'a RequestContext,
+}
+
+/// A Cedar request with its entities, plus what slicing needs to know.
+#[derive(Debug)]
+pub(crate) struct BuiltRequest {
+    pub(crate) request: Request,
+    pub(crate) entities: Entities,
+    pub(crate) principal: EntityUid,
+    pub(crate) groups: Vec<String>,
+    pub(crate) bucket: String,
+}
+
+/// Longs are clamped to this so that `usage + length` never overflows.
+const MAX_LONG: u64 = (i64::MAX / 2) as u64;
+
+/// Builds the Cedar request for `request`, or says why it cannot be built.
+pub(crate) fn build(model: &Model, request: &AuthzRequest<'_>) -> Result<BuiltRequest, String> {
+    let action = model
+        .action(request.action)
+        .ok_or_else(|| format!("unknown action `{}`", request.action))?;
+    let types = &model.types;
+    let bucket = request
+        .bucket
+        .ok_or_else(|| format!("action `{}` needs a bucket", request.action))?;
+    if bucket.contains('/') {
+        // Object ids are `<bucket>/<key>`; slicing relies on that split.
+        return Err(format!("`{bucket}` is not a bucket name"));
+    }
+    let bucket_uid = EntityTypes::uid(&types.bucket, bucket);
+    // An object's bucket is only its parent: no policy can read a bucket's
+    // attributes through an object, so the bucket entity is left out.
+    let (resource_uid, resource_entity) = match action.resource {
+        ResourceKind::Bucket => {
+            let attrs = [("name".to_owned(), string(bucket))];
+            let entity = Entity::new_with_tags(bucket_uid.clone(), attrs, [], [])
+                .map_err(|error| error.to_string())?;
+            (bucket_uid, entity)
+        }
+        ResourceKind::Object => {
+            let key = request
+                .key
+                .ok_or_else(|| format!("action `{}` needs an object key", request.action))?;
+            let uid = EntityTypes::uid(&types.object, &format!("{bucket}/{key}"));
+            let attrs = [
+                ("key".to_owned(), string(key)),
+                ("bucket".to_owned(), string(bucket)),
+                ("prefix".to_owned(), string(folder(key))),
+                ("segments".to_owned(), segments(key)?),
+            ];
+            let entity = Entity::new_with_tags(uid.clone(), attrs, [bucket_uid], [])
+                .map_err(|error| error.to_string())?;
+            (uid, entity)
+        }
+    };
+    let (principal_uid, principal_entity, groups) = principal(types, &request.principal)?;
+    let entities = [principal_entity, resource_entity, action.entity.clone()];
+    let entities = Entities::from_entities(entities, None).map_err(|error| error.to_string())?;
+    let context = context(request.context)?;
+    let cedar = Request::new(
+        principal_uid.clone(),
+        action.uid.clone(),
+        resource_uid,
+        context,
+        None,
+    )
+    .map_err(|error| error.to_string())?;
+    Ok(BuiltRequest {
+        request: cedar,
+        entities,
+        principal: principal_uid,
+        groups,
+        bucket: bucket.to_owned(),
+    })
+}
+
+fn principal(
+    types: &EntityTypes,
+    principal: &PrincipalRef<'_>,
+) -> Result<(EntityUid, Entity, Vec<String>), String> {
+    match *principal {
+        PrincipalRef::Credential {
+            name,
+            access_key,
+            groups,
+        } => {
+            let uid = EntityTypes::uid(&types.credential, name);
+            let attrs = [
+                ("name".to_owned(), string(name)),
+                ("access_key".to_owned(), string(access_key)),
+                (
+                    "groups".to_owned(),
+                    RestrictedExpression::new_set(groups.iter().map(|group| string(group))),
+                ),
+            ];
+            let parents = groups
+                .iter()
+                .map(|group| EntityTypes::uid(&types.group, group));
+            let entity = Entity::new_with_tags(uid.clone(), attrs, parents, [])
+                .map_err(|error| error.to_string())?;
+            Ok((uid, entity, groups.to_vec()))
+        }
+        PrincipalRef::Session {
+            role,
+            issuer,
+            subject,
+            claims,
+        } => {
+            let uid = EntityTypes::uid(&types.session, &format!("{issuer}#{subject}"));
+            let attrs = [
+                ("role".to_owned(), string(role)),
+                ("issuer".to_owned(), string(issuer)),
+                ("subject".to_owned(), string(subject)),
+            ];
+            let tags = claims
+                .iter()
+                .map(|(name, value)| (name.clone(), string(value)));
+            let entity = Entity::new_with_tags(uid.clone(), attrs, [], tags)
+                .map_err(|error| error.to_string())?;
+            Ok((uid, entity, Vec::new()))
+        }
+        PrincipalRef::Anonymous => {
+            let uid = EntityTypes::uid(&types.anonymous, "anonymous");
+            let entity = Entity::with_uid(uid.clone());
+            Ok((uid, entity, Vec::new()))
+        }
+    }
+}
+
+fn context(context: &RequestContext) -> Result<Context, String> {
+    let mut pairs = Vec::with_capacity(11);
+    let mut put = |name: &str, value| pairs.push((name.to_owned(), value));
+    put("auth_mode", string(context.auth_mode.as_str()));
+    put("source_ip", crate::cache::ip(context.source_ip));
+    put(
+        "secure_transport",
+        RestrictedExpression::new_bool(context.secure_transport),
+    );
+    put(
+        "request_time",
+        crate::cache::datetime(context.request_time)?,
+    );
+    put("content_length", long(context.content_length.unwrap_or(0)));
+    put("bucket_usage", long(context.bucket_usage.unwrap_or(0)));
+    if let Some(cap) = context.bucket_hard_cap {
+        put("bucket_hard_cap", long(cap));
+    }
+    if let Some(prefix) = &context.list_prefix {
+        put("list_prefix", string(prefix));
+        put("list_segments", segments(prefix)?);
+    }
+    if let Some((bucket, key)) = &context.copy_source {
+        let record = RestrictedExpression::new_record([
+            ("bucket".to_owned(), string(bucket)),
+            ("key".to_owned(), string(key)),
+        ])
+        .map_err(|error| error.to_string())?;
+        put("copy_source", record);
+    }
+    put(
+        "has_response_overrides",
+        RestrictedExpression::new_bool(context.has_response_overrides),
+    );
+    Context::from_pairs(pairs).map_err(|error| error.to_string())
+}
+
+fn string(value: &str) -> RestrictedExpression {
+    RestrictedExpression::new_string(value.to_owned())
+}
+
+fn long(value: u64) -> RestrictedExpression {
+    let clamped = i64::try_from(value.min(MAX_LONG)).unwrap_or(i64::MAX / 2);
+    RestrictedExpression::new_long(clamped)
+}
+
+/// The key up to and including its last `/` (`""` when it has none).
+pub(crate) fn folder(key: &str) -> &str {
+    key.rfind('/').map_or("", |index| &key[..=index])
+}
+
+/// `{ first, second }`: the first two folder names of `path`, each only
+/// when a `/` ends it.
+fn segments(path: &str) -> Result<RestrictedExpression, String> {
+    let mut folders = path.split('/');
+    let (first, second) = match (folders.next(), folders.next(), folders.next()) {
+        (Some(first), Some(second), Some(_)) => (first, second),
+        (Some(first), Some(_), None) => (first, ""),
+        _ => ("", ""),
+    };
+    RestrictedExpression::new_record([
+        ("first".to_owned(), string(first)),
+        ("second".to_owned(), string(second)),
+    ])
+    .map_err(|error| error.to_string())
+}
+
+#[cfg(test)]
+#[path = "request_tests.rs"]
+mod tests;
