@@ -18,7 +18,7 @@ use crate::auth::{
     self, AuthFailure, AuthFailureReason, AuthOutcome, CredentialStore, PayloadHash,
 };
 use crate::authorize::{Authorizer, Caller, Connection};
-use crate::body::RequestBody;
+use crate::body::{BodyPlan, RequestBody, decode_body};
 use crate::buckets::BucketMap;
 use crate::classify::{self, S3Operation};
 use crate::config::Config;
@@ -110,7 +110,7 @@ impl Gateway {
         ctx: &mut RequestCtx,
     ) -> Result<S3Response, S3Error> {
         let request = self.route_and_classify(session, ctx)?;
-        let (caller, payload) = self.authenticate(&request, ctx)?;
+        let (caller, payload, signing) = self.authenticate(&request, ctx)?;
         let connection = connection(session);
         let mut authz = Authorizer::new(
             self.policies.snapshot(),
@@ -121,8 +121,13 @@ impl Gateway {
         );
         self.authorize(&request, &mut authz)?;
         let target = self.resolve_bucket(&request)?;
-        let declared = request.content_length()?;
-        let mut body = RequestBody::new(session, declared, payload);
+        let plan = BodyPlan::from_request(&request.headers, &payload, signing.as_ref())?;
+        let signed_sha256 = match payload {
+            PayloadHash::Sha256(hash) => Some(hash),
+            PayloadHash::Unsigned | PayloadHash::Streaming(_) => None,
+        };
+        let raw = RequestBody::new(session, wire_length(&request)?, signed_sha256);
+        let mut body = decode_body(raw, plan);
         let env = HandlerEnv {
             buckets: &self.buckets,
             region: self.region(),
@@ -130,9 +135,13 @@ impl Gateway {
             authz: &authz,
         };
         let started = Instant::now();
-        let outcome = handlers::dispatch(&request, target, &mut body, env).await;
+        let outcome = handlers::dispatch(&request, target, body.as_mut(), env).await;
         ctx.upstream_duration = Some(started.elapsed());
         ctx.bytes_in = body.received();
+        if let Some(reason) = body.auth_failure() {
+            self.metrics.record_auth_failure(reason.as_str());
+            ctx.result = reason.as_str();
+        }
         outcome.map_err(|error| body.take_failure().unwrap_or(error))
     }
 
@@ -187,7 +196,7 @@ impl Gateway {
         &self,
         request: &S3Request,
         ctx: &mut RequestCtx,
-    ) -> Result<(Caller, Option<[u8; 32]>), S3Error> {
+    ) -> Result<(Caller, PayloadHash, Option<auth::SigningContext>), S3Error> {
         let signed = auth::SignedRequest {
             method: request.method.as_str(),
             raw_path: &request.raw_path,
@@ -221,7 +230,11 @@ impl Gateway {
                         "anonymous access is disabled; sign the request with a credential",
                     ));
                 }
-                Ok((Caller::Anonymous, None))
+                let payload = request
+                    .header("x-amz-content-sha256")
+                    .and_then(PayloadHash::parse)
+                    .unwrap_or(PayloadHash::Unsigned);
+                Ok((Caller::Anonymous, payload, None))
             }
             AuthOutcome::Authenticated(authenticated) => {
                 ctx.auth_mode = authenticated.method.as_str();
@@ -234,14 +247,7 @@ impl Gateway {
                     credential: authenticated.credential,
                     mode,
                 };
-                match authenticated.payload {
-                    PayloadHash::Unsigned => Ok((caller, None)),
-                    PayloadHash::Sha256(hash) => Ok((caller, Some(hash))),
-                    PayloadHash::Streaming(mode) => Err(S3Error::new(
-                        S3ErrorCode::NotImplemented,
-                        format!("payload mode `{mode}` is not supported"),
-                    )),
-                }
+                Ok((caller, authenticated.payload, Some(authenticated.signing)))
             }
         }
     }
@@ -302,6 +308,21 @@ impl Gateway {
             }),
         }
     }
+}
+
+/// The body's length on the wire (`Content-Length`), framing included.
+fn wire_length(request: &S3Request) -> Result<Option<u64>, S3Error> {
+    request
+        .header("content-length")
+        .map(|value| {
+            value.trim().parse::<u64>().map_err(|_| {
+                S3Error::new(
+                    S3ErrorCode::InvalidArgument,
+                    "the Content-Length is not a number",
+                )
+            })
+        })
+        .transpose()
 }
 
 /// The client address and transport of the session's connection.

@@ -91,3 +91,9 @@ fn cedar_policies_decide_real_requests_and_reload_hot() {
     );
     gateway.assert_pytest_passes("test_policies.py");
 }
+
+#[test]
+fn boto3_and_the_aws_cli_over_https_use_chunked_trailer_uploads() {
+    let gateway = TestGateway::start("");
+    gateway.assert_pytest_passes("test_tls.py");
+}
