@@ -97,3 +97,9 @@ fn boto3_and_the_aws_cli_over_https_use_chunked_trailer_uploads() {
     let gateway = TestGateway::start("");
     gateway.assert_pytest_passes("test_tls.py");
 }
+
+#[test]
+fn signed_chunk_streams_are_verified_chunk_by_chunk() {
+    let gateway = TestGateway::start("");
+    gateway.assert_pytest_passes("test_streaming.py");
+}

@@ -37,3 +37,27 @@ def sign(method, host, path, access_key, secret_key, *, query="", headers=None,
     headers["authorization"] = (f"AWS4-HMAC-SHA256 Credential={access_key}/{scope}, "
                                 f"SignedHeaders={';'.join(signed)}, Signature={signature}")
     return headers
+
+
+def signing_parts(headers, secret_key, region="us-east-1", service="s3"):
+    """The (key, amz_date, scope, seed signature) behind signed headers, for chunk signatures."""
+    auth = headers["authorization"]
+    scope = auth.split("Credential=", 1)[1].split(",", 1)[0].split("/", 1)[1]
+    seed = auth.rsplit("Signature=", 1)[1]
+    date = scope.split("/", 1)[0]
+    key = _hmac(_hmac(_hmac(_hmac(("AWS4" + secret_key).encode(), date), region), service),
+                "aws4_request")
+    return key, headers["x-amz-date"], scope, seed
+
+
+def chunk_signature(key, amz_date, scope, previous, data):
+    empty = hashlib.sha256(b"").hexdigest()
+    to_sign = "\n".join(["AWS4-HMAC-SHA256-PAYLOAD", amz_date, scope, previous, empty,
+                         hashlib.sha256(data).hexdigest()])
+    return hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
+
+
+def trailer_signature(key, amz_date, scope, previous, canonical_trailers):
+    to_sign = "\n".join(["AWS4-HMAC-SHA256-TRAILER", amz_date, scope, previous,
+                         hashlib.sha256(canonical_trailers).hexdigest()])
+    return hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
