@@ -72,6 +72,12 @@ permit (
 forbid (principal in Group::"beta-team", action == Action::"s3:DeleteObjects", resource in Bucket::"beta")
 when { resource is Object && resource.key like "*keep/*" };
 
+@id("beta-uploads-are-small")
+@error("EntityTooLarge")
+@reason("quota")
+forbid (principal, action == Action::"s3:PutObject", resource in Bucket::"beta")
+when { context.content_length > 100000 };
+
 @id("beta-is-public")
 permit (
   principal is Anonymous,

@@ -70,6 +70,15 @@ def test_delete_objects_decides_each_key(s3, scoped, prefix):
     assert s3.get_object(Bucket="beta", Key=prefix + "keep/a")["Body"].read() == b"x"
 
 
+def test_a_forbid_annotation_picks_the_s3_error(s3, prefix):
+    s3.put_object(Bucket="beta", Key=prefix + "small", Body=b"x" * 1000)
+    with pytest.raises(ClientError) as e:
+        s3.put_object(Bucket="beta", Key=prefix + "big", Body=b"x" * 200000)
+    assert code_of(e) == ("EntityTooLarge", 507)
+    with pytest.raises(ClientError):
+        s3.head_object(Bucket="beta", Key=prefix + "big")
+
+
 def test_list_buckets_is_filtered(s3, scoped):
     assert [b["Name"] for b in s3.list_buckets()["Buckets"]] == ["alpha", "beta"]
     assert [b["Name"] for b in scoped.list_buckets()["Buckets"]] == ["beta"]
