@@ -26,9 +26,12 @@ const MODES: [StreamingMode; 3] = [
     StreamingMode::SignedPayloadTrailer,
 ];
 const CRC32: &str = "x-amz-checksum-crc32";
+/// Trailers declared for raw bodies: two, so the trailer limit is reachable.
+const RAW_TRAILERS: &[&str] = &[CRC32, "x-amz-checksum-sha1"];
 
 fn decode(
     mode: StreamingMode,
+    declared: &[&str],
     decoded_length: Option<u64>,
     input: &[&[u8]],
 ) -> Result<(Vec<u8>, Trailers), ChunkedError> {
@@ -38,7 +41,7 @@ fn decode(
         max_trailers: 2,
     };
     let declared = if mode.has_trailers() {
-        vec![CRC32.to_owned(), "x-amz-checksum-sha1".to_owned()]
+        declared.iter().map(|name| name.to_string()).collect()
     } else {
         Vec::new()
     };
@@ -57,11 +60,11 @@ fn decode(
 fn raw(mode: StreamingMode, check_length: bool, seed: u8, wire: &[u8]) {
     // Claim the length found by decoding whole, so accepted bodies get checked.
     let declared = check_length
-        .then(|| decode(mode, None, &[wire]).ok())
+        .then(|| decode(mode, RAW_TRAILERS, None, &[wire]).ok())
         .flatten()
         .map(|(payload, _)| payload.len() as u64);
-    let whole = decode(mode, declared, &[wire]);
-    let split = decode(mode, declared, &pieces(wire, u64::from(seed)));
+    let whole = decode(mode, RAW_TRAILERS, declared, &[wire]);
+    let split = decode(mode, RAW_TRAILERS, declared, &pieces(wire, u64::from(seed)));
     assert_eq!(whole, split, "the split changed the result");
     if let (Ok((payload, _)), Some(declared)) = (&whole, declared) {
         assert_eq!(payload.len() as u64, declared);
@@ -75,7 +78,8 @@ fn round_trip(mode: StreamingMode, seed: u8, data: &[u8]) {
     // Chunks: each a length byte then up to that many bytes.
     let mut chunks: Vec<&[u8]> = Vec::new();
     let mut rest = data;
-    while let Some((&len, tail)) = rest.split_first() {
+    // At most 16 chunks: each costs an HMAC per encode and decode.
+    while let Some((&len, tail)) = rest.split_first().filter(|_| chunks.len() < 16) {
         let take = usize::from(len % 48 + 1).min(tail.len());
         if take == 0 {
             break;
@@ -97,7 +101,7 @@ fn round_trip(mode: StreamingMode, seed: u8, data: &[u8]) {
     let wire = encode(mode, chunked_signing(), &chunks, &trailers);
     let length = Some(payload.len() as u64);
     for input in [vec![&wire[..]], pieces(&wire, u64::from(seed))] {
-        let (decoded, sent) = decode(mode, length, &input).expect("a valid body decodes");
+        let (decoded, sent) = decode(mode, &[CRC32], length, &input).expect("a valid body decodes");
         assert_eq!(decoded, payload);
         assert_eq!(
             sent.get(CRC32),
@@ -111,7 +115,7 @@ fn round_trip(mode: StreamingMode, seed: u8, data: &[u8]) {
         % wire.len();
     let mut flipped = wire.clone();
     flipped[at] ^= 1 << (trailer_seed % 8);
-    if let Ok((decoded, sent)) = decode(mode, length, &[&flipped]) {
+    if let Ok((decoded, sent)) = decode(mode, &[CRC32], length, &[&flipped]) {
         if mode.is_signed() {
             assert_eq!(decoded, payload, "a tampered signed body was accepted");
         }

@@ -229,8 +229,10 @@ async fn last_piece_is_released_only_after_the_end_verified() {
     let ended = raw.ended.clone();
     let plan = BodyPlan::from_request(&HeaderMap::new(), &PayloadHash::Unsigned, None).unwrap();
     let mut body = decode_body(raw, plan);
+    // What the pipeline hands to `handlers::dispatch`.
+    let source: &mut dyn BodySource = &mut *body;
     let mut pieces = Vec::new();
-    while let Some(piece) = body.next_chunk().await.unwrap() {
+    while let Some(piece) = source.next_chunk().await.unwrap() {
         pieces.push((piece, ended.load(Ordering::SeqCst)));
     }
     let released: Vec<bool> = pieces.iter().map(|(_, ended)| *ended).collect();
