@@ -226,9 +226,21 @@ fn split_credential(credential: &str) -> Result<Scope, AuthFailure> {
 }
 
 fn decode_signature(signature: &str) -> Result<[u8; 32], AuthFailure> {
+    let not_hex = || {
+        bad_format(format!(
+            "signature `{signature}` is not 64 lowercase hex digits"
+        ))
+    };
+    // SigV4 signatures are lowercase hex; chunk and trailer signatures are
+    // held to the same rule.
+    if !signature
+        .bytes()
+        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    {
+        return Err(not_hex());
+    }
     let mut decoded = [0u8; 32];
-    hex::decode_to_slice(signature, &mut decoded)
-        .map_err(|_| bad_format(format!("signature `{signature}` is not 64 hex digits")))?;
+    hex::decode_to_slice(signature, &mut decoded).map_err(|_| not_hex())?;
     Ok(decoded)
 }
 
@@ -325,6 +337,23 @@ mod tests {
             "2015-08-30T12:36:00Z",
         ] {
             assert!(parse_amz_date(bad).is_none(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn signatures_must_be_lowercase_hex() {
+        let lower = "ab".repeat(32);
+        assert!(decode_signature(&lower).is_ok());
+        for bad in [
+            "AB".repeat(32),
+            "ab".repeat(31),
+            format!("{}zz", "ab".repeat(31)),
+        ] {
+            let error = decode_signature(&bad).expect_err(&bad);
+            assert_eq!(
+                error.reason,
+                super::super::AuthFailureReason::BadAuthorizationFormat
+            );
         }
     }
 }

@@ -183,7 +183,7 @@ const FAILURES: &[(&str, Change, AuthFailureReason, &str, bool)] = &[
     ("repeated", Authorization("SignedHeaders=", "Signature=0, SignedHeaders="), BadAuthorizationFormat, "`Signature` is repeated", false),
     ("not name=value", Authorization(", Signature=", ", Sig, Signature="), BadAuthorizationFormat, "`Sig` is not `name=value`", false),
     ("short signature", Authorization("Signature=", "Signature=ab,Zignature="), BadAuthorizationFormat, "unknown authorization component `Zignature`", false),
-    ("not hex", Authorization("Signature=", "Signature=zz"), BadAuthorizationFormat, "is not 64 hex digits", true),
+    ("not hex", Authorization("Signature=", "Signature=zz"), BadAuthorizationFormat, "is not 64 lowercase hex digits", true),
     ("host unsigned", Authorization("host;", ""), BadAuthorizationFormat, "the `host` header must be signed", true),
     ("upper case", Authorization("host;", "Host;"), BadAuthorizationFormat, "`Host` is not a lowercase header name", true),
     ("empty name", Authorization("host;", "host;;"), BadAuthorizationFormat, "`` is not a lowercase header name", true),
