@@ -1,5 +1,6 @@
-"""Over HTTPS botocore takes its default SDK path: aws-chunked bodies with
-checksum trailers (STREAMING-UNSIGNED-PAYLOAD-TRAILER)."""
+"""boto3 over HTTPS (its default SDK path: aws-chunked bodies with checksum
+trailers, STREAMING-UNSIGNED-PAYLOAD-TRAILER) and over HTTP (a signed
+payload hash plus an x-amz-checksum-crc32 header)."""
 import hashlib
 import io
 import json
@@ -18,10 +19,11 @@ TLS_ENDPOINT = os.environ["CG_TLS_ENDPOINT"]
 CA = os.environ["CG_CA_BUNDLE"]
 
 
-@pytest.fixture(scope="module")
-def s3s():
+@pytest.fixture(scope="module", params=["https", "http"])
+def s3s(request):
+    endpoint = TLS_ENDPOINT if request.param == "https" else os.environ["CG_ENDPOINT"]
     return boto3.client(
-        "s3", endpoint_url=TLS_ENDPOINT, aws_access_key_id=ACCESS_KEY,
+        "s3", endpoint_url=endpoint, aws_access_key_id=ACCESS_KEY,
         aws_secret_access_key=SECRET_KEY, region_name="us-east-1", verify=CA,
         config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}),
     )
@@ -34,8 +36,12 @@ def test_put_get_over_https(s3s, prefix, size):
     sent = []
     s3s.meta.events.register("before-send.s3.PutObject", lambda request, **_: sent.append(request.headers))
     put = s3s.put_object(Bucket=BUCKET, Key=key, Body=data)
-    assert sent[-1]["X-Amz-Content-SHA256"] == b"STREAMING-UNSIGNED-PAYLOAD-TRAILER"
-    assert b"aws-chunked" in sent[-1]["Content-Encoding"]
+    if s3s.meta.endpoint_url.startswith("https"):
+        assert sent[-1]["X-Amz-Content-SHA256"] == b"STREAMING-UNSIGNED-PAYLOAD-TRAILER"
+        assert b"aws-chunked" in sent[-1]["Content-Encoding"]
+    else:
+        assert sent[-1]["X-Amz-Content-SHA256"] != b"STREAMING-UNSIGNED-PAYLOAD-TRAILER"
+        assert "x-amz-checksum-crc32" in {k.lower() for k in sent[-1].keys()}
     assert put["ETag"] == '"%s"' % hashlib.md5(data).hexdigest()
     assert s3s.get_object(Bucket=BUCKET, Key=key)["Body"].read() == data
 
