@@ -120,17 +120,9 @@ impl S3Request {
     /// The standard object headers sent with a write.
     pub fn object_headers(&self) -> ObjectHeaders {
         let get = |name| self.header(name).map(str::to_owned);
-        let content_encoding = self.header("content-encoding").and_then(|value| {
-            let kept: Vec<&str> = value
-                .split(',')
-                .map(str::trim)
-                .filter(|v| !v.is_empty() && !v.eq_ignore_ascii_case("aws-chunked"))
-                .collect();
-            (!kept.is_empty()).then(|| kept.join(","))
-        });
         ObjectHeaders {
             content_type: get("content-type"),
-            content_encoding,
+            content_encoding: crate::body::stored_content_encoding(&self.headers),
             content_disposition: get("content-disposition"),
             content_language: get("content-language"),
             cache_control: get("cache-control"),
