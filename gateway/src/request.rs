@@ -81,6 +81,29 @@ impl S3Request {
         }
     }
 
+    /// The listing parameters every list operation shares: `prefix` (empty
+    /// when absent), `delimiter` (`None` when absent or empty) and whether
+    /// `encoding-type=url` was asked for (any other value is InvalidArgument).
+    pub fn listing_params(&self) -> Result<(String, Option<String>, bool), S3Error> {
+        let encode_url = match self.query.get("encoding-type") {
+            None => false,
+            Some("url") => true,
+            Some(_) => {
+                return Err(S3Error::new(
+                    S3ErrorCode::InvalidArgument,
+                    "invalid encoding method specified in request, `encoding-type` must be `url`",
+                ));
+            }
+        };
+        let prefix = self.query.get("prefix").unwrap_or_default().to_owned();
+        let delimiter = self
+            .query
+            .get("delimiter")
+            .filter(|d| !d.is_empty())
+            .map(str::to_owned);
+        Ok((prefix, delimiter, encode_url))
+    }
+
     /// The declared body length (`x-amz-decoded-content-length` for
     /// aws-chunked bodies, else `Content-Length`).
     pub fn content_length(&self) -> Result<Option<u64>, S3Error> {

@@ -59,26 +59,13 @@ pub(super) async fn get_bucket_location(
 
 /// Parameters common to both listing versions.
 fn list_options(request: &S3Request) -> Result<(ListOptions, bool), S3Error> {
-    let encode_url = match request.query.get("encoding-type") {
-        None => false,
-        Some("url") => true,
-        Some(_) => {
-            return Err(S3Error::new(
-                S3ErrorCode::InvalidArgument,
-                "invalid encoding method specified in request, `encoding-type` must be `url`",
-            ));
-        }
-    };
+    let (prefix, delimiter, encode_url) = request.listing_params()?;
     let max_keys = request
         .query_number("max-keys", 0..=i32::MAX as u64)?
         .unwrap_or(1000);
     let options = ListOptions {
-        prefix: request.query.get("prefix").unwrap_or_default().to_owned(),
-        delimiter: request
-            .query
-            .get("delimiter")
-            .filter(|d| !d.is_empty())
-            .map(str::to_owned),
+        prefix,
+        delimiter,
         start_after: None,
         max_keys: usize::try_from(max_keys.min(1000)).unwrap_or(1000),
     };

@@ -197,14 +197,11 @@ pub(super) async fn list_uploads(
     request: &S3Request,
     target: &BucketTarget,
 ) -> Result<S3Response, S3Error> {
+    let (prefix, delimiter, encoding_type_url) = request.listing_params()?;
     let max_uploads = request.query_number("max-uploads", 0..=i32::MAX as u64)?;
     let options = ListUploadsOptions {
-        prefix: request.query.get("prefix").unwrap_or_default().to_owned(),
-        delimiter: request
-            .query
-            .get("delimiter")
-            .filter(|d| !d.is_empty())
-            .map(str::to_owned),
+        prefix,
+        delimiter,
         key_marker: request.query.get("key-marker").map(str::to_owned),
         upload_id_marker: request.query.get("upload-id-marker").map(str::to_owned),
         max_uploads: max_uploads.map_or(1000, |m| m.min(1000) as usize),
@@ -214,7 +211,6 @@ pub(super) async fn list_uploads(
         .list_multipart_uploads(&target.backend_bucket, options.clone())
         .await
         .map_err(backend_error)?;
-    let encoding_type_url = request.query.get("encoding-type") == Some("url");
     let params = xml::ListUploadsParams {
         bucket: &target.name,
         prefix: &options.prefix,

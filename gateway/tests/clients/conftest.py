@@ -4,6 +4,8 @@ The Rust harness (tests/utils) starts the gateway and passes its endpoint
 and credentials through CG_* environment variables.
 """
 import os
+import re
+import urllib.request
 import uuid
 
 import boto3
@@ -33,6 +35,13 @@ def client(access_key=ACCESS_KEY, secret_key=SECRET_KEY, **config):
             **config,
         ),
     )
+
+
+def metric(name, labels=""):
+    """The value of `cedargate_<name><labels>` on the admin listener (0 when absent)."""
+    text = urllib.request.urlopen(os.environ["CG_ADMIN"] + "/metrics", timeout=10).read().decode()
+    found = re.search(r"^cedargate_%s%s (\d+)$" % (re.escape(name), re.escape(labels)), text, re.M)
+    return int(found.group(1)) if found else 0
 
 
 @pytest.fixture(scope="session")

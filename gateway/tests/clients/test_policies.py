@@ -1,27 +1,18 @@
 """Cedar policies deciding real requests: scopes, copy sources, per-key
 DeleteObjects, filtered ListBuckets, anonymous read-only, hot reload."""
 import os
-import re
 import threading
 import time
-import urllib.request
 
 import pytest
 import urllib3
 from botocore import UNSIGNED
 from botocore.exceptions import ClientError
 
-from conftest import ENDPOINT, client
+from conftest import client, metric
 
 SCOPED = ("CGSCOPEDKEY000000001", "scoped-secret-0000000000000000000000000")
 POLICY_DIR = os.environ["CG_POLICY_DIR"]
-
-
-def metric(name, labels=""):
-    text = urllib.request.urlopen(os.environ["CG_ADMIN"] + "/metrics", timeout=10).read().decode()
-    pattern = r"cedargate_%s%s (\d+)" % (re.escape(name), re.escape(labels) if labels else "")
-    found = re.search(pattern + r"$", text, re.M)
-    return int(found.group(1)) if found else 0
 
 
 def code_of(excinfo):

@@ -2,9 +2,6 @@
 sent raw: valid ones store the decoded payload; a tampered chunk, a tampered
 trailer or a wrong checksum stores nothing and is counted."""
 import base64
-import os
-import re
-import urllib.request
 import xml.etree.ElementTree as ET
 import zlib
 from urllib.parse import urlparse
@@ -13,16 +10,14 @@ import pytest
 import urllib3
 
 import sigv4
-from conftest import ACCESS_KEY, ENDPOINT, SECRET_KEY
+from conftest import ACCESS_KEY, ENDPOINT, SECRET_KEY, metric
 
 HOST = urlparse(ENDPOINT).netloc
 http = urllib3.PoolManager(retries=False, timeout=20)
 
 
 def bad_signatures():
-    text = urllib.request.urlopen(os.environ["CG_ADMIN"] + "/metrics", timeout=10).read().decode()
-    found = re.search(r'_s3_auth_failure_total\{reason="bad_signature"\} (\d+)', text)
-    return int(found.group(1)) if found else 0
+    return metric("s3_auth_failure_total", '{reason="bad_signature"}')
 
 
 def crc32_b64(data):
