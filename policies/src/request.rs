@@ -79,8 +79,12 @@ pub struct RequestContext {
     pub request_time: SystemTime,
     /// Announced body length; `None` becomes 0.
     pub content_length: Option<u64>,
+    /// Bytes the request would add to the bucket; `None` becomes 0.
+    pub write_bytes: Option<u64>,
     /// The bucket's current usage in bytes; `None` becomes 0.
     pub bucket_usage: Option<u64>,
+    /// Bytes reserved in the bucket by writes in flight; `None` becomes 0.
+    pub bucket_reserved: Option<u64>,
     /// The bucket's hard cap; `None` leaves `context.bucket_hard_cap` absent.
     pub bucket_hard_cap: Option<u64>,
     /// The list `prefix` parameter; `None` leaves `context.list_prefix` and
@@ -101,7 +105,9 @@ impl RequestContext {
             secure_transport: false,
             request_time: SystemTime::now(),
             content_length: None,
+            write_bytes: None,
             bucket_usage: None,
+            bucket_reserved: None,
             bucket_hard_cap: None,
             list_prefix: None,
             copy_source: None,
@@ -136,8 +142,9 @@ pub(crate) struct BuiltRequest {
     pub(crate) bucket: String,
 }
 
-/// Longs are clamped to this so that `usage + length` never overflows.
-const MAX_LONG: u64 = (i64::MAX / 2) as u64;
+/// Longs are clamped to this so that a sum of up to four of them
+/// (`usage + reserved + write_bytes`) never overflows.
+const MAX_LONG: u64 = (i64::MAX / 4) as u64;
 
 /// Builds the Cedar request for `request`, or says why it cannot be built.
 pub(crate) fn build(model: &Model, request: &AuthzRequest<'_>) -> Result<BuiltRequest, String> {
@@ -253,7 +260,7 @@ fn principal(
 }
 
 fn context(context: &RequestContext) -> Result<Context, String> {
-    let mut pairs = Vec::with_capacity(11);
+    let mut pairs = Vec::with_capacity(13);
     let mut put = |name: &str, value| pairs.push((name.to_owned(), value));
     put("auth_mode", string(context.auth_mode.as_str()));
     put("source_ip", crate::cache::ip(context.source_ip));
@@ -266,7 +273,9 @@ fn context(context: &RequestContext) -> Result<Context, String> {
         crate::cache::datetime(context.request_time)?,
     );
     put("content_length", long(context.content_length.unwrap_or(0)));
+    put("write_bytes", long(context.write_bytes.unwrap_or(0)));
     put("bucket_usage", long(context.bucket_usage.unwrap_or(0)));
+    put("bucket_reserved", long(context.bucket_reserved.unwrap_or(0)));
     if let Some(cap) = context.bucket_hard_cap {
         put("bucket_hard_cap", long(cap));
     }
@@ -294,7 +303,7 @@ fn string(value: &str) -> RestrictedExpression {
 }
 
 fn long(value: u64) -> RestrictedExpression {
-    let clamped = i64::try_from(value.min(MAX_LONG)).unwrap_or(i64::MAX / 2);
+    let clamped = i64::try_from(value.min(MAX_LONG)).unwrap_or(i64::MAX / 4);
     RestrictedExpression::new_long(clamped)
 }
 

@@ -109,7 +109,7 @@ fn longs_are_clamped_so_sums_cannot_overflow() {
     .unwrap();
     let cedar_context = built.request.context().unwrap();
     let cap = cedar_context.get("bucket_hard_cap").unwrap();
-    assert_eq!(cap, EvalResult::Long(i64::MAX / 2));
+    assert_eq!(cap, EvalResult::Long(i64::MAX / 4));
     assert_eq!(
         cedar_context.get("content_length"),
         Some(EvalResult::Long(42))

@@ -136,7 +136,7 @@ fn explain_names_the_deciding_policies_and_why() {
         ..ExplainRequest::default()
     };
     request.context.set("bucket_hard_cap", "10").unwrap();
-    request.context.set("content_length", "11").unwrap();
+    request.context.set("write_bytes", "11").unwrap();
     let explanation = explain(&quota, &request).unwrap();
     assert_eq!(
         explanation.decision.error_code.as_deref(),
@@ -145,7 +145,7 @@ fn explain_names_the_deciding_policies_and_why() {
     let text = explanation.to_string();
     assert!(text.starts_with("decision: deny (EntityTooLarge)\nreason: quota\ndeciding policies:\n  forbid `quota` at "), "{text}");
     assert!(
-        text.contains("quota.cedar:11:1 @error(\"EntityTooLarge\") @reason(\"quota\")"),
+        text.contains("quota.cedar:17:1 @error(\"EntityTooLarge\") @reason(\"quota\")"),
         "{text}"
     );
 

@@ -75,8 +75,12 @@ pub struct ContextOverrides {
     pub request_time: Option<String>,
     /// Announced body length.
     pub content_length: Option<u64>,
+    /// Bytes the request would add to the bucket.
+    pub write_bytes: Option<u64>,
     /// The bucket's usage in bytes.
     pub bucket_usage: Option<u64>,
+    /// Bytes reserved in the bucket by writes in flight.
+    pub bucket_reserved: Option<u64>,
     /// The bucket's hard cap in bytes.
     pub bucket_hard_cap: Option<u64>,
     /// The list `prefix` parameter.
@@ -125,7 +129,9 @@ impl ContextOverrides {
                 .clone()
                 .or_else(|| defaults.request_time.clone()),
             content_length: self.content_length.or(defaults.content_length),
+            write_bytes: self.write_bytes.or(defaults.write_bytes),
             bucket_usage: self.bucket_usage.or(defaults.bucket_usage),
+            bucket_reserved: self.bucket_reserved.or(defaults.bucket_reserved),
             bucket_hard_cap: self.bucket_hard_cap.or(defaults.bucket_hard_cap),
             list_prefix: self
                 .list_prefix
@@ -168,7 +174,9 @@ impl ContextOverrides {
                 self.request_time = Some(value.to_owned());
             }
             "content_length" => self.content_length = Some(number(value)?),
+            "write_bytes" => self.write_bytes = Some(number(value)?),
             "bucket_usage" => self.bucket_usage = Some(number(value)?),
+            "bucket_reserved" => self.bucket_reserved = Some(number(value)?),
             "bucket_hard_cap" => self.bucket_hard_cap = Some(number(value)?),
             "list_prefix" => self.list_prefix = Some(value.to_owned()),
             "copy_source" => {
@@ -194,7 +202,9 @@ impl ContextOverrides {
         }
         context.secure_transport = self.secure_transport.unwrap_or(false);
         context.content_length = self.content_length;
+        context.write_bytes = self.write_bytes;
         context.bucket_usage = self.bucket_usage;
+        context.bucket_reserved = self.bucket_reserved;
         context.bucket_hard_cap = self.bucket_hard_cap;
         context.list_prefix = self.list_prefix.clone();
         context.copy_source = self
