@@ -1,5 +1,7 @@
-//! The admin listener: `/healthz`, `/readyz` and `/metrics` (Prometheus
-//! text). It never serves S3 and the S3 listener never serves these.
+//! The admin listener: `/healthz`, `/readyz`, `/metrics` (Prometheus text)
+//! and `/quotas` (JSON: per capped bucket `bucket`, `used`, `reserved`,
+//! `soft`, `hard`, `state`). It never serves S3 and the S3 listener never
+//! serves these.
 
 use std::sync::Arc;
 
@@ -9,27 +11,33 @@ use pingora::apps::http_app::ServeHttp;
 use pingora::protocols::http::ServerSession;
 
 use crate::metrics::Metrics;
+use crate::quota::Quotas;
 
 /// The admin listener's handler.
 #[derive(Debug, Clone)]
 pub struct AdminApp {
     metrics: Arc<Metrics>,
+    quotas: Arc<Quotas>,
 }
 
 impl AdminApp {
-    /// A handler exposing `metrics`.
-    pub fn new(metrics: Arc<Metrics>) -> Self {
-        Self { metrics }
+    /// A handler exposing `metrics` and `quotas`.
+    pub fn new(metrics: Arc<Metrics>, quotas: Arc<Quotas>) -> Self {
+        Self { metrics, quotas }
     }
 
     /// The answer for a method and path.
-    pub fn answer(&self, method: &http::Method, path: &str) -> (u16, &'static str, Vec<u8>) {
+    pub async fn answer(&self, method: &http::Method, path: &str) -> (u16, &'static str, Vec<u8>) {
         if method != http::Method::GET && method != http::Method::HEAD {
             return (405, "text/plain", b"method not allowed\n".to_vec());
         }
         match path {
             "/healthz" | "/readyz" => (200, "text/plain", b"ok\n".to_vec()),
             "/metrics" => (200, "text/plain; version=0.0.4", self.metrics.render()),
+            "/quotas" => match serde_json::to_vec_pretty(&self.quotas.view().await) {
+                Ok(json) => (200, "application/json", json),
+                Err(_) => (500, "text/plain", b"internal error\n".to_vec()),
+            },
             _ => (404, "text/plain", b"not found\n".to_vec()),
         }
     }
@@ -39,7 +47,7 @@ impl AdminApp {
 impl ServeHttp for AdminApp {
     async fn response(&self, session: &mut ServerSession) -> Response<Vec<u8>> {
         let head = session.req_header();
-        let (status, content_type, body) = self.answer(&head.method, head.uri.path());
+        let (status, content_type, body) = self.answer(&head.method, head.uri.path()).await;
         let mut response = Response::new(body);
         *response.status_mut() =
             http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);

@@ -19,6 +19,7 @@ use crate::auth::Credential;
 use crate::error::{S3Error, S3ErrorCode};
 use crate::metrics::Metrics;
 use crate::request::S3Request;
+use crate::state::Usage;
 
 /// Who is asking, once authenticated.
 #[derive(Debug, Clone)]
@@ -87,6 +88,12 @@ impl<'a> Authorizer<'a> {
         context.secure_transport = connection.secure_transport;
         context.request_time = SystemTime::now();
         context.content_length = request.content_length().ok().flatten();
+        if matches!(
+            request.operation,
+            crate::classify::S3Operation::PutObject | crate::classify::S3Operation::UploadPart
+        ) {
+            context.write_bytes = context.content_length;
+        }
         context.list_prefix = request.query.get("prefix").map(str::to_owned);
         context.has_response_overrides = request
             .query
@@ -108,6 +115,23 @@ impl<'a> Authorizer<'a> {
     /// Records the copy source, which policies read as `context.copy_source`.
     pub fn set_copy_source(&mut self, bucket: &str, key: &str) {
         self.context.copy_source = Some((bucket.to_owned(), key.to_owned()));
+    }
+
+    /// Records a capped bucket's figures, which policies read as
+    /// `context.bucket_usage`, `bucket_reserved`, `bucket_hard_cap` and
+    /// `write_bytes`.
+    pub fn set_quota(
+        &mut self,
+        usage: Option<Usage>,
+        hard_cap: Option<u64>,
+        write_bytes: Option<u64>,
+    ) {
+        self.context.bucket_usage = usage.map(|u| u.used);
+        self.context.bucket_reserved = usage.map(|u| u.reserved);
+        self.context.bucket_hard_cap = hard_cap;
+        if write_bytes.is_some() {
+            self.context.write_bytes = write_bytes;
+        }
     }
 
     /// Asks the policies whether `action` is allowed on `bucket` / `key`.
@@ -161,6 +185,9 @@ impl<'a> Authorizer<'a> {
             .as_deref()
             .and_then(deny_code)
             .unwrap_or(S3ErrorCode::AccessDenied);
+        if code == S3ErrorCode::EntityTooLarge {
+            self.metrics.record_quota_reject();
+        }
         let message = match (&self.caller, decision.is_no_permit()) {
             (Caller::Anonymous, _) => format!("anonymous `{action}` is not allowed here"),
             (Caller::Credential { credential, .. }, true) => format!(

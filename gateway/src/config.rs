@@ -10,9 +10,12 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use bytesize::ByteSize;
+use ipnet::IpNet;
 use serde::Deserialize;
 
 use crate::error::ErrorProfile;
+use crate::state::RateLimit;
 
 /// Why a configuration could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -73,6 +76,121 @@ pub struct Config {
     /// Client-facing buckets by name, each mapped to a backend.
     #[serde(default)]
     pub buckets: BTreeMap<String, BucketConfig>,
+    /// Request rate limits.
+    #[serde(default)]
+    pub rate_limits: RateLimitsConfig,
+    /// Where quota usage and rate-limit state live.
+    #[serde(default)]
+    pub state: StateConfig,
+}
+
+/// Request rate limits (`[rate_limits]`): token buckets with a sustained
+/// `rate` (requests per second) and a `burst`. A limit that is not set does
+/// not apply. Exceeding one answers 429 SlowDown with `Retry-After`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RateLimitsConfig {
+    /// Every request to this gateway instance's store (with the redis store:
+    /// to every instance sharing it).
+    pub global: Option<RateLimit>,
+    /// Per access key, checked once the signature verified.
+    pub credential: Option<RateLimit>,
+    /// Per access key, replacing `credential` for the keys listed.
+    pub credentials: BTreeMap<String, RateLimit>,
+    /// Per client address, checked before the signature is verified, so a
+    /// flood of badly signed requests is limited too.
+    pub source_ip: Option<RateLimit>,
+    /// Per client address for unsigned requests, replacing `source_ip` for them.
+    pub anonymous_source_ip: Option<RateLimit>,
+    /// Proxies (addresses or CIDR blocks) whose `X-Forwarded-For` and
+    /// `Forwarded` headers name the client; from anyone else these headers
+    /// are ignored.
+    #[serde(deserialize_with = "addresses_or_networks")]
+    pub trusted_proxies: Vec<IpNet>,
+    /// Largest number of per-address and per-key buckets the embedded
+    /// store tracks per rate; while full, new sources share one bucket.
+    pub max_tracked_keys: usize,
+}
+
+impl Default for RateLimitsConfig {
+    fn default() -> Self {
+        Self {
+            global: None,
+            credential: None,
+            credentials: BTreeMap::new(),
+            source_ip: None,
+            anonymous_source_ip: None,
+            trusted_proxies: Vec::new(),
+            max_tracked_keys: crate::state::embedded::DEFAULT_MAX_KEYS,
+        }
+    }
+}
+
+/// `["10.0.0.0/8", "192.0.2.7"]`: CIDR blocks, or single addresses.
+fn addresses_or_networks<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<IpNet>, D::Error> {
+    let texts = Vec::<String>::deserialize(deserializer)?;
+    texts
+        .iter()
+        .map(|text| {
+            text.parse::<IpNet>()
+                .or_else(|_| text.parse::<std::net::IpAddr>().map(IpNet::from))
+                .map_err(|_| {
+                    serde::de::Error::custom(format!(
+                        "`{text}` is neither an address nor a CIDR block"
+                    ))
+                })
+        })
+        .collect()
+}
+
+/// Which state store holds quota usage and rate-limit buckets (`[state]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StateConfig {
+    /// `embedded` (in this process; one gateway) or `redis` (shared by
+    /// several gateway instances).
+    pub store: StoreKind,
+    /// The Redis server for `store = "redis"`: `redis://[:password@]host:port/db`.
+    pub redis_url: Option<String>,
+    /// Prefix of every Redis key this gateway writes.
+    pub key_prefix: String,
+    /// Milliseconds to wait for a Redis connection.
+    pub connect_timeout_ms: u64,
+    /// Milliseconds to wait for a Redis answer.
+    pub response_timeout_ms: u64,
+    /// Seconds after which the in-flight reservations of an instance that
+    /// stopped renewing them (it crashed) no longer count.
+    pub lease_seconds: u64,
+    /// Seconds between housekeeping rounds: evicting idle limiter state,
+    /// renewing leases, and scanning capped buckets whose usage is unknown.
+    pub maintenance_interval_seconds: u64,
+}
+
+/// The state store implementations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StoreKind {
+    /// In this process.
+    #[default]
+    Embedded,
+    /// A Redis server.
+    Redis,
+}
+
+impl Default for StateConfig {
+    fn default() -> Self {
+        Self {
+            store: StoreKind::Embedded,
+            redis_url: None,
+            key_prefix: "cedargate".into(),
+            connect_timeout_ms: 2000,
+            response_timeout_ms: 2000,
+            lease_seconds: 30,
+            maintenance_interval_seconds: 5,
+        }
+    }
 }
 
 /// Listeners and process settings (`[server]`).
@@ -223,6 +341,22 @@ pub struct BucketConfig {
     /// The bucket's name in the backend; defaults to the client-facing name.
     #[serde(default)]
     pub backend_bucket: Option<String>,
+    /// A size quota (`[buckets.NAME.quota]`), none by default.
+    #[serde(default)]
+    pub quota: Option<QuotaConfig>,
+}
+
+/// A bucket's size quota. Sizes are bytes (`10485760`) or text with a unit
+/// (`"10 MiB"`, `"2GB"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuotaConfig {
+    /// Writes that would take the bucket past this are refused (507
+    /// EntityTooLarge, through the quota policy).
+    pub hard: Option<ByteSize>,
+    /// Writes that take the bucket past this are served, logged and counted
+    /// (`quota_soft_exceeded_total`).
+    pub soft: Option<ByteSize>,
 }
 
 impl Config {
@@ -265,6 +399,7 @@ impl Config {
         let bucket = || BucketConfig {
             backend: "local".into(),
             backend_bucket: None,
+            quota: None,
         };
         Self {
             server: ServerConfig::default(),
@@ -275,6 +410,8 @@ impl Config {
             anonymous: AnonymousConfig::default(),
             backends: BTreeMap::from([("local".into(), fs)]),
             buckets: BTreeMap::from([("demo".into(), bucket()), ("scratch".into(), bucket())]),
+            rate_limits: RateLimitsConfig::default(),
+            state: StateConfig::default(),
         }
     }
 
@@ -344,7 +481,25 @@ impl Config {
                 BackendConfig::Fs { .. } => {}
             }
         }
+        self.validate_limits()?;
+        self.validate_state()?;
         for (name, bucket) in &self.buckets {
+            if let Some(quota) = &bucket.quota {
+                if quota.hard.is_none() && quota.soft.is_none() {
+                    return Err(invalid(
+                        format!("buckets.{name}.quota"),
+                        "set `hard`, `soft` or both",
+                    ));
+                }
+                if let (Some(hard), Some(soft)) = (quota.hard, quota.soft)
+                    && soft > hard
+                {
+                    return Err(invalid(
+                        format!("buckets.{name}.quota.soft"),
+                        "must not be larger than `hard`",
+                    ));
+                }
+            }
             if crate::route::validate_bucket(name).is_err() {
                 return Err(invalid(
                     format!("buckets.{name}"),
@@ -367,6 +522,86 @@ impl Config {
             }
         }
         Ok(self)
+    }
+
+    fn validate_limits(&self) -> Result<(), ConfigError> {
+        let limits = &self.rate_limits;
+        let named = [
+            ("global", limits.global),
+            ("credential", limits.credential),
+            ("source_ip", limits.source_ip),
+            ("anonymous_source_ip", limits.anonymous_source_ip),
+        ];
+        let overrides = limits
+            .credentials
+            .iter()
+            .map(|(key, limit)| (format!("credentials.{key}"), Some(*limit)));
+        let all = named
+            .into_iter()
+            .map(|(name, limit)| (name.to_owned(), limit))
+            .chain(overrides);
+        for (name, limit) in all {
+            let Some(limit) = limit else { continue };
+            if limit.period().is_none() {
+                return Err(invalid(
+                    format!("rate_limits.{name}.rate"),
+                    "must be a positive number of requests per second (at most 1e9)",
+                ));
+            }
+            if limit.burst == 0 {
+                return Err(invalid(
+                    format!("rate_limits.{name}.burst"),
+                    "must be at least 1",
+                ));
+            }
+        }
+        if limits.max_tracked_keys == 0 {
+            return Err(invalid(
+                "rate_limits.max_tracked_keys",
+                "must be at least 1",
+            ));
+        }
+        Ok(())
+    }
+
+    fn validate_state(&self) -> Result<(), ConfigError> {
+        let state = &self.state;
+        if state.store == StoreKind::Redis && state.redis_url.is_none() {
+            return Err(invalid(
+                "state.redis_url",
+                "is required with `store = \"redis\"`",
+            ));
+        }
+        if state.key_prefix.is_empty() || state.key_prefix.contains(['{', '}', ' ']) {
+            return Err(invalid(
+                "state.key_prefix",
+                "must be non-empty, without braces or spaces",
+            ));
+        }
+        let millis = [
+            ("connect_timeout_ms", state.connect_timeout_ms),
+            ("response_timeout_ms", state.response_timeout_ms),
+        ];
+        for (field, value) in millis {
+            if !(1..=60_000).contains(&value) {
+                return Err(invalid(
+                    format!("state.{field}"),
+                    "must be between 1 and 60000",
+                ));
+            }
+        }
+        if !(1..=3600).contains(&state.lease_seconds) {
+            return Err(invalid("state.lease_seconds", "must be between 1 and 3600"));
+        }
+        if !(1..=3600).contains(&state.maintenance_interval_seconds)
+            || state.maintenance_interval_seconds >= state.lease_seconds
+        {
+            return Err(invalid(
+                "state.maintenance_interval_seconds",
+                "must be between 1 and 3600 and shorter than `lease_seconds`",
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -404,6 +639,36 @@ mod tests {
     }
 
     #[test]
+    fn limits_quotas_and_the_state_store_parse() {
+        let text = format!(
+            "{}{}",
+            EXAMPLE.replace(
+                "backend_bucket = \"photos-store\"",
+                "quota = { hard = \"10 MiB\", soft = 5000000 }"
+            ),
+            r#"
+            [rate_limits]
+            global = { rate = 500, burst = 1000 }
+            source_ip = { rate = 0.5, burst = 10 }
+            trusted_proxies = ["10.0.0.0/8", "2001:db8::1", "192.0.2.7"]
+            [rate_limits.credentials]
+            AKIASLOW = { rate = 1, burst = 2 }
+            [state]
+            store = "redis"
+            redis_url = "redis://127.0.0.1:6379/"
+            "#
+        );
+        let config = Config::from_str(&text).unwrap();
+        let quota = config.buckets["photos"].quota.unwrap();
+        assert_eq!(quota.hard.map(|s| s.as_u64()), Some(10 * 1024 * 1024));
+        assert_eq!(quota.soft.map(|s| s.as_u64()), Some(5_000_000));
+        assert_eq!(config.rate_limits.source_ip.unwrap().burst, 10);
+        assert_eq!(config.rate_limits.credentials["AKIASLOW"].rate, 1.0);
+        assert_eq!(config.rate_limits.trusted_proxies.len(), 3);
+        assert_eq!(config.state.store, StoreKind::Redis);
+    }
+
+    #[test]
     fn the_embedded_default_is_valid() {
         let config = Config::embedded_default().validate().unwrap();
         assert_eq!(config.server.listen.to_string(), "127.0.0.1:9000");
@@ -435,6 +700,46 @@ mod tests {
             (
                 EXAMPLE.replace("s3.example.test", ".bad"),
                 "s3.virtual_host_suffixes[0]",
+            ),
+            (
+                format!("{EXAMPLE}\n[rate_limits]\nglobal = {{ rate = 0, burst = 1 }}\n"),
+                "rate_limits.global.rate",
+            ),
+            (
+                format!("{EXAMPLE}\n[rate_limits.credentials]\nAKID = {{ rate = 1, burst = 0 }}\n"),
+                "rate_limits.credentials.AKID.burst",
+            ),
+            (
+                format!("{EXAMPLE}\n[rate_limits]\ntrusted_proxies = [\"10.0.0.0/33\"]\n"),
+                "trusted_proxies",
+            ),
+            (
+                format!("{EXAMPLE}\n[state]\nstore = \"redis\"\n"),
+                "state.redis_url",
+            ),
+            (
+                format!(
+                    "{EXAMPLE}\n[state]\nlease_seconds = 2\nmaintenance_interval_seconds = 5\n"
+                ),
+                "state.maintenance_interval_seconds",
+            ),
+            (
+                EXAMPLE.replace(
+                    "backend_bucket = \"photos-store\"",
+                    "quota = { soft = \"2 MiB\", hard = \"1 MiB\" }",
+                ),
+                "buckets.photos.quota.soft",
+            ),
+            (
+                EXAMPLE.replace("backend_bucket = \"photos-store\"", "quota = {}"),
+                "buckets.photos.quota",
+            ),
+            (
+                EXAMPLE.replace(
+                    "backend_bucket = \"photos-store\"",
+                    "quota = { hard = \"lots\" }",
+                ),
+                "hard",
             ),
         ];
         for (text, field) in cases {

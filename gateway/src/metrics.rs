@@ -73,6 +73,9 @@ pub struct Metrics {
     scope_violation: Counter<u64>,
     anonymous_request: Counter<u64>,
     anonymous_reject: Counter<u64>,
+    rate_limited: Counter<u64>,
+    quota_reject: Counter<u64>,
+    quota_soft_exceeded: Counter<u64>,
     policy_reload: Counter<u64>,
     policy_generation: opentelemetry::metrics::Gauge<u64>,
     policy_decision_duration: Histogram<f64>,
@@ -134,6 +137,18 @@ impl Metrics {
             anonymous_reject: counter(
                 "s3_anonymous_reject_total",
                 "Anonymous requests refused by reason",
+            ),
+            rate_limited: counter(
+                "s3_rate_limited_total",
+                "Requests refused by a rate limit, by scope",
+            ),
+            quota_reject: counter(
+                "s3_quota_reject_total",
+                "Writes refused for a bucket's hard cap (507)",
+            ),
+            quota_soft_exceeded: counter(
+                "s3_quota_soft_exceeded_total",
+                "Writes served that took a bucket past its soft cap",
             ),
             policy_reload: counter("policy_reload_total", "Policy reloads by result"),
             policy_generation: meter
@@ -203,6 +218,21 @@ impl Metrics {
             .add(1, &[KeyValue::new("reason", reason)]);
     }
 
+    /// Counts a request refused by a rate limit (`global`, `credential`, `source_ip`).
+    pub fn record_rate_limited(&self, scope: &'static str) {
+        self.rate_limited.add(1, &[KeyValue::new("scope", scope)]);
+    }
+
+    /// Counts a write refused for a bucket's hard cap.
+    pub fn record_quota_reject(&self) {
+        self.quota_reject.add(1, &[]);
+    }
+
+    /// Counts a write that took a bucket past its soft cap.
+    pub fn record_quota_soft_exceeded(&self) {
+        self.quota_soft_exceeded.add(1, &[]);
+    }
+
     /// Counts a policy reload (`ok` or `invalid`) and publishes the generation.
     pub fn record_policy_reload(&self, ok: bool, generation: u64) {
         let result = if ok { "ok" } else { "invalid" };
@@ -258,6 +288,8 @@ mod tests {
         });
         metrics.record_auth_failure("bad_signature");
         metrics.set_credential_count(3);
+        metrics.record_rate_limited("credential");
+        metrics.record_quota_reject();
         let text = String::from_utf8(metrics.render()).unwrap();
         for expected in [
             r#"cg_s3_request_total{auth_mode="signed",method="GET",operation="GetObject",result="ok",status="200"} 1"#,
@@ -265,6 +297,8 @@ mod tests {
             r#"cg_s3_auth_failure_total{reason="bad_signature"} 1"#,
             "cg_s3_inflight_requests 1",
             "cg_s3_credential_cache_size 3",
+            r#"cg_s3_rate_limited_total{scope="credential"} 1"#,
+            "cg_s3_quota_reject_total 1",
             r#"cg_s3_request_duration_seconds_bucket{operation="GetObject",le="0.0025"} 1"#,
             r#"cg_s3_upstream_duration_seconds_count{operation="GetObject"} 1"#,
         ] {

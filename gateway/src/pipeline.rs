@@ -24,8 +24,10 @@ use crate::classify::{self, S3Operation};
 use crate::config::Config;
 use crate::error::{S3Error, S3ErrorCode};
 use crate::handlers::{self, HandlerEnv};
+use crate::limits::{Limited, RateLimiter};
 use crate::metrics::Metrics;
 use crate::query::Query;
+use crate::quota::Quotas;
 use crate::request::S3Request;
 use crate::response::S3Response;
 use crate::route::{self, RouteError};
@@ -45,6 +47,10 @@ pub struct Gateway {
     pub policies: Arc<PolicyStore>,
     /// Instruments.
     pub metrics: Metrics,
+    /// Rate limits.
+    pub limits: RateLimiter,
+    /// Bucket quotas.
+    pub quotas: Arc<Quotas>,
 }
 
 /// Per-request state shared by the pingora hooks.
@@ -110,8 +116,19 @@ impl Gateway {
         ctx: &mut RequestCtx,
     ) -> Result<S3Response, S3Error> {
         let request = self.route_and_classify(session, ctx)?;
+        let connection = self.connection(session, &request);
+        let unsigned = is_unsigned(&request);
+        self.limits
+            .check_source(connection.source_ip, unsigned, &self.metrics)
+            .await
+            .map_err(|limited| self.rate_limited(limited, unsigned, ctx))?;
         let (caller, payload, signing) = self.authenticate(&request, ctx)?;
-        let connection = connection(session);
+        if let Caller::Credential { credential, .. } = &caller {
+            self.limits
+                .check_credential(&credential.access_key, &self.metrics)
+                .await
+                .map_err(|limited| self.rate_limited(limited, false, ctx))?;
+        }
         let mut authz = Authorizer::new(
             self.policies.snapshot(),
             caller,
@@ -119,8 +136,17 @@ impl Gateway {
             connection,
             &self.metrics,
         );
+        self.quotas.set_context(&request, &mut authz).await;
         self.authorize(&request, &mut authz)?;
         let target = self.resolve_bucket(&request)?;
+        let ticket = match target {
+            Some(target) => {
+                self.quotas
+                    .prepare(&request, target, &self.buckets, &mut authz)
+                    .await?
+            }
+            None => None,
+        };
         let plan = BodyPlan::from_request(&request.headers, &payload, signing.as_ref())?;
         let signed_sha256 = match payload {
             PayloadHash::Sha256(hash) => Some(hash),
@@ -133,6 +159,7 @@ impl Gateway {
             region: self.region(),
             max_xml_body_bytes: self.config.s3.max_xml_body_bytes,
             authz: &authz,
+            quotas: &self.quotas,
         };
         let started = Instant::now();
         let outcome = handlers::dispatch(&request, target, body.as_mut(), env).await;
@@ -142,7 +169,39 @@ impl Gateway {
             self.metrics.record_auth_failure(reason.as_str());
             ctx.result = reason.as_str();
         }
-        outcome.map_err(|error| body.take_failure().unwrap_or(error))
+        let outcome = outcome.map_err(|error| body.take_failure().unwrap_or(error));
+        if let (Some(ticket), Some(target)) = (ticket, target) {
+            let result = outcome.as_ref().map(|_| ()).map_err(S3Error::code);
+            ticket
+                .finish(target, request.route.key.as_deref(), result)
+                .await;
+        }
+        outcome
+    }
+
+    /// Counts a rate-limited request and answers it.
+    fn rate_limited(&self, limited: Limited, unsigned: bool, ctx: &mut RequestCtx) -> S3Error {
+        ctx.result = "rate_limited";
+        if unsigned {
+            ctx.auth_mode = "anonymous";
+            self.metrics.record_anonymous_reject("rate_limited");
+        }
+        limited.to_s3_error()
+    }
+
+    /// The client address (through trusted proxies) and transport.
+    fn connection(&self, session: &Session, request: &S3Request) -> Connection {
+        let peer = session
+            .client_addr()
+            .and_then(|addr| addr.as_inet())
+            .map_or(std::net::IpAddr::from([0, 0, 0, 0]), |addr| addr.ip());
+        let secure_transport = session
+            .digest()
+            .is_some_and(|digest| digest.ssl_digest.is_some());
+        Connection {
+            source_ip: self.limits.client_ip(peer, &request.headers),
+            secure_transport,
+        }
     }
 
     /// The region reported to clients.
@@ -325,19 +384,12 @@ fn wire_length(request: &S3Request) -> Result<Option<u64>, S3Error> {
         .transpose()
 }
 
-/// The client address and transport of the session's connection.
-fn connection(session: &Session) -> Connection {
-    let source_ip = session
-        .client_addr()
-        .and_then(|addr| addr.as_inet())
-        .map_or(std::net::IpAddr::from([0, 0, 0, 0]), |addr| addr.ip());
-    let secure_transport = session
-        .digest()
-        .is_some_and(|digest| digest.ssl_digest.is_some());
-    Connection {
-        source_ip,
-        secure_transport,
-    }
+/// Whether the request carries no SigV4 credentials at all (it will be
+/// treated as anonymous, or refused as such).
+fn is_unsigned(request: &S3Request) -> bool {
+    !request.headers.contains_key(http::header::AUTHORIZATION)
+        && !request.query.has("X-Amz-Credential")
+        && !request.query.has("X-Amz-Signature")
 }
 
 fn route_error(error: RouteError) -> S3Error {

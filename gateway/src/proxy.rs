@@ -12,7 +12,7 @@ use pingora::prelude::HttpPeer;
 use pingora::proxy::{FailToProxy, ProxyHttp, Session};
 use pingora::{Error, ErrorType, Result};
 
-use crate::error::{ErrorProfile, S3Error};
+use crate::error::{ErrorProfile, S3Error, S3ErrorCode};
 use crate::metrics::RequestSample;
 use crate::pipeline::{Gateway, RequestCtx};
 use crate::response::{ResponseBody, S3Response, http_date};
@@ -182,8 +182,14 @@ pub(crate) async fn write_error(
     error: S3Error,
 ) -> Result<()> {
     let status = error.status(profile);
-    if status >= 500 {
-        tracing::error!(request_id = %ctx.request_id, error = %error, "request failed");
+    match error.code() {
+        S3ErrorCode::InternalError | S3ErrorCode::BadGateway => {
+            tracing::error!(request_id = %ctx.request_id, error = %error, "request failed");
+        }
+        S3ErrorCode::ServiceUnavailable => {
+            tracing::warn!(request_id = %ctx.request_id, error = %error, "request failed");
+        }
+        _ => {}
     }
     if ctx.result == "ok" {
         ctx.result = error.code().as_str();

@@ -11,13 +11,22 @@ use pingora::services::listening::Service;
 
 use cedargate_policies::{PolicySnapshot, PolicyStore, WatchHandle};
 
+use std::time::Duration;
+
+use pingora::server::ShutdownWatch;
+use pingora::services::background::{BackgroundService, background_service};
+
 use crate::admin::AdminApp;
 use crate::auth::{CredentialStore, RegionRule, VerifierConfig};
 use crate::buckets::BucketMap;
 use crate::config::Config;
+use crate::config::StoreKind;
+use crate::limits::RateLimiter;
 use crate::metrics::Metrics;
 use crate::pipeline::Gateway;
 use crate::proxy::S3Proxy;
+use crate::quota::Quotas;
+use crate::state::{EmbeddedStore, RedisSettings, RedisStore, StateStore};
 
 /// The policy set of the embedded default: the development credential
 /// (principal `dev`) may do everything, nobody else anything.
@@ -52,6 +61,9 @@ pub fn build_gateway(config: Config, credentials: CredentialStore) -> anyhow::Re
     metrics.set_credential_count(credentials.len());
     let policies = Arc::new(load_policies(&config)?);
     metrics.record_policy_reload(true, policies.generation());
+    let store = state_store(&config)?;
+    let limits = RateLimiter::new(config.rate_limits.clone(), Arc::clone(&store));
+    let quotas = Arc::new(Quotas::new(&config, store, metrics.clone()));
     let verifier = VerifierConfig {
         region: match config.s3.region.as_str() {
             "*" => RegionRule::Any,
@@ -67,7 +79,55 @@ pub fn build_gateway(config: Config, credentials: CredentialStore) -> anyhow::Re
         verifier,
         policies,
         metrics,
+        limits,
+        quotas,
     }))
+}
+
+/// The configured state store.
+fn state_store(config: &Config) -> anyhow::Result<Arc<dyn StateStore>> {
+    let state = &config.state;
+    Ok(match state.store {
+        StoreKind::Embedded => Arc::new(EmbeddedStore::new(config.rate_limits.max_tracked_keys)),
+        StoreKind::Redis => {
+            let settings = RedisSettings {
+                url: state.redis_url.clone().unwrap_or_default(),
+                key_prefix: state.key_prefix.clone(),
+                connect_timeout: Duration::from_millis(state.connect_timeout_ms),
+                response_timeout: Duration::from_millis(state.response_timeout_ms),
+                lease: Duration::from_secs(state.lease_seconds),
+            };
+            Arc::new(RedisStore::new(settings).context("invalid `state.redis_url`")?)
+        }
+    })
+}
+
+/// Housekeeping: scans capped buckets whose usage is unknown (at start, and
+/// again whenever the store lost it) and lets the store evict idle state
+/// and renew leases.
+#[derive(Debug)]
+struct Maintenance {
+    gateway: Arc<Gateway>,
+}
+
+#[async_trait::async_trait]
+impl BackgroundService for Maintenance {
+    async fn start(&self, mut shutdown: ShutdownWatch) {
+        let interval = Duration::from_secs(self.gateway.config.state.maintenance_interval_seconds);
+        loop {
+            self.gateway
+                .quotas
+                .scan_unknown(&self.gateway.buckets)
+                .await;
+            if let Err(error) = self.gateway.quotas.store().maintain().await {
+                tracing::debug!(%error, "state store maintenance skipped");
+            }
+            tokio::select! {
+                _ = shutdown.changed() => return,
+                () = tokio::time::sleep(interval) => {}
+            }
+        }
+    }
 }
 
 /// Starts reloading the policy directory on change, when configured.
@@ -106,6 +166,13 @@ pub fn run(gateway: Arc<Gateway>) -> anyhow::Result<()> {
     server.bootstrap();
 
     let metrics = Arc::new(gateway.metrics.clone());
+    let quotas = Arc::clone(&gateway.quotas);
+    let maintenance = background_service(
+        "maintenance",
+        Maintenance {
+            gateway: Arc::clone(&gateway),
+        },
+    );
     let gateway_for_watch = Arc::clone(&gateway);
     let mut s3 = pingora::proxy::http_proxy_service_with_name(
         &server.configuration,
@@ -122,10 +189,11 @@ pub fn run(gateway: Arc<Gateway>) -> anyhow::Result<()> {
         )
         .map_err(|e| anyhow::anyhow!("cannot set up the TLS listener: {e}"))?;
     }
-    let mut admin = Service::new("admin".to_owned(), AdminApp::new(metrics));
+    let mut admin = Service::new("admin".to_owned(), AdminApp::new(metrics, quotas));
     admin.add_tcp(&config.server.admin_listen.to_string());
     server.add_service(s3);
     server.add_service(admin);
+    server.add_service(maintenance);
     // Held for the life of the process: run_forever never returns.
     let _policy_watch = watch_policies(&gateway_for_watch)?;
     tracing::info!(

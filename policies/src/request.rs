@@ -275,7 +275,10 @@ fn context(context: &RequestContext) -> Result<Context, String> {
     put("content_length", long(context.content_length.unwrap_or(0)));
     put("write_bytes", long(context.write_bytes.unwrap_or(0)));
     put("bucket_usage", long(context.bucket_usage.unwrap_or(0)));
-    put("bucket_reserved", long(context.bucket_reserved.unwrap_or(0)));
+    put(
+        "bucket_reserved",
+        long(context.bucket_reserved.unwrap_or(0)),
+    );
     if let Some(cap) = context.bucket_hard_cap {
         put("bucket_hard_cap", long(cap));
     }

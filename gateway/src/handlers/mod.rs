@@ -17,6 +17,7 @@ use crate::authorize::Authorizer;
 use crate::buckets::{BucketMap, BucketTarget};
 use crate::classify::S3Operation;
 use crate::error::{S3Error, S3ErrorCode};
+use crate::quota::Quotas;
 use crate::request::S3Request;
 use crate::response::{S3Response, http_date, quoted_etag};
 
@@ -31,6 +32,8 @@ pub struct HandlerEnv<'a> {
     pub max_xml_body_bytes: usize,
     /// Answers the per-key and per-bucket questions of DeleteObjects and ListBuckets.
     pub authz: &'a Authorizer<'a>,
+    /// Bucket quotas (DeleteObjects frees what it deletes).
+    pub quotas: &'a Quotas,
 }
 
 /// Serves a request on its bucket (`target` is `None` only for ListBuckets).

@@ -48,6 +48,13 @@ impl TestGateway {
 
     /// Starts a gateway whose policy directory holds `policies` (file name, text).
     pub fn start_with_policies(extra_toml: &str, policies: &[(&str, &str)]) -> Self {
+        Self::start_on(extra_toml, policies, None)
+    }
+
+    /// As [`Self::start_with_policies`], with the fs backend rooted at
+    /// `data` (so that several gateways can share one store) instead of a
+    /// fresh directory.
+    pub fn start_on(extra_toml: &str, policies: &[(&str, &str)], data: Option<&Path>) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let (s3_port, admin_port, tls_port) = (free_port(), free_port(), free_port());
         self_signed_certificate(dir.path());
@@ -56,8 +63,13 @@ impl TestGateway {
         for (name, text) in policies {
             std::fs::write(policy_dir.join(name), text).expect("write policy");
         }
-        let data = dir.path().join("data");
+        let data = data.map_or_else(|| dir.path().join("data"), Path::to_path_buf);
         std::fs::create_dir_all(&data).expect("data dir");
+        std::fs::write(
+            dir.path().join("data-root"),
+            data.to_string_lossy().as_bytes(),
+        )
+        .expect("record the data root");
         let credentials = format!(
             r#"
 [[credential]]
@@ -165,7 +177,8 @@ backend = "local"
 
     /// The fs backend's root directory.
     pub fn data_dir(&self) -> PathBuf {
-        self.dir.path().join("data")
+        std::fs::read_to_string(self.dir.path().join("data-root"))
+            .map_or_else(|_| self.dir.path().join("data"), PathBuf::from)
     }
 
     /// The gateway's log so far.
@@ -290,5 +303,82 @@ impl Drop for TestGateway {
         }
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// A real `redis-server` (installed by scripts/setup) on a free port of
+/// 127.0.0.1, without persistence; killed when dropped.
+pub struct RedisServer {
+    child: Option<Child>,
+    dir: tempfile::TempDir,
+    /// Its port.
+    pub port: u16,
+}
+
+impl RedisServer {
+    /// Starts a server and waits (at most 5 s) until it answers PING.
+    pub fn start() -> Self {
+        let mut server = Self {
+            child: None,
+            dir: tempfile::tempdir().expect("temp dir"),
+            port: free_port(),
+        };
+        server.restart();
+        server
+    }
+
+    /// `redis://127.0.0.1:PORT/`.
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/", self.port)
+    }
+
+    /// Stops the server (a no-op when stopped).
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts the server again on the same port, empty.
+    pub fn restart(&mut self) {
+        self.stop();
+        let child = Command::new("redis-server")
+            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .arg("--dir")
+            .arg(self.dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start redis-server (installed by scripts/setup)");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if self
+                .command("PING")
+                .is_some_and(|answer| answer.starts_with("+PONG"))
+            {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("redis-server did not answer PING within 5 s");
+    }
+
+    /// Sends one inline command; the raw answer, or `None` if unreachable.
+    pub fn command(&self, command: &str) -> Option<String> {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).ok()?;
+        stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+        stream.write_all(format!("{command}\r\n").as_bytes()).ok()?;
+        let mut buffer = [0u8; 512];
+        let n = stream.read(&mut buffer).ok()?;
+        Some(String::from_utf8_lossy(&buffer[..n]).into_owned())
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        self.stop();
     }
 }

@@ -1,0 +1,342 @@
+//! The *limit* stage's rate limits: which client a request comes from
+//! (trusted proxies), and the token buckets it must take from — per source
+//! address and global before authentication, per credential after.
+//!
+//! A state store that cannot answer never stops traffic: rate limits fail
+//! open (logged, at most once every few seconds), while quota reservations
+//! ([`crate::quota`]) fail closed.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use http::HeaderMap;
+
+use crate::config::RateLimitsConfig;
+use crate::error::{S3Error, S3ErrorCode};
+use crate::metrics::Metrics;
+use crate::state::{RateLimit, RateVerdict, StateStore};
+
+/// What a rate limit applies to; the `scope` label of `rate_limited_total`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Every request.
+    Global,
+    /// One access key.
+    Credential,
+    /// One client address.
+    SourceIp,
+}
+
+impl Scope {
+    /// The metric label value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Global => "global",
+            Self::Credential => "credential",
+            Self::SourceIp => "source_ip",
+        }
+    }
+}
+
+/// A request refused by a rate limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limited {
+    /// The limit that refused it.
+    pub scope: Scope,
+    /// When the bucket has a token again.
+    pub retry_after: Duration,
+}
+
+impl Limited {
+    /// 429 SlowDown with `Retry-After` in whole seconds, rounded up (at least 1).
+    pub fn to_s3_error(self) -> S3Error {
+        let millis = self.retry_after.as_millis().max(1);
+        let seconds = millis.div_ceil(1000);
+        S3Error::new(
+            S3ErrorCode::SlowDown,
+            format!(
+                "please reduce your request rate ({} limit)",
+                self.scope.as_str()
+            ),
+        )
+        .with_header("retry-after", seconds.to_string())
+    }
+}
+
+/// The configured rate limits over a state store.
+#[derive(Debug)]
+pub struct RateLimiter {
+    config: RateLimitsConfig,
+    store: Arc<dyn StateStore>,
+    last_store_warning: AtomicU64,
+}
+
+impl RateLimiter {
+    /// Limits from config, kept in `store`.
+    pub fn new(config: RateLimitsConfig, store: Arc<dyn StateStore>) -> Self {
+        Self {
+            config,
+            store,
+            last_store_warning: AtomicU64::new(0),
+        }
+    }
+
+    /// The client's address: the connection's peer, or, when the peer is a
+    /// trusted proxy, the nearest untrusted address its `X-Forwarded-For`
+    /// (or `Forwarded`) header names.
+    pub fn client_ip(&self, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
+        let trusted = |ip: &IpAddr| {
+            self.config
+                .trusted_proxies
+                .iter()
+                .any(|net| net.contains(ip))
+        };
+        if !trusted(&peer) {
+            return peer;
+        }
+        let chain = forwarded_chain(headers);
+        // Walk from the nearest hop outwards; the first address not one of
+        // our proxies is the client. Anything unparseable stops the walk.
+        let mut client = peer;
+        for hop in chain.iter().rev() {
+            match hop {
+                Some(ip) if trusted(ip) => client = *ip,
+                Some(ip) => return *ip,
+                None => return client,
+            }
+        }
+        client
+    }
+
+    /// The limits that apply before authentication: the source address
+    /// (`anonymous` selects `anonymous_source_ip` when set), then global.
+    pub async fn check_source(
+        &self,
+        ip: IpAddr,
+        anonymous: bool,
+        metrics: &Metrics,
+    ) -> Result<(), Limited> {
+        let per_ip = match (anonymous, self.config.anonymous_source_ip) {
+            (true, Some(limit)) => Some(("anonymous_ip", limit)),
+            _ => self.config.source_ip.map(|limit| ("ip", limit)),
+        };
+        if let Some((kind, limit)) = per_ip {
+            self.take(&format!("{kind}:{ip}"), limit, Scope::SourceIp, metrics)
+                .await?;
+        }
+        if let Some(limit) = self.config.global {
+            self.take("global", limit, Scope::Global, metrics).await?;
+        }
+        Ok(())
+    }
+
+    /// The per-credential limit, once the signature verified.
+    pub async fn check_credential(
+        &self,
+        access_key: &str,
+        metrics: &Metrics,
+    ) -> Result<(), Limited> {
+        let limit = self
+            .config
+            .credentials
+            .get(access_key)
+            .copied()
+            .or(self.config.credential);
+        match limit {
+            Some(limit) => {
+                self.take(
+                    &format!("credential:{access_key}"),
+                    limit,
+                    Scope::Credential,
+                    metrics,
+                )
+                .await
+            }
+            None => Ok(()),
+        }
+    }
+
+    async fn take(
+        &self,
+        key: &str,
+        limit: RateLimit,
+        scope: Scope,
+        metrics: &Metrics,
+    ) -> Result<(), Limited> {
+        match self.store.take_token(key, limit).await {
+            Ok(RateVerdict::Allowed) => Ok(()),
+            Ok(RateVerdict::Limited { retry_after }) => {
+                metrics.record_rate_limited(scope.as_str());
+                Err(Limited { scope, retry_after })
+            }
+            Err(error) => {
+                self.warn_store_down(&error);
+                Ok(())
+            }
+        }
+    }
+
+    fn warn_store_down(&self, error: &crate::state::StateError) {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let last = self.last_store_warning.swap(now, Ordering::Relaxed);
+        if now.saturating_sub(last) >= 10 {
+            tracing::warn!(%error, store = self.store.kind(), "rate limits not enforced: the state store does not answer");
+        }
+    }
+}
+
+/// The addresses of `X-Forwarded-For` (preferred) or `Forwarded: for=`,
+/// client first; `None` for an entry that is not an address (`unknown`,
+/// an obfuscated identifier, garbage).
+fn forwarded_chain(headers: &HeaderMap) -> Vec<Option<IpAddr>> {
+    let xff: Vec<Option<IpAddr>> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(|entry| parse_host(entry.trim()))
+        .collect();
+    if !xff.is_empty() {
+        return xff;
+    }
+    headers
+        .get_all("forwarded")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .filter_map(|element| {
+            element.split(';').find_map(|pair| {
+                let (name, value) = pair.trim().split_once('=')?;
+                name.trim()
+                    .eq_ignore_ascii_case("for")
+                    .then(|| parse_host(value.trim().trim_matches('"')))
+            })
+        })
+        .collect()
+}
+
+/// `1.2.3.4`, `1.2.3.4:80`, `2001:db8::1`, `[2001:db8::1]:80`.
+fn parse_host(text: &str) -> Option<IpAddr> {
+    if let Ok(ip) = text.parse() {
+        return Some(ip);
+    }
+    if let Some(rest) = text.strip_prefix('[') {
+        return rest.split_once(']').and_then(|(ip, _)| ip.parse().ok());
+    }
+    text.rsplit_once(':').and_then(|(ip, _)| ip.parse().ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::EmbeddedStore;
+
+    fn limiter(trusted: &[&str]) -> RateLimiter {
+        let config = RateLimitsConfig {
+            trusted_proxies: trusted.iter().map(|net| net.parse().unwrap()).collect(),
+            ..RateLimitsConfig::default()
+        };
+        RateLimiter::new(config, Arc::new(EmbeddedStore::default()))
+    }
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.append(*name, value.parse().unwrap());
+        }
+        map
+    }
+
+    #[test]
+    fn forwarded_headers_count_only_from_trusted_proxies() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let limits = limiter(&["10.0.0.0/8", "192.0.2.7/32"]);
+        type Case<'a> = (&'a str, &'a [(&'static str, &'a str)], &'a str);
+        let cases: &[Case<'_>] = &[
+            // An untrusted peer's headers are ignored.
+            (
+                "203.0.113.9",
+                &[("x-forwarded-for", "1.1.1.1")],
+                "203.0.113.9",
+            ),
+            // A trusted peer: the nearest untrusted hop.
+            (
+                "10.1.1.1",
+                &[("x-forwarded-for", "1.1.1.1, 2.2.2.2")],
+                "2.2.2.2",
+            ),
+            (
+                "10.1.1.1",
+                &[("x-forwarded-for", "1.1.1.1, 2.2.2.2, 10.9.9.9")],
+                "2.2.2.2",
+            ),
+            (
+                "192.0.2.7",
+                &[
+                    ("x-forwarded-for", "1.1.1.1"),
+                    ("x-forwarded-for", "10.2.2.2"),
+                ],
+                "1.1.1.1",
+            ),
+            // Ports and brackets.
+            (
+                "10.1.1.1",
+                &[("x-forwarded-for", "[2001:db8::5]:443")],
+                "2001:db8::5",
+            ),
+            (
+                "10.1.1.1",
+                &[("x-forwarded-for", "198.51.100.3:8080")],
+                "198.51.100.3",
+            ),
+            // RFC 7239.
+            (
+                "10.1.1.1",
+                &[(
+                    "forwarded",
+                    "for=198.51.100.4;proto=https, for=\"[2001:db8::9]\"",
+                )],
+                "2001:db8::9",
+            ),
+            // Garbage stops the walk at the last trusted hop.
+            (
+                "10.1.1.1",
+                &[("x-forwarded-for", "1.1.1.1, unknown, 10.3.3.3")],
+                "10.3.3.3",
+            ),
+            // No header: the proxy itself.
+            ("10.1.1.1", &[], "10.1.1.1"),
+        ];
+        for (peer, pairs, expected) in cases {
+            assert_eq!(
+                limits.client_ip(ip(peer), &headers(pairs)),
+                ip(expected),
+                "peer {peer} headers {pairs:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn slow_down_carries_retry_after_in_whole_seconds() {
+        let cases = [
+            (1, "1"),
+            (999, "1"),
+            (1000, "1"),
+            (1001, "2"),
+            (61_500, "62"),
+        ];
+        for (millis, header) in cases {
+            let error = Limited {
+                scope: Scope::Global,
+                retry_after: Duration::from_millis(millis),
+            }
+            .to_s3_error();
+            assert_eq!(error.code(), S3ErrorCode::SlowDown);
+            assert_eq!(error.headers(), [("retry-after", header.to_owned())]);
+        }
+    }
+}

@@ -1,0 +1,521 @@
+//! The *limit* stage's bucket quotas: a ledger of each capped bucket's
+//! usage in the [`StateStore`], kept current by every write and delete, and
+//! the per-request [`QuotaTicket`] that reserves a write's bytes before any
+//! byte reaches the backend and settles or releases them afterwards.
+//!
+//! The decision is Cedar's: policies see `context.bucket_usage`,
+//! `bucket_reserved`, `bucket_hard_cap` and `write_bytes`, and the shipped
+//! quota policy forbids what would overflow with `@error("EntityTooLarge")`.
+//! The reservation is atomic and checks the cap again; when it finds the
+//! bucket fuller than the decision saw (a concurrent write won), the
+//! policies are asked again with the fresh figures, so a policy that exempts
+//! a principal keeps working and nobody else overshoots.
+//!
+//! Usage is unknown until a scan of the backend records it; writes to a
+//! capped bucket with unknown usage, or while the store does not answer,
+//! are refused with 503 (fail closed). Buckets without a quota are never
+//! touched.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use cedargate_backends::{BackendError, ByteRange, GetOptions, ListOptions};
+
+use crate::authorize::Authorizer;
+use crate::buckets::{BucketMap, BucketTarget};
+use crate::classify::S3Operation;
+use crate::config::Config;
+use crate::error::{S3Error, S3ErrorCode};
+use crate::handlers::{backend_error, copy_source};
+use crate::metrics::Metrics;
+use crate::request::S3Request;
+use crate::state::{Reservation, StateError, StateStore};
+
+/// A bucket's caps in bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct BucketQuota {
+    /// Writes past this are refused.
+    pub hard: Option<u64>,
+    /// Writes past this are logged and counted.
+    pub soft: Option<u64>,
+}
+
+/// One row of `GET /quotas`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct QuotaView {
+    /// The client-facing bucket.
+    pub bucket: String,
+    /// Bytes stored; `null` while unknown.
+    pub used: Option<u64>,
+    /// Bytes reserved by writes in flight and uploaded parts.
+    pub reserved: Option<u64>,
+    /// The soft cap.
+    pub soft: Option<u64>,
+    /// The hard cap.
+    pub hard: Option<u64>,
+    /// `ok`, `unknown` (not scanned yet) or `unavailable` (the store does not answer).
+    pub state: &'static str,
+}
+
+/// Every capped bucket's ledger.
+#[derive(Debug)]
+pub struct Quotas {
+    store: Arc<dyn StateStore>,
+    caps: BTreeMap<String, BucketQuota>,
+    metrics: Metrics,
+}
+
+impl Quotas {
+    /// The quotas of `config`'s buckets, kept in `store`.
+    pub fn new(config: &Config, store: Arc<dyn StateStore>, metrics: Metrics) -> Self {
+        let caps = config
+            .buckets
+            .iter()
+            .filter_map(|(name, bucket)| {
+                let quota = bucket.quota?;
+                Some((
+                    name.clone(),
+                    BucketQuota {
+                        hard: quota.hard.map(|size| size.as_u64()),
+                        soft: quota.soft.map(|size| size.as_u64()),
+                    },
+                ))
+            })
+            .collect();
+        Self {
+            store,
+            caps,
+            metrics,
+        }
+    }
+
+    /// The store the ledger lives in.
+    pub fn store(&self) -> &Arc<dyn StateStore> {
+        &self.store
+    }
+
+    /// The bucket's caps, when it has a quota.
+    pub fn caps(&self, bucket: &str) -> Option<BucketQuota> {
+        self.caps.get(bucket).copied()
+    }
+
+    /// Every capped bucket's figures.
+    pub async fn view(&self) -> Vec<QuotaView> {
+        let mut rows = Vec::with_capacity(self.caps.len());
+        for (bucket, caps) in &self.caps {
+            let (usage, state) = match self.store.usage(bucket).await {
+                Ok(Some(usage)) => (Some(usage), "ok"),
+                Ok(None) => (None, "unknown"),
+                Err(_) => (None, "unavailable"),
+            };
+            rows.push(QuotaView {
+                bucket: bucket.clone(),
+                used: usage.map(|u| u.used),
+                reserved: usage.map(|u| u.reserved),
+                soft: caps.soft,
+                hard: caps.hard,
+                state,
+            });
+        }
+        rows
+    }
+
+    /// Scans every capped bucket whose usage is unknown and records the sum
+    /// of its object sizes (only while still unknown, so a scan never
+    /// overwrites what other instances counted meanwhile).
+    pub async fn scan_unknown(&self, buckets: &BucketMap) {
+        for bucket in self.caps.keys() {
+            match self.store.usage(bucket).await {
+                Ok(Some(_)) => continue,
+                Ok(None) => {}
+                Err(error) => {
+                    tracing::debug!(%error, bucket, "quota scan postponed: the state store does not answer");
+                    continue;
+                }
+            }
+            let Some(target) = buckets.get(bucket) else {
+                continue;
+            };
+            match bucket_size(target).await {
+                Ok(used) => match self.store.set_usage(bucket, used, false).await {
+                    Ok(()) => tracing::info!(bucket, used, "bucket usage scanned"),
+                    Err(error) => tracing::warn!(%error, bucket, "cannot record the scanned usage"),
+                },
+                Err(error) => tracing::warn!(%error, bucket, "cannot scan the bucket's usage"),
+            }
+        }
+    }
+
+    /// The byte sizes of `keys` in a capped bucket (absent keys omitted),
+    /// before a DeleteObjects; empty when the bucket has no quota.
+    pub async fn sizes(&self, target: &BucketTarget, keys: &[String]) -> BTreeMap<String, u64> {
+        let mut sizes = BTreeMap::new();
+        if self.caps(&target.name).is_none() {
+            return sizes;
+        }
+        for key in keys {
+            if let Ok(Some(size)) = object_size(target, key).await {
+                sizes.insert(key.clone(), size);
+            }
+        }
+        sizes
+    }
+
+    /// Records that `bytes` were deleted from a capped bucket.
+    pub async fn record_deleted(&self, bucket: &str, bytes: u64) {
+        if bytes > 0 && self.caps(bucket).is_some() {
+            self.settle_logged(bucket, 0, negative(bytes)).await;
+        }
+    }
+
+    /// The quota facts policies see for `request` on a capped bucket:
+    /// usage (fetched only for writes) and the hard cap.
+    pub async fn set_context(&self, request: &S3Request, authz: &mut Authorizer<'_>) {
+        let Some(bucket) = request.route.bucket.as_deref() else {
+            return;
+        };
+        let Some(caps) = self.caps(bucket) else {
+            return;
+        };
+        let usage = if is_write(request.operation) {
+            self.store.usage(bucket).await.ok().flatten()
+        } else {
+            None
+        };
+        authz.set_quota(usage, caps.hard, None);
+    }
+
+    /// Stage *limit* for writes and deletes on a capped bucket: measures
+    /// what the request adds or frees, reserves what it adds. `None` for
+    /// every other request.
+    pub async fn prepare(
+        self: &Arc<Self>,
+        request: &S3Request,
+        target: &BucketTarget,
+        buckets: &BucketMap,
+        authz: &mut Authorizer<'_>,
+    ) -> Result<Option<QuotaTicket>, S3Error> {
+        use S3Operation as Op;
+        let Some(caps) = self.caps(&target.name) else {
+            return Ok(None);
+        };
+        let kind = match request.operation {
+            Op::PutObject | Op::CopyObject => TicketKind::Object {
+                old: object_size(target, request.key()?).await?.unwrap_or(0),
+            },
+            Op::UploadPart | Op::UploadPartCopy => TicketKind::Part {
+                upload_id: upload_id(request)?,
+                part: part_number(request)?,
+            },
+            Op::CompleteMultipartUpload => TicketKind::Complete {
+                upload_id: upload_id(request)?,
+                old: object_size(target, request.key()?).await?.unwrap_or(0),
+            },
+            Op::AbortMultipartUpload => TicketKind::Abort {
+                upload_id: upload_id(request)?,
+            },
+            Op::DeleteObject => match object_size(target, request.key()?).await? {
+                Some(old) => TicketKind::Delete { old },
+                None => return Ok(None),
+            },
+            _ => return Ok(None),
+        };
+        let bytes = match request.operation {
+            Op::PutObject | Op::UploadPart => match request.content_length()? {
+                Some(length) => length,
+                // The handler answers MissingContentLength.
+                None => return Ok(None),
+            },
+            Op::CopyObject | Op::UploadPartCopy => copy_length(request, buckets).await?,
+            _ => 0,
+        };
+        let mut ticket = QuotaTicket {
+            quotas: Arc::clone(self),
+            bucket: target.name.clone(),
+            reserved: 0,
+            kind,
+            done: false,
+        };
+        if matches!(
+            ticket.kind,
+            TicketKind::Object { .. } | TicketKind::Part { .. }
+        ) {
+            self.reserve(request, &target.name, bytes, caps, authz)
+                .await?;
+            ticket.reserved = bytes;
+        }
+        Ok(Some(ticket))
+    }
+
+    async fn reserve(
+        &self,
+        request: &S3Request,
+        bucket: &str,
+        bytes: u64,
+        caps: BucketQuota,
+        authz: &mut Authorizer<'_>,
+    ) -> Result<(), S3Error> {
+        let usage = match self.store.reserve(bucket, bytes, caps.hard).await {
+            Ok(Reservation::Granted) => {
+                self.check_soft(bucket, bytes, caps).await;
+                return Ok(());
+            }
+            Ok(Reservation::Refused(usage)) => usage,
+            Ok(Reservation::Unknown) => return Err(unknown_usage()),
+            Err(error) => return Err(store_down(&error)),
+        };
+        // The bucket is fuller than the decision saw: ask again.
+        authz.set_quota(Some(usage), caps.hard, Some(bytes));
+        authz.require(
+            request.operation.name(),
+            bucket,
+            request.route.key.as_deref(),
+        )?;
+        match self.store.reserve(bucket, bytes, None).await {
+            Ok(Reservation::Granted) => Ok(()),
+            Ok(Reservation::Unknown) => Err(unknown_usage()),
+            Ok(Reservation::Refused(_)) => {
+                Err(S3Error::internal("an uncapped reservation was refused"))
+            }
+            Err(error) => Err(store_down(&error)),
+        }
+    }
+
+    async fn check_soft(&self, bucket: &str, bytes: u64, caps: BucketQuota) {
+        let Some(soft) = caps.soft else { return };
+        if let Ok(Some(usage)) = self.store.usage(bucket).await
+            && usage.total() > soft
+        {
+            tracing::warn!(
+                bucket,
+                used = usage.used,
+                reserved = usage.reserved,
+                bytes,
+                soft,
+                "bucket past its soft cap"
+            );
+            self.metrics.record_quota_soft_exceeded();
+        }
+    }
+
+    async fn settle_logged(&self, bucket: &str, reserved: u64, used_delta: i64) {
+        if let Err(error) = self.store.settle(bucket, reserved, used_delta).await {
+            tracing::error!(%error, bucket, reserved, used_delta, "quota usage not updated; it may drift until the next scan");
+        }
+    }
+}
+
+/// What a request does to its bucket's usage.
+#[derive(Debug)]
+enum TicketKind {
+    /// PutObject, CopyObject: replaces an object of `old` bytes.
+    Object { old: u64 },
+    /// UploadPart, UploadPartCopy: a part held until the upload ends.
+    Part { upload_id: String, part: u32 },
+    /// CompleteMultipartUpload: replaces an object of `old` bytes.
+    Complete { upload_id: String, old: u64 },
+    /// AbortMultipartUpload.
+    Abort { upload_id: String },
+    /// DeleteObject of an object of `old` bytes.
+    Delete { old: u64 },
+}
+
+/// One request's effect on a capped bucket: the bytes it reserved and how
+/// to account for them once the backend answered. Finish it with
+/// [`Self::finish`]; a ticket dropped unfinished releases its reservation.
+#[derive(Debug)]
+pub struct QuotaTicket {
+    quotas: Arc<Quotas>,
+    bucket: String,
+    reserved: u64,
+    kind: TicketKind,
+    done: bool,
+}
+
+impl QuotaTicket {
+    /// Accounts for the request's outcome: on success the reservation
+    /// becomes usage (or a held part), on failure it is released.
+    pub async fn finish(
+        mut self,
+        target: &BucketTarget,
+        key: Option<&str>,
+        outcome: Result<(), S3ErrorCode>,
+    ) {
+        self.done = true;
+        let quotas = Arc::clone(&self.quotas);
+        let store = quotas.store();
+        let bucket = self.bucket.as_str();
+        let result = match (&self.kind, outcome) {
+            (TicketKind::Object { old }, Ok(())) => {
+                store
+                    .settle(bucket, self.reserved, delta(self.reserved, *old))
+                    .await
+            }
+            (TicketKind::Part { upload_id, part }, Ok(())) => {
+                store
+                    .hold_part(bucket, upload_id, *part, self.reserved)
+                    .await
+            }
+            (TicketKind::Complete { upload_id, old }, Ok(())) => {
+                let new = match key {
+                    Some(key) => object_size(target, key).await.ok().flatten().unwrap_or(0),
+                    None => 0,
+                };
+                store
+                    .finish_upload(bucket, upload_id, delta(new, *old))
+                    .await
+            }
+            (
+                TicketKind::Complete { upload_id, .. } | TicketKind::Abort { upload_id },
+                Err(S3ErrorCode::NoSuchUpload),
+            )
+            | (TicketKind::Abort { upload_id }, Ok(())) => {
+                store.finish_upload(bucket, upload_id, 0).await
+            }
+            (TicketKind::Delete { old }, Ok(())) => store.settle(bucket, 0, negative(*old)).await,
+            (_, Err(_)) if self.reserved > 0 => store.settle(bucket, self.reserved, 0).await,
+            (_, Err(_)) => Ok(()),
+        };
+        if let Err(error) = result {
+            tracing::error!(%error, bucket, "quota usage not updated; it may drift until the next scan");
+        }
+    }
+}
+
+impl Drop for QuotaTicket {
+    fn drop(&mut self) {
+        if self.done || self.reserved == 0 {
+            return;
+        }
+        // The request was abandoned mid-way: give the bytes back.
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let quotas = Arc::clone(&self.quotas);
+        let bucket = std::mem::take(&mut self.bucket);
+        let reserved = self.reserved;
+        runtime.spawn(async move { quotas.settle_logged(&bucket, reserved, 0).await });
+    }
+}
+
+fn is_write(operation: S3Operation) -> bool {
+    matches!(
+        operation,
+        S3Operation::PutObject
+            | S3Operation::CopyObject
+            | S3Operation::UploadPart
+            | S3Operation::UploadPartCopy
+    )
+}
+
+/// `new - old` as a signed byte count.
+fn delta(new: u64, old: u64) -> i64 {
+    if new >= old {
+        i64::try_from(new - old).unwrap_or(i64::MAX)
+    } else {
+        negative(old - new)
+    }
+}
+
+fn negative(bytes: u64) -> i64 {
+    i64::try_from(bytes).map_or(i64::MIN, |b| -b)
+}
+
+/// The object's size, `None` when it does not exist.
+async fn object_size(target: &BucketTarget, key: &str) -> Result<Option<u64>, S3Error> {
+    match target
+        .backend
+        .head_object(&target.backend_bucket, key, GetOptions::default())
+        .await
+    {
+        Ok(meta) => Ok(Some(meta.size)),
+        Err(BackendError::NoSuchKey) => Ok(None),
+        Err(error) => Err(backend_error(error)),
+    }
+}
+
+/// The bytes a CopyObject or UploadPartCopy copies: its source range, or
+/// the whole source object.
+async fn copy_length(request: &S3Request, buckets: &BucketMap) -> Result<u64, S3Error> {
+    let source = copy_source(request)?;
+    let target = buckets.get(&source.bucket).ok_or_else(|| {
+        S3Error::new(
+            S3ErrorCode::NoSuchBucket,
+            "the copy source bucket does not exist",
+        )
+    })?;
+    let size = object_size(target, &source.key)
+        .await?
+        .ok_or_else(|| S3Error::new(S3ErrorCode::NoSuchKey, "the copy source does not exist"))?;
+    let range = request
+        .header("x-amz-copy-source-range")
+        .and_then(ByteRange::parse);
+    Ok(match range.map(|range| range.resolve(size)) {
+        Some(Ok((first, last))) => last - first + 1,
+        _ => size,
+    })
+}
+
+/// The sum of a bucket's object sizes.
+async fn bucket_size(target: &BucketTarget) -> Result<u64, BackendError> {
+    let mut total = 0u64;
+    let mut start_after = None;
+    loop {
+        let page = target
+            .backend
+            .list_objects(
+                &target.backend_bucket,
+                ListOptions {
+                    start_after: start_after.take(),
+                    ..ListOptions::default()
+                },
+            )
+            .await?;
+        total = page
+            .objects
+            .iter()
+            .fold(total, |sum, o| sum.saturating_add(o.size));
+        match page.next_start_after {
+            Some(next) if page.is_truncated => start_after = Some(next),
+            _ => return Ok(total),
+        }
+    }
+}
+
+fn upload_id(request: &S3Request) -> Result<String, S3Error> {
+    request
+        .query
+        .get("uploadId")
+        .filter(|id| !id.is_empty())
+        .map(str::to_owned)
+        .ok_or_else(|| S3Error::new(S3ErrorCode::InvalidArgument, "`uploadId` is missing"))
+}
+
+fn part_number(request: &S3Request) -> Result<u32, S3Error> {
+    request
+        .query_number("partNumber", 1..=10_000)?
+        .and_then(|n| u32::try_from(n).ok())
+        .ok_or_else(|| S3Error::new(S3ErrorCode::InvalidArgument, "`partNumber` is missing"))
+}
+
+fn unknown_usage() -> S3Error {
+    S3Error::new(S3ErrorCode::ServiceUnavailable, "")
+        .with_detail("the bucket usage is not known yet (scan pending)")
+}
+
+fn store_down(error: &StateError) -> S3Error {
+    S3Error::new(S3ErrorCode::ServiceUnavailable, "").with_detail(error)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deltas_are_signed_and_saturate() {
+        assert_eq!(delta(10, 4), 6);
+        assert_eq!(delta(4, 10), -6);
+        assert_eq!(delta(u64::MAX, 0), i64::MAX);
+        assert_eq!(negative(u64::MAX), i64::MIN);
+    }
+}

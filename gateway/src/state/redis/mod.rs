@@ -1,0 +1,362 @@
+//! The Redis state store: quota ledgers and token buckets in a Redis server
+//! shared by several gateway instances. Every read-modify-write is one Lua
+//! script (in `lua/`), so it is atomic across instances.
+//!
+//! # Keys
+//!
+//! With `P` the key prefix and `b` a bucket (the `{b}` hash tag keeps one
+//! bucket's keys in one Redis Cluster slot; scripts get every key they touch
+//! in `KEYS`):
+//!
+//! - `P:quota:{b}:used`: bytes stored; absent while usage is unknown.
+//! - `P:quota:{b}:inflight`: hash, instance id -> bytes its writes in flight reserve.
+//! - `P:quota:{b}:lease`: hash, instance id -> lease expiry (ms, redis `TIME`).
+//!   Every script an instance runs on a bucket renews its lease there, and
+//!   [`StateStore::maintain`] renews it wherever the instance has writes in
+//!   flight; reservations of an instance whose lease expired are dropped.
+//! - `P:quota:{b}:held`: bytes held by uploaded multipart parts.
+//! - `P:quota:{b}:upload:<id>`: hash, part number -> bytes.
+//! - `P:rate:<key>`: a token bucket as a GCRA theoretical arrival time
+//!   (µs, redis `TIME`) that expires once the bucket would be full again.
+//!
+//! Byte counters are Lua numbers in the scripts: exact up to 2^53 bytes
+//! (8 PiB) per bucket. Token buckets count in microseconds: rates above a
+//! million per second act as a million per second.
+//!
+//! # Connection
+//!
+//! [`RedisStore::new`] only parses the URL; the first call connects. Until
+//! a connection succeeds every call fails with [`StateError::Unavailable`]
+//! and the next one tries again; once connected, the connection manager
+//! reconnects by itself. Every call is bounded by the connect and response
+//! timeouts.
+
+mod settings;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::future::Future;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use ::redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use ::redis::{Client, RedisError, RedisResult, Script, ScriptInvocation, Value};
+use async_trait::async_trait;
+use tokio::sync::OnceCell;
+
+use self::settings::{Secrets, redact};
+use super::{RateLimit, RateVerdict, Reservation, StateError, StateStore, Usage};
+
+pub use self::settings::RedisSettings;
+
+/// A quota script: the shared prelude followed by its body.
+macro_rules! quota_script {
+    ($file:literal) => {
+        Script::new(concat!(
+            include_str!("lua/quota_prelude.lua"),
+            include_str!($file)
+        ))
+    };
+}
+
+/// The Lua scripts, hashed once (`EVALSHA`, loaded on `NOSCRIPT`).
+struct Scripts {
+    reserve: Script,
+    usage: Script,
+    settle: Script,
+    hold_part: Script,
+    finish_upload: Script,
+    renew: Script,
+    take_token: Script,
+}
+
+impl Scripts {
+    fn new() -> Self {
+        Self {
+            reserve: quota_script!("lua/reserve.lua"),
+            usage: quota_script!("lua/usage.lua"),
+            settle: quota_script!("lua/settle.lua"),
+            hold_part: quota_script!("lua/hold_part.lua"),
+            finish_upload: quota_script!("lua/finish_upload.lua"),
+            renew: quota_script!("lua/renew.lua"),
+            take_token: Script::new(include_str!("lua/take_token.lua")),
+        }
+    }
+}
+
+/// Quota usage and rate limits in Redis, shared by every instance using the
+/// same server and key prefix.
+pub struct RedisStore {
+    settings: RedisSettings,
+    client: Client,
+    secrets: Secrets,
+    /// This instance's id in the in-flight and lease hashes.
+    instance: String,
+    lease_ms: u64,
+    connection: OnceCell<ConnectionManager>,
+    /// Bytes this instance has in flight, per bucket: where maintenance
+    /// renews its lease.
+    in_flight: Mutex<HashMap<String, u64>>,
+    scripts: Scripts,
+}
+
+impl fmt::Debug for RedisStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisStore")
+            .field("settings", &self.settings)
+            .field("instance", &self.instance)
+            .field("connected", &self.connection.initialized())
+            .finish_non_exhaustive()
+    }
+}
+
+impl RedisStore {
+    /// A store for `settings`. Parses the URL but does not connect: the
+    /// first call does, so a server that is down only fails calls until it
+    /// is up.
+    pub fn new(settings: RedisSettings) -> Result<Self, StateError> {
+        let client = Client::open(settings.url.as_str()).map_err(|error| {
+            let secrets = Secrets::new(&settings.url, None);
+            StateError::Unavailable(format!(
+                "invalid redis url {}: {}",
+                redact(&settings.url),
+                secrets.scrub(&error.to_string())
+            ))
+        })?;
+        let secrets = Secrets::new(
+            &settings.url,
+            client.get_connection_info().redis_settings().password(),
+        );
+        let lease_ms = u64::try_from(settings.lease.as_millis())
+            .unwrap_or(u64::MAX)
+            .max(1);
+        Ok(Self {
+            settings,
+            client,
+            secrets,
+            instance: format!("{:016x}", rand::random::<u64>()),
+            lease_ms,
+            connection: OnceCell::new(),
+            in_flight: Mutex::new(HashMap::new()),
+            scripts: Scripts::new(),
+        })
+    }
+
+    /// The connection, established by the first caller.
+    async fn connection(&self) -> RedisResult<ConnectionManager> {
+        let connect = || {
+            let config = ConnectionManagerConfig::new()
+                .set_connection_timeout(Some(self.settings.connect_timeout))
+                .set_response_timeout(Some(self.settings.response_timeout))
+                .set_number_of_retries(1)
+                .set_min_delay(Duration::from_millis(50))
+                .set_max_delay(Duration::from_millis(500));
+            ConnectionManager::new_with_config(self.client.clone(), config)
+        };
+        self.connection.get_or_try_init(connect).await.cloned()
+    }
+
+    /// Runs `command` on the connection within the connect and response
+    /// timeouts.
+    async fn run<T, F, Fut>(&self, command: F) -> Result<T, StateError>
+    where
+        F: FnOnce(ConnectionManager) -> Fut,
+        Fut: Future<Output = RedisResult<T>>,
+    {
+        let deadline = self
+            .settings
+            .connect_timeout
+            .saturating_add(self.settings.response_timeout);
+        let work = async { command(self.connection().await?).await };
+        match tokio::time::timeout(deadline, work).await {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(error)) => Err(self.unavailable(&error)),
+            Err(_) => Err(StateError::Unavailable(format!(
+                "redis did not answer within {deadline:?}"
+            ))),
+        }
+    }
+
+    /// Runs a script answering a list of integers.
+    async fn eval(&self, invocation: ScriptInvocation<'_>) -> Result<Vec<i64>, StateError> {
+        self.run(|mut connection| async move { invocation.invoke_async(&mut connection).await })
+            .await
+    }
+
+    fn unavailable(&self, error: &RedisError) -> StateError {
+        StateError::Unavailable(format!("redis: {}", self.secrets.scrub(&error.to_string())))
+    }
+
+    fn quota_key(&self, bucket: &str, name: &str) -> String {
+        format!("{}:quota:{{{bucket}}}:{name}", self.settings.key_prefix)
+    }
+
+    /// `script` with the bucket's four keys and this instance's id and lease.
+    fn quota<'a>(&self, script: &'a Script, bucket: &str) -> ScriptInvocation<'a> {
+        let mut invocation = script.prepare_invoke();
+        invocation
+            .key(self.quota_key(bucket, "used"))
+            .key(self.quota_key(bucket, "inflight"))
+            .key(self.quota_key(bucket, "lease"))
+            .key(self.quota_key(bucket, "held"))
+            .arg(&self.instance)
+            .arg(self.lease_ms);
+        invocation
+    }
+
+    /// Moves this instance's count of bytes in flight on `bucket`.
+    fn track(&self, bucket: &str, update: impl FnOnce(u64) -> u64) {
+        let mut in_flight = lock(&self.in_flight);
+        let bytes = update(in_flight.get(bucket).copied().unwrap_or(0));
+        if bytes == 0 {
+            in_flight.remove(bucket);
+        } else {
+            in_flight.insert(bucket.to_owned(), bytes);
+        }
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Every update under this lock is a single insert or remove.
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn unexpected(reply: &[i64]) -> StateError {
+    StateError::Unavailable(format!("redis: unexpected script reply {reply:?}"))
+}
+
+fn bytes(value: i64) -> u64 {
+    u64::try_from(value).unwrap_or(0)
+}
+
+#[async_trait]
+impl StateStore for RedisStore {
+    fn kind(&self) -> &'static str {
+        "redis"
+    }
+
+    async fn take_token(&self, key: &str, limit: RateLimit) -> Result<RateVerdict, StateError> {
+        let period = limit.period().ok_or_else(|| {
+            StateError::Unavailable("a rate limit's rate must be positive".into())
+        })?;
+        if limit.burst == 0 {
+            return Err(StateError::Unavailable(
+                "a rate limit's burst must be at least 1".into(),
+            ));
+        }
+        let period_us = u64::try_from(period.as_micros()).unwrap_or(u64::MAX).max(1);
+        let mut invocation = self
+            .scripts
+            .take_token
+            .key(format!("{}:rate:{key}", self.settings.key_prefix));
+        invocation.arg(period_us).arg(limit.burst);
+        match self.eval(invocation).await?.as_slice() {
+            [1] => Ok(RateVerdict::Allowed),
+            [0, wait_us] => Ok(RateVerdict::Limited {
+                retry_after: Duration::from_micros(bytes(*wait_us)).max(Duration::from_millis(1)),
+            }),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    async fn usage(&self, bucket: &str) -> Result<Option<Usage>, StateError> {
+        match self
+            .eval(self.quota(&self.scripts.usage, bucket))
+            .await?
+            .as_slice()
+        {
+            [0] => Ok(None),
+            [1, used, reserved] => Ok(Some(Usage {
+                used: bytes(*used),
+                reserved: bytes(*reserved),
+            })),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    async fn set_usage(&self, bucket: &str, used: u64, replace: bool) -> Result<(), StateError> {
+        let mut command = ::redis::cmd("SET");
+        command.arg(self.quota_key(bucket, "used")).arg(used);
+        if !replace {
+            command.arg("NX");
+        }
+        self.run(
+            |mut connection| async move { command.query_async::<Value>(&mut connection).await },
+        )
+        .await
+        .map(drop)
+    }
+
+    async fn reserve(
+        &self,
+        bucket: &str,
+        bytes_wanted: u64,
+        cap: Option<u64>,
+    ) -> Result<Reservation, StateError> {
+        let mut invocation = self.quota(&self.scripts.reserve, bucket);
+        invocation
+            .arg(bytes_wanted)
+            .arg(cap.map_or_else(String::new, |cap| cap.to_string()));
+        match self.eval(invocation).await?.as_slice() {
+            [0] => Ok(Reservation::Unknown),
+            [1] => {
+                self.track(bucket, |held| held.saturating_add(bytes_wanted));
+                Ok(Reservation::Granted)
+            }
+            [2, used, reserved] => Ok(Reservation::Refused(Usage {
+                used: bytes(*used),
+                reserved: bytes(*reserved),
+            })),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    async fn settle(&self, bucket: &str, reserved: u64, used_delta: i64) -> Result<(), StateError> {
+        // The caller is done with the reservation whatever the store answers:
+        // stop renewing the lease for it, so that the store drops it in time
+        // if this call does not reach it.
+        self.track(bucket, |held| held.saturating_sub(reserved));
+        let mut invocation = self.quota(&self.scripts.settle, bucket);
+        invocation.arg(reserved).arg(used_delta);
+        self.eval(invocation).await.map(drop)
+    }
+
+    async fn hold_part(
+        &self,
+        bucket: &str,
+        upload_id: &str,
+        part: u32,
+        bytes_held: u64,
+    ) -> Result<(), StateError> {
+        self.track(bucket, |held| held.saturating_sub(bytes_held));
+        let mut invocation = self.quota(&self.scripts.hold_part, bucket);
+        invocation
+            .key(self.quota_key(bucket, &format!("upload:{upload_id}")))
+            .arg(part)
+            .arg(bytes_held);
+        self.eval(invocation).await.map(drop)
+    }
+
+    async fn finish_upload(
+        &self,
+        bucket: &str,
+        upload_id: &str,
+        used_delta: i64,
+    ) -> Result<(), StateError> {
+        let mut invocation = self.quota(&self.scripts.finish_upload, bucket);
+        invocation
+            .key(self.quota_key(bucket, &format!("upload:{upload_id}")))
+            .arg(used_delta);
+        self.eval(invocation).await.map(drop)
+    }
+
+    async fn maintain(&self) -> Result<(), StateError> {
+        let buckets: Vec<String> = lock(&self.in_flight).keys().cloned().collect();
+        for bucket in buckets {
+            // Stop at the first failure: the next round tries again, well
+            // within the lease when the maintenance interval is shorter.
+            self.eval(self.quota(&self.scripts.renew, &bucket)).await?;
+        }
+        Ok(())
+    }
+}

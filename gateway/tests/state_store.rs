@@ -1,0 +1,681 @@
+//! The [`StateStore`] contract, written once and run against both stores:
+//! the embedded one and the Redis one talking to a real `redis-server` that
+//! each test starts on 127.0.0.1. Then what only the Redis store has: its
+//! key layout, leases, and behaviour while the server is down or restarts.
+
+#![allow(
+    clippy::expect_used,
+    clippy::panic,
+    clippy::unwrap_used,
+    reason = "test code: a failed step should stop the test loudly"
+)]
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use cedargate::state::{
+    EmbeddedStore, RateLimit, RateVerdict, RedisSettings, RedisStore, Reservation, StateError,
+    StateStore, Usage,
+};
+
+const MIB: u64 = 1024 * 1024;
+
+// ---------------------------------------------------------------------------
+// A redis-server for one test.
+
+/// A `redis-server` on 127.0.0.1 without persistence, killed on drop.
+struct RedisServer {
+    port: u16,
+    dir: tempfile::TempDir,
+    child: Option<Child>,
+}
+
+fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
+    listener.local_addr().expect("local addr").port()
+}
+
+impl RedisServer {
+    fn start() -> Self {
+        let mut server = Self::stopped(free_port());
+        server.restart();
+        server
+    }
+
+    /// A server that will listen on `port` once [`Self::restart`]ed.
+    fn stopped(port: u16) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        Self {
+            port,
+            dir,
+            child: None,
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/", self.port)
+    }
+
+    /// Starts the server (again) on its port and waits until it answers PING.
+    fn restart(&mut self) {
+        assert!(self.child.is_none(), "the server is already running");
+        let mut child = Command::new("redis-server")
+            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .arg("--dir")
+            .arg(self.dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start redis-server (scripts/setup installs it)");
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !self.answers_ping() {
+            if let Some(status) = child.try_wait().expect("poll redis-server") {
+                panic!("redis-server on port {} exited: {status}", self.port);
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!(
+                    "redis-server on port {} did not answer PING within 5 s",
+                    self.port
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        self.child = Some(child);
+    }
+
+    fn answers_ping(&self) -> bool {
+        let Ok(mut stream) = TcpStream::connect(("127.0.0.1", self.port)) else {
+            return false;
+        };
+        let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
+        let mut reply = [0_u8; 7];
+        stream.write_all(b"PING\r\n").is_ok()
+            && stream.read_exact(&mut reply).is_ok()
+            && &reply == b"+PONG\r\n"
+    }
+
+    /// Freezes (`SIGSTOP`) or thaws (`SIGCONT`) the server process.
+    fn signal(&self, signal: &str) {
+        let pid = self.child.as_ref().expect("running").id().to_string();
+        let status = Command::new("kill")
+            .args([signal, &pid])
+            .status()
+            .expect("kill");
+        assert!(status.success(), "kill {signal} {pid}");
+    }
+
+    fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// A plain connection for looking at the keys.
+    fn inspect(&self) -> redis::Connection {
+        redis::Client::open(self.url())
+            .expect("redis url")
+            .get_connection_with_timeout(Duration::from_secs(2))
+            .expect("connect to redis-server")
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn settings(url: String) -> RedisSettings {
+    RedisSettings {
+        url,
+        key_prefix: "cgtest".to_owned(),
+        connect_timeout: Duration::from_millis(500),
+        response_timeout: Duration::from_millis(500),
+        ..RedisSettings::default()
+    }
+}
+
+fn redis_store(url: String) -> Arc<dyn StateStore> {
+    Arc::new(RedisStore::new(settings(url)).expect("redis store"))
+}
+
+// ---------------------------------------------------------------------------
+// The contract, once for both stores.
+
+/// What a case runs against. `store()` is another handle on the same state:
+/// the same embedded store, or another Redis store (another instance, as a
+/// second gateway process would have) on the same server.
+enum Subject {
+    Embedded(Arc<EmbeddedStore>),
+    Redis(String),
+}
+
+impl Subject {
+    fn store(&self) -> Arc<dyn StateStore> {
+        match self {
+            Self::Embedded(store) => Arc::clone(store) as Arc<dyn StateStore>,
+            Self::Redis(url) => redis_store(url.clone()),
+        }
+    }
+}
+
+fn usage(used: u64, reserved: u64) -> Option<Usage> {
+    Some(Usage { used, reserved })
+}
+
+async fn usage_is_unknown_until_a_scan_records_it(subject: &Subject) {
+    let store = subject.store();
+    assert_eq!(store.usage("b").await.unwrap(), None);
+    assert_eq!(
+        store.reserve("b", 10, Some(100)).await.unwrap(),
+        Reservation::Unknown
+    );
+    assert_eq!(
+        store.reserve("b", 10, None).await.unwrap(),
+        Reservation::Unknown
+    );
+    // Settling and finishing lower `reserved` but leave `used` unknown.
+    store.settle("b", 0, 50).await.unwrap();
+    store.finish_upload("b", "u", 50).await.unwrap();
+    assert_eq!(store.usage("b").await.unwrap(), None);
+    // Usage is per bucket.
+    store.set_usage("other", 7, false).await.unwrap();
+    assert_eq!(store.usage("b").await.unwrap(), None);
+    assert_eq!(store.usage("other").await.unwrap(), usage(7, 0));
+}
+
+async fn a_late_scan_never_overwrites_unless_it_replaces(subject: &Subject) {
+    let store = subject.store();
+    store.set_usage("b", 100, false).await.unwrap();
+    assert_eq!(store.usage("b").await.unwrap(), usage(100, 0));
+    store.set_usage("b", 200, false).await.unwrap();
+    assert_eq!(store.usage("b").await.unwrap(), usage(100, 0));
+    store.set_usage("b", 300, true).await.unwrap();
+    assert_eq!(store.usage("b").await.unwrap(), usage(300, 0));
+    store.set_usage("b", 0, true).await.unwrap();
+    assert_eq!(store.usage("b").await.unwrap(), usage(0, 0));
+}
+
+async fn reservations_are_checked_against_the_cap(subject: &Subject) {
+    let store = subject.store();
+    store.set_usage("b", 100, false).await.unwrap();
+    assert_eq!(
+        store.reserve("b", 50, Some(200)).await.unwrap(),
+        Reservation::Granted
+    );
+    assert_eq!(store.usage("b").await.unwrap(), usage(100, 50));
+    assert_eq!(
+        store.reserve("b", 51, Some(200)).await.unwrap(),
+        Reservation::Refused(Usage {
+            used: 100,
+            reserved: 50
+        })
+    );
+    // Exactly up to the cap is fine.
+    assert_eq!(
+        store.reserve("b", 50, Some(200)).await.unwrap(),
+        Reservation::Granted
+    );
+    assert_eq!(
+        store.reserve("b", 1, Some(200)).await.unwrap(),
+        Reservation::Refused(Usage {
+            used: 100,
+            reserved: 100
+        })
+    );
+    // Without a cap, anything goes.
+    assert_eq!(
+        store.reserve("b", 10 * MIB, None).await.unwrap(),
+        Reservation::Granted
+    );
+    assert_eq!(store.usage("b").await.unwrap(), usage(100, 100 + 10 * MIB));
+}
+
+async fn settling_moves_used_and_never_below_zero(subject: &Subject) {
+    let store = subject.store();
+    store.set_usage("b", 1000, false).await.unwrap();
+    assert_eq!(
+        store.reserve("b", 100, Some(5000)).await.unwrap(),
+        Reservation::Granted
+    );
+    store.settle("b", 100, 100).await.unwrap();
+    assert_eq!(store.usage("b").await.unwrap(), usage(1100, 0));
+    assert_eq!(
+        store.reserve("b", 50, None).await.unwrap(),
+        Reservation::Granted
+    );
+    store.settle("b", 50, -300).await.unwrap();
+    assert_eq!(store.usage("b").await.unwrap(), usage(800, 0));
+    // A release.
+    assert_eq!(
+        store.reserve("b", 70, None).await.unwrap(),
+        Reservation::Granted
+    );
+    store.settle("b", 70, 0).await.unwrap();
+    assert_eq!(store.usage("b").await.unwrap(), usage(800, 0));
+    // Clamped at zero: used, and in-flight bytes settled twice.
+    store.settle("b", 0, -5000).await.unwrap();
+    assert_eq!(store.usage("b").await.unwrap(), usage(0, 0));
+    assert_eq!(
+        store.reserve("b", 10, None).await.unwrap(),
+        Reservation::Granted
+    );
+    store.settle("b", 1000, 0).await.unwrap();
+    assert_eq!(store.usage("b").await.unwrap(), usage(0, 0));
+    assert_eq!(
+        store.reserve("b", 10, Some(10)).await.unwrap(),
+        Reservation::Granted
+    );
+}
+
+async fn concurrent_reservations_never_exceed_the_cap(subject: &Subject) {
+    // Two handles: on Redis, two instances racing on one server.
+    let stores = [subject.store(), subject.store()];
+    stores[0].set_usage("b", 0, false).await.unwrap();
+    let tasks: Vec<_> = (0..50)
+        .map(|i| {
+            let store = Arc::clone(&stores[i % 2]);
+            tokio::spawn(async move { store.reserve("b", MIB, Some(10 * MIB)).await })
+        })
+        .collect();
+    let mut granted = 0;
+    for task in tasks {
+        match task.await.expect("task").expect("reserve") {
+            Reservation::Granted => granted += 1,
+            Reservation::Refused(usage) => assert!(usage.total() + MIB > 10 * MIB, "{usage:?}"),
+            Reservation::Unknown => panic!("usage was recorded"),
+        }
+    }
+    assert_eq!(granted, 10);
+    assert_eq!(stores[1].usage("b").await.unwrap(), usage(0, 10 * MIB));
+}
+
+async fn uploaded_parts_are_held_until_the_upload_finishes(subject: &Subject) {
+    let store = subject.store();
+    store.set_usage("b", 0, false).await.unwrap();
+    assert_eq!(
+        store.reserve("b", 100, Some(1000)).await.unwrap(),
+        Reservation::Granted
+    );
+    store.hold_part("b", "up", 1, 100).await.unwrap();
+    assert_eq!(store.usage("b").await.unwrap(), usage(0, 100));
+    // The same part again replaces the first.
+    assert_eq!(
+        store.reserve("b", 60, Some(1000)).await.unwrap(),
+        Reservation::Granted
+    );
+    assert_eq!(store.usage("b").await.unwrap(), usage(0, 160));
+    store.hold_part("b", "up", 1, 60).await.unwrap();
+    assert_eq!(store.usage("b").await.unwrap(), usage(0, 60));
+    assert_eq!(
+        store.reserve("b", 40, Some(1000)).await.unwrap(),
+        Reservation::Granted
+    );
+    store.hold_part("b", "up", 2, 40).await.unwrap();
+    assert_eq!(
+        store.reserve("b", 7, Some(1000)).await.unwrap(),
+        Reservation::Granted
+    );
+    store.hold_part("b", "other-upload", 1, 7).await.unwrap();
+    assert_eq!(store.usage("b").await.unwrap(), usage(0, 107));
+    // Held parts count against the cap.
+    assert_eq!(
+        store.reserve("b", 900, Some(1000)).await.unwrap(),
+        Reservation::Refused(Usage {
+            used: 0,
+            reserved: 107
+        })
+    );
+    // Completing releases the parts and stores the object.
+    store.finish_upload("b", "up", 100).await.unwrap();
+    assert_eq!(store.usage("b").await.unwrap(), usage(100, 7));
+    // Finishing twice (or an unknown upload) releases nothing more.
+    store.finish_upload("b", "up", 0).await.unwrap();
+    assert_eq!(store.usage("b").await.unwrap(), usage(100, 7));
+    // Aborting releases without storing.
+    store.finish_upload("b", "other-upload", 0).await.unwrap();
+    assert_eq!(store.usage("b").await.unwrap(), usage(100, 0));
+}
+
+async fn tokens_come_in_bursts_then_at_the_rate(subject: &Subject) {
+    let store = subject.store();
+    let limit = RateLimit {
+        rate: 1.0,
+        burst: 3,
+    };
+    for _ in 0..3 {
+        assert_eq!(
+            store.take_token("k", limit).await.unwrap(),
+            RateVerdict::Allowed
+        );
+    }
+    let RateVerdict::Limited { retry_after } = store.take_token("k", limit).await.unwrap() else {
+        panic!("a fourth token within the burst")
+    };
+    // One token per second: the next one within a second, minus the time
+    // the first three took.
+    assert!(retry_after > Duration::from_millis(500), "{retry_after:?}");
+    assert!(retry_after <= Duration::from_secs(1), "{retry_after:?}");
+    // Another key has its own bucket.
+    assert_eq!(
+        store.take_token("other", limit).await.unwrap(),
+        RateVerdict::Allowed
+    );
+    tokio::time::sleep(retry_after).await;
+    assert_eq!(
+        store.take_token("k", limit).await.unwrap(),
+        RateVerdict::Allowed
+    );
+    let RateVerdict::Limited { retry_after } = store.take_token("k", limit).await.unwrap() else {
+        panic!("a token before its time")
+    };
+    assert!(retry_after >= Duration::from_millis(1), "{retry_after:?}");
+}
+
+async fn invalid_rate_limits_are_errors(subject: &Subject) {
+    let store = subject.store();
+    for (rate, burst) in [
+        (1.0, 0),
+        (0.0, 1),
+        (-1.0, 1),
+        (f64::NAN, 1),
+        (f64::INFINITY, 1),
+    ] {
+        assert!(
+            store
+                .take_token("k", RateLimit { rate, burst })
+                .await
+                .is_err(),
+            "rate {rate} burst {burst}"
+        );
+    }
+}
+
+/// One test per case and store.
+macro_rules! contract {
+    ($($case:ident),* $(,)?) => {
+        mod on_embedded {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let subject = super::Subject::Embedded(std::sync::Arc::default());
+                    super::$case(&subject).await;
+                }
+            )*
+        }
+        mod on_redis {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let server = super::RedisServer::start();
+                    super::$case(&super::Subject::Redis(server.url())).await;
+                }
+            )*
+        }
+    };
+}
+
+contract!(
+    usage_is_unknown_until_a_scan_records_it,
+    a_late_scan_never_overwrites_unless_it_replaces,
+    reservations_are_checked_against_the_cap,
+    settling_moves_used_and_never_below_zero,
+    concurrent_reservations_never_exceed_the_cap,
+    uploaded_parts_are_held_until_the_upload_finishes,
+    tokens_come_in_bursts_then_at_the_rate,
+    invalid_rate_limits_are_errors,
+);
+
+// ---------------------------------------------------------------------------
+// Redis only.
+
+fn assert_unavailable<T: std::fmt::Debug>(result: Result<T, StateError>) -> String {
+    match result {
+        Err(StateError::Unavailable(message)) => message,
+        Ok(value) => panic!("redis answered {value:?}"),
+    }
+}
+
+/// Retries `call` every 50 ms until it succeeds, for at most `within`.
+async fn eventually<T, F, Fut>(within: Duration, mut call: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, StateError>>,
+{
+    let deadline = Instant::now() + within;
+    loop {
+        match call().await {
+            Ok(value) => return value,
+            Err(error) if Instant::now() > deadline => panic!("still failing: {error}"),
+            Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+    }
+}
+
+#[test]
+fn construction_needs_no_runtime_and_rejects_bad_urls() {
+    assert!(RedisStore::new(RedisSettings::default()).is_ok());
+    let error = RedisStore::new(RedisSettings {
+        url: "http://user:hunter2@example.invalid/".to_owned(),
+        ..RedisSettings::default()
+    })
+    .expect_err("not a redis url");
+    assert!(!error.to_string().contains("hunter2"), "{error}");
+    assert!(
+        RedisStore::new(RedisSettings {
+            url: String::new(),
+            ..RedisSettings::default()
+        })
+        .is_err()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nothing_listening_is_unavailable_quickly_and_hides_the_password() {
+    let url = format!("redis://:hunter2@127.0.0.1:{}/", free_port());
+    let store = RedisStore::new(settings(url)).expect("redis store");
+    assert!(!format!("{store:?}").contains("hunter2"), "{store:?}");
+    let started = Instant::now();
+    let message = assert_unavailable(store.usage("b").await);
+    assert!(!message.contains("hunter2"), "{message}");
+    assert_unavailable(
+        store
+            .take_token(
+                "k",
+                RateLimit {
+                    rate: 1.0,
+                    burst: 1,
+                },
+            )
+            .await,
+    );
+    assert_unavailable(store.reserve("b", 1, Some(10)).await);
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_password_is_unavailable_without_showing_it() {
+    let server = RedisServer::start();
+    let url = format!("redis://:hunter2@127.0.0.1:{}/", server.port);
+    let store = RedisStore::new(settings(url)).expect("redis store");
+    let message = assert_unavailable(store.set_usage("b", 1, false).await);
+    assert!(!message.contains("hunter2"), "{message}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_created_while_redis_is_down_works_once_it_is_up() {
+    let mut server = RedisServer::stopped(free_port());
+    let store = redis_store(server.url());
+    assert_unavailable(store.usage("b").await);
+    server.restart();
+    eventually(Duration::from_secs(5), || store.set_usage("b", 5, false)).await;
+    assert_eq!(store.usage("b").await.unwrap(), usage(5, 0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_store_reconnects_after_redis_restarts() {
+    let mut server = RedisServer::start();
+    let store = redis_store(server.url());
+    store.set_usage("b", 5, false).await.unwrap();
+    server.stop();
+    let started = Instant::now();
+    assert_unavailable(store.usage("b").await);
+    assert_unavailable(store.usage("b").await);
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    server.restart();
+    // Without persistence the restarted server lost the usage: unknown
+    // again, until the next scan.
+    let found = eventually(Duration::from_secs(5), || store.usage("b")).await;
+    assert_eq!(found, None);
+    store.set_usage("b", 9, false).await.unwrap();
+    assert_eq!(store.usage("b").await.unwrap(), usage(9, 0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_frozen_redis_makes_calls_fail_within_the_timeouts() {
+    let server = RedisServer::start();
+    let store = redis_store(server.url());
+    store.set_usage("b", 5, false).await.unwrap();
+    server.signal("-STOP");
+    let started = Instant::now();
+    let message = assert_unavailable(store.reserve("b", 1, Some(10)).await);
+    let waited = started.elapsed();
+    server.signal("-CONT");
+    // connect_timeout + response_timeout is 1 s.
+    assert!(
+        waited < Duration::from_millis(1500),
+        "{waited:?}: {message}"
+    );
+    let found = eventually(Duration::from_secs(5), || store.usage("b")).await;
+    assert!(matches!(found, Some(Usage { used: 5, .. })), "{found:?}");
+}
+
+fn with_lease(url: String, lease: Duration) -> RedisStore {
+    RedisStore::new(RedisSettings {
+        lease,
+        ..settings(url)
+    })
+    .expect("redis store")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reservations_of_a_silent_instance_expire_with_its_lease() {
+    let server = RedisServer::start();
+    let a = with_lease(server.url(), Duration::from_secs(1));
+    let b = with_lease(server.url(), Duration::from_secs(1));
+    a.set_usage("b", 0, false).await.unwrap();
+    assert_eq!(
+        a.reserve("b", 6, Some(10)).await.unwrap(),
+        Reservation::Granted
+    );
+    assert_eq!(
+        b.reserve("b", 6, Some(10)).await.unwrap(),
+        Reservation::Refused(Usage {
+            used: 0,
+            reserved: 6
+        })
+    );
+    tokio::time::sleep(Duration::from_millis(1300)).await;
+    assert_eq!(
+        b.reserve("b", 6, Some(10)).await.unwrap(),
+        Reservation::Granted
+    );
+    assert_eq!(b.usage("b").await.unwrap(), usage(0, 6));
+    // A's late settle cannot take B's bytes.
+    a.settle("b", 6, 6).await.unwrap();
+    assert_eq!(b.usage("b").await.unwrap(), usage(6, 6));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn maintenance_keeps_the_lease_of_writes_in_flight() {
+    let server = RedisServer::start();
+    let a = with_lease(server.url(), Duration::from_secs(1));
+    let b = with_lease(server.url(), Duration::from_secs(1));
+    a.set_usage("b", 0, false).await.unwrap();
+    assert_eq!(
+        a.reserve("b", 6, Some(10)).await.unwrap(),
+        Reservation::Granted
+    );
+    for _ in 0..6 {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        a.maintain().await.unwrap();
+    }
+    assert_eq!(b.usage("b").await.unwrap(), usage(0, 6));
+    // Once settled, nothing is left to renew.
+    a.settle("b", 6, 6).await.unwrap();
+    a.maintain().await.unwrap();
+    assert_eq!(b.usage("b").await.unwrap(), usage(6, 0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_follow_the_documented_layout_and_idle_state_expires() {
+    let server = RedisServer::start();
+    let store = redis_store(server.url());
+    store.set_usage("photos", 10, false).await.unwrap();
+    assert_eq!(
+        store.reserve("photos", 5, None).await.unwrap(),
+        Reservation::Granted
+    );
+    store.hold_part("photos", "up1", 3, 5).await.unwrap();
+    let limit = RateLimit {
+        rate: 10.0,
+        burst: 2,
+    };
+    store.take_token("credential:AKID", limit).await.unwrap();
+
+    let mut redis = server.inspect();
+    let mut keys: Vec<String> = redis::cmd("KEYS")
+        .arg("cgtest:*")
+        .query(&mut redis)
+        .unwrap();
+    keys.sort();
+    assert_eq!(
+        keys,
+        [
+            "cgtest:quota:{photos}:held",
+            "cgtest:quota:{photos}:lease",
+            "cgtest:quota:{photos}:upload:up1",
+            "cgtest:quota:{photos}:used",
+            "cgtest:rate:credential:AKID",
+        ]
+    );
+    let used: String = redis::cmd("GET")
+        .arg("cgtest:quota:{photos}:used")
+        .query(&mut redis)
+        .unwrap();
+    assert_eq!(used, "10");
+    let part: String = redis::cmd("HGET")
+        .arg("cgtest:quota:{photos}:upload:up1")
+        .arg(3)
+        .query(&mut redis)
+        .unwrap();
+    assert_eq!(part, "5");
+    // Leases and token buckets expire by themselves; usage does not.
+    for (key, at_most) in [
+        ("cgtest:quota:{photos}:lease", 30_000),
+        ("cgtest:rate:credential:AKID", 100),
+    ] {
+        let ttl: i64 = redis::cmd("PTTL").arg(key).query(&mut redis).unwrap();
+        assert!(ttl > 0 && ttl <= at_most, "{key}: {ttl}");
+    }
+    let ttl: i64 = redis::cmd("PTTL")
+        .arg("cgtest:quota:{photos}:used")
+        .query(&mut redis)
+        .unwrap();
+    assert_eq!(ttl, -1);
+}
