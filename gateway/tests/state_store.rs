@@ -10,9 +10,8 @@
     reason = "test code: a failed step should stop the test loudly"
 )]
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
+mod utils;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -21,115 +20,16 @@ use cedargate::state::{
     StateStore, Usage,
 };
 
+use utils::{RedisServer, free_port};
+
 const MIB: u64 = 1024 * 1024;
 
-// ---------------------------------------------------------------------------
-// A redis-server for one test.
-
-/// A `redis-server` on 127.0.0.1 without persistence, killed on drop.
-struct RedisServer {
-    port: u16,
-    dir: tempfile::TempDir,
-    child: Option<Child>,
-}
-
-fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
-    listener.local_addr().expect("local addr").port()
-}
-
-impl RedisServer {
-    fn start() -> Self {
-        let mut server = Self::stopped(free_port());
-        server.restart();
-        server
-    }
-
-    /// A server that will listen on `port` once [`Self::restart`]ed.
-    fn stopped(port: u16) -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
-        Self {
-            port,
-            dir,
-            child: None,
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/", self.port)
-    }
-
-    /// Starts the server (again) on its port and waits until it answers PING.
-    fn restart(&mut self) {
-        assert!(self.child.is_none(), "the server is already running");
-        let mut child = Command::new("redis-server")
-            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no"])
-            .arg("--dir")
-            .arg(self.dir.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start redis-server (scripts/setup installs it)");
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while !self.answers_ping() {
-            if let Some(status) = child.try_wait().expect("poll redis-server") {
-                panic!("redis-server on port {} exited: {status}", self.port);
-            }
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!(
-                    "redis-server on port {} did not answer PING within 5 s",
-                    self.port
-                );
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        self.child = Some(child);
-    }
-
-    fn answers_ping(&self) -> bool {
-        let Ok(mut stream) = TcpStream::connect(("127.0.0.1", self.port)) else {
-            return false;
-        };
-        let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
-        let mut reply = [0_u8; 7];
-        stream.write_all(b"PING\r\n").is_ok()
-            && stream.read_exact(&mut reply).is_ok()
-            && &reply == b"+PONG\r\n"
-    }
-
-    /// Freezes (`SIGSTOP`) or thaws (`SIGCONT`) the server process.
-    fn signal(&self, signal: &str) {
-        let pid = self.child.as_ref().expect("running").id().to_string();
-        let status = Command::new("kill")
-            .args([signal, &pid])
-            .status()
-            .expect("kill");
-        assert!(status.success(), "kill {signal} {pid}");
-    }
-
-    fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-
-    /// A plain connection for looking at the keys.
-    fn inspect(&self) -> redis::Connection {
-        redis::Client::open(self.url())
-            .expect("redis url")
-            .get_connection_with_timeout(Duration::from_secs(2))
-            .expect("connect to redis-server")
-    }
-}
-
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        self.stop();
-    }
+/// A plain connection for looking at the keys.
+fn inspect(server: &RedisServer) -> redis::Connection {
+    redis::Client::open(server.url())
+        .expect("redis url")
+        .get_connection_with_timeout(Duration::from_secs(2))
+        .expect("connect to redis-server")
 }
 
 fn settings(url: String) -> RedisSettings {
@@ -638,7 +538,7 @@ async fn keys_follow_the_documented_layout_and_idle_state_expires() {
     };
     store.take_token("credential:AKID", limit).await.unwrap();
 
-    let mut redis = server.inspect();
+    let mut redis = inspect(&server);
     let mut keys: Vec<String> = redis::cmd("KEYS")
         .arg("cgtest:*")
         .query(&mut redis)
@@ -678,4 +578,42 @@ async fn keys_follow_the_documented_layout_and_idle_state_expires() {
         .query(&mut redis)
         .unwrap();
     assert_eq!(ttl, -1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn maintenance_sets_back_in_flight_bytes_after_a_call_that_failed() {
+    let mut server = RedisServer::start();
+    let store = redis_store(server.url());
+    store.set_usage("b", 0, false).await.unwrap();
+    assert_eq!(
+        store.reserve("b", 100, None).await.unwrap(),
+        Reservation::Granted
+    );
+    // The settle never reaches the store...
+    server.stop();
+    assert_unavailable(store.settle("b", 100, 0).await);
+    server.restart();
+    eventually(Duration::from_secs(5), || store.set_usage("b", 0, false)).await;
+    assert_eq!(
+        store.reserve("b", 10, None).await.unwrap(),
+        Reservation::Granted
+    );
+    // ...and the store still counts its 100 bytes beside the 10 granted since.
+    let mut redis = inspect(&server);
+    let instance: Vec<String> = redis::cmd("HKEYS")
+        .arg("cgtest:quota:{b}:inflight")
+        .query(&mut redis)
+        .unwrap();
+    let () = redis::cmd("HSET")
+        .arg("cgtest:quota:{b}:inflight")
+        .arg(&instance[0])
+        .arg(110)
+        .query(&mut redis)
+        .unwrap();
+    assert_eq!(store.usage("b").await.unwrap(), usage(0, 110));
+    store.maintain().await.unwrap();
+    assert_eq!(store.usage("b").await.unwrap(), usage(0, 10));
+    // Once reconciled, maintenance leaves the count alone.
+    store.maintain().await.unwrap();
+    assert_eq!(store.usage("b").await.unwrap(), usage(0, 10));
 }

@@ -33,7 +33,8 @@ pub struct TestGateway {
     pub admin: SocketAddr,
 }
 
-fn free_port() -> u16 {
+/// A port nobody listens on right now.
+pub fn free_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
     listener.local_addr().expect("local addr").port()
 }
@@ -318,13 +319,18 @@ pub struct RedisServer {
 impl RedisServer {
     /// Starts a server and waits (at most 5 s) until it answers PING.
     pub fn start() -> Self {
-        let mut server = Self {
-            child: None,
-            dir: tempfile::tempdir().expect("temp dir"),
-            port: free_port(),
-        };
+        let mut server = Self::stopped(free_port());
         server.restart();
         server
+    }
+
+    /// A server that will listen on `port` once [`Self::restart`]ed.
+    pub fn stopped(port: u16) -> Self {
+        Self {
+            child: None,
+            dir: tempfile::tempdir().expect("temp dir"),
+            port,
+        }
     }
 
     /// `redis://127.0.0.1:PORT/`.
@@ -340,10 +346,11 @@ impl RedisServer {
         }
     }
 
-    /// Starts the server again on the same port, empty.
+    /// Starts the server (again, empty) on its port and waits until it
+    /// answers PING.
     pub fn restart(&mut self) {
         self.stop();
-        let child = Command::new("redis-server")
+        let mut child = Command::new("redis-server")
             .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no"])
             .arg("--dir")
@@ -352,28 +359,43 @@ impl RedisServer {
             .stderr(Stdio::null())
             .spawn()
             .expect("start redis-server (installed by scripts/setup)");
-        self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if self
-                .command("PING")
-                .is_some_and(|answer| answer.starts_with("+PONG"))
-            {
-                return;
+        while !self.answers_ping() {
+            if let Some(status) = child.try_wait().expect("poll redis-server") {
+                panic!("redis-server on port {} exited: {status}", self.port);
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!(
+                    "redis-server on port {} did not answer PING within 5 s",
+                    self.port
+                );
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        panic!("redis-server did not answer PING within 5 s");
+        self.child = Some(child);
     }
 
-    /// Sends one inline command; the raw answer, or `None` if unreachable.
-    pub fn command(&self, command: &str) -> Option<String> {
-        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).ok()?;
-        stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
-        stream.write_all(format!("{command}\r\n").as_bytes()).ok()?;
-        let mut buffer = [0u8; 512];
-        let n = stream.read(&mut buffer).ok()?;
-        Some(String::from_utf8_lossy(&buffer[..n]).into_owned())
+    fn answers_ping(&self) -> bool {
+        let Ok(mut stream) = TcpStream::connect(("127.0.0.1", self.port)) else {
+            return false;
+        };
+        let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
+        let mut reply = [0_u8; 7];
+        stream.write_all(b"PING\r\n").is_ok()
+            && stream.read_exact(&mut reply).is_ok()
+            && &reply == b"+PONG\r\n"
+    }
+
+    /// Freezes (`-STOP`) or thaws (`-CONT`) the server process.
+    pub fn signal(&self, signal: &str) {
+        let pid = self.child.as_ref().expect("running").id().to_string();
+        let status = Command::new("kill")
+            .args([signal, &pid])
+            .status()
+            .expect("kill");
+        assert!(status.success(), "kill {signal} {pid}");
     }
 }
 

@@ -33,7 +33,7 @@
 
 mod settings;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::future::Future;
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -67,6 +67,7 @@ struct Scripts {
     hold_part: Script,
     finish_upload: Script,
     renew: Script,
+    reconcile: Script,
     take_token: Script,
 }
 
@@ -79,6 +80,7 @@ impl Scripts {
             hold_part: quota_script!("lua/hold_part.lua"),
             finish_upload: quota_script!("lua/finish_upload.lua"),
             renew: quota_script!("lua/renew.lua"),
+            reconcile: quota_script!("lua/reconcile.lua"),
             take_token: Script::new(include_str!("lua/take_token.lua")),
         }
     }
@@ -97,6 +99,10 @@ pub struct RedisStore {
     /// Bytes this instance has in flight, per bucket: where maintenance
     /// renews its lease.
     in_flight: Mutex<HashMap<String, u64>>,
+    /// Buckets where a reserve, settle or hold failed without this instance
+    /// learning whether it ran: maintenance sets the store's count of this
+    /// instance's in-flight bytes back to the local one.
+    unsure: Mutex<HashSet<String>>,
     scripts: Scripts,
 }
 
@@ -138,6 +144,7 @@ impl RedisStore {
             lease_ms,
             connection: OnceCell::new(),
             in_flight: Mutex::new(HashMap::new()),
+            unsure: Mutex::new(HashSet::new()),
             scripts: Scripts::new(),
         })
     }
@@ -202,6 +209,20 @@ impl RedisStore {
             .arg(&self.instance)
             .arg(self.lease_ms);
         invocation
+    }
+
+    /// Runs a script that changes this instance's in-flight bytes; on
+    /// failure, marks the bucket for reconciliation.
+    async fn eval_in_flight(
+        &self,
+        bucket: &str,
+        invocation: ScriptInvocation<'_>,
+    ) -> Result<Vec<i64>, StateError> {
+        let result = self.eval(invocation).await;
+        if result.is_err() {
+            lock(&self.unsure).insert(bucket.to_owned());
+        }
+        result
     }
 
     /// Moves this instance's count of bytes in flight on `bucket`.
@@ -297,7 +318,7 @@ impl StateStore for RedisStore {
         invocation
             .arg(bytes_wanted)
             .arg(cap.map_or_else(String::new, |cap| cap.to_string()));
-        match self.eval(invocation).await?.as_slice() {
+        match self.eval_in_flight(bucket, invocation).await?.as_slice() {
             [0] => Ok(Reservation::Unknown),
             [1] => {
                 self.track(bucket, |held| held.saturating_add(bytes_wanted));
@@ -318,7 +339,7 @@ impl StateStore for RedisStore {
         self.track(bucket, |held| held.saturating_sub(reserved));
         let mut invocation = self.quota(&self.scripts.settle, bucket);
         invocation.arg(reserved).arg(used_delta);
-        self.eval(invocation).await.map(drop)
+        self.eval_in_flight(bucket, invocation).await.map(drop)
     }
 
     async fn hold_part(
@@ -334,7 +355,7 @@ impl StateStore for RedisStore {
             .key(self.quota_key(bucket, &format!("upload:{upload_id}")))
             .arg(part)
             .arg(bytes_held);
-        self.eval(invocation).await.map(drop)
+        self.eval_in_flight(bucket, invocation).await.map(drop)
     }
 
     async fn finish_upload(
@@ -351,6 +372,14 @@ impl StateStore for RedisStore {
     }
 
     async fn maintain(&self) -> Result<(), StateError> {
+        let unsure: Vec<String> = lock(&self.unsure).iter().cloned().collect();
+        for bucket in unsure {
+            let known = lock(&self.in_flight).get(&bucket).copied().unwrap_or(0);
+            let mut invocation = self.quota(&self.scripts.reconcile, &bucket);
+            invocation.arg(known);
+            self.eval(invocation).await?;
+            lock(&self.unsure).remove(&bucket);
+        }
         let buckets: Vec<String> = lock(&self.in_flight).keys().cloned().collect();
         for bucket in buckets {
             // Stop at the first failure: the next round tries again, well
