@@ -344,6 +344,11 @@ pub struct BucketConfig {
     /// A size quota (`[buckets.NAME.quota]`), none by default.
     #[serde(default)]
     pub quota: Option<QuotaConfig>,
+    /// Per client address, a limit on unsigned requests to this bucket, in
+    /// addition to `rate_limits.anonymous_source_ip` (e.g. for a public
+    /// dataset).
+    #[serde(default)]
+    pub anonymous_rate_limit: Option<RateLimit>,
 }
 
 /// A bucket's size quota. Sizes are bytes (`10485760`) or text with a unit
@@ -400,6 +405,7 @@ impl Config {
             backend: "local".into(),
             backend_bucket: None,
             quota: None,
+            anonymous_rate_limit: None,
         };
         Self {
             server: ServerConfig::default(),
@@ -536,23 +542,27 @@ impl Config {
             .credentials
             .iter()
             .map(|(key, limit)| (format!("credentials.{key}"), Some(*limit)));
+        let per_bucket = self.buckets.iter().map(|(bucket, config)| {
+            (
+                format!("buckets.{bucket}.anonymous_rate_limit"),
+                config.anonymous_rate_limit,
+            )
+        });
         let all = named
             .into_iter()
-            .map(|(name, limit)| (name.to_owned(), limit))
-            .chain(overrides);
+            .map(|(name, limit)| (format!("rate_limits.{name}"), limit))
+            .chain(overrides.map(|(name, limit)| (format!("rate_limits.{name}"), limit)))
+            .chain(per_bucket);
         for (name, limit) in all {
             let Some(limit) = limit else { continue };
             if limit.period().is_none() {
                 return Err(invalid(
-                    format!("rate_limits.{name}.rate"),
+                    format!("{name}.rate"),
                     "must be a positive number of requests per second (at most 1e9)",
                 ));
             }
             if limit.burst == 0 {
-                return Err(invalid(
-                    format!("rate_limits.{name}.burst"),
-                    "must be at least 1",
-                ));
+                return Err(invalid(format!("{name}.burst"), "must be at least 1"));
             }
         }
         if limits.max_tracked_keys == 0 {

@@ -6,6 +6,7 @@
 //! open (logged, at most once every few seconds), while quota reservations
 //! ([`crate::quota`]) fail closed.
 
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -13,7 +14,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use http::HeaderMap;
 
-use crate::config::RateLimitsConfig;
+use crate::config::{Config, RateLimitsConfig};
 use crate::error::{S3Error, S3ErrorCode};
 use crate::metrics::Metrics;
 use crate::state::{RateLimit, RateVerdict, StateStore};
@@ -69,15 +70,23 @@ impl Limited {
 #[derive(Debug)]
 pub struct RateLimiter {
     config: RateLimitsConfig,
+    /// Per-bucket limits on unsigned requests, per client address.
+    anonymous_buckets: BTreeMap<String, RateLimit>,
     store: Arc<dyn StateStore>,
     last_store_warning: AtomicU64,
 }
 
 impl RateLimiter {
-    /// Limits from config, kept in `store`.
-    pub fn new(config: RateLimitsConfig, store: Arc<dyn StateStore>) -> Self {
+    /// The limits of `config`, kept in `store`.
+    pub fn new(config: &Config, store: Arc<dyn StateStore>) -> Self {
+        let anonymous_buckets = config
+            .buckets
+            .iter()
+            .filter_map(|(name, bucket)| Some((name.clone(), bucket.anonymous_rate_limit?)))
+            .collect();
         Self {
-            config,
+            config: config.rate_limits.clone(),
+            anonymous_buckets,
             store,
             last_store_warning: AtomicU64::new(0),
         }
@@ -111,13 +120,22 @@ impl RateLimiter {
     }
 
     /// The limits that apply before authentication: the source address
-    /// (`anonymous` selects `anonymous_source_ip` when set), then global.
+    /// (`anonymous` selects `anonymous_source_ip` when set, and adds the
+    /// bucket's own anonymous limit), then global.
     pub async fn check_source(
         &self,
         ip: IpAddr,
         anonymous: bool,
+        bucket: Option<&str>,
         metrics: &Metrics,
     ) -> Result<(), Limited> {
+        let bucket_limit = bucket
+            .filter(|_| anonymous)
+            .and_then(|name| Some((name, *self.anonymous_buckets.get(name)?)));
+        if let Some((name, limit)) = bucket_limit {
+            let key = format!("anonymous_bucket:{name}:{ip}");
+            self.take(&key, limit, Scope::SourceIp, metrics).await?;
+        }
         let per_ip = match (anonymous, self.config.anonymous_source_ip) {
             (true, Some(limit)) => Some(("anonymous_ip", limit)),
             _ => self.config.source_ip.map(|limit| ("ip", limit)),
@@ -236,11 +254,12 @@ mod tests {
     use crate::state::EmbeddedStore;
 
     fn limiter(trusted: &[&str]) -> RateLimiter {
-        let config = RateLimitsConfig {
+        let mut config = Config::embedded_default();
+        config.rate_limits = RateLimitsConfig {
             trusted_proxies: trusted.iter().map(|net| net.parse().unwrap()).collect(),
             ..RateLimitsConfig::default()
         };
-        RateLimiter::new(config, Arc::new(EmbeddedStore::default()))
+        RateLimiter::new(&config, Arc::new(EmbeddedStore::default()))
     }
 
     fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {

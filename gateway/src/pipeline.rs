@@ -119,7 +119,12 @@ impl Gateway {
         let connection = self.connection(session, &request);
         let unsigned = is_unsigned(&request);
         self.limits
-            .check_source(connection.source_ip, unsigned, &self.metrics)
+            .check_source(
+                connection.source_ip,
+                unsigned,
+                request.route.bucket.as_deref(),
+                &self.metrics,
+            )
             .await
             .map_err(|limited| self.rate_limited(limited, unsigned, ctx))?;
         let (caller, payload, signing) = self.authenticate(&request, ctx)?;

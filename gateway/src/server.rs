@@ -62,7 +62,7 @@ pub fn build_gateway(config: Config, credentials: CredentialStore) -> anyhow::Re
     let policies = Arc::new(load_policies(&config)?);
     metrics.record_policy_reload(true, policies.generation());
     let store = state_store(&config)?;
-    let limits = RateLimiter::new(config.rate_limits.clone(), Arc::clone(&store));
+    let limits = RateLimiter::new(&config, Arc::clone(&store));
     let quotas = Arc::new(Quotas::new(&config, store, metrics.clone()));
     let verifier = VerifierConfig {
         region: match config.s3.region.as_str() {

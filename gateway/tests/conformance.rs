@@ -10,7 +10,7 @@
 mod utils;
 
 use cedargate_conformance::{Config, ErrorTable, Fixtures, output};
-use utils::{ACCESS_KEY, SECRET_KEY, TestGateway};
+use utils::{ACCESS_KEY, SECRET_KEY, TESTER_POLICY, TestGateway};
 
 fn fixtures(gateway: &TestGateway) -> Fixtures {
     let text = format!(
@@ -31,9 +31,25 @@ secret_key = "disabled-secret-0000000000000000000000"
 access_key = "CGEXPIREDKEY00000001"
 secret_key = "expired-secret-000000000000000000000000"
 
+[credentials.rate_limited]
+access_key = "CGRATELIMITEDKEY0001"
+secret_key = "rate-limited-secret-000000000000000000"
+
 [buckets]
 main = "alpha"
 nonexistent = "no-such-bucket-here"
+
+[buckets.quota_capped]
+name = "capped"
+cap_bytes = 4096
+
+[buckets.anonymous_readable]
+name = "public"
+key = "hello.txt"
+
+[buckets.anonymous_rate_limited]
+name = "public-slow"
+key = "hello.txt"
 "#,
         admin = gateway.admin,
         data = gateway.data_dir().display(),
@@ -41,8 +57,55 @@ nonexistent = "no-such-bucket-here"
     Fixtures::from_str_named(&text, "gateway-test-fixtures").expect("fixtures parse")
 }
 
+/// A 4 KiB bucket, a credential limited to a few requests, and two
+/// anonymous-readable buckets, one with a small per-address rate.
+const LIMITS: &str = r#"
+[anonymous]
+enabled = true
+
+[buckets.capped]
+backend = "local"
+quota = { hard = 4096 }
+
+[buckets.public]
+backend = "local"
+
+[buckets.public-slow]
+backend = "local"
+anonymous_rate_limit = { rate = 0.2, burst = 2 }
+
+[rate_limits.credentials]
+CGRATELIMITEDKEY0001 = { rate = 0.5, burst = 2 }
+"#;
+
+/// Anonymous reads of the two public buckets.
+const PUBLIC_POLICY: &str = r#"
+@id("public-anonymous-read")
+permit (
+  principal is Anonymous,
+  action in [Action::"s3:GetObject", Action::"s3:HeadObject", Action::"s3:ListObjectsV2"],
+  resource
+)
+when { resource in Bucket::"public" || resource in Bucket::"public-slow" };
+"#;
+
 fn run_suite(profile: &str, extra_toml: &str) {
-    let gateway = TestGateway::start(extra_toml);
+    let policies = [
+        ("tester.cedar", TESTER_POLICY),
+        (
+            "quota.cedar",
+            include_str!("../../policies/examples/quota/quota.cedar"),
+        ),
+        ("public.cedar", PUBLIC_POLICY),
+    ];
+    let gateway = TestGateway::start_with_policies(&format!("{extra_toml}{LIMITS}"), &policies);
+    for bucket in ["public", "public-slow"] {
+        std::fs::write(
+            gateway.data_dir().join(bucket).join("hello.txt"),
+            b"hello\n",
+        )
+        .expect("place the public object");
+    }
     let table = ErrorTable::load(profile).expect("table");
     let config = Config::new(gateway.endpoint.clone(), fixtures(&gateway), table);
     let report = cedargate_conformance::run(&config).expect("suite runs");

@@ -95,6 +95,11 @@ access_key = "CGEXPIREDKEY00000001"
 secret_key = "expired-secret-000000000000000000000000"
 principal = "expired"
 expires_at = "2020-01-01T00:00:00Z"
+
+[[credential]]
+access_key = "CGRATELIMITEDKEY0001"
+secret_key = "rate-limited-secret-000000000000000000"
+principal = "slow"
 "#
         );
         std::fs::write(dir.path().join("credentials.toml"), credentials)
