@@ -24,6 +24,9 @@ pub struct BucketTarget {
     pub backend_name: String,
     /// The bucket's name in the backend.
     pub backend_bucket: String,
+    /// The key prefix of this bucket's objects in the backend bucket (empty
+    /// for none). Clients never see it.
+    pub prefix: String,
 }
 
 /// Every configured bucket.
@@ -68,6 +71,7 @@ impl BucketMap {
                     backend: backend.clone(),
                     backend_name: bucket.backend.clone(),
                     backend_bucket,
+                    prefix: bucket.prefix.clone().unwrap_or_default(),
                 },
             );
         }

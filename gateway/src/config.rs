@@ -341,6 +341,11 @@ pub struct BucketConfig {
     /// The bucket's name in the backend; defaults to the client-facing name.
     #[serde(default)]
     pub backend_bucket: Option<String>,
+    /// A key prefix in the backend bucket under which this bucket's objects
+    /// live (`"tenants/acme/"`): the client sees keys without it, and never
+    /// the prefix itself.
+    #[serde(default)]
+    pub prefix: Option<String>,
     /// A size quota (`[buckets.NAME.quota]`), none by default.
     #[serde(default)]
     pub quota: Option<QuotaConfig>,
@@ -404,6 +409,7 @@ impl Config {
         let bucket = || BucketConfig {
             backend: "local".into(),
             backend_bucket: None,
+            prefix: None,
             quota: None,
             anonymous_rate_limit: None,
         };
@@ -505,6 +511,14 @@ impl Config {
                         "must not be larger than `hard`",
                     ));
                 }
+            }
+            if let Some(prefix) = &bucket.prefix
+                && (prefix.is_empty() || prefix.len() > 512 || prefix.contains('\0'))
+            {
+                return Err(invalid(
+                    format!("buckets.{name}.prefix"),
+                    "must be 1 to 512 bytes, without NUL",
+                ));
             }
             if crate::route::validate_bucket(name).is_err() {
                 return Err(invalid(
