@@ -1,7 +1,8 @@
-//! The admin listener: `/healthz`, `/readyz`, `/metrics` (Prometheus text)
-//! and `/quotas` (JSON: per capped bucket `bucket`, `used`, `reserved`,
-//! `soft`, `hard`, `state`). It never serves S3 and the S3 listener never
-//! serves these.
+//! The admin listener: `/healthz` (the process answers), `/readyz` (JSON:
+//! `ready` and each backend's `up` / `down` / `unknown`; 503 when every
+//! backend is down), `/metrics` (Prometheus text) and `/quotas` (JSON: per
+//! capped bucket `bucket`, `used`, `reserved`, `soft`, `hard`, `state`). It
+//! never serves S3 and the S3 listener never serves these.
 
 use std::sync::Arc;
 
@@ -10,6 +11,7 @@ use http::Response;
 use pingora::apps::http_app::ServeHttp;
 use pingora::protocols::http::ServerSession;
 
+use crate::health::{BackendHealth, BackendState};
 use crate::metrics::Metrics;
 use crate::quota::Quotas;
 
@@ -18,12 +20,28 @@ use crate::quota::Quotas;
 pub struct AdminApp {
     metrics: Arc<Metrics>,
     quotas: Arc<Quotas>,
+    health: Arc<BackendHealth>,
 }
 
 impl AdminApp {
-    /// A handler exposing `metrics` and `quotas`.
-    pub fn new(metrics: Arc<Metrics>, quotas: Arc<Quotas>) -> Self {
-        Self { metrics, quotas }
+    /// A handler exposing `metrics`, `quotas` and backend `health`.
+    pub fn new(metrics: Arc<Metrics>, quotas: Arc<Quotas>, health: Arc<BackendHealth>) -> Self {
+        Self {
+            metrics,
+            quotas,
+            health,
+        }
+    }
+
+    fn readiness(&self) -> (u16, &'static str, Vec<u8>) {
+        let backends = self.health.states();
+        let ready = backends.is_empty() || backends.values().any(|s| *s != BackendState::Down);
+        let body = serde_json::json!({ "ready": ready, "backends": backends });
+        let status = if ready { 200 } else { 503 };
+        match serde_json::to_vec_pretty(&body) {
+            Ok(json) => (status, "application/json", json),
+            Err(_) => (500, "text/plain", b"internal error\n".to_vec()),
+        }
     }
 
     /// The answer for a method and path.
@@ -32,7 +50,8 @@ impl AdminApp {
             return (405, "text/plain", b"method not allowed\n".to_vec());
         }
         match path {
-            "/healthz" | "/readyz" => (200, "text/plain", b"ok\n".to_vec()),
+            "/healthz" => (200, "text/plain", b"ok\n".to_vec()),
+            "/readyz" => self.readiness(),
             "/metrics" => (200, "text/plain; version=0.0.4", self.metrics.render()),
             "/quotas" => match serde_json::to_vec_pretty(&self.quotas.view().await) {
                 Ok(json) => (200, "application/json", json),

@@ -13,6 +13,7 @@ pub mod classify;
 pub mod config;
 pub mod error;
 pub mod handlers;
+pub mod health;
 pub mod limits;
 pub mod metrics;
 pub mod pipeline;

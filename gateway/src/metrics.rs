@@ -76,6 +76,7 @@ pub struct Metrics {
     rate_limited: Counter<u64>,
     quota_reject: Counter<u64>,
     quota_soft_exceeded: Counter<u64>,
+    backend_up: opentelemetry::metrics::Gauge<u64>,
     policy_reload: Counter<u64>,
     policy_generation: opentelemetry::metrics::Gauge<u64>,
     policy_decision_duration: Histogram<f64>,
@@ -150,6 +151,10 @@ impl Metrics {
                 "s3_quota_soft_exceeded_total",
                 "Writes served that took a bucket past its soft cap",
             ),
+            backend_up: meter
+                .u64_gauge(name("backend_up"))
+                .with_description("1 when the backend's last health probe succeeded")
+                .build(),
             policy_reload: counter("policy_reload_total", "Policy reloads by result"),
             policy_generation: meter
                 .u64_gauge(name("policy_generation"))
@@ -231,6 +236,14 @@ impl Metrics {
     /// Counts a write that took a bucket past its soft cap.
     pub fn record_quota_soft_exceeded(&self) {
         self.quota_soft_exceeded.add(1, &[]);
+    }
+
+    /// Publishes a backend's last probe result.
+    pub fn set_backend_up(&self, backend: &str, up: bool) {
+        self.backend_up.record(
+            u64::from(up),
+            &[KeyValue::new("backend", backend.to_owned())],
+        );
     }
 
     /// Counts a policy reload (`ok` or `invalid`) and publishes the generation.

@@ -24,6 +24,7 @@ use crate::classify::{self, S3Operation};
 use crate::config::Config;
 use crate::error::{S3Error, S3ErrorCode};
 use crate::handlers::{self, HandlerEnv};
+use crate::health::BackendHealth;
 use crate::limits::{Limited, RateLimiter};
 use crate::metrics::Metrics;
 use crate::query::Query;
@@ -51,6 +52,8 @@ pub struct Gateway {
     pub limits: RateLimiter,
     /// Bucket quotas.
     pub quotas: Arc<Quotas>,
+    /// Each backend's last probe result.
+    pub health: Arc<BackendHealth>,
 }
 
 /// Per-request state shared by the pingora hooks.

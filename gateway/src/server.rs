@@ -21,6 +21,7 @@ use crate::auth::{CredentialStore, RegionRule, VerifierConfig};
 use crate::buckets::BucketMap;
 use crate::config::Config;
 use crate::config::StoreKind;
+use crate::health::BackendHealth;
 use crate::limits::RateLimiter;
 use crate::metrics::Metrics;
 use crate::pipeline::Gateway;
@@ -64,6 +65,7 @@ pub fn build_gateway(config: Config, credentials: CredentialStore) -> anyhow::Re
     let store = state_store(&config)?;
     let limits = RateLimiter::new(&config, Arc::clone(&store));
     let quotas = Arc::new(Quotas::new(&config, store, metrics.clone()));
+    let health = Arc::new(BackendHealth::new(&buckets));
     let verifier = VerifierConfig {
         region: match config.s3.region.as_str() {
             "*" => RegionRule::Any,
@@ -81,6 +83,7 @@ pub fn build_gateway(config: Config, credentials: CredentialStore) -> anyhow::Re
         metrics,
         limits,
         quotas,
+        health,
     }))
 }
 
@@ -102,7 +105,7 @@ fn state_store(config: &Config) -> anyhow::Result<Arc<dyn StateStore>> {
     })
 }
 
-/// Housekeeping: scans capped buckets whose usage is unknown (at start, and
+/// Housekeeping: probes every backend, scans capped buckets whose usage is unknown (at start, and
 /// again whenever the store lost it) and lets the store evict idle state
 /// and renew leases.
 #[derive(Debug)]
@@ -115,11 +118,13 @@ impl BackgroundService for Maintenance {
     async fn start(&self, mut shutdown: ShutdownWatch) {
         let interval = Duration::from_secs(self.gateway.config.state.maintenance_interval_seconds);
         loop {
-            self.gateway
-                .quotas
-                .scan_unknown(&self.gateway.buckets)
+            let gateway = &self.gateway;
+            gateway
+                .health
+                .probe(&gateway.buckets, &gateway.metrics)
                 .await;
-            if let Err(error) = self.gateway.quotas.store().maintain().await {
+            gateway.quotas.scan_unknown(&gateway.buckets).await;
+            if let Err(error) = gateway.quotas.store().maintain().await {
                 tracing::debug!(%error, "state store maintenance skipped");
             }
             tokio::select! {
@@ -167,6 +172,7 @@ pub fn run(gateway: Arc<Gateway>) -> anyhow::Result<()> {
 
     let metrics = Arc::new(gateway.metrics.clone());
     let quotas = Arc::clone(&gateway.quotas);
+    let health = Arc::clone(&gateway.health);
     let maintenance = background_service(
         "maintenance",
         Maintenance {
@@ -189,7 +195,7 @@ pub fn run(gateway: Arc<Gateway>) -> anyhow::Result<()> {
         )
         .map_err(|e| anyhow::anyhow!("cannot set up the TLS listener: {e}"))?;
     }
-    let mut admin = Service::new("admin".to_owned(), AdminApp::new(metrics, quotas));
+    let mut admin = Service::new("admin".to_owned(), AdminApp::new(metrics, quotas, health));
     admin.add_tcp(&config.server.admin_listen.to_string());
     server.add_service(s3);
     server.add_service(admin);
