@@ -1,12 +1,18 @@
-//! The bucket map: client-facing bucket name -> the backend that stores it
-//! and the bucket's name there. Built from config at start; the *dispatch*
-//! stage looks a request's bucket up here.
+//! The bucket map: client-facing bucket name -> the backend that stores it,
+//! the bucket's name there and the key prefix it lives under. Built from
+//! config at start; the *dispatch* stage looks a request's bucket up here.
+//!
+//! [`BucketTarget`] is also the one place where client keys become backend
+//! keys (`prefix + key`) and back: handlers map every key, prefix and marker
+//! they send through it, and every key, listing page and error message that
+//! comes back, so clients never see the prefix.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use cedargate_backends::fs::FsBackend;
-use cedargate_backends::{Backend, BackendError};
+use cedargate_backends::{Backend, BackendError, ListPage, ListUploadsPage};
 
 use crate::config::{BackendConfig, Config};
 
@@ -27,6 +33,133 @@ pub struct BucketTarget {
     /// The key prefix of this bucket's objects in the backend bucket (empty
     /// for none). Clients never see it.
     pub prefix: String,
+}
+
+impl BucketTarget {
+    /// The backend key of a client key: the prefix followed by the key.
+    /// Also the backend listing prefix of a client listing prefix (an empty
+    /// client prefix lists the whole bucket, under the prefix).
+    pub fn backend_key<'k>(&self, key: &'k str) -> Cow<'k, str> {
+        if self.prefix.is_empty() {
+            Cow::Borrowed(key)
+        } else {
+            Cow::Owned(format!("{}{key}", self.prefix))
+        }
+    }
+
+    /// The client key of a backend key; `None` for a key outside the prefix
+    /// or equal to it (no client key names it), which must not be shown.
+    pub fn client_key<'k>(&self, backend_key: &'k str) -> Option<&'k str> {
+        backend_key
+            .strip_prefix(self.prefix.as_str())
+            .filter(|key| !key.is_empty())
+    }
+
+    /// The backend's exclusive start (`start_after`, `key_marker`) for a
+    /// client marker. Without a client marker a prefixed bucket starts after
+    /// the prefix itself, so an object named exactly the prefix is never
+    /// listed nor counted against the page size.
+    pub fn backend_marker(&self, marker: Option<&str>) -> Option<String> {
+        match marker {
+            Some(marker) => Some(self.backend_key(marker).into_owned()),
+            None if self.prefix.is_empty() => None,
+            None => Some(self.prefix.clone()),
+        }
+    }
+
+    /// A backend listing page as the client sees it: keys, common prefixes
+    /// and the next marker without the prefix; entries outside the prefix
+    /// are dropped (and end the listing when the next marker is one).
+    pub fn client_page(&self, mut page: ListPage) -> ListPage {
+        if self.prefix.is_empty() {
+            return page;
+        }
+        let before = page.objects.len() + page.common_prefixes.len();
+        page.objects
+            .retain_mut(|object| self.strip(&mut object.key));
+        page.common_prefixes.retain_mut(|common| self.strip(common));
+        let after = page.objects.len() + page.common_prefixes.len();
+        self.strip_marker(&mut page.is_truncated, &mut page.next_start_after);
+        self.warn_dropped(before - after);
+        page
+    }
+
+    /// A backend ListMultipartUploads page as the client sees it, as
+    /// [`Self::client_page`] does for objects.
+    pub fn client_uploads(&self, mut page: ListUploadsPage) -> ListUploadsPage {
+        if self.prefix.is_empty() {
+            return page;
+        }
+        let before = page.uploads.len() + page.common_prefixes.len();
+        page.uploads
+            .retain_mut(|upload| self.strip(&mut upload.key));
+        page.common_prefixes.retain_mut(|common| self.strip(common));
+        let after = page.uploads.len() + page.common_prefixes.len();
+        self.strip_marker(&mut page.is_truncated, &mut page.next_key_marker);
+        if !page.is_truncated {
+            page.next_upload_id_marker = None;
+        }
+        self.warn_dropped(before - after);
+        page
+    }
+
+    /// A backend error with the prefix taken out of its client-facing
+    /// message. A message that still names a leading part of the prefix (an
+    /// object of the backend bucket in the prefix's way) is replaced whole.
+    pub fn client_error(&self, error: BackendError) -> BackendError {
+        let BackendError::InvalidArgument { message } = &error else {
+            return error;
+        };
+        if self.prefix.is_empty() {
+            return error;
+        }
+        let message = message.replace(self.prefix.as_str(), "");
+        let ancestors = self
+            .prefix
+            .match_indices('/')
+            .map(|(at, _)| &self.prefix[..at]);
+        let names_ancestor = ancestors
+            .chain([self.prefix.as_str()])
+            .any(|part| !part.is_empty() && message.contains(&format!("`{part}")));
+        if names_ancestor {
+            BackendError::invalid_argument("the key cannot be stored in this bucket")
+        } else {
+            BackendError::invalid_argument(message)
+        }
+    }
+
+    /// Strips the prefix from `key` in place; false when it is not under it.
+    fn strip(&self, key: &mut String) -> bool {
+        match self.client_key(key) {
+            Some(client) => {
+                *key = client.to_owned();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Strips a page's next marker; one outside the prefix ends the listing.
+    fn strip_marker(&self, truncated: &mut bool, marker: &mut Option<String>) {
+        if let Some(next) = marker
+            && !self.strip(next)
+        {
+            *marker = None;
+            *truncated = false;
+            self.warn_dropped(1);
+        }
+    }
+
+    fn warn_dropped(&self, dropped: usize) {
+        if dropped > 0 {
+            tracing::warn!(
+                bucket = %self.name,
+                backend = %self.backend_name,
+                dropped,
+                "the backend listed keys outside the bucket's prefix; they were not shown"
+            );
+        }
+    }
 }
 
 /// Every configured bucket.
@@ -86,5 +219,177 @@ impl BucketMap {
     /// Every bucket, in name order.
     pub fn iter(&self) -> impl Iterator<Item = &BucketTarget> {
         self.buckets.values()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::SystemTime;
+
+    use cedargate_backends::{ObjectSummary, UploadSummary};
+
+    use super::*;
+
+    fn prefixed(prefix: &str) -> (tempfile::TempDir, BucketTarget) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let backend = FsBackend::new(dir.path()).expect("fs backend");
+        let target = BucketTarget {
+            name: "gamma".into(),
+            backend: Arc::new(backend),
+            backend_name: "local".into(),
+            backend_bucket: "alpha".into(),
+            prefix: prefix.into(),
+        };
+        (dir, target)
+    }
+
+    #[test]
+    fn keys_map_both_ways() {
+        // (prefix, client key, backend key)
+        let cases = [
+            ("", "a/b", "a/b"),
+            ("", "", ""),
+            ("tenants/acme/", "a/b", "tenants/acme/a/b"),
+            ("tenants/acme/", "", "tenants/acme/"),
+            ("tenants/acme/", "/lead", "tenants/acme//lead"),
+            ("tenants/acme/", "../x", "tenants/acme/../x"),
+            ("tenants/acme", "-x", "tenants/acme-x"),
+            ("tenants/acme", "/y", "tenants/acme/y"),
+            ("tenants/ü/", "日本/ß", "tenants/ü/日本/ß"),
+            ("p", "p", "pp"),
+        ];
+        for (prefix, client, backend) in cases {
+            let (_dir, target) = prefixed(prefix);
+            assert_eq!(target.backend_key(client), backend, "{prefix:?} {client:?}");
+            let expected = Some(client).filter(|c| !c.is_empty());
+            assert_eq!(
+                target.client_key(backend),
+                expected,
+                "{prefix:?} {backend:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn keys_outside_or_equal_to_the_prefix_have_no_client_key() {
+        let cases = [
+            ("tenants/acme/", "tenants/acme/"),
+            ("tenants/acme/", "tenants/acme"),
+            ("tenants/acme/", "tenants/other/x"),
+            ("tenants/acme/", "x"),
+            ("tenants/acme/", "Tenants/acme/x"),
+            ("tenants/acme", "tenants/acme"),
+            ("tenants/ü/", "tenants/u/x"),
+            ("", ""),
+        ];
+        for (prefix, backend) in cases {
+            let (_dir, target) = prefixed(prefix);
+            assert_eq!(target.client_key(backend), None, "{prefix:?} {backend:?}");
+        }
+    }
+
+    #[test]
+    fn markers_start_after_the_prefix_itself() {
+        let (_dir, plain) = prefixed("");
+        assert_eq!(plain.backend_marker(None), None);
+        assert_eq!(plain.backend_marker(Some("m")).as_deref(), Some("m"));
+        let (_dir, with_prefix) = prefixed("t/g/");
+        assert_eq!(with_prefix.backend_marker(None).as_deref(), Some("t/g/"));
+        assert_eq!(
+            with_prefix.backend_marker(Some("")).as_deref(),
+            Some("t/g/")
+        );
+        assert_eq!(
+            with_prefix.backend_marker(Some("m/")).as_deref(),
+            Some("t/g/m/")
+        );
+    }
+
+    fn summary(key: &str) -> ObjectSummary {
+        ObjectSummary {
+            key: key.into(),
+            size: 1,
+            etag: "e".into(),
+            last_modified: SystemTime::UNIX_EPOCH,
+        }
+    }
+
+    #[test]
+    fn pages_lose_the_prefix_and_outsiders() {
+        let (_dir, target) = prefixed("t/g/");
+        let page = target.client_page(ListPage {
+            objects: vec![summary("t/g/a"), summary("elsewhere"), summary("t/g/ü")],
+            common_prefixes: vec!["t/g/d/".into(), "t/gx/".into()],
+            is_truncated: true,
+            next_start_after: Some("t/g/d/".into()),
+        });
+        let keys: Vec<&str> = page.objects.iter().map(|o| o.key.as_str()).collect();
+        assert_eq!(keys, ["a", "ü"]);
+        assert_eq!(page.common_prefixes, ["d/"]);
+        assert!(page.is_truncated);
+        assert_eq!(page.next_start_after.as_deref(), Some("d/"));
+
+        let outside = target.client_page(ListPage {
+            objects: vec![summary("t/g/a")],
+            is_truncated: true,
+            next_start_after: Some("u".into()),
+            ..ListPage::default()
+        });
+        assert!(!outside.is_truncated);
+        assert_eq!(outside.next_start_after, None);
+
+        let (_dir, plain) = prefixed("");
+        let untouched = plain.client_page(ListPage {
+            objects: vec![summary("t/g/a")],
+            ..ListPage::default()
+        });
+        assert_eq!(untouched.objects[0].key, "t/g/a");
+    }
+
+    #[test]
+    fn upload_pages_lose_the_prefix_and_outsiders() {
+        let (_dir, target) = prefixed("t/g/");
+        let upload = |key: &str| UploadSummary {
+            key: key.into(),
+            upload_id: "id".into(),
+            initiated: SystemTime::UNIX_EPOCH,
+        };
+        let page = target.client_uploads(ListUploadsPage {
+            uploads: vec![upload("t/g/big"), upload("t/g/"), upload("other")],
+            common_prefixes: vec!["t/g/dir/".into()],
+            is_truncated: true,
+            next_key_marker: Some("t/g/big".into()),
+            next_upload_id_marker: Some("id".into()),
+        });
+        let keys: Vec<&str> = page.uploads.iter().map(|u| u.key.as_str()).collect();
+        assert_eq!(keys, ["big"]);
+        assert_eq!(page.common_prefixes, ["dir/"]);
+        assert_eq!(page.next_key_marker.as_deref(), Some("big"));
+        assert_eq!(page.next_upload_id_marker.as_deref(), Some("id"));
+    }
+
+    #[test]
+    fn error_messages_lose_the_prefix() {
+        let (_dir, target) = prefixed("tenants/gamma/");
+        let message = |error: BackendError| error.to_string();
+        let conflict = BackendError::invalid_argument(
+            "key `tenants/gamma/d/x` conflicts with existing object `tenants/gamma/d`",
+        );
+        assert_eq!(
+            message(target.client_error(conflict)),
+            "key `d/x` conflicts with existing object `d`"
+        );
+        for blocked in ["`tenants`", "`tenants/gamma`"] {
+            let error = BackendError::invalid_argument(format!(
+                "key `tenants/gamma/x` conflicts with existing object {blocked}"
+            ));
+            let shown = message(target.client_error(error));
+            assert!(!shown.contains("tenants"), "{shown}");
+        }
+        let untouched = target.client_error(BackendError::NoSuchKey);
+        assert!(matches!(untouched, BackendError::NoSuchKey));
+        let (_dir, plain) = prefixed("");
+        let error = BackendError::invalid_argument("key `tenants/x` is bad");
+        assert_eq!(message(plain.client_error(error)), "key `tenants/x` is bad");
     }
 }

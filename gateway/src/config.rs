@@ -513,11 +513,17 @@ impl Config {
                 }
             }
             if let Some(prefix) = &bucket.prefix
-                && (prefix.is_empty() || prefix.len() > 512 || prefix.contains('\0'))
+                && (prefix.len() < 2
+                    || prefix.len() > 512
+                    || prefix.contains('\0')
+                    || prefix.starts_with('/')
+                    || !prefix.ends_with('/'))
             {
+                // Without the final `/`, `tenants/acme` would also cover
+                // `tenants/acme-x`, which this bucket's clients would see.
                 return Err(invalid(
                     format!("buckets.{name}.prefix"),
-                    "must be 1 to 512 bytes, without NUL",
+                    "must be 2 to 512 bytes ending in `/`, not starting with `/`, without NUL",
                 ));
             }
             if crate::route::validate_bucket(name).is_err() {
@@ -753,6 +759,13 @@ mod tests {
                     "quota = { soft = \"2 MiB\", hard = \"1 MiB\" }",
                 ),
                 "buckets.photos.quota.soft",
+            ),
+            (
+                EXAMPLE.replace(
+                    "backend_bucket = \"photos-store\"",
+                    "prefix = \"tenants/acme\"",
+                ),
+                "buckets.photos.prefix",
             ),
             (
                 EXAMPLE.replace("backend_bucket = \"photos-store\"", "quota = {}"),

@@ -421,16 +421,20 @@ fn negative(bytes: u64) -> i64 {
     i64::try_from(bytes).map_or(i64::MIN, |b| -b)
 }
 
-/// The object's size, `None` when it does not exist.
+/// The size of the object with client key `key`, `None` when it does not exist.
 async fn object_size(target: &BucketTarget, key: &str) -> Result<Option<u64>, S3Error> {
     match target
         .backend
-        .head_object(&target.backend_bucket, key, GetOptions::default())
+        .head_object(
+            &target.backend_bucket,
+            &target.backend_key(key),
+            GetOptions::default(),
+        )
         .await
     {
         Ok(meta) => Ok(Some(meta.size)),
         Err(BackendError::NoSuchKey) => Ok(None),
-        Err(error) => Err(backend_error(error)),
+        Err(error) => Err(backend_error(target.client_error(error))),
     }
 }
 
@@ -456,27 +460,29 @@ async fn copy_length(request: &S3Request, buckets: &BucketMap) -> Result<u64, S3
     })
 }
 
-/// The sum of a bucket's object sizes.
+/// The sum of a bucket's object sizes (only those under its prefix).
 async fn bucket_size(target: &BucketTarget) -> Result<u64, BackendError> {
     let mut total = 0u64;
-    let mut start_after = None;
+    let mut start_after = target.backend_marker(None);
     loop {
         let page = target
             .backend
             .list_objects(
                 &target.backend_bucket,
                 ListOptions {
+                    prefix: target.backend_key("").into_owned(),
                     start_after: start_after.take(),
                     ..ListOptions::default()
                 },
             )
             .await?;
+        let page = target.client_page(page);
         total = page
             .objects
             .iter()
             .fold(total, |sum, o| sum.saturating_add(o.size));
         match page.next_start_after {
-            Some(next) if page.is_truncated => start_after = Some(next),
+            Some(next) if page.is_truncated => start_after = target.backend_marker(Some(&next)),
             _ => return Ok(total),
         }
     }
@@ -508,14 +514,4 @@ fn store_down(error: &StateError) -> S3Error {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn deltas_are_signed_and_saturate() {
-        assert_eq!(delta(10, 4), 6);
-        assert_eq!(delta(4, 10), -6);
-        assert_eq!(delta(u64::MAX, 0), i64::MAX);
-        assert_eq!(negative(u64::MAX), i64::MIN);
-    }
-}
+mod tests;

@@ -109,3 +109,17 @@ fn signed_chunk_streams_are_verified_chunk_by_chunk() {
     let gateway = TestGateway::start("");
     gateway.assert_pytest_passes("test_streaming.py");
 }
+
+/// `gamma` shares alpha's backend bucket under a key prefix.
+const GAMMA_UNDER_ALPHA: &str = r#"
+[buckets.gamma]
+backend = "local"
+backend_bucket = "alpha"
+prefix = "tenants/gamma/"
+"#;
+
+#[test]
+fn a_bucket_under_a_prefix_never_shows_it() {
+    let gateway = TestGateway::start(GAMMA_UNDER_ALPHA);
+    gateway.assert_pytest_passes("test_prefix.py");
+}

@@ -72,6 +72,34 @@ fn quotas_hold_with_the_embedded_store() {
     gateway.assert_pytest_env_passes("test_limits.py", &[("PYTEST_ADDOPTS", QUOTA_CASES)]);
 }
 
+/// `gamma` lives in alpha's backend bucket under `tenants/gamma/`.
+const GAMMA_UNDER_ALPHA: &str = r#"
+[buckets.gamma]
+backend = "local"
+backend_bucket = "alpha"
+prefix = "tenants/gamma/"
+"#;
+
+#[test]
+fn a_prefixed_bucket_is_scanned_and_counted_under_its_prefix_only() {
+    let data = tempfile::tempdir().expect("shared data dir");
+    {
+        let seed = TestGateway::start_on(GAMMA_UNDER_ALPHA, &policies(), Some(data.path()));
+        seed.assert_pytest_env_passes(
+            "test_limits.py",
+            &[("PYTEST_ADDOPTS", "-k test_quota_prefix_seed")],
+        );
+    }
+    let capped = format!(
+        "{GAMMA_UNDER_ALPHA}quota = {{ hard = \"1 MiB\" }}\n\n[state]\nmaintenance_interval_seconds = 1\n"
+    );
+    let gateway = TestGateway::start_on(&capped, &policies(), Some(data.path()));
+    gateway.assert_pytest_env_passes(
+        "test_limits.py",
+        &[("PYTEST_ADDOPTS", "-k test_quota_prefix_scanned_and_tracked")],
+    );
+}
+
 #[test]
 fn capped_writes_fail_closed_while_redis_is_down_and_resume_by_themselves() {
     let mut redis = RedisServer::start();

@@ -5,7 +5,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use cedargate_backends::ListOptions;
 
-use super::{HandlerEnv, backend_error};
+use super::{HandlerEnv, backend_error, target_error};
 use crate::buckets::BucketTarget;
 use crate::error::{S3Error, S3ErrorCode};
 use crate::request::S3Request;
@@ -57,37 +57,42 @@ pub(super) async fn get_bucket_location(
     Ok(S3Response::xml(xml::location_constraint(env.region)))
 }
 
-/// Parameters common to both listing versions.
-fn list_options(request: &S3Request) -> Result<(ListOptions, bool), S3Error> {
+/// Parameters common to both listing versions: the client's `prefix`, and
+/// the backend listing options without their start.
+fn list_options(
+    request: &S3Request,
+    target: &BucketTarget,
+) -> Result<(String, ListOptions, bool), S3Error> {
     let (prefix, delimiter, encode_url) = request.listing_params()?;
     let max_keys = request
         .query_number("max-keys", 0..=i32::MAX as u64)?
         .unwrap_or(1000);
     let options = ListOptions {
-        prefix,
+        prefix: target.backend_key(&prefix).into_owned(),
         delimiter,
         start_after: None,
         max_keys: usize::try_from(max_keys.min(1000)).unwrap_or(1000),
     };
-    Ok((options, encode_url))
+    Ok((prefix, options, encode_url))
 }
 
 pub(super) async fn list_objects_v1(
     request: &S3Request,
     target: &BucketTarget,
 ) -> Result<S3Response, S3Error> {
-    let (mut options, encode_url) = list_options(request)?;
+    let (prefix, mut options, encode_url) = list_options(request, target)?;
     let marker = request.query.get("marker").filter(|m| !m.is_empty());
-    options.start_after = marker.map(str::to_owned);
+    options.start_after = target.backend_marker(marker);
     let requested_max = options.max_keys;
     let page = target
         .backend
         .list_objects(&target.backend_bucket, options.clone())
         .await
-        .map_err(backend_error)?;
+        .map_err(target_error(target))?;
+    let page = target.client_page(page);
     let params = xml::ListObjectsParams {
         bucket: &target.name,
-        prefix: &options.prefix,
+        prefix: &prefix,
         delimiter: options.delimiter.as_deref(),
         max_keys: requested_max,
         encoding_type_url: encode_url,
@@ -104,18 +109,20 @@ pub(super) async fn list_objects_v2(
     request: &S3Request,
     target: &BucketTarget,
 ) -> Result<S3Response, S3Error> {
-    let (mut options, encode_url) = list_options(request)?;
+    let (prefix, mut options, encode_url) = list_options(request, target)?;
     let token = request.query.get("continuation-token");
     let start_after = request.query.get("start-after").filter(|s| !s.is_empty());
-    options.start_after = match token {
+    let client_start = match token {
         Some(token) => Some(decode_token(token)?),
         None => start_after.map(str::to_owned),
     };
+    options.start_after = target.backend_marker(client_start.as_deref());
     let page = target
         .backend
         .list_objects(&target.backend_bucket, options.clone())
         .await
-        .map_err(backend_error)?;
+        .map_err(target_error(target))?;
+    let page = target.client_page(page);
     let next_token = page
         .next_start_after
         .as_ref()
@@ -124,7 +131,7 @@ pub(super) async fn list_objects_v2(
     let owner = super::owner();
     let params = xml::ListObjectsParams {
         bucket: &target.name,
-        prefix: &options.prefix,
+        prefix: &prefix,
         delimiter: options.delimiter.as_deref(),
         max_keys: options.max_keys,
         encoding_type_url: encode_url,
@@ -140,7 +147,8 @@ pub(super) async fn list_objects_v2(
     )))
 }
 
-/// A continuation token is the base64url of the key to start after.
+/// A continuation token is the base64url of the client key to start after
+/// (the key as the client sees it, so the token never reveals the prefix).
 fn decode_token(token: &str) -> Result<String, S3Error> {
     URL_SAFE_NO_PAD
         .decode(token)

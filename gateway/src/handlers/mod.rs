@@ -97,6 +97,12 @@ fn not_implemented(operation: S3Operation) -> S3Error {
     )
 }
 
+/// Maps a backend error of a call on `target`'s keys to the S3 error the
+/// client sees, without the bucket's prefix.
+fn target_error(target: &BucketTarget) -> impl Fn(BackendError) -> S3Error + '_ {
+    move |error| backend_error(target.client_error(error))
+}
+
 /// Maps a backend error to the S3 error the client sees.
 pub fn backend_error(error: BackendError) -> S3Error {
     use S3ErrorCode as C;

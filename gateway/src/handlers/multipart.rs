@@ -7,23 +7,47 @@ use cedargate_backends::{
     PartCopyOptions, PartOptions, UploadRef,
 };
 
-use super::object::{copy_source, copy_source_target, put_options, read_capped};
-use super::{HandlerEnv, backend_error};
+use std::borrow::Cow;
+
+use super::object::{copy_error, copy_source, copy_source_target, put_options, read_capped};
+use super::{HandlerEnv, target_error};
 use crate::buckets::BucketTarget;
 use crate::error::{S3Error, S3ErrorCode};
 use crate::request::S3Request;
 use crate::response::{S3Response, quoted_etag};
 use crate::xml;
 
-fn upload<'a>(request: &'a S3Request, target: &'a BucketTarget) -> Result<UploadRef<'a>, S3Error> {
+/// The upload a request names: its client key, and its backend key.
+#[derive(Debug)]
+struct Upload<'a> {
+    bucket: &'a str,
+    key: &'a str,
+    backend_key: Cow<'a, str>,
+    upload_id: &'a str,
+}
+
+impl Upload<'_> {
+    /// The upload as the backend addresses it.
+    fn backend(&self) -> UploadRef<'_> {
+        UploadRef {
+            bucket: self.bucket,
+            key: &self.backend_key,
+            upload_id: self.upload_id,
+        }
+    }
+}
+
+fn upload<'a>(request: &'a S3Request, target: &'a BucketTarget) -> Result<Upload<'a>, S3Error> {
     let upload_id = request
         .query
         .get("uploadId")
         .filter(|id| !id.is_empty())
         .ok_or_else(|| S3Error::new(S3ErrorCode::InvalidArgument, "`uploadId` is missing"))?;
-    Ok(UploadRef {
+    let key = request.key()?;
+    Ok(Upload {
         bucket: &target.backend_bucket,
-        key: request.key()?,
+        key,
+        backend_key: target.backend_key(key),
         upload_id,
     })
 }
@@ -46,9 +70,9 @@ pub(super) async fn create(
     options.content_md5 = None;
     let upload_id = target
         .backend
-        .create_multipart_upload(&target.backend_bucket, key, options)
+        .create_multipart_upload(&target.backend_bucket, &target.backend_key(key), options)
         .await
-        .map_err(backend_error)?;
+        .map_err(target_error(target))?;
     Ok(S3Response::xml(xml::initiate_multipart_upload_result(
         &target.name,
         key,
@@ -75,9 +99,9 @@ pub(super) async fn upload_part(
     }
     let output = target
         .backend
-        .upload_part(upload, number, body, options)
+        .upload_part(upload.backend(), number, body, options)
         .await
-        .map_err(backend_error)?;
+        .map_err(target_error(target))?;
     Ok(S3Response::empty(200).header("etag", quoted_etag(&output.etag)))
 }
 
@@ -106,19 +130,20 @@ pub(super) async fn upload_part_copy(
         range,
         source_conditions: request.conditions("x-amz-copy-source-"),
     };
+    let source_key = source_target.backend_key(&source.key);
     let output = target
         .backend
         .upload_part_copy(
-            upload,
+            upload.backend(),
             number,
             ObjectRef {
                 bucket: &source_target.backend_bucket,
-                key: &source.key,
+                key: &source_key,
             },
             options,
         )
         .await
-        .map_err(backend_error)?;
+        .map_err(copy_error(source_target, target))?;
     Ok(S3Response::xml(xml::copy_part_result(&output)))
 }
 
@@ -141,9 +166,9 @@ pub(super) async fn complete(
         .collect();
     let output = target
         .backend
-        .complete_multipart_upload(upload, &parts)
+        .complete_multipart_upload(upload.backend(), &parts)
         .await
-        .map_err(backend_error)?;
+        .map_err(target_error(target))?;
     let location = format!("/{}/{}", target.name, upload.key);
     Ok(S3Response::xml(xml::complete_multipart_upload_result(
         &location,
@@ -160,9 +185,9 @@ pub(super) async fn abort(
     let upload = upload(request, target)?;
     target
         .backend
-        .abort_multipart_upload(upload)
+        .abort_multipart_upload(upload.backend())
         .await
-        .map_err(backend_error)?;
+        .map_err(target_error(target))?;
     Ok(S3Response::empty(204))
 }
 
@@ -179,9 +204,9 @@ pub(super) async fn list_parts(
     };
     let page = target
         .backend
-        .list_parts(upload, options.clone())
+        .list_parts(upload.backend(), options.clone())
         .await
-        .map_err(backend_error)?;
+        .map_err(target_error(target))?;
     let params = xml::ListPartsParams {
         bucket: &target.name,
         key: upload.key,
@@ -199,24 +224,31 @@ pub(super) async fn list_uploads(
 ) -> Result<S3Response, S3Error> {
     let (prefix, delimiter, encoding_type_url) = request.listing_params()?;
     let max_uploads = request.query_number("max-uploads", 0..=i32::MAX as u64)?;
+    let key_marker = request.query.get("key-marker");
+    // Without a key marker S3 ignores the upload id marker.
+    let upload_id_marker = request
+        .query
+        .get("upload-id-marker")
+        .filter(|_| key_marker.is_some());
     let options = ListUploadsOptions {
-        prefix,
+        prefix: target.backend_key(&prefix).into_owned(),
         delimiter,
-        key_marker: request.query.get("key-marker").map(str::to_owned),
-        upload_id_marker: request.query.get("upload-id-marker").map(str::to_owned),
+        key_marker: target.backend_marker(key_marker),
+        upload_id_marker: upload_id_marker.map(str::to_owned),
         max_uploads: max_uploads.map_or(1000, |m| m.min(1000) as usize),
     };
     let page = target
         .backend
         .list_multipart_uploads(&target.backend_bucket, options.clone())
         .await
-        .map_err(backend_error)?;
+        .map_err(target_error(target))?;
+    let page = target.client_uploads(page);
     let params = xml::ListUploadsParams {
         bucket: &target.name,
-        prefix: &options.prefix,
+        prefix: &prefix,
         delimiter: options.delimiter.as_deref(),
-        key_marker: options.key_marker.as_deref().unwrap_or_default(),
-        upload_id_marker: options.upload_id_marker.as_deref().unwrap_or_default(),
+        key_marker: key_marker.unwrap_or_default(),
+        upload_id_marker: request.query.get("upload-id-marker").unwrap_or_default(),
         max_uploads: options.max_uploads,
         encoding_type_url,
         owner: Some(&super::owner()),

@@ -7,7 +7,7 @@ use cedargate_backends::{
 
 use md5::Digest as _;
 
-use super::{HandlerEnv, backend_error};
+use super::{HandlerEnv, backend_error, target_error};
 use crate::buckets::BucketTarget;
 use crate::error::{S3Error, S3ErrorCode};
 use crate::request::S3Request;
@@ -45,12 +45,12 @@ pub(super) async fn get_object(
     request: &S3Request,
     target: &BucketTarget,
 ) -> Result<S3Response, S3Error> {
-    let key = request.key()?;
+    let key = target.backend_key(request.key()?);
     let output = target
         .backend
-        .get_object(&target.backend_bucket, key, get_options(request))
+        .get_object(&target.backend_bucket, &key, get_options(request))
         .await
-        .map_err(backend_error)?;
+        .map_err(target_error(target))?;
     let mut response = S3Response {
         status: 200,
         headers: object_headers(&output.meta),
@@ -78,13 +78,13 @@ pub(super) async fn head_object(
     request: &S3Request,
     target: &BucketTarget,
 ) -> Result<S3Response, S3Error> {
-    let key = request.key()?;
+    let key = target.backend_key(request.key()?);
     let options = get_options(request);
     let meta = target
         .backend
-        .head_object(&target.backend_bucket, key, options.clone())
+        .head_object(&target.backend_bucket, &key, options.clone())
         .await
-        .map_err(backend_error)?;
+        .map_err(target_error(target))?;
     let mut response = S3Response {
         status: 200,
         headers: object_headers(&meta),
@@ -123,7 +123,7 @@ pub(super) async fn put_object(
     target: &BucketTarget,
     body: &mut dyn BodySource,
 ) -> Result<S3Response, S3Error> {
-    let key = request.key()?;
+    let key = target.backend_key(request.key()?);
     let options = put_options(request)?;
     if options.content_length.is_none() {
         return Err(S3Error::new(
@@ -133,9 +133,9 @@ pub(super) async fn put_object(
     }
     let output = target
         .backend
-        .put_object(&target.backend_bucket, key, body, options)
+        .put_object(&target.backend_bucket, &key, body, options)
         .await
-        .map_err(backend_error)?;
+        .map_err(target_error(target))?;
     Ok(S3Response::empty(200).header("etag", quoted_etag(&output.etag)))
 }
 
@@ -199,14 +199,30 @@ pub(super) fn copy_source_target<'a>(
     Ok(source_target)
 }
 
+/// Maps a backend error of a copy from `source` to `target`, without
+/// either bucket's prefix (the longer one is taken out first, so a prefix
+/// under the other is never shown in part).
+pub(super) fn copy_error<'a>(
+    source: &'a BucketTarget,
+    target: &'a BucketTarget,
+) -> impl Fn(cedargate_backends::BackendError) -> S3Error + 'a {
+    let (first, second) = if source.prefix.len() > target.prefix.len() {
+        (source, target)
+    } else {
+        (target, source)
+    };
+    move |error| backend_error(second.client_error(first.client_error(error)))
+}
+
 pub(super) async fn copy_object(
     request: &S3Request,
     target: &BucketTarget,
     env: HandlerEnv<'_>,
 ) -> Result<S3Response, S3Error> {
-    let key = request.key()?;
+    let key = target.backend_key(request.key()?);
     let source = copy_source(request)?;
     let source_target = copy_source_target(&source, target, env)?;
+    let source_key = source_target.backend_key(&source.key);
     let metadata_directive = match request.header("x-amz-metadata-directive") {
         None => MetadataDirective::Copy,
         Some(v) if v.eq_ignore_ascii_case("COPY") => MetadataDirective::Copy,
@@ -229,16 +245,16 @@ pub(super) async fn copy_object(
         .copy_object(
             ObjectRef {
                 bucket: &source_target.backend_bucket,
-                key: &source.key,
+                key: &source_key,
             },
             ObjectRef {
                 bucket: &target.backend_bucket,
-                key,
+                key: &key,
             },
             options,
         )
         .await
-        .map_err(backend_error)?;
+        .map_err(copy_error(source_target, target))?;
     Ok(S3Response::xml(xml::copy_object_result(&output)))
 }
 
@@ -246,12 +262,12 @@ pub(super) async fn delete_object(
     request: &S3Request,
     target: &BucketTarget,
 ) -> Result<S3Response, S3Error> {
-    let key = request.key()?;
+    let key = target.backend_key(request.key()?);
     target
         .backend
-        .delete_object(&target.backend_bucket, key)
+        .delete_object(&target.backend_bucket, &key)
         .await
-        .map_err(backend_error)?;
+        .map_err(target_error(target))?;
     Ok(S3Response::empty(204))
 }
 
@@ -309,11 +325,15 @@ pub(super) async fn delete_objects(
     let results = if keys.is_empty() {
         Vec::new()
     } else {
+        let backend_keys: Vec<String> = keys
+            .iter()
+            .map(|key| target.backend_key(key).into_owned())
+            .collect();
         target
             .backend
-            .delete_objects(&target.backend_bucket, &keys)
+            .delete_objects(&target.backend_bucket, &backend_keys)
             .await
-            .map_err(backend_error)?
+            .map_err(target_error(target))?
     };
     let freed = keys
         .iter()
@@ -325,7 +345,7 @@ pub(super) async fn delete_objects(
     let deleted = keys.into_iter().zip(results);
     let denied = refused.into_iter().map(|(key, error)| (key, Err(error)));
     let outcomes: Vec<xml::DeleteOutcome> = deleted
-        .map(|(key, result)| (key, result.map_err(backend_error)))
+        .map(|(key, result)| (key, result.map_err(target_error(target))))
         .chain(denied)
         .map(|(key, result)| match result {
             Ok(()) => xml::DeleteOutcome {

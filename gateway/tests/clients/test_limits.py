@@ -189,6 +189,36 @@ def test_quota_setup_before_the_store_goes_down():
     assert put(client(), "capped", "before", 10) == (200, None)
 
 
+PREFIX_SEED = {"tenants/gamma/a": 1000, "tenants/gamma/d/b": 2000, "tenants/gamma/": 16000,
+               "tenants/gammax": 32000, "tenants/other/c": 4000, "top": 8000}
+
+
+def test_quota_prefix_seed():
+    """Objects in alpha, some under gamma's prefix, before gamma has a quota."""
+    s3 = client()
+    for key, size in PREFIX_SEED.items():
+        s3.put_object(Bucket="alpha", Key=key, Body=b"s" * size)
+
+
+def test_quota_prefix_scanned_and_tracked():
+    """gamma (alpha under `tenants/gamma/`) counts only the objects under its prefix."""
+    wait_for_known_usage("gamma")
+    s3 = client()
+    used = lambda: quotas(ADMINS[0])["gamma"]["used"]  # noqa: E731
+    assert used() == 3000
+    s3.put_object(Bucket="gamma", Key="a", Body=b"n" * 500)
+    assert used() == 2500
+    s3.delete_object(Bucket="gamma", Key="d/b")
+    assert used() == 500
+    s3.copy_object(Bucket="gamma", Key="copied", CopySource={"Bucket": "alpha", "Key": "top"})
+    assert used() == 8500
+    s3.delete_objects(Bucket="gamma", Delete={"Objects": [
+        {"Key": "a"}, {"Key": "copied"}, {"Key": "top"}, {"Key": "ghost"}]})
+    assert used() == 0
+    left = [o["Key"] for o in s3.list_objects_v2(Bucket="alpha")["Contents"]]
+    assert left == ["tenants/gamma/", "tenants/gammax", "tenants/other/c", "top"]
+
+
 # --- rate limits ------------------------------------------------------------
 
 def raw_get(target, headers=None, access_key=ACCESS_KEY, secret_key=SECRET_KEY, signed=True):
