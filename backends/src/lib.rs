@@ -10,13 +10,14 @@
 //! [`BackendError`] that the gateway maps to S3 errors in one place.
 //!
 //! Implementations: [`fs::FsBackend`] (the embedded default, a directory per
-//! bucket). The shared [`contract`] suite runs the same cases against every
-//! implementation.
+//! bucket) and [`s3::S3Backend`] (any S3-compatible upstream). The shared
+//! [`contract`] suite runs the same cases against every implementation.
 
 pub mod conditions;
 pub mod contract;
 pub mod error;
 pub mod fs;
+pub mod s3;
 mod types;
 
 pub use conditions::{ByteRange, Conditions};

@@ -93,6 +93,7 @@ async fn contract_suite_with_small_parts() {
         BUCKET,
         &ContractConfig {
             min_part_size: 1024,
+            ..ContractConfig::default()
         },
     )
     .await;

@@ -10,11 +10,13 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use cedargate_backends::fs::FsBackend;
+use cedargate_backends::s3::{S3Backend, S3Config, SecretKey};
 use cedargate_backends::{Backend, BackendError, ListPage, ListUploadsPage};
 
-use crate::config::{BackendConfig, Config};
+use crate::config::{BackendConfig, Config, UpstreamConfig};
 
 /// A backend built from config; the fs handle is kept to create bucket directories.
 type BuiltBackend = (Arc<dyn Backend>, Option<Arc<FsBackend>>);
@@ -162,6 +164,23 @@ impl BucketTarget {
     }
 }
 
+/// The s3 backend's settings from its config table.
+fn s3_config(name: &str, upstream: &UpstreamConfig) -> Result<S3Config, BackendError> {
+    let secret = upstream
+        .secret(&format!("backends.{name}"))
+        .map_err(|error| BackendError::invalid_argument(error.to_string()))?;
+    let mut config = S3Config::new(
+        upstream.endpoint.clone(),
+        upstream.region.clone(),
+        upstream.access_key.clone(),
+        SecretKey::new(secret),
+    );
+    config.path_style = upstream.path_style;
+    config.connect_timeout = Duration::from_millis(upstream.connect_timeout_ms);
+    config.read_timeout = Duration::from_millis(upstream.read_timeout_ms);
+    Ok(config)
+}
+
 /// Every configured bucket.
 #[derive(Debug, Clone, Default)]
 pub struct BucketMap {
@@ -179,6 +198,11 @@ impl BucketMap {
                     let fs = Arc::new(FsBackend::new(root.clone())?);
                     let dynamic: Arc<dyn Backend> = fs.clone();
                     backends.insert(name, (dynamic, Some(fs)));
+                }
+                BackendConfig::S3(upstream) => {
+                    let s3: Arc<dyn Backend> =
+                        Arc::new(S3Backend::new(s3_config(name, upstream)?)?);
+                    backends.insert(name, (s3, None));
                 }
             }
         }

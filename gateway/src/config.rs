@@ -330,6 +330,74 @@ pub enum BackendConfig {
         /// are relative to the working directory.
         root: PathBuf,
     },
+    /// Any S3-compatible upstream (AWS, MinIO, Ceph, moto...), signed with
+    /// the backend's own credentials.
+    S3(UpstreamConfig),
+}
+
+/// An S3-compatible upstream (`kind = "s3"`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpstreamConfig {
+    /// Base URL: `http://host:port` or `https://host`.
+    pub endpoint: String,
+    /// The region to sign for.
+    #[serde(default = "default_region")]
+    pub region: String,
+    /// The backend's own access key id.
+    pub access_key: String,
+    /// Its secret, written here (never shown by `Debug`)...
+    #[serde(default)]
+    pub secret_key: Option<crate::auth::Secret>,
+    /// ...or, better, the name of an environment variable holding it.
+    #[serde(default)]
+    pub secret_key_env: Option<String>,
+    /// Path-style addressing (`host/bucket/key`); false for virtual-hosted
+    /// style (`bucket.host/key`).
+    #[serde(default = "yes")]
+    pub path_style: bool,
+    /// Milliseconds a connection (TCP and TLS) may take.
+    #[serde(default = "default_connect_timeout_ms")]
+    pub connect_timeout_ms: u64,
+    /// Milliseconds the upstream may stay silent mid-request.
+    #[serde(default = "default_read_timeout_ms")]
+    pub read_timeout_ms: u64,
+}
+
+fn default_region() -> String {
+    "us-east-1".into()
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn default_connect_timeout_ms() -> u64 {
+    5_000
+}
+
+fn default_read_timeout_ms() -> u64 {
+    60_000
+}
+
+impl UpstreamConfig {
+    /// The secret: `secret_key`, or the variable `secret_key_env` names
+    /// (`field` names this backend in errors).
+    pub fn secret(&self, field: &str) -> Result<String, ConfigError> {
+        match (&self.secret_key, &self.secret_key_env) {
+            (Some(secret), None) => Ok(String::from_utf8_lossy(secret.expose_bytes()).into_owned()),
+            (None, Some(variable)) => std::env::var(variable).map_err(|_| {
+                invalid(
+                    format!("{field}.secret_key_env"),
+                    format!("the environment variable `{variable}` is not set"),
+                )
+            }),
+            _ => Err(invalid(
+                format!("{field}.secret_key"),
+                "set exactly one of `secret_key` and `secret_key_env`",
+            )),
+        }
+    }
 }
 
 /// A client-facing bucket (`[buckets.NAME]`).
@@ -491,6 +559,35 @@ impl Config {
                     ));
                 }
                 BackendConfig::Fs { .. } => {}
+                BackendConfig::S3(upstream) => {
+                    let field = format!("backends.{name}");
+                    if !(upstream.endpoint.starts_with("http://")
+                        || upstream.endpoint.starts_with("https://"))
+                    {
+                        return Err(invalid(
+                            format!("{field}.endpoint"),
+                            "must be an http:// or https:// URL",
+                        ));
+                    }
+                    if upstream.secret_key.is_some() == upstream.secret_key_env.is_some() {
+                        return Err(invalid(
+                            format!("{field}.secret_key"),
+                            "set exactly one of `secret_key` and `secret_key_env`",
+                        ));
+                    }
+                    let timeouts = [
+                        ("connect_timeout_ms", upstream.connect_timeout_ms),
+                        ("read_timeout_ms", upstream.read_timeout_ms),
+                    ];
+                    for (timeout, value) in timeouts {
+                        if !(1..=600_000).contains(&value) {
+                            return Err(invalid(
+                                format!("{field}.{timeout}"),
+                                "must be between 1 and 600000",
+                            ));
+                        }
+                    }
+                }
             }
         }
         self.validate_limits()?;

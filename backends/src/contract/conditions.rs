@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use super::{assert_err, clean, fail, get_bytes, must, put, put_with};
+use super::{assert_err, clean, declared, fail, get_bytes, must, put, put_with};
 use crate::{Backend, BackendError, Conditions, GetOptions, MemoryBody, PutOptions};
 
 /// If-Match, If-None-Match, If-Modified-Since and If-Unmodified-Since on
@@ -142,7 +142,12 @@ pub async fn conditional_put(backend: &dyn Backend, bucket: &str) {
     let first = put_with(backend, bucket, key, b"first", create_only.clone()).await;
     let mut body = MemoryBody::from(&b"second"[..]);
     let again = backend
-        .put_object(bucket, key, &mut body, create_only.clone())
+        .put_object(
+            bucket,
+            key,
+            &mut body,
+            declared(create_only.clone(), b"second"),
+        )
         .await;
     assert_err!(
         again,
@@ -161,7 +166,12 @@ pub async fn conditional_put(backend: &dyn Backend, bucket: &str) {
     let second = put_with(backend, bucket, key, b"second", if_match(&first.etag)).await;
     let mut body = MemoryBody::from(&b"third"[..]);
     let stale = backend
-        .put_object(bucket, key, &mut body, if_match(&first.etag))
+        .put_object(
+            bucket,
+            key,
+            &mut body,
+            declared(if_match(&first.etag), b"third"),
+        )
         .await;
     assert_err!(
         stale,
@@ -172,14 +182,19 @@ pub async fn conditional_put(backend: &dyn Backend, bucket: &str) {
     let mut body = MemoryBody::from(&b"x"[..]);
     let missing = "contract/conditional-put/missing";
     let result = backend
-        .put_object(bucket, missing, &mut body, if_match(&second.etag))
+        .put_object(
+            bucket,
+            missing,
+            &mut body,
+            declared(if_match(&second.etag), b"x"),
+        )
         .await;
     assert_err!(result, BackendError::NoSuchKey, "If-Match on a missing key");
 
     let racer = "contract/conditional-put/race";
     let bodies: Vec<Vec<u8>> = (0..8).map(|i| format!("writer {i}").into_bytes()).collect();
     let writes = bodies.iter().map(|data| {
-        let options = create_only.clone();
+        let options = declared(create_only.clone(), data);
         async move {
             let mut body = MemoryBody::from(data.as_slice());
             backend.put_object(bucket, racer, &mut body, options).await

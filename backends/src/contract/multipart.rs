@@ -1,13 +1,13 @@
 //! Contract cases for multipart uploads: completion and its ETag, every
-//! completion error, abort, ListParts, ListMultipartUploads and
-//! UploadPartCopy.
+//! completion error, uploads addressed wrongly, abort and UploadPartCopy.
 
 use std::collections::BTreeMap;
 
 use bytes::Bytes;
 
 use super::{
-    ContractConfig, assert_err, clean, get_bytes, md5_hex, multipart_etag, must, pattern, put, size,
+    ContractConfig, assert_err, clean, get_bytes, md5_hex, multipart_etag, must, part_declared,
+    pattern, put, size,
 };
 use crate::{
     Backend, BackendError, ByteRange, CompletedPart, Conditions, GetOptions, ListPartsOptions,
@@ -131,9 +131,8 @@ pub async fn multipart_complete(backend: &dyn Backend, bucket: &str, config: &Co
     clean(backend, bucket, prefix).await;
 }
 
-/// InvalidPartOrder, InvalidPart, EntityTooSmall, an empty part list, bad
-/// part numbers and unknown uploads are refused, and leave the upload
-/// usable.
+/// InvalidPartOrder, InvalidPart, EntityTooSmall, an empty part list and
+/// bad part numbers are refused, and leave the upload usable.
 pub async fn multipart_errors(backend: &dyn Backend, bucket: &str, config: &ContractConfig) {
     let prefix = "contract/multipart-errors/";
     clean(backend, bucket, prefix).await;
@@ -186,7 +185,7 @@ pub async fn multipart_errors(backend: &dyn Backend, bucket: &str, config: &Cont
     for number in [0, 10_001] {
         let mut body = MemoryBody::from(&b"x"[..]);
         let result = backend
-            .upload_part(id, number, &mut body, PartOptions::default())
+            .upload_part(id, number, &mut body, part_declared(b"x"))
             .await;
         assert_err!(
             result,
@@ -194,8 +193,38 @@ pub async fn multipart_errors(backend: &dyn Backend, bucket: &str, config: &Cont
             "part number {number}"
         );
     }
+    let quoted = format!("\"{e2}\"");
+    let done = must(
+        backend
+            .complete_multipart_upload(id, &completed(&[(1, &e1), (2, &quoted)]))
+            .await,
+        "complete",
+    );
+    assert_eq!(
+        done.etag,
+        multipart_etag(&[&big, &small]),
+        "quotes around part ETags are ignored"
+    );
+    clean(backend, bucket, prefix).await;
+}
+
+/// An upload addressed with another key, an unknown id, a hostile id or
+/// an aborted upload's id answers NoSuchUpload to every call (UploadPart,
+/// ListParts, Complete, Abort), and the real upload is untouched.
+pub async fn multipart_wrong_upload(backend: &dyn Backend, bucket: &str) {
+    let prefix = "contract/multipart-wrong/";
+    clean(backend, bucket, prefix).await;
+    let key = "contract/multipart-wrong/object";
+    let upload_id = create(backend, bucket, key).await;
+    let id = UploadRef {
+        bucket,
+        key,
+        upload_id: &upload_id,
+    };
+    let data = pattern(10, 12);
+    let e1 = upload(backend, id, 1, &data).await;
     let other_key = UploadRef {
-        key: "contract/multipart-errors/other",
+        key: "contract/multipart-wrong/other",
         ..id
     };
     let unknown = UploadRef {
@@ -206,10 +235,16 @@ pub async fn multipart_errors(backend: &dyn Backend, bucket: &str, config: &Cont
         upload_id: "../../../etc",
         ..id
     };
-    for wrong in [other_key, unknown, hostile] {
+    let aborted_id = create(backend, bucket, key).await;
+    let aborted = UploadRef {
+        upload_id: &aborted_id,
+        ..id
+    };
+    must(backend.abort_multipart_upload(aborted).await, "abort");
+    for wrong in [other_key, unknown, hostile, aborted] {
         let mut body = MemoryBody::from(&b"x"[..]);
         let result = backend
-            .upload_part(wrong, 1, &mut body, PartOptions::default())
+            .upload_part(wrong, 1, &mut body, part_declared(b"x"))
             .await;
         assert_err!(
             result,
@@ -229,23 +264,19 @@ pub async fn multipart_errors(backend: &dyn Backend, bucket: &str, config: &Cont
         let result = backend.abort_multipart_upload(wrong).await;
         assert_err!(result, BackendError::NoSuchUpload, "abort {wrong:?}");
     }
-    let quoted = format!("\"{e2}\"");
     let done = must(
         backend
-            .complete_multipart_upload(id, &completed(&[(1, &e1), (2, &quoted)]))
+            .complete_multipart_upload(id, &completed(&[(1, &e1)]))
             .await,
-        "complete",
+        "complete the real upload",
     );
-    assert_eq!(
-        done.etag,
-        multipart_etag(&[&big, &small]),
-        "quotes around part ETags are ignored"
-    );
+    assert_eq!(done.etag, multipart_etag(&[&data]));
+    assert!(get_bytes(backend, bucket, key).await == data[..]);
     clean(backend, bucket, prefix).await;
 }
 
 /// Abort frees the upload: later calls on it answer NoSuchUpload and no
-/// object appears.
+/// object appears (UploadPart after abort: see [`multipart_wrong_upload`]).
 pub async fn multipart_abort(backend: &dyn Backend, bucket: &str) {
     let prefix = "contract/multipart-abort/";
     clean(backend, bucket, prefix).await;
@@ -265,15 +296,6 @@ pub async fn multipart_abort(backend: &dyn Backend, bucket: &str) {
     );
     let listed = backend.list_parts(id, ListPartsOptions::default()).await;
     assert_err!(listed, BackendError::NoSuchUpload, "list_parts after abort");
-    let mut body = MemoryBody::from(&b"x"[..]);
-    let result = backend
-        .upload_part(id, 2, &mut body, PartOptions::default())
-        .await;
-    assert_err!(
-        result,
-        BackendError::NoSuchUpload,
-        "upload_part after abort"
-    );
     let result = backend
         .complete_multipart_upload(id, &completed(&[(1, &etag)]))
         .await;

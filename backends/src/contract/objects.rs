@@ -8,7 +8,8 @@ use bytes::Bytes;
 use md5::{Digest, Md5};
 
 use super::{
-    FailingBody, all_keys, assert_err, clean, fail, get_bytes, md5_hex, must, put, put_with,
+    FailingBody, all_keys, assert_err, clean, declared, fail, get_bytes, md5_hex, must, put,
+    put_with,
 };
 use crate::{
     Backend, BackendError, ByteRange, Conditions, GetOptions, ListOptions, MemoryBody,
@@ -36,7 +37,12 @@ pub async fn missing_bucket(backend: &dyn Backend, bucket: &str) {
     assert_err!(got, BackendError::NoSuchBucket, "get_object");
     let mut body = MemoryBody::from(&b"x"[..]);
     let put = backend
-        .put_object(missing, "k", &mut body, PutOptions::default())
+        .put_object(
+            missing,
+            "k",
+            &mut body,
+            declared(PutOptions::default(), b"x"),
+        )
         .await;
     assert_err!(put, BackendError::NoSuchBucket, "put_object");
 }
@@ -110,10 +116,9 @@ pub async fn put_get_head_delete(backend: &dyn Backend, bucket: &str) {
 
     let chunks = [&b"multi"[..], b"-", b"chunk body"].map(Bytes::from_static);
     let mut body = MemoryBody::new(chunks);
+    let options = declared(PutOptions::default(), b"multi-chunk body");
     let rewritten = must(
-        backend
-            .put_object(bucket, key, &mut body, PutOptions::default())
-            .await,
+        backend.put_object(bucket, key, &mut body, options).await,
         "overwrite",
     );
     assert_eq!(
@@ -169,7 +174,7 @@ pub async fn failed_bodies_store_nothing(backend: &dyn Backend, bucket: &str) {
     for key in [old, new] {
         let wrong_md5 = PutOptions {
             content_md5: Some(Md5::digest(b"something else").into()),
-            ..PutOptions::default()
+            ..declared(PutOptions::default(), b"replacement")
         };
         let mut body = MemoryBody::from(&b"replacement"[..]);
         let result = backend.put_object(bucket, key, &mut body, wrong_md5).await;
@@ -194,9 +199,8 @@ pub async fn failed_bodies_store_nothing(backend: &dyn Backend, bucket: &str) {
         let mut body = FailingBody {
             chunks: vec![Bytes::from_static(b"partial")],
         };
-        let result = backend
-            .put_object(bucket, key, &mut body, PutOptions::default())
-            .await;
+        let options = declared(PutOptions::default(), b"partial, then more");
+        let result = backend.put_object(bucket, key, &mut body, options).await;
         assert_err!(result, BackendError::Body(_), "failing body on `{key}`");
     }
     assert_eq!(get_bytes(backend, bucket, old).await, b"previous content");

@@ -170,6 +170,11 @@ def test_conditional_put_if_none_match(s3, prefix):
 
 AWKWARD_KEYS = ["with space.txt", "plus+sign", "100%done", "ünï/cödé ✓", "double//slash",
                 "trailing/", "q?mark&amp=1", "tilde~star*", "a/./b", "semi;colon,comma"]
+# An upstream that stores objects as files (s3s-fs) cannot hold keys that
+# are not file paths; the gateway passes them on all the same.
+PATH_KEYS_ONLY = os.environ.get("CG_UPSTREAM_PATH_KEYS_ONLY") == "1"
+if PATH_KEYS_ONLY:
+    AWKWARD_KEYS = [k for k in AWKWARD_KEYS if "//" not in k and "/./" not in k and not k.endswith("/")]
 
 
 def test_awkward_keys_roundtrip_and_list(s3, prefix):
@@ -187,6 +192,7 @@ def test_awkward_keys_roundtrip_and_list(s3, prefix):
     assert decoded == sorted((prefix + k for k in AWKWARD_KEYS), key=lambda s: s.encode())
 
 
+@pytest.mark.skipif(PATH_KEYS_ONLY, reason="the upstream stores keys as file paths")
 def test_hostile_key_never_escapes_the_bucket(s3, prefix):
     before = set(os.listdir(os.path.dirname(DATA_DIR)))
     for key in ["../x", "../../etc/passwd-cg", prefix + "../../escape", "/abs", "..", "./."]:

@@ -16,6 +16,15 @@ use std::time::{Duration, Instant};
 /// The policy of [`TestGateway::start`]: the test credential may do everything.
 pub const TESTER_POLICY: &str = "@id(\"tester-may-do-everything\")\npermit (principal == Credential::\"tester\", action, resource);\n";
 
+/// The buckets of [`TestGateway::start`]: `alpha` and `beta` on the fs backend.
+pub const DEFAULT_BUCKETS: &str = "
+[buckets.alpha]
+backend = \"local\"
+
+[buckets.beta]
+backend = \"local\"
+";
+
 /// The development credential every test gateway trusts.
 pub const ACCESS_KEY: &str = "CGTESTACCESSKEY00001";
 /// Its secret.
@@ -56,6 +65,18 @@ impl TestGateway {
     /// `data` (so that several gateways can share one store) instead of a
     /// fresh directory.
     pub fn start_on(extra_toml: &str, policies: &[(&str, &str)], data: Option<&Path>) -> Self {
+        Self::start_custom(DEFAULT_BUCKETS, extra_toml, policies, data)
+    }
+
+    /// A gateway whose bucket tables are `buckets_toml` (instead of `alpha`
+    /// and `beta` on the fs backend `local`), e.g. to serve them from an
+    /// s3 backend defined in `extra_toml`.
+    pub fn start_custom(
+        buckets_toml: &str,
+        extra_toml: &str,
+        policies: &[(&str, &str)],
+        data: Option<&Path>,
+    ) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let (s3_port, admin_port, tls_port) = (free_port(), free_port(), free_port());
         self_signed_certificate(dir.path());
@@ -127,12 +148,7 @@ reload_debounce_ms = 100
 [backends.local]
 kind = "fs"
 root = "{data}"
-
-[buckets.alpha]
-backend = "local"
-
-[buckets.beta]
-backend = "local"
+{buckets_toml}
 {extra_toml}
 "#,
             data = data.display()
@@ -405,6 +421,134 @@ impl RedisServer {
 }
 
 impl Drop for RedisServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// The access key every test S3 upstream accepts.
+pub const UPSTREAM_ACCESS_KEY: &str = "CGUPSTREAMKEY0000001";
+/// Its secret.
+pub const UPSTREAM_SECRET_KEY: &str = "upstream-secret-0000000000000000000000";
+
+/// A real S3 server on a free port of 127.0.0.1 for the s3 backend to talk
+/// to: `moto_server` (from the project's .venv) or `s3s-fs` (built into
+/// .tools by scripts/setup; it verifies every signature). Killed on drop.
+pub struct S3Upstream {
+    child: Option<Child>,
+    kind: &'static str,
+    dir: tempfile::TempDir,
+    /// Its port.
+    pub port: u16,
+    buckets: Vec<String>,
+}
+
+impl S3Upstream {
+    /// Starts moto with `buckets` created.
+    pub fn moto(buckets: &[&str]) -> Self {
+        Self::start("moto", buckets)
+    }
+
+    /// Starts s3s-fs (signatures enforced) with `buckets` created.
+    pub fn s3s_fs(buckets: &[&str]) -> Self {
+        Self::start("s3s-fs", buckets)
+    }
+
+    fn start(kind: &'static str, buckets: &[&str]) -> Self {
+        let mut upstream = Self {
+            child: None,
+            kind,
+            dir: tempfile::tempdir().expect("temp dir"),
+            port: free_port(),
+            buckets: buckets.iter().map(|b| (*b).to_owned()).collect(),
+        };
+        upstream.restart();
+        upstream
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// A `[backends.NAME]` table for this upstream.
+    pub fn backend_toml(&self, name: &str) -> String {
+        format!(
+            "\n[backends.{name}]\nkind = \"s3\"\nendpoint = \"{}\"\naccess_key = \"{UPSTREAM_ACCESS_KEY}\"\nsecret_key = \"{UPSTREAM_SECRET_KEY}\"\nconnect_timeout_ms = 1000\nread_timeout_ms = 5000\n",
+            self.endpoint()
+        )
+    }
+
+    /// Kills the server (a no-op when stopped).
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts the server (again) on its port. s3s-fs keeps its data across
+    /// restarts; moto starts empty and gets its buckets again.
+    pub fn restart(&mut self) {
+        self.stop();
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut command = match self.kind {
+            "moto" => {
+                let python = std::env::var("CEDARGATE_TEST_PYTHON")
+                    .map_or_else(|_| root.join(".venv/bin/python"), PathBuf::from);
+                let mut command =
+                    Command::new(python.parent().expect("venv bin").join("moto_server"));
+                command.args(["-H", "127.0.0.1", "-p", &self.port.to_string()]);
+                command
+            }
+            _ => {
+                for bucket in &self.buckets {
+                    std::fs::create_dir_all(self.dir.path().join(bucket)).expect("bucket dir");
+                }
+                let mut command = Command::new(root.join(".tools/bin/s3s-fs"));
+                command
+                    .args(["--host", "127.0.0.1", "--port", &self.port.to_string()])
+                    .args(["--access-key", UPSTREAM_ACCESS_KEY])
+                    .args(["--secret-key", UPSTREAM_SECRET_KEY])
+                    .arg(self.dir.path());
+                command
+            }
+        };
+        let child = command
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {} (run scripts/setup): {e}", self.kind));
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "{} did not listen within 30 s",
+                self.kind
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        if self.kind == "moto" {
+            for bucket in &self.buckets {
+                let request = format!(
+                    "PUT /{bucket} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                    self.port
+                );
+                let mut stream = TcpStream::connect(("127.0.0.1", self.port)).expect("moto");
+                stream.write_all(request.as_bytes()).expect("create bucket");
+                let mut answer = String::new();
+                let _ = stream.read_to_string(&mut answer);
+                assert!(
+                    answer.starts_with("HTTP/1.1 200"),
+                    "moto CreateBucket: {answer}"
+                );
+            }
+        }
+    }
+}
+
+impl Drop for S3Upstream {
     fn drop(&mut self) {
         self.stop();
     }

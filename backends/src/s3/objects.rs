@@ -1,0 +1,313 @@
+//! Bucket and object operations of the s3 backend: HeadBucket, GetObject,
+//! HeadObject, PutObject, CopyObject, DeleteObject and DeleteObjects.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::Method;
+
+use super::client::{Client, MAX_DOCUMENT, Payload, Request, Response};
+use super::error::{Failure, Op, Target, not_s3};
+use super::headers::{self, content_length, content_range, range_value};
+use super::xml::{self, CopyResult, DeleteResult, unquote_etag};
+use crate::{
+    BackendError, BackendResult, BodySource, BucketInfo, CopyOptions, CopyOutput, GetObjectOutput,
+    GetOptions, MetadataDirective, ObjectMeta, ObjectRef, PutOptions, PutOutput,
+};
+
+const HEAD_BUCKET: Op = Op::new("HeadBucket", Target::Bucket);
+const GET_OBJECT: Op = Op::new("GetObject", Target::Object);
+const HEAD_OBJECT: Op = Op::new("HeadObject", Target::Object);
+const PUT_OBJECT: Op = Op::new("PutObject", Target::Object);
+const COPY_OBJECT: Op = Op::new("CopyObject", Target::Object);
+const DELETE_OBJECT: Op = Op::new("DeleteObject", Target::Object);
+const DELETE_OBJECTS: Op = Op::new("DeleteObjects", Target::Bucket);
+
+/// The largest batch of one DeleteObjects request.
+const DELETE_BATCH: usize = 1000;
+
+/// The key of a write, refusing the empty key (it would address the bucket).
+pub(super) fn write_key(key: &str) -> BackendResult<&str> {
+    if key.is_empty() {
+        Err(BackendError::invalid_argument("the key must not be empty"))
+    } else {
+        Ok(key)
+    }
+}
+
+/// Reads a body that must be a document, answering an `<Error>` document
+/// (which S3 may send with status 200) as the error it names.
+pub(super) async fn document(response: Response, op: Op) -> BackendResult<Bytes> {
+    let (status, response_headers) = (response.status, response.headers.clone());
+    let body = response.body(MAX_DOCUMENT).await?;
+    if xml::root_name(&body).as_deref() == Some("Error") {
+        return Err(Failure::parse(op, status, &response_headers, &body).into_error(op));
+    }
+    Ok(body)
+}
+
+pub(super) async fn head_bucket(client: &Arc<Client>, bucket: &str) -> BackendResult<BucketInfo> {
+    let request = Request::new(Method::HEAD, HEAD_BUCKET, bucket, None);
+    let response = client.send(request, Payload::Empty).await?;
+    response.check(&[200]).await?.body(0).await?;
+    Ok(BucketInfo { created: None })
+}
+
+pub(super) async fn get(
+    client: &Arc<Client>,
+    bucket: &str,
+    key: &str,
+    options: GetOptions,
+) -> BackendResult<GetObjectOutput> {
+    if key.is_empty() {
+        return Err(BackendError::NoSuchKey);
+    }
+    let mut request = Request::new(Method::GET, GET_OBJECT, bucket, Some(key));
+    request.headers.conditions(&options.conditions, "")?;
+    if let Some(range) = &options.range {
+        request.headers.add("range", &range_value(range))?;
+    }
+    let response = client.send(request, Payload::Empty).await?;
+    if response.status == 416 {
+        let failure = response.failure().await?.failure;
+        return Err(invalid_range(client, bucket, key, failure).await);
+    }
+    let response = response.check(&[200, 206]).await?;
+    let meta = headers::object_meta(key, response.status, &response.headers)?;
+    // The upstream evaluated the conditions it was told; this also covers
+    // ETag lists it was not told, on the very metadata being served.
+    options.conditions.evaluate(&meta, true)?;
+    let sent = content_length(&response.headers)
+        .ok_or_else(|| not_s3("an object answer has no Content-Length"))?;
+    let range = if response.status == 206 {
+        let (first, last, _) =
+            content_range(&response.headers).ok_or_else(|| not_s3("a 206 has no Content-Range"))?;
+        if last < first || last - first + 1 != sent {
+            return Err(not_s3("Content-Range and Content-Length disagree"));
+        }
+        Some((first, last))
+    } else if let Some(range) = &options.range {
+        match range.resolve(meta.size)? {
+            (0, last) if last + 1 == meta.size && sent == meta.size => Some((0, last)),
+            _ => return Err(not_s3("the upstream ignored a range")),
+        }
+    } else {
+        None
+    };
+    Ok(GetObjectOutput {
+        meta,
+        range,
+        body: response.into_stream(sent),
+    })
+}
+
+/// InvalidRange with the object's size: from the answer when it says,
+/// else from a HEAD of the object.
+async fn invalid_range(
+    client: &Arc<Client>,
+    bucket: &str,
+    key: &str,
+    failure: Failure,
+) -> BackendError {
+    let size = match failure.size {
+        Some(size) => Some(size),
+        None => head(client, bucket, key, GetOptions::default())
+            .await
+            .ok()
+            .map(|meta| meta.size),
+    };
+    match size {
+        Some(size) => BackendError::InvalidRange { size },
+        None => failure.into_error(GET_OBJECT),
+    }
+}
+
+pub(super) async fn head(
+    client: &Arc<Client>,
+    bucket: &str,
+    key: &str,
+    options: GetOptions,
+) -> BackendResult<ObjectMeta> {
+    if key.is_empty() {
+        return Err(BackendError::NoSuchKey);
+    }
+    let mut request = Request::new(Method::HEAD, HEAD_OBJECT, bucket, Some(key));
+    request.headers.conditions(&options.conditions, "")?;
+    let response = client.send(request, Payload::Empty).await?;
+    if response.status == 404 {
+        // A HEAD answer has no error document: tell a missing bucket
+        // from a missing key.
+        response.body(0).await?;
+        head_bucket(client, bucket).await?;
+        return Err(BackendError::NoSuchKey);
+    }
+    let response = response.check(&[200]).await?;
+    let meta = headers::object_meta(key, 200, &response.headers)?;
+    response.body(0).await?;
+    options.conditions.evaluate(&meta, true)?;
+    if let Some(range) = &options.range {
+        range.resolve(meta.size)?;
+    }
+    Ok(meta)
+}
+
+pub(super) async fn put(
+    client: &Arc<Client>,
+    bucket: &str,
+    key: &str,
+    body: &mut dyn BodySource,
+    options: PutOptions,
+) -> BackendResult<PutOutput> {
+    let key = write_key(key)?;
+    let length = options.content_length.ok_or_else(|| {
+        BackendError::invalid_argument("the s3 backend needs the body's length (Content-Length)")
+    })?;
+    let mut request = Request::new(Method::PUT, PUT_OBJECT, bucket, Some(key));
+    request
+        .headers
+        .object(&options.headers, &options.user_metadata)?;
+    request.headers.content_md5(options.content_md5.as_ref())?;
+    request.headers.conditions(&options.conditions, "")?;
+    let payload = Payload::Stream {
+        body,
+        length,
+        md5: options.content_md5,
+    };
+    let response = client.send(request, payload).await?.check(&[200]).await?;
+    let etag = headers::etag_header(&response.headers)
+        .ok_or_else(|| not_s3("a PutObject answer has no ETag"))?;
+    response.body(MAX_DOCUMENT).await?;
+    Ok(PutOutput { etag, size: length })
+}
+
+/// Evaluates copy-source conditions on a HEAD of the source, before the
+/// upstream (which is told them too) evaluates them again, atomically:
+/// this also covers ETag lists and upstreams that ignore some of them.
+pub(super) async fn check_source(
+    client: &Arc<Client>,
+    source: ObjectRef<'_>,
+    conditions: &crate::Conditions,
+) -> BackendResult<ObjectMeta> {
+    let meta = head(client, source.bucket, source.key, GetOptions::default()).await?;
+    conditions.evaluate(&meta, false)?;
+    Ok(meta)
+}
+
+pub(super) async fn copy(
+    client: &Arc<Client>,
+    source: ObjectRef<'_>,
+    destination: ObjectRef<'_>,
+    options: CopyOptions,
+) -> BackendResult<CopyOutput> {
+    let key = write_key(destination.key)?;
+    if source == destination && options.metadata_directive == MetadataDirective::Copy {
+        return Err(BackendError::invalid_argument(
+            "this copy request is illegal because it is trying to copy an object to itself \
+             without changing the object's metadata",
+        ));
+    }
+    if !options.source_conditions.is_empty() {
+        check_source(client, source, &options.source_conditions).await?;
+    }
+    let mut request = Request::new(Method::PUT, COPY_OBJECT, destination.bucket, Some(key));
+    request.headers.add(
+        "x-amz-copy-source",
+        &super::url::copy_source(source.bucket, source.key),
+    )?;
+    match options.metadata_directive {
+        MetadataDirective::Copy => request.headers.add("x-amz-metadata-directive", "COPY")?,
+        MetadataDirective::Replace => {
+            request.headers.add("x-amz-metadata-directive", "REPLACE")?;
+            request
+                .headers
+                .object(&options.headers, &options.user_metadata)?;
+        }
+    }
+    request
+        .headers
+        .conditions(&options.source_conditions, "x-amz-copy-source-")?;
+    let response = client
+        .send(request, Payload::Empty)
+        .await?
+        .check(&[200])
+        .await?;
+    let body = document(response, COPY_OBJECT).await?;
+    let result: CopyResult = xml::parse(&body)?;
+    Ok(CopyOutput {
+        etag: unquote_etag(&result.etag),
+        last_modified: result.modified()?,
+    })
+}
+
+pub(super) async fn delete(client: &Arc<Client>, bucket: &str, key: &str) -> BackendResult<()> {
+    if key.is_empty() {
+        return Ok(());
+    }
+    let request = Request::new(Method::DELETE, DELETE_OBJECT, bucket, Some(key));
+    let response = client.send(request, Payload::Empty).await?;
+    response
+        .check(&[200, 204])
+        .await?
+        .body(MAX_DOCUMENT)
+        .await?;
+    Ok(())
+}
+
+pub(super) async fn delete_many(
+    client: &Arc<Client>,
+    bucket: &str,
+    keys: &[String],
+) -> BackendResult<Vec<BackendResult<()>>> {
+    let mut results: Vec<Option<BackendResult<()>>> = keys.iter().map(|_| None).collect();
+    // Keys XML 1.0 cannot carry go one by one; the empty key is never an object.
+    let mut batched = Vec::new();
+    for (index, key) in keys.iter().enumerate() {
+        if key.is_empty() {
+            results[index] = Some(Ok(()));
+        } else if xml::text(key).is_none() {
+            results[index] = Some(delete(client, bucket, key).await);
+        } else {
+            batched.push(index);
+        }
+    }
+    for batch in batched.chunks(DELETE_BATCH) {
+        let doc = xml::delete_request(batch.iter().map(|&i| keys[i].as_str()))
+            .ok_or_else(|| BackendError::other("a key cannot be written as XML"))?;
+        let request = Request::new(Method::POST, DELETE_OBJECTS, bucket, None).param("delete", "");
+        let response = client
+            .send(request, Payload::Document(Bytes::from(doc)))
+            .await?
+            .check(&[200])
+            .await?;
+        let body = document(response, DELETE_OBJECTS).await?;
+        let answer: DeleteResult = xml::parse(&body)?;
+        let mut outcome: HashMap<String, Option<Failure>> = HashMap::new();
+        for deleted in answer.deleted {
+            outcome.insert(deleted.key, None);
+        }
+        for error in answer.errors {
+            let failure = Failure {
+                operation: DELETE_OBJECT.name,
+                status: 200,
+                code: error.code,
+                ..Failure::default()
+            };
+            outcome.insert(error.key, Some(failure));
+        }
+        for &index in batch {
+            let result = match outcome.get(&keys[index]) {
+                Some(None) => Ok(()),
+                Some(Some(failure)) => Err(failure.clone().into_error(DELETE_OBJECT)),
+                None => Err(BackendError::other(
+                    "the upstream did not report on a key of DeleteObjects",
+                )),
+            };
+            results[index] = Some(result);
+        }
+    }
+    Ok(results
+        .into_iter()
+        .map(|r| r.unwrap_or_else(|| Err(BackendError::other("a key was not deleted"))))
+        .collect())
+}
