@@ -66,3 +66,56 @@ fn aws_cli_scenarios_pass_through_s3s_fs() {
     let gateway = gateway_in_front_of(&upstream);
     gateway.assert_pytest_env_passes("test_awscli.py", S3S_FS_LIMITS);
 }
+
+/// `alpha` and `beta` on the upstream, `gamma` on the gateway's own disk.
+const MIXED_BUCKETS: &str = r#"
+[buckets.alpha]
+backend = "upstream"
+backend_bucket = "store"
+prefix = "tenants/alpha/"
+
+[buckets.beta]
+backend = "upstream"
+backend_bucket = "store"
+prefix = "tenants/beta/"
+
+[buckets.gamma]
+backend = "local"
+"#;
+
+#[test]
+fn an_upstream_killed_mid_transfer_fails_loudly_leaves_nothing_partial_and_recovers() {
+    let mut upstream = S3Upstream::s3s_fs(&["store"]);
+    let extra = format!(
+        "{}\n[state]\nmaintenance_interval_seconds = 1\nlease_seconds = 5\n",
+        upstream.backend_toml("upstream")
+    );
+    let gateway = TestGateway::start_custom(
+        MIXED_BUCKETS,
+        &extra,
+        &[("tester.cedar", TESTER_POLICY)],
+        None,
+    );
+    let phase = |name: &str, upstream: &S3Upstream| {
+        let select = format!("-k {name}");
+        let pid = upstream.pid().to_string();
+        gateway.assert_pytest_env_passes(
+            "test_upstream.py",
+            &[("PYTEST_ADDOPTS", &select), ("CG_UPSTREAM_PID", &pid)],
+        );
+    };
+    phase("test_phase_before", &upstream);
+    phase("test_phase_kill_the_upstream", &upstream);
+    upstream.restart();
+    phase("test_phase_put_cut_off", &upstream);
+    upstream.restart();
+    phase("test_phase_after_restart", &upstream);
+}
+
+#[test]
+fn tls_and_aws_chunked_uploads_pass_through_s3s_fs() {
+    let upstream = S3Upstream::s3s_fs(&["store"]);
+    let gateway = gateway_in_front_of(&upstream);
+    gateway.assert_pytest_passes("test_tls.py");
+    gateway.assert_pytest_passes("test_streaming.py");
+}

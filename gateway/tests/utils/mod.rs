@@ -479,6 +479,11 @@ impl S3Upstream {
         )
     }
 
+    /// The running server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("running").id()
+    }
+
     /// Kills the server (a no-op when stopped).
     pub fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
