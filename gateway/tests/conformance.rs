@@ -10,7 +10,12 @@
 mod utils;
 
 use cedargate_conformance::{Config, ErrorTable, Fixtures, output};
-use utils::{ACCESS_KEY, SECRET_KEY, TESTER_POLICY, TestGateway};
+use std::io::{Read, Write};
+
+use utils::{
+    ACCESS_KEY, S3Upstream, SECRET_KEY, TESTER_POLICY, TestGateway, UPSTREAM_ACCESS_KEY,
+    UPSTREAM_SECRET_KEY,
+};
 
 fn fixtures(gateway: &TestGateway) -> Fixtures {
     let text = format!(
@@ -31,6 +36,11 @@ secret_key = "disabled-secret-0000000000000000000000"
 access_key = "CGEXPIREDKEY00000001"
 secret_key = "expired-secret-000000000000000000000000"
 
+[credentials.scoped]
+access_key = "CGSCOPEDKEY000000001"
+secret_key = "scoped-secret-0000000000000000000000000"
+forbidden_bucket = "beta"
+
 [credentials.rate_limited]
 access_key = "CGRATELIMITEDKEY0001"
 secret_key = "rate-limited-secret-000000000000000000"
@@ -38,10 +48,17 @@ secret_key = "rate-limited-secret-000000000000000000"
 [buckets]
 main = "alpha"
 nonexistent = "no-such-bucket-here"
+unreachable_backend = "down"
+garbage_backend = "garbage"
+internal_error = "refused"
 
 [buckets.quota_capped]
 name = "capped"
 cap_bytes = 4096
+
+[buckets.not_implemented]
+name = "alpha"
+operation = "GetBucketVersioning"
 
 [buckets.anonymous_readable]
 name = "public"
@@ -89,6 +106,46 @@ permit (
 when { resource in Bucket::"public" || resource in Bucket::"public-slow" };
 "#;
 
+/// A TCP server on 127.0.0.1 answering every connection (at most 500)
+/// with bytes that are not HTTP; its port.
+fn garbage_upstream() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(500) {
+            let Ok(mut stream) = stream else { continue };
+            let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(2)));
+            let mut buffer = [0u8; 4096];
+            let _ = stream.read(&mut buffer);
+            let _ = stream.write_all(b"SSH-2.0-definitely-not-http\r\n\r\n");
+        }
+    });
+    port
+}
+
+/// Backends that fail: nothing listening, garbage, and a real S3 server
+/// (s3s-fs) that refuses the backend's signature (an upstream answer the
+/// gateway cannot recover from).
+fn failing_backends(refusing: &S3Upstream) -> String {
+    let nothing = utils::free_port();
+    let garbage = garbage_upstream();
+    let backend = |name: &str, port: u16, secret: &str| {
+        format!(
+            "\n[backends.{name}]\nkind = \"s3\"\nendpoint = \"http://127.0.0.1:{port}\"\naccess_key = \"{UPSTREAM_ACCESS_KEY}\"\nsecret_key = \"{secret}\"\nconnect_timeout_ms = 500\nread_timeout_ms = 2000\n\n[buckets.{name}]\nbackend = \"{name}\"\nbackend_bucket = \"store\"\n"
+        )
+    };
+    [
+        backend("down", nothing, UPSTREAM_SECRET_KEY),
+        backend("garbage", garbage, UPSTREAM_SECRET_KEY),
+        backend(
+            "refused",
+            refusing.port,
+            "not-the-upstream-secret-0000000000000",
+        ),
+    ]
+    .concat()
+}
+
 fn run_suite(profile: &str, extra_toml: &str) {
     let policies = [
         ("tester.cedar", TESTER_POLICY),
@@ -98,7 +155,10 @@ fn run_suite(profile: &str, extra_toml: &str) {
         ),
         ("public.cedar", PUBLIC_POLICY),
     ];
-    let gateway = TestGateway::start_with_policies(&format!("{extra_toml}{LIMITS}"), &policies);
+    let refusing = S3Upstream::s3s_fs(&["store"]);
+    let failing = failing_backends(&refusing);
+    let gateway =
+        TestGateway::start_with_policies(&format!("{extra_toml}{LIMITS}{failing}"), &policies);
     for bucket in ["public", "public-slow"] {
         std::fs::write(
             gateway.data_dir().join(bucket).join("hello.txt"),
