@@ -53,6 +53,33 @@ pub struct ObjectHeaders {
     /// `Expires`, kept as the client sent it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires: Option<String>,
+    /// S3 storage headers, by lowercase name: the ones named by
+    /// [`STORAGE_HEADERS`] and [`STORAGE_HEADER_PREFIXES`] (server-side
+    /// encryption, storage class, tagging, object lock...). A backend that
+    /// cannot honour one answers `NotImplemented` rather than ignore it;
+    /// one that can returns them on reads.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub storage: BTreeMap<String, String>,
+}
+
+/// S3 request and response headers about how an object is stored, passed
+/// between clients and the backends that can honour them.
+pub const STORAGE_HEADERS: &[&str] = &[
+    "x-amz-storage-class",
+    "x-amz-tagging",
+    "x-amz-tagging-count",
+    "x-amz-website-redirect-location",
+    "x-amz-acl",
+];
+
+/// Prefixes of the same kind: SSE and SSE-C (`x-amz-server-side-encryption*`),
+/// object lock (`x-amz-object-lock-*`).
+pub const STORAGE_HEADER_PREFIXES: &[&str] =
+    &["x-amz-server-side-encryption", "x-amz-object-lock-"];
+
+/// Whether `name` (lowercase) is a storage header.
+pub fn is_storage_header(name: &str) -> bool {
+    STORAGE_HEADERS.contains(&name) || STORAGE_HEADER_PREFIXES.iter().any(|p| name.starts_with(p))
 }
 
 /// Everything known about a stored object.

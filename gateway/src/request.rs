@@ -150,6 +150,15 @@ impl S3Request {
             content_language: get("content-language"),
             cache_control: get("cache-control"),
             expires: get("expires"),
+            storage: self
+                .headers
+                .iter()
+                .filter(|(name, _)| cedargate_backends::is_storage_header(name.as_str()))
+                .map(|(name, value)| {
+                    let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+                    (name.as_str().to_owned(), value)
+                })
+                .collect(),
         }
     }
 

@@ -118,6 +118,9 @@ pub fn object_headers(meta: &ObjectMeta) -> Vec<(Cow<'static, str>, String)> {
     for (name, value) in &meta.user_metadata {
         headers.push((format!("x-amz-meta-{name}").into(), value.clone()));
     }
+    for (name, value) in &meta.headers.storage {
+        headers.push((name.clone().into(), value.clone()));
+    }
     if let Some(parts) = meta.parts_count {
         headers.push(("x-amz-mp-parts-count".into(), parts.to_string()));
     }

@@ -123,3 +123,9 @@ fn a_bucket_under_a_prefix_never_shows_it() {
     let gateway = TestGateway::start(GAMMA_UNDER_ALPHA);
     gateway.assert_pytest_passes("test_prefix.py");
 }
+
+#[test]
+fn storage_headers_the_filesystem_cannot_honour_are_refused() {
+    let gateway = TestGateway::start("");
+    gateway.assert_pytest_env_passes("test_storage_headers.py", &[("CG_STORAGE", "fs")]);
+}

@@ -51,6 +51,7 @@ fn boto3_scenarios_pass_through_moto() {
     let upstream = S3Upstream::moto(&["store"]);
     let gateway = gateway_in_front_of(&upstream);
     gateway.assert_pytest_passes("test_boto3.py");
+    gateway.assert_pytest_env_passes("test_storage_headers.py", &[("CG_STORAGE", "s3")]);
 }
 
 #[test]

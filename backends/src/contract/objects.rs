@@ -55,6 +55,7 @@ pub(super) fn sample_headers() -> ObjectHeaders {
         content_language: Some("en".into()),
         cache_control: Some("max-age=60".into()),
         expires: Some("Wed, 21 Oct 2037 07:28:00 GMT".into()),
+        ..ObjectHeaders::default()
     }
 }
 

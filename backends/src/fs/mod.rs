@@ -320,8 +320,9 @@ impl Backend for FsBackend {
         bucket: &str,
         key: &str,
         body: &mut dyn BodySource,
-        options: PutOptions,
+        mut options: PutOptions,
     ) -> BackendResult<PutOutput> {
+        settle_storage_headers(&mut options.headers, "PutObject")?;
         object::put(&self.ctx, bucket, key, body, options).await
     }
 
@@ -329,8 +330,9 @@ impl Backend for FsBackend {
         &self,
         source: ObjectRef<'_>,
         destination: ObjectRef<'_>,
-        options: CopyOptions,
+        mut options: CopyOptions,
     ) -> BackendResult<CopyOutput> {
+        settle_storage_headers(&mut options.headers, "CopyObject")?;
         object::copy(&self.ctx, source, destination, options).await
     }
 
@@ -350,8 +352,9 @@ impl Backend for FsBackend {
         &self,
         bucket: &str,
         key: &str,
-        options: PutOptions,
+        mut options: PutOptions,
     ) -> BackendResult<String> {
+        settle_storage_headers(&mut options.headers, "CreateMultipartUpload")?;
         multipart::create(&self.ctx, bucket, key, options).await
     }
 
@@ -402,4 +405,27 @@ impl Backend for FsBackend {
     ) -> BackendResult<ListUploadsPage> {
         multipart::list_uploads(&self.ctx, bucket, options).await
     }
+}
+/// The storage headers the filesystem can honour are the defaults — storage
+/// class `STANDARD`, ACL `private` — which are dropped (S3 does not echo
+/// them either); any other one (encryption, tagging, object lock...) is
+/// `NotImplemented` rather than silently ignored.
+fn settle_storage_headers(
+    headers: &mut crate::ObjectHeaders,
+    operation: &'static str,
+) -> BackendResult<()> {
+    let storage = std::mem::take(&mut headers.storage);
+    for (name, value) in storage {
+        let default = matches!(
+            (name.as_str(), value.as_str()),
+            ("x-amz-storage-class", "STANDARD") | ("x-amz-acl", "private")
+        );
+        if !default {
+            return Err(BackendError::NotImplemented {
+                operation,
+                backend: "fs",
+            });
+        }
+    }
+    Ok(())
 }

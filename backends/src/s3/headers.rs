@@ -52,6 +52,11 @@ impl Headers {
         self.add_opt("content-language", headers.content_language.as_deref())?;
         self.add_opt("cache-control", headers.cache_control.as_deref())?;
         self.add_opt("expires", headers.expires.as_deref())?;
+        for (name, value) in &headers.storage {
+            if crate::is_storage_header(name) && name != "x-amz-tagging-count" {
+                self.add(name, value)?;
+            }
+        }
         for (name, value) in metadata {
             self.add(&format!("x-amz-meta-{}", name.to_ascii_lowercase()), value)?;
         }
@@ -187,6 +192,18 @@ pub(super) fn object_meta(
         content_language: text("content-language"),
         cache_control: text("cache-control"),
         expires: text("expires"),
+        storage: headers
+            .iter()
+            .filter(|(name, _)| {
+                crate::is_storage_header(name.as_str())
+                    // SSE-C keys are never echoed; AWS answers only their MD5.
+                    && name.as_str() != "x-amz-server-side-encryption-customer-key"
+                    && name.as_str() != "x-amz-acl"
+            })
+            .filter_map(|(name, value)| {
+                Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
+            })
+            .collect(),
     };
     let user_metadata = headers
         .iter()

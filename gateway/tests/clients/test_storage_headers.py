@@ -1,0 +1,58 @@
+"""Storage headers (server-side encryption, storage class, tagging):
+passed to an upstream that honours them and returned on reads; refused
+with NotImplemented by the filesystem backend, never silently dropped.
+CG_STORAGE says which backend serves `alpha` (`fs` or `s3`)."""
+import os
+
+import pytest
+from botocore.exceptions import ClientError
+
+from conftest import BUCKET
+
+STORAGE = os.environ.get("CG_STORAGE", "fs")
+
+
+def test_defaults_are_accepted_everywhere(s3, prefix):
+    s3.put_object(Bucket=BUCKET, Key=prefix + "std", Body=b"x", StorageClass="STANDARD", ACL="private")
+    head = s3.head_object(Bucket=BUCKET, Key=prefix + "std")
+    assert head["ContentLength"] == 1
+    assert head.get("StorageClass") in (None, "STANDARD")
+
+
+@pytest.mark.skipif(STORAGE != "s3", reason="only an S3 upstream stores these")
+def test_an_s3_upstream_stores_and_returns_them(s3, prefix):
+    key = prefix + "sse"
+    s3.put_object(Bucket=BUCKET, Key=key, Body=b"secret", ServerSideEncryption="AES256",
+                  StorageClass="STANDARD_IA", Tagging="team=blue&tier=2")
+    head = s3.head_object(Bucket=BUCKET, Key=key)
+    assert head["ServerSideEncryption"] == "AES256"
+    assert head["StorageClass"] == "STANDARD_IA"
+    got = s3.get_object(Bucket=BUCKET, Key=key)
+    assert got["Body"].read() == b"secret"
+    assert got["ServerSideEncryption"] == "AES256"
+    assert got.get("TagCount") == 2
+    # Multipart uploads carry them too.
+    upload = s3.create_multipart_upload(Bucket=BUCKET, Key=key + "-mp", StorageClass="STANDARD_IA")
+    etag = s3.upload_part(Bucket=BUCKET, Key=key + "-mp", UploadId=upload["UploadId"],
+                          PartNumber=1, Body=b"p")["ETag"]
+    s3.complete_multipart_upload(Bucket=BUCKET, Key=key + "-mp", UploadId=upload["UploadId"],
+                                 MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": etag}]})
+    assert s3.head_object(Bucket=BUCKET, Key=key + "-mp")["StorageClass"] == "STANDARD_IA"
+
+
+@pytest.mark.skipif(STORAGE != "fs", reason="the filesystem backend cannot honour them")
+@pytest.mark.parametrize("extra", [
+    {"ServerSideEncryption": "aws:kms"},
+    {"ServerSideEncryption": "AES256"},
+    {"StorageClass": "GLACIER"},
+    {"Tagging": "team=blue"},
+])
+def test_the_filesystem_refuses_what_it_cannot_honour(s3, prefix, extra):
+    key = prefix + "refused"
+    with pytest.raises(ClientError) as refused:
+        s3.put_object(Bucket=BUCKET, Key=key, Body=b"x", **extra)
+    assert refused.value.response["Error"]["Code"] == "NotImplemented"
+    assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 501
+    with pytest.raises(ClientError) as missing:
+        s3.head_object(Bucket=BUCKET, Key=key)
+    assert missing.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
