@@ -108,6 +108,9 @@ pub struct GetOptions {
     pub range: Option<ByteRange>,
     /// Preconditions (If-Match and friends).
     pub conditions: Conditions,
+    /// SSE-C headers (`x-amz-server-side-encryption-customer-*`) needed to
+    /// read an object encrypted with a customer key.
+    pub sse_customer: BTreeMap<String, String>,
 }
 
 /// The result of [`crate::Backend::get_object`].

@@ -169,6 +169,7 @@ async fn every_request_shape_is_signed_as_s3_expects() {
             if_none_match: Some("\"other\"".into()),
             ..Conditions::default()
         },
+        ..GetOptions::default()
     };
     assert_eq!(get(&backend, "plain.txt", ranged).await, b"lai");
 

@@ -1,13 +1,15 @@
 //! [`S3Backend`] against misbehaving upstreams, played by tiny servers on
 //! 127.0.0.1: an upstream dying mid-GET, a refused port, an answer that is
 //! not HTTP, a silent upstream, a 503, failed uploads that must never
-//! reach the upstream complete, and connection reuse.
+//! reach the upstream complete, connection reuse, and the storage headers
+//! on the wire.
 
 #![expect(
     clippy::unwrap_used,
     reason = "test helpers fail loudly; clippy exempts only #[test] functions"
 )]
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -15,7 +17,8 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use cedargate_backends::s3::{S3Backend, S3Config};
 use cedargate_backends::{
-    Backend, BackendError, BodySource, GetOptions, MemoryBody, PutOptions, collect_body,
+    Backend, BackendError, BodySource, GetOptions, MemoryBody, ObjectHeaders, PutOptions,
+    collect_body,
 };
 use futures::StreamExt;
 use md5::{Digest, Md5};
@@ -441,5 +444,87 @@ async fn an_early_error_answer_to_an_upload_is_used_and_its_connection_closed() 
         connections.load(Ordering::SeqCst),
         2,
         "the connection of an unfinished upload is not reused"
+    );
+}
+
+#[tokio::test]
+async fn storage_and_customer_key_headers_reach_the_upstream_and_come_back() {
+    let answer = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\
+                  ETag: \"0123456789abcdef0123456789abcdef\"\r\n\
+                  Last-Modified: Wed, 21 Oct 2015 07:28:00 GMT\r\n\
+                  x-amz-server-side-encryption-customer-algorithm: AES256\r\n\
+                  x-amz-storage-class: STANDARD_IA\r\n\
+                  x-amz-tagging-count: 2\r\n\r\nok";
+    let (port, mut seen, _) = keep_alive_server(answer).await;
+    let backend = backend(port);
+    let sse_customer = BTreeMap::from([
+        (
+            "x-amz-server-side-encryption-customer-algorithm".to_owned(),
+            "AES256".to_owned(),
+        ),
+        (
+            "x-amz-server-side-encryption-customer-key".to_owned(),
+            "a2V5".to_owned(),
+        ),
+        ("x-amz-storage-class".to_owned(), "not-for-reads".to_owned()),
+    ]);
+    let got = backend
+        .get_object(
+            "b",
+            "k",
+            GetOptions {
+                sse_customer,
+                ..GetOptions::default()
+            },
+        )
+        .await
+        .unwrap();
+    let request = seen.recv().await.unwrap().head.to_ascii_lowercase();
+    assert!(
+        request.contains("x-amz-server-side-encryption-customer-key: a2v5"),
+        "{request}"
+    );
+    assert!(request.contains("x-amz-server-side-encryption-customer-algorithm: aes256"));
+    assert!(!request.contains("not-for-reads"), "{request}");
+    let storage = &got.meta.headers.storage;
+    assert_eq!(storage["x-amz-storage-class"], "STANDARD_IA");
+    assert_eq!(storage["x-amz-tagging-count"], "2");
+    assert_eq!(
+        storage["x-amz-server-side-encryption-customer-algorithm"],
+        "AES256"
+    );
+    assert_eq!(collect_body(got.body).await.unwrap(), b"ok");
+
+    let storage = BTreeMap::from([
+        (
+            "x-amz-server-side-encryption".to_owned(),
+            "aws:kms".to_owned(),
+        ),
+        ("x-amz-tagging".to_owned(), "team=blue".to_owned()),
+        ("x-amz-object-lock-mode".to_owned(), "GOVERNANCE".to_owned()),
+        ("x-amz-tagging-count".to_owned(), "9".to_owned()),
+    ]);
+    let options = PutOptions {
+        headers: ObjectHeaders {
+            storage,
+            ..ObjectHeaders::default()
+        },
+        content_length: Some(2),
+        ..PutOptions::default()
+    };
+    let _ = backend
+        .put_object("b", "k", &mut MemoryBody::from(&b"hi"[..]), options)
+        .await;
+    let request = seen.recv().await.unwrap().head.to_ascii_lowercase();
+    for sent in [
+        "x-amz-server-side-encryption: aws:kms",
+        "x-amz-tagging: team=blue",
+        "x-amz-object-lock-mode: governance",
+    ] {
+        assert!(request.contains(sent), "`{sent}` missing in {request}");
+    }
+    assert!(
+        !request.contains("x-amz-tagging-count"),
+        "a response-only header was sent: {request}"
     );
 }

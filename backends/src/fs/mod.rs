@@ -303,6 +303,7 @@ impl Backend for FsBackend {
         key: &str,
         options: GetOptions,
     ) -> BackendResult<GetObjectOutput> {
+        refuse_sse_customer(&options, "GetObject")?;
         object::get(&self.ctx, bucket, key, options).await
     }
 
@@ -312,6 +313,7 @@ impl Backend for FsBackend {
         key: &str,
         options: GetOptions,
     ) -> BackendResult<ObjectMeta> {
+        refuse_sse_customer(&options, "HeadObject")?;
         object::head(&self.ctx, bucket, key, options).await
     }
 
@@ -406,6 +408,19 @@ impl Backend for FsBackend {
         multipart::list_uploads(&self.ctx, bucket, options).await
     }
 }
+/// No object here is encrypted with a customer key: reading with one is
+/// `NotImplemented`.
+fn refuse_sse_customer(options: &GetOptions, operation: &'static str) -> BackendResult<()> {
+    if options.sse_customer.is_empty() {
+        Ok(())
+    } else {
+        Err(BackendError::NotImplemented {
+            operation,
+            backend: "fs",
+        })
+    }
+}
+
 /// The storage headers the filesystem can honour are the defaults — storage
 /// class `STANDARD`, ACL `private` — which are dropped (S3 does not echo
 /// them either); any other one (encryption, tagging, object lock...) is

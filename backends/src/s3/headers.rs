@@ -63,6 +63,16 @@ impl Headers {
         Ok(())
     }
 
+    /// The SSE-C headers of a read.
+    pub fn sse_customer(&mut self, headers: &BTreeMap<String, String>) -> BackendResult<()> {
+        for (name, value) in headers {
+            if name.starts_with("x-amz-server-side-encryption-customer-") {
+                self.add(name, value)?;
+            }
+        }
+        Ok(())
+    }
+
     /// `Content-MD5` from a digest.
     pub fn content_md5(&mut self, md5: Option<&[u8; 16]>) -> BackendResult<()> {
         use base64::Engine;

@@ -65,6 +65,7 @@ pub(super) async fn get(
     }
     let mut request = Request::new(Method::GET, GET_OBJECT, bucket, Some(key));
     request.headers.conditions(&options.conditions, "")?;
+    request.headers.sse_customer(&options.sse_customer)?;
     if let Some(range) = &options.range {
         request.headers.add("range", &range_value(range))?;
     }
@@ -134,6 +135,7 @@ pub(super) async fn head(
     }
     let mut request = Request::new(Method::HEAD, HEAD_OBJECT, bucket, Some(key));
     request.headers.conditions(&options.conditions, "")?;
+    request.headers.sse_customer(&options.sse_customer)?;
     let response = client.send(request, Payload::Empty).await?;
     if response.status == 404 {
         // A HEAD answer has no error document: tell a missing bucket

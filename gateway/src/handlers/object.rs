@@ -25,7 +25,20 @@ const RESPONSE_OVERRIDES: &[(&str, &str)] = &[
 ];
 
 fn get_options(request: &S3Request) -> GetOptions {
+    let sse_customer = request
+        .headers
+        .iter()
+        .filter(|(name, _)| {
+            name.as_str()
+                .starts_with("x-amz-server-side-encryption-customer-")
+        })
+        .map(|(name, value)| {
+            let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+            (name.as_str().to_owned(), value)
+        })
+        .collect();
     GetOptions {
+        sse_customer,
         range: request.range(),
         conditions: request.conditions(""),
     }

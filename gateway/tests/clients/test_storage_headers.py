@@ -56,3 +56,15 @@ def test_the_filesystem_refuses_what_it_cannot_honour(s3, prefix, extra):
     with pytest.raises(ClientError) as missing:
         s3.head_object(Bucket=BUCKET, Key=key)
     assert missing.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+
+
+SSE_C = {"SSECustomerAlgorithm": "AES256", "SSECustomerKey": "k" * 32}
+
+
+@pytest.mark.skipif(STORAGE != "fs", reason="the filesystem backend holds no SSE-C objects")
+def test_reading_with_a_customer_key_is_refused_by_the_filesystem(s3, prefix):
+    s3.put_object(Bucket=BUCKET, Key=prefix + "plain", Body=b"x")
+    for call in (s3.get_object, s3.head_object):
+        with pytest.raises(ClientError) as refused:
+            call(Bucket=BUCKET, Key=prefix + "plain", **SSE_C)
+        assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 501
