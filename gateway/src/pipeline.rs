@@ -147,6 +147,15 @@ impl Gateway {
         self.quotas.set_context(&request, &mut authz).await;
         self.authorize(&request, &mut authz)?;
         let target = self.resolve_bucket(&request)?;
+        if let (Some(target), Some(key)) = (target, request.route.key.as_deref())
+            && target.prefix.len() + key.len() > MAX_KEY_BYTES
+        {
+            // The client's key fits S3's limit, but not under the bucket's prefix.
+            return Err(S3Error::new(
+                S3ErrorCode::KeyTooLongError,
+                "your key is too long for this bucket",
+            ));
+        }
         let ticket = match target {
             Some(target) => {
                 self.quotas
@@ -376,6 +385,9 @@ impl Gateway {
         }
     }
 }
+
+/// S3's limit on key length, in bytes.
+const MAX_KEY_BYTES: usize = 1024;
 
 /// The body's length on the wire (`Content-Length`), framing included.
 fn wire_length(request: &S3Request) -> Result<Option<u64>, S3Error> {

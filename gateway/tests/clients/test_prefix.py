@@ -332,3 +332,11 @@ def test_dot_dot_keys_stay_under_the_prefix(g, a, prefix):
         assert set(os.listdir(top)) <= before | {"tenants"}
         g.delete_object(Bucket=GAMMA, Key=key)
         assert TENANT + key not in alpha_keys(a, TENANT), key
+
+
+def test_a_key_too_long_under_the_prefix_is_key_too_long(g):
+    key = "k" * (1024 - len("tenants/gamma/") + 1)
+    with pytest.raises(ClientError) as refused:
+        g.put_object(Bucket="gamma", Key=key, Body=b"x")
+    assert refused.value.response["Error"]["Code"] == "KeyTooLongError"
+    assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
