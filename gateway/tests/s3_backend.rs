@@ -68,21 +68,8 @@ fn aws_cli_scenarios_pass_through_s3s_fs() {
     gateway.assert_pytest_env_passes("test_awscli.py", S3S_FS_LIMITS);
 }
 
-/// `alpha` and `beta` on the upstream, `gamma` on the gateway's own disk.
-const MIXED_BUCKETS: &str = r#"
-[buckets.alpha]
-backend = "upstream"
-backend_bucket = "store"
-prefix = "tenants/alpha/"
-
-[buckets.beta]
-backend = "upstream"
-backend_bucket = "store"
-prefix = "tenants/beta/"
-
-[buckets.gamma]
-backend = "local"
-"#;
+/// `gamma`, on the gateway's own disk beside the upstream's buckets.
+const LOCAL_BUCKET: &str = "\n[buckets.gamma]\nbackend = \"local\"\n";
 
 #[test]
 fn an_upstream_killed_mid_transfer_fails_loudly_leaves_nothing_partial_and_recovers() {
@@ -92,7 +79,7 @@ fn an_upstream_killed_mid_transfer_fails_loudly_leaves_nothing_partial_and_recov
         upstream.backend_toml("upstream")
     );
     let gateway = TestGateway::start_custom(
-        MIXED_BUCKETS,
+        &format!("{BUCKETS}{LOCAL_BUCKET}"),
         &extra,
         &[("tester.cedar", TESTER_POLICY)],
         None,

@@ -12,8 +12,7 @@ use super::error::{Failure, Op, Target, not_s3};
 use super::headers::{self, range_value};
 use super::objects::{check_source, document, write_key};
 use super::xml::{
-    self, CopyResult, InitiateResult, ListPartsResult, ListUploadsResult, parse_timestamp,
-    unquote_etag,
+    self, InitiateResult, ListPartsResult, ListUploadsResult, parse_timestamp, unquote_etag,
 };
 use crate::{
     BackendError, BackendResult, BodySource, ByteRange, CompletedPart, CopyOutput,
@@ -146,17 +145,7 @@ pub(super) async fn upload_part_copy(
     request
         .headers
         .conditions(&options.source_conditions, "x-amz-copy-source-")?;
-    let response = client
-        .send(request, Payload::Empty)
-        .await?
-        .check(&[200])
-        .await?;
-    let body = document(response, UPLOAD_PART_COPY).await?;
-    let result: CopyResult = xml::parse(&body)?;
-    Ok(CopyOutput {
-        etag: unquote_etag(&result.etag),
-        last_modified: result.modified()?,
-    })
+    super::objects::send_copy(client, request, UPLOAD_PART_COPY).await
 }
 
 pub(super) async fn complete(

@@ -229,12 +229,21 @@ pub(super) async fn copy(
     request
         .headers
         .conditions(&options.source_conditions, "x-amz-copy-source-")?;
+    send_copy(client, request, COPY_OBJECT).await
+}
+
+/// Sends a CopyObject or UploadPartCopy and reads its result document.
+pub(super) async fn send_copy(
+    client: &Arc<Client>,
+    request: Request<'_>,
+    operation: Op,
+) -> BackendResult<CopyOutput> {
     let response = client
         .send(request, Payload::Empty)
         .await?
         .check(&[200])
         .await?;
-    let body = document(response, COPY_OBJECT).await?;
+    let body = document(response, operation).await?;
     let result: CopyResult = xml::parse(&body)?;
     Ok(CopyOutput {
         etag: unquote_etag(&result.etag),
