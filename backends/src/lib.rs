@@ -17,6 +17,7 @@ pub mod conditions;
 pub mod contract;
 pub mod error;
 pub mod fs;
+pub mod gcs;
 pub mod s3;
 mod types;
 

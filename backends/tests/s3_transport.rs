@@ -23,8 +23,11 @@ use cedargate_backends::{
 use futures::StreamExt;
 use md5::{Digest, Md5};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::sync::mpsc;
+
+mod upstream;
+use upstream::{Seen, read_request};
 
 fn backend(port: u16) -> S3Backend {
     let mut config = S3Config::new(
@@ -36,50 +39,6 @@ fn backend(port: u16) -> S3Backend {
     config.connect_timeout = Duration::from_secs(2);
     config.read_timeout = Duration::from_millis(500);
     S3Backend::new(config).unwrap()
-}
-
-/// One request as the fake upstream saw it.
-#[derive(Debug)]
-struct Seen {
-    head: String,
-    body: Vec<u8>,
-    /// Whether the body reached its Content-Length (else the client hung up).
-    complete: bool,
-}
-
-/// Reads one request (head and Content-Length body); `None` at EOF.
-async fn read_request(stream: &mut TcpStream) -> Option<Seen> {
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        match stream.read(&mut byte).await {
-            Ok(1) => head.push(byte[0]),
-            _ => return None,
-        }
-    }
-    let head = String::from_utf8_lossy(&head).into_owned();
-    let length: usize = head
-        .lines()
-        .find_map(|line| {
-            let (name, value) = line.split_once(':')?;
-            name.eq_ignore_ascii_case("content-length")
-                .then(|| value.trim().parse().ok())?
-        })
-        .unwrap_or(0);
-    let mut body = Vec::new();
-    let mut buf = [0u8; 8192];
-    while body.len() < length {
-        match stream.read(&mut buf).await {
-            Ok(0) | Err(_) => break,
-            Ok(n) => body.extend_from_slice(&buf[..n]),
-        }
-    }
-    let complete = body.len() == length;
-    Some(Seen {
-        head,
-        body,
-        complete,
-    })
 }
 
 /// A server answering every request of every connection with `answer`
