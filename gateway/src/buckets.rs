@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cedargate_backends::fs::FsBackend;
+use cedargate_backends::gcs::{GcsBackend, GcsConfig};
 use cedargate_backends::s3::{S3Backend, S3Config, SecretKey};
 use cedargate_backends::{Backend, BackendError, ListPage, ListUploadsPage};
 
@@ -203,6 +204,16 @@ impl BucketMap {
                     let s3: Arc<dyn Backend> =
                         Arc::new(S3Backend::new(s3_config(name, upstream)?)?);
                     backends.insert(name, (s3, None));
+                }
+                BackendConfig::Gcs(gcs) => {
+                    let s3 = s3_config(name, &gcs.as_upstream())?;
+                    let mut config = GcsConfig::new(s3.access_key, s3.secret_key);
+                    config.endpoint = s3.endpoint;
+                    config.project_id = gcs.project_id.clone();
+                    config.connect_timeout = s3.connect_timeout;
+                    config.read_timeout = s3.read_timeout;
+                    let backend: Arc<dyn Backend> = Arc::new(GcsBackend::new(config)?);
+                    backends.insert(name, (backend, None));
                 }
             }
         }

@@ -107,3 +107,25 @@ fn tls_and_aws_chunked_uploads_pass_through_s3s_fs() {
     gateway.assert_pytest_passes("test_tls.py");
     gateway.assert_pytest_passes("test_streaming.py");
 }
+
+#[test]
+fn a_gcs_backend_serves_the_boto3_scenarios_through_an_s3_dialect_server() {
+    // moto speaks the XML API GCS shares with S3: the gcs backend's
+    // differences (per-key deletes, region `auto`) must not change what
+    // clients see. UploadPartCopy, which GCS lacks, is a clean 501 instead.
+    let upstream = S3Upstream::moto(&["store"]);
+    let gcs = format!(
+        "\n[backends.upstream]\nkind = \"gcs\"\nendpoint = \"{}\"\naccess_key = \"GOOGTESTHMACID\"\nsecret_key = \"hmac-secret\"\nproject_id = \"test-project\"\n",
+        upstream.endpoint()
+    );
+    let gateway =
+        TestGateway::start_custom(BUCKETS, &gcs, &[("tester.cedar", TESTER_POLICY)], None);
+    gateway.assert_pytest_env_passes(
+        "test_boto3.py",
+        &[(
+            "PYTEST_ADDOPTS",
+            "-k 'not test_multipart_abort_and_part_copy'",
+        )],
+    );
+    gateway.assert_pytest_env_passes("test_storage_headers.py", &[("CG_STORAGE", "gcs")]);
+}

@@ -68,3 +68,15 @@ def test_reading_with_a_customer_key_is_refused_by_the_filesystem(s3, prefix):
         with pytest.raises(ClientError) as refused:
             call(Bucket=BUCKET, Key=prefix + "plain", **SSE_C)
         assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 501
+
+
+@pytest.mark.skipif(STORAGE != "gcs", reason="only Cloud Storage lacks UploadPartCopy")
+def test_what_cloud_storage_lacks_is_not_implemented(s3, prefix):
+    s3.put_object(Bucket=BUCKET, Key=prefix + "src", Body=b"source")
+    upload = s3.create_multipart_upload(Bucket=BUCKET, Key=prefix + "dst")["UploadId"]
+    with pytest.raises(ClientError) as refused:
+        s3.upload_part_copy(Bucket=BUCKET, Key=prefix + "dst", UploadId=upload, PartNumber=1,
+                            CopySource={"Bucket": BUCKET, "Key": prefix + "src"})
+    assert refused.value.response["Error"]["Code"] == "NotImplemented"
+    assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 501
+    s3.abort_multipart_upload(Bucket=BUCKET, Key=prefix + "dst", UploadId=upload)
