@@ -1,0 +1,137 @@
+//! `[backends.NAME]`: the storage backends, selected by `kind`.
+
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+use super::{ConfigError, invalid};
+
+/// A storage backend (`[backends.NAME]`), selected by `kind`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
+pub enum BackendConfig {
+    /// Local filesystem: a directory per bucket under `root`.
+    Fs {
+        /// The directory holding one directory per bucket; relative paths
+        /// are relative to the working directory.
+        root: PathBuf,
+    },
+    /// Any S3-compatible upstream (AWS, MinIO, Ceph, moto...), signed with
+    /// the backend's own credentials.
+    S3(UpstreamConfig),
+    /// Google Cloud Storage through its XML API, with an HMAC key; the
+    /// fields of `s3` (endpoint defaults to `https://storage.googleapis.com`,
+    /// region to `auto`, addressing is path style) plus `project_id`.
+    Gcs(GcsUpstreamConfig),
+}
+
+/// Cloud Storage (`kind = "gcs"`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GcsUpstreamConfig {
+    /// The XML API endpoint.
+    #[serde(default = "default_gcs_endpoint")]
+    pub endpoint: String,
+    /// The HMAC key's access id.
+    pub access_key: String,
+    /// Its secret, written here (never shown by `Debug`)...
+    #[serde(default)]
+    pub secret_key: Option<crate::auth::Secret>,
+    /// ...or the name of an environment variable holding it.
+    #[serde(default)]
+    pub secret_key_env: Option<String>,
+    /// The project for requests that need `x-amz-project-id`.
+    #[serde(default)]
+    pub project_id: Option<String>,
+    /// Milliseconds a connection may take.
+    #[serde(default = "default_connect_timeout_ms")]
+    pub connect_timeout_ms: u64,
+    /// Milliseconds the service may stay silent mid-request.
+    #[serde(default = "default_read_timeout_ms")]
+    pub read_timeout_ms: u64,
+}
+
+fn default_gcs_endpoint() -> String {
+    "https://storage.googleapis.com".into()
+}
+
+impl GcsUpstreamConfig {
+    /// The same settings in the shape the s3 backend's config takes.
+    pub fn as_upstream(&self) -> UpstreamConfig {
+        UpstreamConfig {
+            endpoint: self.endpoint.clone(),
+            region: "auto".into(),
+            access_key: self.access_key.clone(),
+            secret_key: self.secret_key.clone(),
+            secret_key_env: self.secret_key_env.clone(),
+            path_style: true,
+            connect_timeout_ms: self.connect_timeout_ms,
+            read_timeout_ms: self.read_timeout_ms,
+        }
+    }
+}
+
+/// An S3-compatible upstream (`kind = "s3"`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpstreamConfig {
+    /// Base URL: `http://host:port` or `https://host`.
+    pub endpoint: String,
+    /// The region to sign for.
+    #[serde(default = "default_region")]
+    pub region: String,
+    /// The backend's own access key id.
+    pub access_key: String,
+    /// Its secret, written here (never shown by `Debug`)...
+    #[serde(default)]
+    pub secret_key: Option<crate::auth::Secret>,
+    /// ...or, better, the name of an environment variable holding it.
+    #[serde(default)]
+    pub secret_key_env: Option<String>,
+    /// Path-style addressing (`host/bucket/key`); false for virtual-hosted
+    /// style (`bucket.host/key`).
+    #[serde(default = "yes")]
+    pub path_style: bool,
+    /// Milliseconds a connection (TCP and TLS) may take.
+    #[serde(default = "default_connect_timeout_ms")]
+    pub connect_timeout_ms: u64,
+    /// Milliseconds the upstream may stay silent mid-request.
+    #[serde(default = "default_read_timeout_ms")]
+    pub read_timeout_ms: u64,
+}
+
+fn default_region() -> String {
+    "us-east-1".into()
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn default_connect_timeout_ms() -> u64 {
+    5_000
+}
+
+fn default_read_timeout_ms() -> u64 {
+    60_000
+}
+
+impl UpstreamConfig {
+    /// The secret: `secret_key`, or the variable `secret_key_env` names
+    /// (`field` names this backend in errors).
+    pub fn secret(&self, field: &str) -> Result<String, ConfigError> {
+        match (&self.secret_key, &self.secret_key_env) {
+            (Some(secret), None) => Ok(String::from_utf8_lossy(secret.expose_bytes()).into_owned()),
+            (None, Some(variable)) => std::env::var(variable).map_err(|_| {
+                invalid(
+                    format!("{field}.secret_key_env"),
+                    format!("the environment variable `{variable}` is not set"),
+                )
+            }),
+            _ => Err(invalid(
+                format!("{field}.secret_key"),
+                "set exactly one of `secret_key` and `secret_key_env`",
+            )),
+        }
+    }
+}

@@ -1,0 +1,118 @@
+//! `[rate_limits]` and `[state]`: request rate limits and where their
+//! buckets and quota usage live.
+
+use std::collections::BTreeMap;
+
+use ipnet::IpNet;
+use serde::Deserialize;
+
+use crate::state::RateLimit;
+
+/// Request rate limits (`[rate_limits]`): token buckets with a sustained
+/// `rate` (requests per second) and a `burst`. A limit that is not set does
+/// not apply. Exceeding one answers 429 SlowDown with `Retry-After`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RateLimitsConfig {
+    /// Every request to this gateway instance's store (with the redis store:
+    /// to every instance sharing it).
+    pub global: Option<RateLimit>,
+    /// Per access key, checked once the signature verified.
+    pub credential: Option<RateLimit>,
+    /// Per access key, replacing `credential` for the keys listed.
+    pub credentials: BTreeMap<String, RateLimit>,
+    /// Per client address, checked before the signature is verified, so a
+    /// flood of badly signed requests is limited too.
+    pub source_ip: Option<RateLimit>,
+    /// Per client address for unsigned requests, replacing `source_ip` for them.
+    pub anonymous_source_ip: Option<RateLimit>,
+    /// Proxies (addresses or CIDR blocks) whose `X-Forwarded-For` and
+    /// `Forwarded` headers name the client; from anyone else these headers
+    /// are ignored.
+    #[serde(deserialize_with = "addresses_or_networks")]
+    pub trusted_proxies: Vec<IpNet>,
+    /// Largest number of per-address and per-key buckets the embedded
+    /// store tracks per rate; while full, new sources share one bucket.
+    pub max_tracked_keys: usize,
+}
+
+impl Default for RateLimitsConfig {
+    fn default() -> Self {
+        Self {
+            global: None,
+            credential: None,
+            credentials: BTreeMap::new(),
+            source_ip: None,
+            anonymous_source_ip: None,
+            trusted_proxies: Vec::new(),
+            max_tracked_keys: crate::state::embedded::DEFAULT_MAX_KEYS,
+        }
+    }
+}
+
+/// `["10.0.0.0/8", "192.0.2.7"]`: CIDR blocks, or single addresses.
+fn addresses_or_networks<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<IpNet>, D::Error> {
+    let texts = Vec::<String>::deserialize(deserializer)?;
+    texts
+        .iter()
+        .map(|text| {
+            text.parse::<IpNet>()
+                .or_else(|_| text.parse::<std::net::IpAddr>().map(IpNet::from))
+                .map_err(|_| {
+                    serde::de::Error::custom(format!(
+                        "`{text}` is neither an address nor a CIDR block"
+                    ))
+                })
+        })
+        .collect()
+}
+
+/// Which state store holds quota usage and rate-limit buckets (`[state]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StateConfig {
+    /// `embedded` (in this process; one gateway) or `redis` (shared by
+    /// several gateway instances).
+    pub store: StoreKind,
+    /// The Redis server for `store = "redis"`: `redis://[:password@]host:port/db`.
+    pub redis_url: Option<String>,
+    /// Prefix of every Redis key this gateway writes.
+    pub key_prefix: String,
+    /// Milliseconds to wait for a Redis connection.
+    pub connect_timeout_ms: u64,
+    /// Milliseconds to wait for a Redis answer.
+    pub response_timeout_ms: u64,
+    /// Seconds after which the in-flight reservations of an instance that
+    /// stopped renewing them (it crashed) no longer count.
+    pub lease_seconds: u64,
+    /// Seconds between housekeeping rounds: evicting idle limiter state,
+    /// renewing leases, and scanning capped buckets whose usage is unknown.
+    pub maintenance_interval_seconds: u64,
+}
+
+/// The state store implementations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StoreKind {
+    /// In this process.
+    #[default]
+    Embedded,
+    /// A Redis server.
+    Redis,
+}
+
+impl Default for StateConfig {
+    fn default() -> Self {
+        Self {
+            store: StoreKind::Embedded,
+            redis_url: None,
+            key_prefix: "cedargate".into(),
+            connect_timeout_ms: 2000,
+            response_timeout_ms: 2000,
+            lease_seconds: 30,
+            maintenance_interval_seconds: 5,
+        }
+    }
+}
