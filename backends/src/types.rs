@@ -146,6 +146,27 @@ pub struct PutOptions {
     /// Conditional write: `If-None-Match: *` (fail if the key exists) and
     /// `If-Match: etag` (fail unless the current object has that ETag).
     pub conditions: Conditions,
+    /// The whole-body checksum the client sent as a header (the gateway
+    /// verifies it while the body streams). Upstreams that store checksums
+    /// are told it, so they verify the bytes they receive as well.
+    pub checksum: Option<ObjectChecksum>,
+}
+
+/// A whole-body checksum: `x-amz-checksum-<algorithm>: <value>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectChecksum {
+    /// The algorithm as S3 spells it in header names, lowercase (`crc32`,
+    /// `crc32c`, `crc64nvme`, `sha1`, `sha256`).
+    pub algorithm: String,
+    /// The base64 digest.
+    pub value: String,
+}
+
+impl ObjectChecksum {
+    /// The header that carries it.
+    pub fn header_name(&self) -> String {
+        format!("x-amz-checksum-{}", self.algorithm)
+    }
 }
 
 /// The result of a write.

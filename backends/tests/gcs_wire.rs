@@ -9,10 +9,14 @@
 
 use std::time::Duration;
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use md5::{Digest, Md5};
+
 use cedargate_backends::gcs::{GcsBackend, GcsConfig};
 use cedargate_backends::{
-    Backend, BackendError, ListOptions, MemoryBody, ObjectRef, PartCopyOptions, PutOptions,
-    UploadRef,
+    Backend, BackendError, ListOptions, MemoryBody, ObjectChecksum, ObjectRef, PartCopyOptions,
+    PutOptions, UploadRef,
 };
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
@@ -26,6 +30,11 @@ const LISTING: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\
 <Prefix></Prefix><KeyCount>1</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>false</IsTruncated>\
 <Contents><Key>k</Key><LastModified>2025-01-01T00:00:00.000Z</LastModified>\
 <ETag>\"0123456789abcdef0123456789abcdef\"</ETag><Size>2</Size></Contents></ListBucketResult>";
+
+const DELETED: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\
+<DeleteResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">\
+<Deleted><Key>one</Key></Deleted><Deleted><Key>two</Key></Deleted>\
+<Error><Key>a b</Key><Code>AccessDenied</Code><Message>no</Message></Error></DeleteResult>";
 
 /// A fake Cloud Storage answering by method, reporting each request.
 async fn fake_gcs() -> (u16, mpsc::UnboundedReceiver<Seen>) {
@@ -42,9 +51,14 @@ async fn fake_gcs() -> (u16, mpsc::UnboundedReceiver<Seen>) {
                     } else if seen.head.starts_with("DELETE ") {
                         "HTTP/1.1 204 No Content\r\n\r\n".to_owned()
                     } else {
+                        let document = if seen.head.starts_with("POST ") {
+                            DELETED
+                        } else {
+                            LISTING
+                        };
                         format!(
-                            "HTTP/1.1 200 OK\r\nContent-Type: application/xml\r\nContent-Length: {}\r\n\r\n{LISTING}",
-                            LISTING.len()
+                            "HTTP/1.1 200 OK\r\nContent-Type: application/xml\r\nContent-Length: {}\r\n\r\n{document}",
+                            document.len()
                         )
                     };
                     let _ = sender.send(seen);
@@ -105,6 +119,10 @@ async fn requests_follow_the_xml_api_rules() {
 
     let options = PutOptions {
         content_length: Some(2),
+        checksum: Some(ObjectChecksum {
+            algorithm: "crc32".to_owned(),
+            value: "2JMqrA==".to_owned(),
+        }),
         ..PutOptions::default()
     };
     gcs.put_object("b", "k", &mut MemoryBody::from(&b"hi"[..]), options)
@@ -124,26 +142,32 @@ async fn requests_follow_the_xml_api_rules() {
     assert_eq!(page.objects.len(), 1);
     assert_gcs_clean(&seen.recv().await.unwrap());
 
-    // No multi-object delete: one DELETE per key, one result per key.
+    // Multi-object delete: one POST ?delete whose body carries a Content-MD5.
     let keys = vec!["one".to_owned(), "two".to_owned(), "a b".to_owned()];
     let results = gcs.delete_objects("b", &keys).await.unwrap();
     assert_eq!(results.len(), 3);
-    assert!(results.iter().all(Result::is_ok));
-    let mut paths = Vec::new();
-    for _ in 0..3 {
-        let delete = seen.recv().await.unwrap();
-        assert!(delete.head.starts_with("DELETE "), "{}", delete.head);
-        assert!(!delete.head.contains("?delete"), "{}", delete.head);
-        assert_gcs_clean(&delete);
-        paths.push(delete.head.lines().next().unwrap().to_owned());
+    assert!(results[0].is_ok() && results[1].is_ok(), "{results:?}");
+    assert!(results[2].is_err(), "{results:?}");
+    let delete = seen.recv().await.unwrap();
+    assert!(
+        delete.head.starts_with("POST /b?delete= HTTP/1.1"),
+        "{}",
+        delete.head
+    );
+    assert_gcs_clean(&delete);
+    let md5 = BASE64.encode(Md5::digest(&delete.body));
+    assert_eq!(header(&delete, "content-md5"), Some(md5.as_str()));
+    let signed = header(&delete, "authorization").unwrap();
+    assert!(signed.contains("content-md5"), "{signed}");
+    let body = String::from_utf8(delete.body.clone()).unwrap();
+    for key in ["<Key>one</Key>", "<Key>two</Key>", "<Key>a b</Key>"] {
+        assert!(body.contains(key), "{body}");
     }
-    assert_eq!(
-        paths,
-        [
-            "DELETE /b/one HTTP/1.1",
-            "DELETE /b/two HTTP/1.1",
-            "DELETE /b/a%20b HTTP/1.1"
-        ]
+    assert!(
+        tokio::time::timeout(Duration::from_millis(200), seen.recv())
+            .await
+            .is_err(),
+        "DeleteObjects sent more than one request"
     );
 
     // What GCS lacks is refused without a request.

@@ -17,8 +17,8 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use cedargate_backends::s3::{S3Backend, S3Config};
 use cedargate_backends::{
-    Backend, BackendError, BodySource, GetOptions, MemoryBody, ObjectHeaders, PutOptions,
-    collect_body,
+    Backend, BackendError, BodySource, GetOptions, MemoryBody, ObjectChecksum, ObjectHeaders,
+    PutOptions, collect_body,
 };
 use futures::StreamExt;
 use md5::{Digest, Md5};
@@ -469,6 +469,10 @@ async fn storage_and_customer_key_headers_reach_the_upstream_and_come_back() {
             ..ObjectHeaders::default()
         },
         content_length: Some(2),
+        checksum: Some(ObjectChecksum {
+            algorithm: "crc32".to_owned(),
+            value: "2JMqrA==".to_owned(),
+        }),
         ..PutOptions::default()
     };
     let _ = backend
@@ -479,6 +483,7 @@ async fn storage_and_customer_key_headers_reach_the_upstream_and_come_back() {
         "x-amz-server-side-encryption: aws:kms",
         "x-amz-tagging: team=blue",
         "x-amz-object-lock-mode: governance",
+        "x-amz-checksum-crc32: 2jmqra==",
     ] {
         assert!(request.contains(sent), "`{sent}` missing in {request}");
     }

@@ -6,9 +6,10 @@ use std::collections::BTreeMap;
 use std::time::SystemTime;
 
 use base64::Engine;
-use cedargate_backends::{ByteRange, Conditions, ObjectHeaders};
+use cedargate_backends::{ByteRange, Conditions, ObjectChecksum, ObjectHeaders};
 use http::{HeaderMap, Method};
 
+use crate::body::checksum::{CHECKSUM_HEADER_PREFIX, ChecksumAlgorithm};
 use crate::classify::S3Operation;
 use crate::error::{S3Error, S3ErrorCode};
 use crate::query::Query;
@@ -138,6 +139,20 @@ impl S3Request {
                     "the Content-MD5 you specified is not valid",
                 )
             })
+    }
+
+    /// The `x-amz-checksum-<algorithm>` header of a write, when the client
+    /// sent its checksum as a header (not as a trailer). The body plan has
+    /// already refused more than one, and values that are not base64 of
+    /// the algorithm's digest length.
+    pub fn checksum(&self) -> Option<ObjectChecksum> {
+        self.headers.iter().find_map(|(name, value)| {
+            let algorithm = ChecksumAlgorithm::from_header_name(name.as_str())?;
+            Some(ObjectChecksum {
+                algorithm: algorithm.header_name()[CHECKSUM_HEADER_PREFIX.len()..].to_owned(),
+                value: value.to_str().ok()?.to_owned(),
+            })
+        })
     }
 
     /// The standard object headers sent with a write.

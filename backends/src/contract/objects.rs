@@ -13,7 +13,7 @@ use super::{
 };
 use crate::{
     Backend, BackendError, ByteRange, Conditions, GetOptions, ListOptions, MemoryBody,
-    ObjectHeaders, PutOptions,
+    ObjectChecksum, ObjectHeaders, PutOptions,
 };
 
 /// Operations on a bucket that does not exist answer `NoSuchBucket`; the
@@ -79,6 +79,11 @@ pub async fn put_get_head_delete(backend: &dyn Backend, bucket: &str) {
         content_length: Some(data.len() as u64),
         content_md5: Some(Md5::digest(data).into()),
         conditions: Conditions::default(),
+        // The CRC32 of `data`: upstreams that verify checksums accept it.
+        checksum: Some(ObjectChecksum {
+            algorithm: "crc32".to_owned(),
+            value: "cxrd2A==".to_owned(),
+        }),
     };
     let before = SystemTime::now() - Duration::from_secs(300);
     let written = put_with(backend, bucket, key, data, options).await;

@@ -5,16 +5,16 @@
 //! | GCS difference | what this backend does |
 //! |---|---|
 //! | No aws-chunked / streaming-signature uploads | the s3 backend always sends a plain body with `Content-Length` and `UNSIGNED-PAYLOAD` (the gateway decodes aws-chunked before a backend sees it) |
-//! | SDK checksum headers (`x-amz-checksum-*`, `x-amz-sdk-checksum-algorithm`, `x-amz-trailer`) are rejected | never sent: the s3 backend forwards only typed options and storage headers, and the wire test checks it |
+//! | SDK checksum headers (`x-amz-checksum-*`, `x-amz-sdk-checksum-algorithm`, `x-amz-trailer`) are rejected | never sent: the s3 backend forwards only typed options and storage headers, and this backend drops the client's checksum (the gateway has verified it); the wire test checks it |
 //! | `Accept-Encoding` may be rewritten on the way | never sent, so never signed |
-//! | No multi-object delete (`POST ?delete`) in the XML API | DeleteObjects is one `DELETE` per key, one result per key |
+//! | Multi-object delete (`POST /bucket?delete`) requires `Content-MD5` | the s3 backend's DeleteObjects already sends every XML document with its `Content-MD5` (and signed SHA-256); batches of at most 1,000 keys |
 //! | No UploadPartCopy in XML API multipart uploads | `NotImplemented`, without any request |
 //! | `x-amz-project-id` names the project for bucket listing and creation | kept in the config (`project_id`); no operation of the `Backend` trait lists or creates buckets, so it is never sent today |
 //! | Signing region | `auto` by default, as GCS documents for SigV4 with HMAC keys |
 //!
 //! Sources: Cloud Storage docs "Migrating from Amazon S3 to Cloud Storage"
 //! (simple migration, HMAC keys), "XML API multipart uploads", and "Cloud
-//! Storage XML API" request reference.
+//! Storage XML API" request reference ("Delete multiple objects").
 
 use std::time::Duration;
 
@@ -142,6 +142,10 @@ impl Backend for GcsBackend {
         body: &mut dyn BodySource,
         options: PutOptions,
     ) -> BackendResult<PutOutput> {
+        let options = PutOptions {
+            checksum: None,
+            ..options
+        };
         self.inner.put_object(bucket, key, body, options).await
     }
 
@@ -163,17 +167,7 @@ impl Backend for GcsBackend {
         bucket: &str,
         keys: &[String],
     ) -> BackendResult<Vec<BackendResult<()>>> {
-        // The XML API has no multi-object delete: one DELETE per key.
-        let mut results = Vec::with_capacity(keys.len());
-        for key in keys {
-            let result = self.inner.delete_object(bucket, key).await;
-            if let Err(BackendError::Unavailable(_)) = &result {
-                // The service is gone: the rest would fail the same way.
-                return result.map(|()| Vec::new());
-            }
-            results.push(result);
-        }
-        Ok(results)
+        self.inner.delete_objects(bucket, keys).await
     }
 
     async fn create_multipart_upload(

@@ -30,7 +30,11 @@
 //!   Content-Disposition, Content-Language, Cache-Control, Expires,
 //!   `x-amz-meta-*`, Content-MD5, Range, the conditions (`If-*` on GET,
 //!   HEAD and PUT, `x-amz-copy-source-if-*` on copies), `x-amz-copy-source`,
-//!   `x-amz-copy-source-range` and `x-amz-metadata-directive`.
+//!   `x-amz-copy-source-range` and `x-amz-metadata-directive`; the storage
+//!   headers (SSE and SSE-C, storage class, tagging, object lock, ACL;
+//!   SSE-C customer-key headers on reads too); on PutObject, the client's
+//!   `x-amz-checksum-<algorithm>` header, so the upstream verifies the
+//!   bytes it receives and stores the checksum.
 //! - **Errors** are mapped in one place (`error.rs`): S3 error codes to
 //!   their [`BackendError`] meaning; refused or timed-out connections,
 //!   read timeouts and upstream 5xx to [`BackendError::Unavailable`];
@@ -77,9 +81,26 @@
 //!   DeleteObjects batch.
 //! - Requests without a streamed body are retried (up to 3 times) when a
 //!   pooled connection turns out to be closed before an answer.
+//! - **Why a backend and not pingora's proxy hooks.** The gateway answers
+//!   every request in `request_filter` and reaches upstreams through this
+//!   backend, built on pingora's own connector and connection pool
+//!   (`HttpPeer`, the HTTP/1.1 `Connector`), rather than forwarding through
+//!   `upstream_peer` / `upstream_request_filter`. One [`Backend`] code path
+//!   serves client requests, quota scans, health probes and the shared
+//!   contract suite, so swapping a bucket between fs, s3 and gcs changes
+//!   nothing a client sees; bodies still stream chunk by chunk both ways
+//!   with no whole-body buffering.
 //!
 //! # Limits
 //!
+//! - A checksum the client sends as an aws-chunked trailer is verified by
+//!   the gateway but not sent on (the upload leaves with a plain body and
+//!   its length known up front); `x-amz-checksum-mode` is not forwarded,
+//!   so reads do not return stored checksums, as on the fs backend.
+//! - UploadPart does not forward part checksums: the multipart upload is
+//!   created without a checksum algorithm, and S3 would then ask for every
+//!   part's checksum on completion.
+
 //! - PutObject and UploadPart need the body's length
 //!   (`content_length`); without it they answer InvalidArgument (the
 //!   gateway always has it).

@@ -171,6 +171,11 @@ pub(super) async fn put(
         .object(&options.headers, &options.user_metadata)?;
     request.headers.content_md5(options.content_md5.as_ref())?;
     request.headers.conditions(&options.conditions, "")?;
+    if let Some(checksum) = &options.checksum {
+        request
+            .headers
+            .add(&checksum.header_name(), &checksum.value)?;
+    }
     let payload = Payload::Stream {
         body,
         length,

@@ -128,6 +128,7 @@ pub(super) fn put_options(request: &S3Request) -> Result<PutOptions, S3Error> {
         content_length: request.content_length()?,
         content_md5: request.content_md5()?,
         conditions: request.conditions(""),
+        checksum: request.checksum(),
     })
 }
 
