@@ -129,3 +129,47 @@ fn a_gcs_backend_serves_the_boto3_scenarios_through_an_s3_dialect_server() {
     );
     gateway.assert_pytest_env_passes("test_storage_headers.py", &[("CG_STORAGE", "gcs")]);
 }
+
+/// `alpha` on the gateway's own disk, `beta` where `alpha` will move.
+const ALPHA_ON_FS: &str = r#"
+[buckets.alpha]
+backend = "local"
+
+[buckets.beta]
+backend = "upstream"
+backend_bucket = "store"
+prefix = "tenants/moved/"
+"#;
+
+/// `alpha` moved to the upstream, with its data.
+const ALPHA_ON_S3: &str = r#"
+[buckets.alpha]
+backend = "upstream"
+backend_bucket = "store"
+prefix = "tenants/moved/"
+"#;
+
+#[test]
+fn a_bucket_moved_from_fs_to_s3_with_its_data_looks_the_same_to_clients() {
+    let upstream = S3Upstream::moto(&["store"]);
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let recording = scratch.path().join("observed.json");
+    let recording = recording.to_str().expect("utf-8 path");
+    let policies = [("tester.cedar", TESTER_POLICY)];
+    let backend = upstream.backend_toml("upstream");
+    {
+        let before = TestGateway::start_custom(ALPHA_ON_FS, &backend, &policies, None);
+        before.assert_pytest_env_passes(
+            "test_switch.py",
+            &[("CG_SWITCH_PHASE", "record"), ("CG_SWITCH_FILE", recording)],
+        );
+    }
+    let after = TestGateway::start_custom(ALPHA_ON_S3, &backend, &policies, None);
+    after.assert_pytest_env_passes(
+        "test_switch.py",
+        &[
+            ("CG_SWITCH_PHASE", "compare"),
+            ("CG_SWITCH_FILE", recording),
+        ],
+    );
+}
