@@ -25,4 +25,5 @@ pub mod response;
 pub mod route;
 pub mod server;
 pub mod state;
+pub mod sts;
 pub mod xml;

@@ -18,9 +18,13 @@ use crate::state::RateLimit;
 
 mod backends;
 mod limits;
+mod sts;
 
 pub use backends::{BackendConfig, GcsUpstreamConfig, UpstreamConfig};
 pub use limits::{RateLimitsConfig, StateConfig, StoreKind};
+pub use sts::{
+    IssuerConfig, MAX_SESSION_SECONDS, MIN_SESSION_SECONDS, RoleConfig, SealKeyConfig, StsConfig,
+};
 
 /// Why a configuration could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -87,6 +91,9 @@ pub struct Config {
     /// Where quota usage and rate-limit state live.
     #[serde(default)]
     pub state: StateConfig,
+    /// STS: roles OIDC tokens may assume.
+    #[serde(default)]
+    pub sts: StsConfig,
 }
 
 /// Listeners and process settings (`[server]`).
@@ -272,6 +279,7 @@ impl Config {
                 tls.cert_file = dir.join(&tls.cert_file);
                 tls.key_file = dir.join(&tls.key_file);
             }
+            config.sts.resolve(dir);
         }
         Ok(config)
     }
@@ -308,11 +316,13 @@ impl Config {
             buckets: BTreeMap::from([("demo".into(), bucket()), ("scratch".into(), bucket())]),
             rate_limits: RateLimitsConfig::default(),
             state: StateConfig::default(),
+            sts: StsConfig::default(),
         }
     }
 
     /// Checks every cross-field rule; errors name the field.
     pub fn validate(self) -> Result<Self, ConfigError> {
+        self.sts.validate()?;
         if self.server.threads == 0 || self.server.threads > 1024 {
             return Err(invalid("server.threads", "must be between 1 and 1024"));
         }
