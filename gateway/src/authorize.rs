@@ -20,6 +20,7 @@ use crate::error::{S3Error, S3ErrorCode};
 use crate::metrics::Metrics;
 use crate::request::S3Request;
 use crate::state::Usage;
+use crate::sts::StsSession;
 
 /// Who is asking, once authenticated.
 #[derive(Debug, Clone)]
@@ -30,6 +31,13 @@ pub enum Caller {
         credential: Arc<Credential>,
         /// How it signed.
         mode: AuthMode,
+    },
+    /// An STS session (`x-amz-security-token`).
+    Session {
+        /// The credential the session signs with (access key, principal name).
+        credential: Arc<Credential>,
+        /// The session: role, issuer, subject and claims.
+        session: Arc<StsSession>,
     },
     /// No credentials.
     Anonymous,
@@ -43,7 +51,23 @@ impl Caller {
                 access_key: &credential.access_key,
                 groups: &credential.groups,
             },
+            Self::Session { session, .. } => PrincipalRef::Session {
+                role: &session.role_arn,
+                issuer: &session.issuer,
+                subject: &session.subject,
+                claims: &session.claims,
+            },
             Self::Anonymous => PrincipalRef::Anonymous,
+        }
+    }
+
+    /// The signing credential, unless anonymous.
+    pub fn credential(&self) -> Option<&Arc<Credential>> {
+        match self {
+            Self::Credential { credential, .. } | Self::Session { credential, .. } => {
+                Some(credential)
+            }
+            Self::Anonymous => None,
         }
     }
 
@@ -82,6 +106,7 @@ impl<'a> Authorizer<'a> {
     ) -> Self {
         let mode = match &caller {
             Caller::Credential { mode, .. } => *mode,
+            Caller::Session { .. } => AuthMode::Sts,
             Caller::Anonymous => AuthMode::Anonymous,
         };
         let mut context = RequestContext::new(mode, connection.source_ip);
@@ -190,11 +215,13 @@ impl<'a> Authorizer<'a> {
         }
         let message = match (&self.caller, decision.is_no_permit()) {
             (Caller::Anonymous, _) => format!("anonymous `{action}` is not allowed here"),
-            (Caller::Credential { credential, .. }, true) => format!(
-                "principal `{}` is not authorised for `{action}` on this resource",
-                credential.principal
-            ),
-            (Caller::Credential { .. }, false) => {
+            (Caller::Credential { credential, .. } | Caller::Session { credential, .. }, true) => {
+                format!(
+                    "principal `{}` is not authorised for `{action}` on this resource",
+                    credential.principal
+                )
+            }
+            (Caller::Credential { .. } | Caller::Session { .. }, false) => {
                 format!("`{action}` was refused by policy (`{reason}`)")
             }
         };

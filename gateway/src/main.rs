@@ -41,6 +41,38 @@ enum Command {
     /// Tools for the people who write policies.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// STS tools for operators.
+    #[command(subcommand)]
+    Sts(StsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum StsCommand {
+    /// Mints a session for a configured role without a web identity token,
+    /// sealed with the config's first seal key, and prints its credentials
+    /// as JSON (`AccessKeyId`, `SecretAccessKey`, `SessionToken`,
+    /// `Expiration`). For test fixtures and break-glass access: whoever
+    /// holds the seal keys can mint any session.
+    MintSession {
+        /// The configuration file (its `[sts]` table).
+        #[arg(long)]
+        config: PathBuf,
+        /// The role's ARN, as configured.
+        #[arg(long)]
+        role_arn: String,
+        /// The session's subject (`sub`).
+        #[arg(long)]
+        subject: String,
+        /// The session's issuer (default: the role's first).
+        #[arg(long)]
+        issuer: Option<String>,
+        /// A claim as `name=value` (repeatable).
+        #[arg(long = "claim")]
+        claims: Vec<String>,
+        /// Lifetime in seconds; negative mints an already expired session.
+        #[arg(long, default_value_t = 3600, allow_negative_numbers = true)]
+        seconds: i64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -102,6 +134,14 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Policy(command) => policy(command),
+        Command::Sts(StsCommand::MintSession {
+            config,
+            role_arn,
+            subject,
+            issuer,
+            claims,
+            seconds,
+        }) => mint_session(&config, &role_arn, &subject, issuer, &claims, seconds),
         Command::Serve {
             config,
             listen,
@@ -243,4 +283,61 @@ fn generate_dev_credential() -> (String, String) {
         .map(char::from)
         .collect();
     (format!("CG{access}"), secret)
+}
+
+/// `cedargate sts mint-session`.
+fn mint_session(
+    config: &std::path::Path,
+    role_arn: &str,
+    subject: &str,
+    issuer: Option<String>,
+    claims: &[String],
+    seconds: i64,
+) -> anyhow::Result<()> {
+    use cedargate::sts::{SessionSealer, StsSession, session};
+    let config = Config::from_file(config)?;
+    anyhow::ensure!(
+        !config.sts.seal_keys.is_empty(),
+        "the config has no `sts.seal_keys`: a minted session would open nowhere"
+    );
+    let role = config
+        .sts
+        .roles
+        .iter()
+        .find(|role| role.arn == role_arn)
+        .with_context(|| format!("role `{role_arn}` is not configured"))?;
+    let sealer = SessionSealer::from_config(&config.sts.seal_keys)?;
+    let mut claim_map = std::collections::BTreeMap::new();
+    for claim in claims {
+        let (name, value) = claim
+            .split_once('=')
+            .with_context(|| format!("`{claim}` is not `name=value`"))?;
+        claim_map.insert(name.to_owned(), value.to_owned());
+    }
+    claim_map.insert("sub".to_owned(), subject.to_owned());
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .context("the clock is before 1970")?
+        .as_secs();
+    let expires = now.saturating_add_signed(seconds);
+    let minted = StsSession {
+        access_key: session::new_access_key(),
+        secret_key: session::new_secret_key(),
+        role_arn: role.arn.clone(),
+        session_name: "minted".to_owned(),
+        issuer: issuer.unwrap_or_else(|| role.issuers[0].clone()),
+        subject: subject.to_owned(),
+        audience: role.audiences[0].clone(),
+        claims: claim_map,
+        expires,
+    };
+    let token = sealer.seal(&minted).context("cannot seal the session")?;
+    let output = serde_json::json!({
+        "AccessKeyId": minted.access_key,
+        "SecretAccessKey": minted.secret_key,
+        "SessionToken": token,
+        "Expiration": cedargate::xml::timestamp(minted.expires_at()),
+    });
+    println!("{output}");
+    Ok(())
 }

@@ -32,6 +32,8 @@ use crate::quota::Quotas;
 use crate::request::S3Request;
 use crate::response::S3Response;
 use crate::route::{self, RouteError};
+use crate::sts::StsService;
+use crate::sts::endpoint as sts_endpoint;
 
 /// Everything the pipeline stages consult.
 #[derive(Debug)]
@@ -54,6 +56,8 @@ pub struct Gateway {
     pub quotas: Arc<Quotas>,
     /// Each backend's last probe result.
     pub health: Arc<BackendHealth>,
+    /// STS: web identity exchange and session tokens.
+    pub sts: Arc<StsService>,
 }
 
 /// Per-request state shared by the pingora hooks.
@@ -69,6 +73,8 @@ pub struct RequestCtx {
     pub resource: Option<String>,
     /// The operation, once classified.
     pub operation: Option<S3Operation>,
+    /// The STS action, for requests to the STS endpoint.
+    pub sts_action: Option<&'static str>,
     /// How the request authenticated (`none` before authentication).
     pub auth_mode: &'static str,
     /// The authenticated principal's name.
@@ -94,6 +100,7 @@ impl RequestCtx {
             bucket: None,
             resource: None,
             operation: None,
+            sts_action: None,
             auth_mode: "none",
             principal: None,
             result: "ok",
@@ -118,6 +125,9 @@ impl Gateway {
         session: &mut Session,
         ctx: &mut RequestCtx,
     ) -> Result<S3Response, S3Error> {
+        if self.is_sts_request(session) {
+            return Ok(crate::sts::endpoint::serve(self, session, ctx).await);
+        }
         let request = self.route_and_classify(session, ctx)?;
         let connection = self.connection(session, &request);
         let unsigned = is_unsigned(&request);
@@ -131,7 +141,7 @@ impl Gateway {
             .await
             .map_err(|limited| self.rate_limited(limited, unsigned, ctx))?;
         let (caller, payload, signing) = self.authenticate(&request, ctx)?;
-        if let Caller::Credential { credential, .. } = &caller {
+        if let Some(credential) = caller.credential() {
             self.limits
                 .check_credential(&credential.access_key, &self.metrics)
                 .await
@@ -229,6 +239,22 @@ impl Gateway {
         }
     }
 
+    /// Whether the request is for the STS endpoint (no bucket, path `/`).
+    fn is_sts_request(&self, session: &Session) -> bool {
+        let head = session.req_header();
+        let query = head.uri.query().unwrap_or_default();
+        if !sts_endpoint::is_sts_request(&head.method, head.uri.path(), query, &head.headers) {
+            return false;
+        }
+        let host = head
+            .headers
+            .get(http::header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .or_else(|| head.uri.host());
+        route::route(host, "/", &self.config.s3.virtual_host_suffixes)
+            .is_ok_and(|route| route.bucket.is_none())
+    }
+
     /// Stages *route* and *classify*.
     fn route_and_classify(
         &self,
@@ -278,6 +304,7 @@ impl Gateway {
             raw_path: &request.raw_path,
             raw_query: &request.raw_query,
             headers: &request.headers,
+            body_sha256: None,
         };
         if request.query.has("AWSAccessKeyId") || request.query.has("Signature") {
             // A SigV2 presigned URL must never pass as an anonymous request.
@@ -289,12 +316,15 @@ impl Gateway {
             ));
         }
         let store = self.credentials.load();
-        let outcome = auth::authenticate(&signed, &store, &self.verifier, SystemTime::now())
-            .map_err(|failure| {
-                self.metrics.record_auth_failure(failure.reason.as_str());
-                ctx.result = failure.reason.as_str();
-                auth_error(failure)
-            })?;
+        let sealer = Some(self.sts.sealer());
+        let now = SystemTime::now();
+        let outcome =
+            auth::authenticate_with_sessions(&signed, &store, sealer, &self.verifier, now)
+                .map_err(|failure| {
+                    self.metrics.record_auth_failure(failure.reason.as_str());
+                    ctx.result = failure.reason.as_str();
+                    auth_error(failure)
+                })?;
         match outcome {
             AuthOutcome::Anonymous => {
                 ctx.auth_mode = "anonymous";
@@ -319,9 +349,18 @@ impl Gateway {
                     auth::AuthMethod::Header => AuthMode::Signed,
                     auth::AuthMethod::Presigned { .. } => AuthMode::Presigned,
                 };
-                let caller = Caller::Credential {
-                    credential: authenticated.credential,
-                    mode,
+                let caller = match authenticated.session {
+                    Some(session) => {
+                        ctx.auth_mode = "sts";
+                        Caller::Session {
+                            credential: authenticated.credential,
+                            session,
+                        }
+                    }
+                    None => Caller::Credential {
+                        credential: authenticated.credential,
+                        mode,
+                    },
                 };
                 Ok((caller, authenticated.payload, Some(authenticated.signing)))
             }
@@ -432,6 +471,8 @@ pub fn auth_error(failure: AuthFailure) -> S3Error {
         R::BadSignature => S3ErrorCode::SignatureDoesNotMatch,
         R::BadAuthorizationFormat | R::BadDate => S3ErrorCode::AuthorizationHeaderMalformed,
         R::Expired => S3ErrorCode::AccessDenied,
+        R::SessionExpired => S3ErrorCode::ExpiredToken,
+        R::InvalidSessionToken => S3ErrorCode::InvalidAccessKeyId,
         R::TimeSkew => S3ErrorCode::RequestTimeTooSkewed,
         R::InvalidExpires => S3ErrorCode::InvalidArgument,
     };

@@ -81,7 +81,11 @@ impl ProxyHttp for S3Proxy {
     async fn logging(&self, session: &mut Session, error: Option<&Error>, ctx: &mut RequestCtx) {
         let metrics = &self.gateway.metrics;
         metrics.inflight(-1);
-        let operation = ctx.operation.map_or("Unclassified", |op| op.name());
+        let operation = ctx
+            .operation
+            .map(|op| op.name())
+            .or(ctx.sts_action)
+            .unwrap_or("Unclassified");
         let method = session.req_header().method.as_str().to_owned();
         let duration = ctx.started.elapsed();
         if ctx.auth_mode == "anonymous"

@@ -28,6 +28,7 @@ use crate::pipeline::Gateway;
 use crate::proxy::S3Proxy;
 use crate::quota::Quotas;
 use crate::state::{EmbeddedStore, RedisSettings, RedisStore, StateStore};
+use crate::sts::{SessionSealer, StsService};
 
 /// The policy set of the embedded default: the development credential
 /// (principal `dev`) may do everything, nobody else anything.
@@ -74,6 +75,14 @@ pub fn build_gateway(config: Config, credentials: CredentialStore) -> anyhow::Re
         max_skew: std::time::Duration::from_secs(config.s3.max_clock_skew_seconds),
         ..VerifierConfig::default()
     };
+    let sealer =
+        SessionSealer::from_config(&config.sts.seal_keys).context("cannot load `sts.seal_keys`")?;
+    if config.sts.seal_keys.is_empty() && !config.sts.roles.is_empty() {
+        tracing::warn!(
+            "no `sts.seal_keys`: sessions are sealed with a random key and end when the gateway restarts"
+        );
+    }
+    let sts = Arc::new(StsService::new(config.sts.clone(), sealer));
     Ok(Arc::new(Gateway {
         config: Arc::new(config),
         buckets,
@@ -84,6 +93,7 @@ pub fn build_gateway(config: Config, credentials: CredentialStore) -> anyhow::Re
         limits,
         quotas,
         health,
+        sts,
     }))
 }
 

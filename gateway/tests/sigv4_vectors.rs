@@ -217,6 +217,7 @@ fn run(file: &str, skipped: &[(&str, &str)], flip: fn(&mut RawRequest)) -> usize
                 raw_path: &request.path,
                 raw_query: &request.query,
                 headers: &request.headers,
+                body_sha256: None,
             };
             authenticate(&signed, &store, &config, now)
         };
@@ -232,6 +233,7 @@ fn run(file: &str, skipped: &[(&str, &str)], flip: fn(&mut RawRequest)) -> usize
                     raw_path: &request.path,
                     raw_query: &request.query,
                     headers: &request.headers,
+                    body_sha256: None,
                 },
                 &store,
                 &config,

@@ -18,5 +18,5 @@ pub use secret::Secret;
 pub use sigv4::{
     AuthFailure, AuthFailureReason, AuthMethod, AuthOutcome, Authenticated, PayloadHash,
     RegionRule, ServiceRules, SignedRequest, SigningContext, VerifierConfig, authenticate,
-    sha256_hex,
+    authenticate_with_sessions, sha256_hex,
 };

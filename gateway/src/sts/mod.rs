@@ -41,6 +41,7 @@
 //! access key as `UserId`; sessions answer
 //! `arn:aws:sts::<account>:assumed-role/<role>/<session name>`.
 
+pub mod endpoint;
 pub mod jwks;
 pub mod jwt;
 pub mod session;

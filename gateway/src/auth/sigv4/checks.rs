@@ -73,6 +73,7 @@ pub(super) fn check_signed_headers(raw: &str) -> Result<Vec<&str>, String> {
 /// The payload hash and the literal that ends the canonical request.
 pub(super) fn payload_hash(
     headers: &HeaderMap,
+    body_sha256: Option<&str>,
     signed_headers: &[&str],
     parsed: &ParsedAuth,
     config: &VerifierConfig,
@@ -92,7 +93,7 @@ pub(super) fn payload_hash(
         Some(value) if signed => value,
         Some(_) if !presigned => return Err(format!("`{NAME}` must be signed")),
         _ => match config.rules {
-            ServiceRules::Generic { .. } => EMPTY_SHA256_HEX,
+            ServiceRules::Generic { .. } => body_sha256.unwrap_or(EMPTY_SHA256_HEX),
             ServiceRules::S3 if presigned => "UNSIGNED-PAYLOAD",
             ServiceRules::S3 => return Err(format!("the `{NAME}` header is missing")),
         },

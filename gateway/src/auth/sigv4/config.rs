@@ -18,6 +18,9 @@ pub struct SignedRequest<'a> {
     pub raw_query: &'a str,
     /// Request headers. Over HTTP/2 the caller adds `host` from `:authority`.
     pub headers: &'a HeaderMap,
+    /// The hex SHA-256 of a body already read (STS forms): the payload hash
+    /// under [`ServiceRules::Generic`] when `x-amz-content-sha256` is absent.
+    pub body_sha256: Option<&'a str>,
 }
 
 /// Which regions a credential scope may name.

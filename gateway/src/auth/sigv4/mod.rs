@@ -42,8 +42,13 @@
 //!    These come after the signature so that only the secret's holder
 //!    learns the credential's state.
 //!
-//! Session tokens (`x-amz-security-token`) are not interpreted yet: the
-//! access key is looked up in the static store, STS sessions come later.
+//! A request carrying a session token (`x-amz-security-token`, which header
+//! auth must sign, or `X-Amz-Security-Token` in a presigned URL) is an STS
+//! session: in step 6 the token is opened instead of looking the access key
+//! up (a token that does not open, or belongs to another access key ->
+//! `invalid_token`), and after the signature a session past its expiry
+//! fails with `SessionExpired` (counted as `expired`, rendered
+//! ExpiredToken).
 
 mod canonical;
 mod checks;
@@ -58,12 +63,15 @@ mod tests_aws_examples;
 #[cfg(test)]
 mod tests_oracle;
 
+use std::sync::Arc;
 use std::time::SystemTime;
 
+use http::HeaderMap;
 use http::header::AUTHORIZATION;
 use subtle::ConstantTimeEq;
 
-use crate::auth::CredentialStore;
+use crate::auth::{Credential, CredentialStore};
+use crate::sts::{SessionError, SessionSealer, StsSession};
 pub use config::{MAX_PRESIGNED_EXPIRES, RegionRule, ServiceRules, SignedRequest, VerifierConfig};
 pub use outcome::{
     AuthFailure, AuthFailureReason, AuthMethod, AuthOutcome, Authenticated, PayloadHash,
@@ -74,10 +82,23 @@ pub use signing::{EMPTY_SHA256_HEX, SigningContext, SigningKey, sha256_hex, sign
 use canonical::{CanonicalInput, parse_query};
 use parse::ParsedAuth;
 
-/// Authenticates `req` at time `now`. Never reads a body.
+/// Authenticates `req` at time `now` against static credentials only.
+/// Never reads a body.
 pub fn authenticate(
     req: &SignedRequest<'_>,
     store: &CredentialStore,
+    config: &VerifierConfig,
+    now: SystemTime,
+) -> Result<AuthOutcome, AuthFailure> {
+    authenticate_with_sessions(req, store, None, config, now)
+}
+
+/// Authenticates `req` at time `now` against static credentials and the
+/// STS sessions `sessions` sealed. Never reads a body.
+pub fn authenticate_with_sessions(
+    req: &SignedRequest<'_>,
+    store: &CredentialStore,
+    sessions: Option<&SessionSealer>,
     config: &VerifierConfig,
     now: SystemTime,
 ) -> Result<AuthOutcome, AuthFailure> {
@@ -95,7 +116,7 @@ pub fn authenticate(
         (false, true) => parse::from_query(&params)?,
     };
     let access_key = parsed.scope.access_key.clone();
-    verify(req, &params, parsed, store, config, now)
+    verify(req, &params, parsed, (store, sessions), config, now)
         .map(AuthOutcome::Authenticated)
         .map_err(|failure| failure.with_access_key(&access_key))
 }
@@ -104,7 +125,7 @@ fn verify(
     req: &SignedRequest<'_>,
     params: &[canonical::QueryParam],
     parsed: ParsedAuth,
-    store: &CredentialStore,
+    (store, sessions): (&CredentialStore, Option<&SessionSealer>),
     config: &VerifierConfig,
     now: SystemTime,
 ) -> Result<Authenticated, AuthFailure> {
@@ -113,8 +134,14 @@ fn verify(
     checks::check_scope(&parsed, config).map_err(bad_format)?;
     let signed_headers =
         checks::check_signed_headers(&parsed.signed_headers).map_err(bad_format)?;
-    let (payload, payload_line) =
-        checks::payload_hash(req.headers, &signed_headers, &parsed, config).map_err(bad_format)?;
+    let (payload, payload_line) = checks::payload_hash(
+        req.headers,
+        req.body_sha256,
+        &signed_headers,
+        &parsed,
+        config,
+    )
+    .map_err(bad_format)?;
 
     let input = CanonicalInput {
         method: req.method,
@@ -135,12 +162,20 @@ fn verify(
         })?;
     let method = checks::check_time(&parsed, config, now)?;
 
-    let credential = store.get(&parsed.scope.access_key).ok_or_else(|| {
-        AuthFailure::new(
-            AuthFailureReason::UnknownAccessKey,
-            format!("access key `{}` is not known", parsed.scope.access_key),
-        )
-    })?;
+    let token = security_token(req.headers, params, &signed_headers).map_err(bad_format)?;
+    let session = match token {
+        Some(token) => Some(open_session(token, &parsed.scope.access_key, sessions)?),
+        None => None,
+    };
+    let credential = match &session {
+        Some(session) => Arc::new(session_credential(session)),
+        None => store.get(&parsed.scope.access_key).ok_or_else(|| {
+            AuthFailure::new(
+                AuthFailureReason::UnknownAccessKey,
+                format!("access key `{}` is not known", parsed.scope.access_key),
+            )
+        })?,
+    };
     let scope = parsed.scope.without_access_key();
     let string_to_sign = format!(
         "{}\n{}\n{scope}\n{}",
@@ -148,8 +183,12 @@ fn verify(
         parsed.amz_date,
         sha256_hex(&canonical_request)
     );
+    // Session keys are derived every time: only static keys are cached.
     let cache_id = format!("{}/{scope}", parsed.scope.access_key);
-    let cached = store.signing_keys().get(&cache_id);
+    let cached = match session {
+        Some(_) => None,
+        None => store.signing_keys().get(&cache_id),
+    };
     let key = cached.clone().unwrap_or_else(|| {
         SigningKey::derive(
             &credential.secret_key,
@@ -165,8 +204,16 @@ fn verify(
             "the signature does not match the one computed from the request and the secret key",
         ));
     }
-    if cached.is_none() {
+    if cached.is_none() && session.is_none() {
         store.signing_keys().insert(cache_id, key.clone());
+    }
+    if let Some(session) = &session
+        && session.is_expired(now)
+    {
+        return Err(AuthFailure::new(
+            AuthFailureReason::SessionExpired,
+            "the provided token has expired",
+        ));
     }
     if !credential.enabled {
         return Err(AuthFailure::new(
@@ -182,6 +229,7 @@ fn verify(
     }
     Ok(Authenticated {
         credential,
+        session: session.map(Arc::new),
         payload,
         method,
         signing: SigningContext {
@@ -191,4 +239,54 @@ fn verify(
             seed_signature: hex::encode(expected),
         },
     })
+}
+
+/// The session token of a request: the `x-amz-security-token` header
+/// (which must be signed) or the `X-Amz-Security-Token` query parameter.
+fn security_token<'a>(
+    headers: &'a HeaderMap,
+    params: &'a [canonical::QueryParam],
+    signed_headers: &[&str],
+) -> Result<Option<&'a str>, String> {
+    const HEADER: &str = "x-amz-security-token";
+    if let Some(value) = headers.get(HEADER) {
+        if !signed_headers.contains(&HEADER) {
+            return Err(format!("`{HEADER}` must be signed"));
+        }
+        return value
+            .to_str()
+            .map(Some)
+            .map_err(|_| format!("`{HEADER}` is not ascii"));
+    }
+    params
+        .iter()
+        .find(|p| p.name == b"X-Amz-Security-Token")
+        .map(|p| {
+            std::str::from_utf8(&p.value).map_err(|_| "the security token is not utf-8".into())
+        })
+        .transpose()
+}
+
+fn open_session(
+    token: &str,
+    access_key: &str,
+    sessions: Option<&SessionSealer>,
+) -> Result<StsSession, AuthFailure> {
+    let refused = |error: SessionError| {
+        AuthFailure::new(AuthFailureReason::InvalidSessionToken, error.to_string())
+    };
+    sessions
+        .ok_or(SessionError::Invalid)
+        .and_then(|sealer| sealer.open(token, access_key))
+        .map_err(refused)
+}
+
+/// The credential a session signs with: its principal name is
+/// `<role>/<session name>`.
+fn session_credential(session: &StsSession) -> Credential {
+    Credential::new(
+        session.access_key.clone(),
+        session.secret(),
+        format!("{}/{}", session.role_name(), session.session_name),
+    )
 }

@@ -6,6 +6,7 @@ use std::time::SystemTime;
 
 use super::SigningContext;
 use crate::auth::Credential;
+use crate::sts::StsSession;
 
 /// Result of authentication.
 #[derive(Clone, Debug)]
@@ -19,8 +20,10 @@ pub enum AuthOutcome {
 /// A verified request.
 #[derive(Clone, Debug)]
 pub struct Authenticated {
-    /// The credential that signed it.
+    /// The credential that signed it (for a session, one made from it).
     pub credential: Arc<Credential>,
+    /// The STS session, when the request carried a session token.
+    pub session: Option<Arc<StsSession>>,
     /// What the body must hash to; verified by the body stage.
     pub payload: PayloadHash,
     /// Header or presigned URL.
@@ -105,6 +108,12 @@ pub enum AuthFailureReason {
     /// `X-Amz-Expires` is outside 1..=604800: rendered as 400
     /// InvalidArgument, counted as `bad_authorization_format`.
     InvalidExpires,
+    /// The STS session has expired: rendered as ExpiredToken, counted as
+    /// `expired`.
+    SessionExpired,
+    /// The session token does not open or belongs to another access key:
+    /// rendered as InvalidAccessKeyId, counted as `invalid_token`.
+    InvalidSessionToken,
 }
 
 impl AuthFailureReason {
@@ -114,7 +123,8 @@ impl AuthFailureReason {
             Self::UnknownAccessKey => "unknown_access_key",
             Self::BadSignature => "bad_signature",
             Self::Disabled => "disabled",
-            Self::Expired => "expired",
+            Self::Expired | Self::SessionExpired => "expired",
+            Self::InvalidSessionToken => "invalid_token",
             Self::BadAuthorizationFormat | Self::InvalidExpires => "bad_authorization_format",
             Self::BadCredentialField => "bad_credential_field",
             Self::BadDate => "bad_date",

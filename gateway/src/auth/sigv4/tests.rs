@@ -125,6 +125,7 @@ pub(super) fn verify_at(
         raw_path: request.uri().path(),
         raw_query: request.uri().query().unwrap_or(""),
         headers: request.headers(),
+        body_sha256: None,
     };
     authenticate(&signed, &store(), config, now)
 }
@@ -399,6 +400,7 @@ fn signing_keys_are_cached_after_success_only() {
         raw_path: request.uri().path(),
         raw_query: "",
         headers: request.headers(),
+        body_sha256: None,
     };
     let config = VerifierConfig::default();
     let bad = oracle(
@@ -412,6 +414,7 @@ fn signing_keys_are_cached_after_success_only() {
     );
     let bad_signed = SignedRequest {
         headers: bad.headers(),
+        body_sha256: None,
         ..signed
     };
     assert!(authenticate(&bad_signed, &store, &config, t0()).is_err());

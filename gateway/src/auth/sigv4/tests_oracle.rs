@@ -203,6 +203,7 @@ fn long_secrets_and_any_region() {
         raw_path: request.uri().path(),
         raw_query: "",
         headers: request.headers(),
+        body_sha256: None,
     };
     let config = VerifierConfig {
         region: RegionRule::Any,
