@@ -52,7 +52,7 @@ impl Caller {
                 groups: &credential.groups,
             },
             Self::Session { session, .. } => PrincipalRef::Session {
-                role: &session.role_arn,
+                role: session.role_name(),
                 issuer: &session.issuer,
                 subject: &session.subject,
                 claims: &session.claims,
