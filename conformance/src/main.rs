@@ -35,6 +35,9 @@ struct Cli {
     /// Runs only cases whose name or row matches this regular expression.
     #[arg(long)]
     filter: Option<String>,
+    /// Leaves out cases whose name or row matches this regular expression.
+    #[arg(long)]
+    exclude: Option<String>,
     /// Lists the cases (name, row, fixtures needed) and exits.
     #[arg(long)]
     list: bool,
@@ -65,10 +68,11 @@ fn main() -> ExitCode {
 
 fn execute(cli: &Cli) -> Result<u8, Error> {
     let filter = cli.filter.as_deref().map(regex::Regex::new).transpose()?;
+    let exclude = cli.exclude.as_deref().map(regex::Regex::new).transpose()?;
     let table = ErrorTable::load(&cli.table)?;
     if cli.list {
         let mut out = String::new();
-        for case in selected(filter.as_ref()) {
+        for case in selected(filter.as_ref(), exclude.as_ref()) {
             let needs = if case.needs.is_empty() {
                 "-".to_owned()
             } else {
@@ -98,6 +102,7 @@ fn execute(cli: &Cli) -> Result<u8, Error> {
     let fixtures = Fixtures::from_file(fixtures_path)?;
     let mut config = Config::new(endpoint, fixtures, table);
     config.filter = filter;
+    config.exclude = exclude;
     config.metrics_url.clone_from(&cli.metrics_url);
     config.timeout = Duration::from_secs(cli.timeout_seconds.max(1));
     if let Some(path) = &cli.expected_failures {

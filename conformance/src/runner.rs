@@ -51,6 +51,8 @@ pub struct Config {
     pub table: ErrorTable,
     /// Runs only cases whose name or row matches.
     pub filter: Option<Regex>,
+    /// Leaves out cases whose name or row matches.
+    pub exclude: Option<Regex>,
     /// Cases known to fail, with reasons.
     pub expected_failures: ExpectedFailures,
     /// Prometheus text URL; overrides `fixtures.metrics_url`.
@@ -70,6 +72,7 @@ impl Config {
             fixtures,
             table,
             filter: None,
+            exclude: None,
             expected_failures: ExpectedFailures::default(),
             metrics_url: None,
             timeout: Duration::from_secs(10),
@@ -78,11 +81,15 @@ impl Config {
     }
 }
 
-/// The cases `filter` selects (by name or row), in run order.
-pub fn selected(filter: Option<&Regex>) -> Vec<&'static Case> {
+/// The cases `filter` selects and `exclude` does not (each by name or
+/// row), in run order.
+pub fn selected(filter: Option<&Regex>, exclude: Option<&Regex>) -> Vec<&'static Case> {
+    let matches =
+        |re: &Regex, case: &Case| re.is_match(case.name) || re.is_match(&case.row.to_string());
     cases::all()
         .into_iter()
-        .filter(|c| filter.is_none_or(|re| re.is_match(c.name) || re.is_match(&c.row.to_string())))
+        .filter(|c| filter.is_none_or(|re| matches(re, c)))
+        .filter(|c| !exclude.is_some_and(|re| matches(re, c)))
         .collect()
 }
 
@@ -114,7 +121,7 @@ pub fn run(config: &Config) -> Result<Report, Error> {
         timeout: config.timeout,
         run_id: &run_id,
     };
-    let cases = selected(config.filter.as_ref())
+    let cases = selected(config.filter.as_ref(), config.exclude.as_ref())
         .into_iter()
         .map(|case| {
             let mut report = run_case(&ctx, case);
@@ -178,17 +185,24 @@ mod tests {
 
     #[test]
     fn filters_match_names_and_rows() {
-        let all = selected(None);
+        let all = selected(None, None);
         assert!(all.len() > 40);
         let re = Regex::new("^auth\\.").unwrap();
-        let auth = selected(Some(&re));
+        let auth = selected(Some(&re), None);
         assert!(auth.iter().all(|c| c.name.starts_with("auth.")));
         assert_eq!(auth.len(), 9);
         let re = Regex::new("^s3\\.AccessDenied$").unwrap();
-        let names: Vec<_> = selected(Some(&re)).iter().map(|c| c.name).collect();
+        let names: Vec<_> = selected(Some(&re), None).iter().map(|c| c.name).collect();
         assert_eq!(names, ["presign.expired", "anonymous.no_credentials"]);
+        let out = Regex::new("^presign\\.").unwrap();
+        let names: Vec<_> = selected(Some(&re), Some(&out))
+            .iter()
+            .map(|c| c.name)
+            .collect();
+        assert_eq!(names, ["anonymous.no_credentials"]);
+        assert_eq!(selected(None, Some(&out)).len(), all.len() - 1);
         let re = Regex::new("nothing-matches-this").unwrap();
-        assert!(selected(Some(&re)).is_empty());
+        assert!(selected(Some(&re), None).is_empty());
     }
 
     #[test]

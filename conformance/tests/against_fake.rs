@@ -174,7 +174,7 @@ fn an_always_200_server_fails_every_error_row() {
 #[test]
 fn an_empty_fixtures_file_skips_every_fixture_dependent_case() {
     let report = run_with("", "documented");
-    let all = cedargate_conformance::selected(None);
+    let all = cedargate_conformance::selected(None, None);
     for case in all {
         let got = verdict(&report, case.name);
         assert_ne!(got, Verdict::Pass, "{} passed", case.name);

@@ -325,7 +325,15 @@ fn mint_session(
         secret_key: session::new_secret_key(),
         role_arn: role.arn.clone(),
         session_name: "minted".to_owned(),
-        issuer: issuer.unwrap_or_else(|| role.issuers[0].clone()),
+        issuer: match issuer {
+            Some(issuer) => issuer,
+            None => config
+                .sts
+                .issuers
+                .get(&role.issuers[0])
+                .map(|first| first.issuer.clone())
+                .context("the role's first issuer is not configured")?,
+        },
         subject: subject.to_owned(),
         audience: role.audiences[0].clone(),
         claims: claim_map,

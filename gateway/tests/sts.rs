@@ -31,31 +31,35 @@ seal_keys = [
   {{ id = "k1", key = "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=" }},
 ]
 
-[sts.issuers."http://127.0.0.1:{issuer_port}"]
+[sts.issuers.test]
+issuer = "http://127.0.0.1:{issuer_port}"
 refetch_interval_seconds = 1
 
-[sts.issuers."http://127.0.0.1:{issuer_port}/file-issuer"]
+[sts.issuers.from-file]
+issuer = "http://127.0.0.1:{issuer_port}/file-issuer"
 jwks_file = "file-issuer-jwks.json"
 
-[sts.issuers."http://127.0.0.1:{dead_port}"]
+[sts.issuers.keys-down]
+issuer = "http://127.0.0.1:{issuer_port}"
+jwks_url = "http://127.0.0.1:{dead_port}/jwks"
 
 [[sts.roles]]
 arn = "arn:aws:iam::123456789012:role/ci"
-issuers = ["http://127.0.0.1:{issuer_port}", "http://127.0.0.1:{issuer_port}/file-issuer"]
+issuers = ["test", "from-file"]
 audiences = ["sts.amazonaws.com"]
 subjects = ["repo:*"]
 max_session_seconds = 7200
 
 [[sts.roles]]
 arn = "arn:aws:iam::123456789012:role/deploy"
-issuers = ["http://127.0.0.1:{issuer_port}"]
+issuers = ["test"]
 audiences = ["sts.amazonaws.com"]
 subjects = ["repo:myorg/*"]
 claims = {{ ref = "refs/heads/main" }}
 
 [[sts.roles]]
 arn = "arn:aws:iam::123456789012:role/broken"
-issuers = ["http://127.0.0.1:{dead_port}"]
+issuers = ["keys-down"]
 audiences = ["sts.amazonaws.com"]
 subjects = ["*"]
 "#

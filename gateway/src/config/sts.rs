@@ -30,7 +30,7 @@ pub struct StsConfig {
     /// rotated by putting a new one first and removed once its sessions
     /// have expired. With none, a random key lives as long as the process.
     pub seal_keys: Vec<SealKeyConfig>,
-    /// Issuers whose tokens may be exchanged, by issuer URL (`iss`).
+    /// Issuers whose tokens may be exchanged, by a name roles refer to.
     pub issuers: BTreeMap<String, IssuerConfig>,
     /// Roles that may be assumed.
     pub roles: Vec<RoleConfig>,
@@ -71,14 +71,20 @@ impl std::fmt::Debug for SealKeyConfig {
     }
 }
 
-/// Where an issuer's signing keys come from (`[sts.issuers."<iss>"]`).
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+/// A trusted issuer and where its signing keys come from
+/// (`[sts.issuers.<name>]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct IssuerConfig {
-    /// A JWKS file (relative to the config file); read at start.
+    /// The issuer URL, exactly as the tokens' `iss` claim has it.
+    pub issuer: String,
+    /// A JWKS file (relative to the config file), read when first needed
+    /// and again after the TTL.
+    #[serde(default)]
     pub jwks_file: Option<PathBuf>,
     /// The JWKS URL; by default the `jwks_uri` of the issuer's discovery
     /// document (`<iss>/.well-known/openid-configuration`).
+    #[serde(default)]
     pub jwks_url: Option<String>,
     /// How long fetched keys are used before they are fetched again.
     #[serde(default = "default_jwks_ttl")]
@@ -102,8 +108,7 @@ fn default_refetch() -> u64 {
 pub struct RoleConfig {
     /// The `RoleArn` clients ask for, e.g. `arn:aws:iam::123456789012:role/ci`.
     pub arn: String,
-    /// Issuers (`iss`, exactly as in the token) trusted for this role; each
-    /// must be listed in `[sts.issuers]`.
+    /// Names of the `[sts.issuers]` trusted for this role.
     pub issuers: Vec<String>,
     /// Accepted audiences: the token's `aud` must contain one.
     pub audiences: Vec<String>,
@@ -176,8 +181,9 @@ impl StsConfig {
                 ));
             }
         }
-        for (iss, issuer) in &self.issuers {
-            let field = |name: &str| format!("sts.issuers.\"{iss}\".{name}");
+        for (name, issuer) in &self.issuers {
+            let field = |field: &str| format!("sts.issuers.{name}.{field}");
+            let iss = &issuer.issuer;
             if !iss.starts_with("https://") && !iss.starts_with("http://") {
                 return Err(invalid(field("issuer"), "an issuer is an http(s) URL"));
             }

@@ -47,12 +47,15 @@ struct Cached {
 
 #[derive(Debug)]
 struct IssuerKeys {
+    /// The configured name.
+    name: String,
+    /// `iss`.
     issuer: String,
     config: IssuerConfig,
     state: Mutex<(Option<Cached>, Option<Instant>)>,
 }
 
-/// The signing keys of every configured issuer.
+/// The signing keys of every configured issuer, by issuer name.
 #[derive(Debug, Default)]
 pub struct JwksCache {
     issuers: BTreeMap<String, Arc<IssuerKeys>>,
@@ -63,25 +66,39 @@ impl JwksCache {
     pub fn new(issuers: &BTreeMap<String, IssuerConfig>) -> Self {
         let issuers = issuers
             .iter()
-            .map(|(issuer, config)| {
+            .map(|(name, config)| {
                 let keys = IssuerKeys {
-                    issuer: issuer.clone(),
+                    name: name.clone(),
+                    issuer: config.issuer.clone(),
                     config: config.clone(),
                     state: Mutex::new((None, None)),
                 };
-                (issuer.clone(), Arc::new(keys))
+                (name.clone(), Arc::new(keys))
             })
             .collect();
         Self { issuers }
     }
 
-    /// The key `kid` of `issuer`: from the cache while fresh, else fetched.
-    /// `Ok(None)` when the issuer does not have it, even after a refetch.
-    pub async fn key(&self, issuer: &str, kid: &str) -> Result<Option<Jwk>, JwksError> {
+    /// The first of the issuers `names` whose URL is `iss`.
+    pub fn trusted<'a>(&self, names: &'a [String], iss: &str) -> Option<&'a str> {
+        names
+            .iter()
+            .find(|name| {
+                self.issuers
+                    .get(*name)
+                    .is_some_and(|keys| keys.issuer == iss)
+            })
+            .map(String::as_str)
+    }
+
+    /// The key `kid` of the issuer `name`: from the cache while fresh, else
+    /// fetched. `Ok(None)` when the issuer does not have it, even after a
+    /// refetch.
+    pub async fn key(&self, name: &str, kid: &str) -> Result<Option<Jwk>, JwksError> {
         let keys = self
             .issuers
-            .get(issuer)
-            .ok_or_else(|| JwksError::UnknownIssuer(issuer.to_owned()))?;
+            .get(name)
+            .ok_or_else(|| JwksError::UnknownIssuer(name.to_owned()))?;
         let mut state = keys.state.lock().await;
         let (cached, last_refetch) = &mut *state;
         let ttl = Duration::from_secs(keys.config.jwks_ttl_seconds);
@@ -104,7 +121,7 @@ impl JwksCache {
 impl IssuerKeys {
     fn unavailable(&self, message: impl Into<String>) -> JwksError {
         JwksError::Unavailable {
-            issuer: self.issuer.clone(),
+            issuer: self.name.clone(),
             message: message.into(),
         }
     }
@@ -124,7 +141,7 @@ impl IssuerKeys {
         };
         let keys: JwkSet = serde_json::from_str(&text)
             .map_err(|e| self.unavailable(format!("the JWKS does not parse: {e}")))?;
-        tracing::info!(issuer = %self.issuer, keys = keys.keys.len(), "issuer keys loaded");
+        tracing::info!(issuer = %self.name, keys = keys.keys.len(), "issuer keys loaded");
         Ok(Cached {
             keys,
             fetched: Instant::now(),

@@ -125,13 +125,11 @@ pub async fn verify(
         .kid
         .ok_or_else(|| invalid("the web identity token's header has no kid"))?;
     let issuer = unverified_issuer(token)?;
-    if !role.issuers.contains(&issuer) {
-        return Err(invalid(format!(
-            "issuer `{issuer}` is not trusted for this role"
-        )));
-    }
+    let trusted = keys
+        .trusted(&role.issuers, &issuer)
+        .ok_or_else(|| invalid(format!("issuer `{issuer}` is not trusted for this role")))?;
     let jwk = keys
-        .key(&issuer, &kid)
+        .key(trusted, &kid)
         .await?
         .ok_or_else(|| invalid(format!("the issuer has no key `{kid}`")))?;
     if let Some(alg) = jwk.common.key_algorithm

@@ -1,7 +1,11 @@
 """A test OIDC issuer on 127.0.0.1: its own RSA and EC keys, a discovery
 document and a JWKS, and a helper that signs tokens the way CI systems'
-issuers do (RS256 or ES256, with a `kid`)."""
+issuers do (RS256 or ES256, with a `kid`).
+
+Run as a program (`python oidc_issuer.py PORT`) it serves until killed,
+and `GET /token` answers a fresh token for the default subject."""
 import json
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -41,6 +45,16 @@ class Issuer:
                 elif self.path == "/jwks":
                     issuer.jwks_fetches += 1
                     body = issuer.jwks()
+                elif self.path == "/token":
+                    # A fresh RS256 token for the default subject (the
+                    # conformance deployment's `sts.token_command`).
+                    data = issuer.token().encode()
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/jwt")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                    return
                 else:
                     self.send_response(404)
                     self.end_headers()
@@ -83,3 +97,7 @@ class Issuer:
     def stop(self):
         self.server.shutdown()
         self.server.server_close()
+
+
+if __name__ == "__main__":
+    Issuer(int(sys.argv[1])).thread.join()
