@@ -61,7 +61,23 @@ const SKIPPED_PRESIGNED: &[(&str, &str)] = &[
         "post-sts-header-after",
         "X-Amz-Security-Token is appended after signing (omit_session_token), an STS-only convention",
     ),
+    ("get-vanilla-with-session-token", SESSION_TOKEN_REASON),
+    ("post-sts-header-before", SESSION_TOKEN_REASON),
 ];
+
+/// Header vectors skipped, and why.
+const SKIPPED_HEADER: &[(&str, &str)] = &[
+    ("get-vanilla-with-session-token", SESSION_TOKEN_REASON),
+    ("post-sts-header-before", SESSION_TOKEN_REASON),
+    (
+        "post-sts-header-after",
+        "x-amz-security-token is added after signing; header auth here must sign it",
+    ),
+];
+
+/// Why the session-token vectors cannot verify here.
+const SESSION_TOKEN_REASON: &str = "its session token is AWS's: a session token here must be one this \
+     gateway sealed (anything else is refused as invalid_token; tests/sts.rs)";
 
 #[derive(serde::Deserialize)]
 struct Context {
@@ -269,8 +285,7 @@ fn flip_last(signature_end: &mut String) {
 
 #[test]
 fn header_vectors_verify() {
-    // No header vector is skipped.
-    let ran = run("header-signed-request.txt", &[], |request| {
+    let ran = run("header-signed-request.txt", SKIPPED_HEADER, |request| {
         let value = request.headers["authorization"].to_str().expect("ascii");
         let mut value = value.to_owned();
         flip_last(&mut value);
