@@ -84,6 +84,18 @@ pub struct Authorizer<'a> {
     caller: Caller,
     context: RequestContext,
     metrics: &'a Metrics,
+    outcome: std::sync::Mutex<Option<DecisionRecord>>,
+}
+
+/// What the access log says of a request's authorization: its first
+/// decision, or the first deny that followed it (a copy's source, a key
+/// of a DeleteObjects).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecisionRecord {
+    /// Allowed or denied.
+    pub allowed: bool,
+    /// The deciding policy ids.
+    pub policies: Vec<String>,
 }
 
 /// The connection facts the request context needs.
@@ -129,6 +141,24 @@ impl<'a> Authorizer<'a> {
             caller,
             context,
             metrics,
+            outcome: std::sync::Mutex::new(None),
+        }
+    }
+
+    /// The decision the access log reports, once one was made.
+    pub fn outcome(&self) -> Option<DecisionRecord> {
+        self.outcome.lock().ok().and_then(|outcome| outcome.clone())
+    }
+
+    fn record(&self, decision: &Decision) {
+        if let Ok(mut outcome) = self.outcome.lock() {
+            let keep = outcome.as_ref().is_some_and(|kept| !kept.allowed || decision.allowed);
+            if !keep {
+                *outcome = Some(DecisionRecord {
+                    allowed: decision.allowed,
+                    policies: decision.policies.clone(),
+                });
+            }
         }
     }
 
@@ -171,6 +201,7 @@ impl<'a> Authorizer<'a> {
         });
         self.metrics
             .record_decision(started.elapsed().as_secs_f64());
+        self.record(&decision);
         if !decision.errors.is_empty() {
             tracing::warn!(action, bucket, errors = ?decision.errors, "policy evaluation errors");
         }

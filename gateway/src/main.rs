@@ -230,7 +230,7 @@ fn init_logging(format: &str) -> anyhow::Result<()> {
         .with_writer(std::io::stderr);
     match format {
         "text" => builder.init(),
-        "json" => builder.json().init(),
+        "json" => builder.json().flatten_event(true).init(),
         other => anyhow::bail!("unknown log format `{other}` (use `text` or `json`)"),
     }
     Ok(())

@@ -79,6 +79,10 @@ pub struct RequestCtx {
     pub auth_mode: &'static str,
     /// The authenticated principal's name.
     pub principal: Option<String>,
+    /// The object key, once routed.
+    pub key: Option<String>,
+    /// The authorization outcome, once policies were asked.
+    pub decision: Option<crate::authorize::DecisionRecord>,
     /// `ok`, or why the request was refused or failed (a fixed set of values).
     pub result: &'static str,
     /// Status sent.
@@ -103,6 +107,8 @@ impl RequestCtx {
             sts_action: None,
             auth_mode: "none",
             principal: None,
+            key: None,
+            decision: None,
             result: "ok",
             status: 0,
             upstream_duration: None,
@@ -155,7 +161,9 @@ impl Gateway {
             &self.metrics,
         );
         self.quotas.set_context(&request, &mut authz).await;
-        self.authorize(&request, &mut authz)?;
+        let authorized = self.authorize(&request, &mut authz);
+        ctx.decision = authz.outcome();
+        authorized?;
         let target = self.resolve_bucket(&request)?;
         if let (Some(target), Some(key)) = (target, request.route.key.as_deref())
             && target.prefix.len() + key.len() > MAX_KEY_BYTES
@@ -191,6 +199,11 @@ impl Gateway {
         let started = Instant::now();
         let outcome = handlers::dispatch(&request, target, body.as_mut(), env).await;
         ctx.upstream_duration = Some(started.elapsed());
+        if request.operation != S3Operation::ListBuckets {
+            // ListBuckets' per-bucket decisions filter the answer; they do
+            // not decide the request.
+            ctx.decision = authz.outcome();
+        }
         ctx.bytes_in = body.received();
         if let Some(reason) = body.auth_failure() {
             self.metrics.record_auth_failure(reason.as_str());
@@ -271,6 +284,7 @@ impl Gateway {
         let route = route::route(host, raw_path, &self.config.s3.virtual_host_suffixes)
             .map_err(route_error)?;
         ctx.bucket = route.bucket.clone();
+        ctx.key = route.key.clone();
         ctx.resource = Some(match (&route.bucket, &route.key) {
             (Some(bucket), Some(key)) => format!("/{bucket}/{key}"),
             (Some(bucket), None) => format!("/{bucket}"),

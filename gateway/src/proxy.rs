@@ -105,19 +105,28 @@ impl ProxyHttp for S3Proxy {
             bytes_in: ctx.bytes_in,
             bytes_out: ctx.bytes_out,
         });
+        let (decision, policies) = match &ctx.decision {
+            Some(record) if record.allowed => ("allow", record.policies.join(",")),
+            Some(record) => ("deny", record.policies.join(",")),
+            None => ("", String::new()),
+        };
         tracing::info!(
             target: "cedargate::access",
             request_id = %ctx.request_id,
             method = %method,
             operation,
             bucket = ctx.bucket.as_deref().unwrap_or(""),
+            key = ctx.key.as_deref().unwrap_or(""),
             principal = ctx.principal.as_deref().unwrap_or(""),
             auth_mode = ctx.auth_mode,
+            decision,
+            policies = %policies,
             status = ctx.status,
             result = ctx.result,
             bytes_in = ctx.bytes_in,
             bytes_out = ctx.bytes_out,
             duration_ms = duration.as_secs_f64() * 1000.0,
+            upstream_ms = ctx.upstream_duration.map_or(0.0, |d| d.as_secs_f64() * 1000.0),
             error = error.map(|e| e.to_string()),
             "request"
         );

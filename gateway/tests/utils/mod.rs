@@ -77,6 +77,18 @@ impl TestGateway {
         policies: &[(&str, &str)],
         data: Option<&Path>,
     ) -> Self {
+        Self::start_with_args(buckets_toml, extra_toml, policies, data, &[])
+    }
+
+    /// As [`Self::start_custom`], with extra `cedargate serve` arguments
+    /// (e.g. `--log-format json`).
+    pub fn start_with_args(
+        buckets_toml: &str,
+        extra_toml: &str,
+        policies: &[(&str, &str)],
+        data: Option<&Path>,
+        args: &[&str],
+    ) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let (s3_port, admin_port, tls_port) = (free_port(), free_port(), free_port());
         self_signed_certificate(dir.path());
@@ -159,6 +171,7 @@ root = "{data}"
         let child = Command::new(env!("CARGO_BIN_EXE_cedargate"))
             .args(["serve", "--config"])
             .arg(&config_path)
+            .args(args)
             .env("RUST_LOG", "info,pingora=warn")
             .env("NO_COLOR", "1")
             .env_remove("CEDARGATE_ACCESS_KEY")

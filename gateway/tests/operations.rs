@@ -1,0 +1,33 @@
+//! Operations: the JSON access log, credentials reloaded under load, slow
+//! senders cut off while slow but steady uploads complete, and oversized
+//! requests refused with S3 errors (tests/clients/test_access_log.py,
+//! test_operations.py).
+
+#![allow(
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code: a failed setup step should stop the test loudly"
+)]
+
+mod utils;
+
+use utils::{DEFAULT_BUCKETS, TESTER_POLICY, TestGateway};
+
+/// Writes under `logs/blocked` are forbidden, by a policy with an id.
+const BLOCKED_POLICY: &str = r#"
+@id("no-writes-under-blocked")
+forbid (principal, action == Action::"s3:PutObject", resource)
+when { resource has key && resource.key like "logs/blocked*" };
+"#;
+
+#[test]
+fn the_access_log_has_one_json_line_per_request_and_no_secret() {
+    let gateway = TestGateway::start_with_args(
+        DEFAULT_BUCKETS,
+        "",
+        &[("tester.cedar", TESTER_POLICY), ("blocked.cedar", BLOCKED_POLICY)],
+        None,
+        &["--log-format", "json"],
+    );
+    gateway.assert_pytest_passes("test_access_log.py");
+}
