@@ -152,7 +152,9 @@ impl<'a> Authorizer<'a> {
 
     fn record(&self, decision: &Decision) {
         if let Ok(mut outcome) = self.outcome.lock() {
-            let keep = outcome.as_ref().is_some_and(|kept| !kept.allowed || decision.allowed);
+            let keep = outcome
+                .as_ref()
+                .is_some_and(|kept| !kept.allowed || decision.allowed);
             if !keep {
                 *outcome = Some(DecisionRecord {
                     allowed: decision.allowed,

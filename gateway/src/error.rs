@@ -83,6 +83,8 @@ s3_error_codes! {
     EntityTooSmall => (400, 400, "EntityTooSmall"),
     /// The `x-amz-meta-*` headers exceed 2 KiB.
     MetadataTooLarge => (400, 400, "MetadataTooLarge"),
+    /// Too many request headers, or too many header bytes.
+    RequestHeaderSectionTooLarge => (400, 400, "RequestHeaderSectionTooLarge"),
     /// The access key is unknown or disabled.
     InvalidAccessKeyId => (401, 403, "InvalidAccessKeyId"),
     /// The signature did not verify.

@@ -236,34 +236,18 @@ fn init_logging(format: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The credentials file when configured, plus the development credential
-/// from the environment; with neither, a generated one, printed once.
+/// The configured credentials; with none at all, a generated development
+/// credential, printed once.
 fn load_credentials(config: &Config) -> anyhow::Result<CredentialStore> {
-    let mut credentials = match &config.credentials.file {
-        Some(path) => CredentialStore::from_file(path)
-            .with_context(|| format!("cannot load credentials from `{}`", path.display()))?
-            .into_credentials(),
-        None => Vec::new(),
-    };
-    let from_env = (
-        std::env::var("CEDARGATE_ACCESS_KEY").ok(),
-        std::env::var("CEDARGATE_SECRET_KEY").ok(),
-    );
-    match from_env {
-        (Some(access_key), Some(secret_key)) => {
-            credentials.push(Credential::new(access_key, secret_key, "dev"));
-        }
-        (None, None) if credentials.is_empty() => {
-            let (access_key, secret_key) = generate_dev_credential();
-            println!(
-                "cedargate development credential (set CEDARGATE_ACCESS_KEY / CEDARGATE_SECRET_KEY to choose one):"
-            );
-            println!("  AWS_ACCESS_KEY_ID={access_key}");
-            println!("  AWS_SECRET_ACCESS_KEY={secret_key}");
-            credentials.push(Credential::new(access_key, secret_key, "dev"));
-        }
-        (None, None) => {}
-        _ => anyhow::bail!("set both CEDARGATE_ACCESS_KEY and CEDARGATE_SECRET_KEY, or neither"),
+    let mut credentials = cedargate::server::configured_credentials(config)?;
+    if credentials.is_empty() {
+        let (access_key, secret_key) = generate_dev_credential();
+        println!(
+            "cedargate development credential (set CEDARGATE_ACCESS_KEY / CEDARGATE_SECRET_KEY to choose one):"
+        );
+        println!("  AWS_ACCESS_KEY_ID={access_key}");
+        println!("  AWS_SECRET_ACCESS_KEY={secret_key}");
+        credentials.push(Credential::new(access_key, secret_key, "dev"));
     }
     Ok(CredentialStore::from_credentials(credentials)?)
 }

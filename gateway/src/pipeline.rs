@@ -131,6 +131,7 @@ impl Gateway {
         session: &mut Session,
         ctx: &mut RequestCtx,
     ) -> Result<S3Response, S3Error> {
+        self.check_header_section(session)?;
         if self.is_sts_request(session) {
             return Ok(crate::sts::endpoint::serve(self, session, ctx).await);
         }
@@ -250,6 +251,27 @@ impl Gateway {
             "*" => "us-east-1",
             region => region,
         }
+    }
+
+    /// Refuses a request with more headers, or more header bytes, than
+    /// configured (before anything else reads them).
+    fn check_header_section(&self, session: &Session) -> Result<(), S3Error> {
+        let headers = &session.req_header().headers;
+        let bytes: usize = headers
+            .iter()
+            .map(|(name, value)| name.as_str().len() + value.len())
+            .sum();
+        let s3 = &self.config.s3;
+        if headers.len() > s3.max_headers || bytes > s3.max_header_bytes {
+            return Err(S3Error::new(
+                S3ErrorCode::RequestHeaderSectionTooLarge,
+                format!(
+                    "your request header section exceeds the maximum of {} headers and {} bytes",
+                    s3.max_headers, s3.max_header_bytes
+                ),
+            ));
+        }
+        Ok(())
     }
 
     /// Whether the request is for the STS endpoint (no bucket, path `/`).

@@ -9,7 +9,7 @@ use pingora::server::Server;
 use pingora::server::configuration::ServerConf;
 use pingora::services::listening::Service;
 
-use cedargate_policies::{PolicySnapshot, PolicyStore, WatchHandle};
+use cedargate_policies::{PolicySnapshot, PolicyStore, WatchHandle, watch_files};
 
 use std::time::Duration;
 
@@ -17,7 +17,7 @@ use pingora::server::ShutdownWatch;
 use pingora::services::background::{BackgroundService, background_service};
 
 use crate::admin::AdminApp;
-use crate::auth::{CredentialStore, RegionRule, VerifierConfig};
+use crate::auth::{Credential, CredentialStore, RegionRule, VerifierConfig};
 use crate::buckets::BucketMap;
 use crate::config::Config;
 use crate::config::StoreKind;
@@ -168,6 +168,69 @@ fn watch_policies(gateway: &Arc<Gateway>) -> anyhow::Result<Option<WatchHandle>>
     Ok(Some(handle))
 }
 
+/// The static credentials the configuration names: the credentials file's,
+/// plus the development credential of `CEDARGATE_ACCESS_KEY` /
+/// `CEDARGATE_SECRET_KEY` when both are set.
+pub fn configured_credentials(config: &Config) -> anyhow::Result<Vec<Credential>> {
+    let mut credentials = match &config.credentials.file {
+        Some(path) => CredentialStore::from_file(path)
+            .with_context(|| format!("cannot load credentials from `{}`", path.display()))?
+            .into_credentials(),
+        None => Vec::new(),
+    };
+    match (
+        std::env::var("CEDARGATE_ACCESS_KEY").ok(),
+        std::env::var("CEDARGATE_SECRET_KEY").ok(),
+    ) {
+        (Some(access_key), Some(secret_key)) => {
+            credentials.push(Credential::new(access_key, secret_key, "dev"));
+        }
+        (None, None) => {}
+        _ => anyhow::bail!("set both CEDARGATE_ACCESS_KEY and CEDARGATE_SECRET_KEY, or neither"),
+    }
+    Ok(credentials)
+}
+
+/// Reloads the credentials: validate, then swap. A file that does not
+/// load leaves the current credentials in force. Requests in flight keep
+/// the snapshot they loaded.
+pub fn reload_credentials(gateway: &Gateway) -> anyhow::Result<usize> {
+    let store = configured_credentials(&gateway.config)
+        .and_then(|credentials| Ok(CredentialStore::from_credentials(credentials)?))?;
+    let count = store.len();
+    gateway.credentials.store(Arc::new(store));
+    gateway.metrics.set_credential_count(count);
+    Ok(count)
+}
+
+/// Starts reloading the credentials file on change, when there is one.
+fn watch_credentials(gateway: &Arc<Gateway>) -> anyhow::Result<Option<WatchHandle>> {
+    let Some(file) = gateway.config.credentials.file.clone() else {
+        return Ok(None);
+    };
+    let dir = match file.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_owned(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let debounce = std::time::Duration::from_millis(gateway.config.policies.reload_debounce_ms);
+    let observer = Arc::clone(gateway);
+    let name = file.file_name().map(std::ffi::OsStr::to_owned);
+    let handle = watch_files(
+        &dir,
+        debounce,
+        move |path| path.file_name().map(std::ffi::OsStr::to_owned) == name,
+        move || match reload_credentials(&observer) {
+            Ok(count) => tracing::info!(credentials = count, "credentials reloaded"),
+            Err(error) => tracing::error!(
+                error = %format!("{error:#}"),
+                "credentials reload refused; the previous credentials stay in force"
+            ),
+        },
+    )
+    .with_context(|| format!("cannot watch `{}`", dir.display()))?;
+    Ok(Some(handle))
+}
+
 /// Runs the listeners until the process is told to stop; never returns on success.
 pub fn run(gateway: Arc<Gateway>) -> anyhow::Result<()> {
     let config = gateway.config.clone();
@@ -212,6 +275,7 @@ pub fn run(gateway: Arc<Gateway>) -> anyhow::Result<()> {
     server.add_service(maintenance);
     // Held for the life of the process: run_forever never returns.
     let _policy_watch = watch_policies(&gateway_for_watch)?;
+    let _credential_watch = watch_credentials(&gateway_for_watch)?;
     tracing::info!(
         s3 = %config.server.listen,
         s3_tls = ?config.server.tls.as_ref().map(|t| t.listen),

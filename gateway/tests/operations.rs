@@ -25,9 +25,18 @@ fn the_access_log_has_one_json_line_per_request_and_no_secret() {
     let gateway = TestGateway::start_with_args(
         DEFAULT_BUCKETS,
         "",
-        &[("tester.cedar", TESTER_POLICY), ("blocked.cedar", BLOCKED_POLICY)],
+        &[
+            ("tester.cedar", TESTER_POLICY),
+            ("blocked.cedar", BLOCKED_POLICY),
+        ],
         None,
         &["--log-format", "json"],
     );
     gateway.assert_pytest_passes("test_access_log.py");
+}
+
+#[test]
+fn credentials_reload_under_load_and_oversized_requests_are_refused() {
+    let gateway = TestGateway::start("");
+    gateway.assert_pytest_passes("test_operations.py");
 }

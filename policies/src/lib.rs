@@ -24,4 +24,4 @@ pub use schema::{
 };
 pub use snapshot::PolicySnapshot;
 pub use store::{PolicyStore, ReloadStatus};
-pub use watch::WatchHandle;
+pub use watch::{WatchHandle, watch_files};

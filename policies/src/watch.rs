@@ -5,6 +5,7 @@
 //! produces Access events (and, on some systems, access-time metadata
 //! changes); reacting to them would reload forever.
 
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -49,40 +50,53 @@ impl PolicyStore {
         on_result: impl Fn(&Result<u64, PolicyError>) + Send + 'static,
     ) -> Result<WatchHandle, PolicyError> {
         let dir = self.dir().ok_or(PolicyError::NoDirectory)?.to_owned();
-        let watch_error = |error: notify::Error| PolicyError::Watch {
+        let store = Arc::clone(&self);
+        watch_files(&dir, debounce, is_policy_file, move || {
+            on_result(&store.reload());
+        })
+        .map_err(|error| PolicyError::Watch {
             dir: dir.clone(),
             message: error.to_string(),
-        };
-        let store = Arc::clone(&self);
-        let handler = move |result: DebounceEventResult| match result {
-            Ok(events) => {
-                if events.iter().any(is_policy_change) {
-                    on_result(&store.reload());
-                }
-            }
-            Err(errors) => {
-                for error in errors {
-                    tracing::warn!(%error, "policy directory watch error");
-                }
-            }
-        };
-        let mut debouncer = new_debouncer(debounce, None, handler).map_err(watch_error)?;
-        debouncer
-            .watch(&dir, RecursiveMode::NonRecursive)
-            .map_err(watch_error)?;
-        Ok(WatchHandle { debouncer })
+        })
     }
 }
 
-/// Whether `event` creates, changes or removes a `.cedar` file.
-fn is_policy_change(event: &DebouncedEvent) -> bool {
+/// Watches the directory `dir` (not recursively) and calls `on_change` once
+/// per debounced batch of events that create, change or remove a file that
+/// `wanted` accepts. Watching the directory rather than the file follows
+/// editors and tools that replace a file by renaming another over it.
+pub fn watch_files(
+    dir: &Path,
+    debounce: Duration,
+    wanted: impl Fn(&Path) -> bool + Send + 'static,
+    on_change: impl Fn() + Send + 'static,
+) -> Result<WatchHandle, notify::Error> {
+    let handler = move |result: DebounceEventResult| match result {
+        Ok(events) => {
+            if events.iter().any(|event| is_change(event, &wanted)) {
+                on_change();
+            }
+        }
+        Err(errors) => {
+            for error in errors {
+                tracing::warn!(%error, "file watch error");
+            }
+        }
+    };
+    let mut debouncer = new_debouncer(debounce, None, handler)?;
+    debouncer.watch(dir, RecursiveMode::NonRecursive)?;
+    Ok(WatchHandle { debouncer })
+}
+
+/// Whether `event` creates, changes or removes a file `wanted` accepts.
+fn is_change(event: &DebouncedEvent, wanted: &impl Fn(&Path) -> bool) -> bool {
     let relevant = match event.kind {
         EventKind::Create(_) | EventKind::Remove(_) => true,
         EventKind::Modify(ModifyKind::Metadata(MetadataKind::AccessTime)) => false,
         EventKind::Modify(_) => true,
         EventKind::Access(_) | EventKind::Any | EventKind::Other => false,
     };
-    relevant && event.paths.iter().any(|path| is_policy_file(path))
+    relevant && event.paths.iter().any(|path| wanted(path))
 }
 
 #[cfg(test)]
@@ -128,7 +142,7 @@ mod tests {
         ];
         for (kind, path, expected) in table {
             assert_eq!(
-                is_policy_change(&event(kind, path)),
+                is_change(&event(kind, path), &is_policy_file),
                 expected,
                 "{kind:?} {path}"
             );

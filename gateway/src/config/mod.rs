@@ -150,6 +150,10 @@ pub struct S3Config {
     pub virtual_host_suffixes: Vec<String>,
     /// Largest XML request body (DeleteObjects, CompleteMultipartUpload) in bytes.
     pub max_xml_body_bytes: usize,
+    /// Most request headers accepted (pingora itself refuses more than 256).
+    pub max_headers: usize,
+    /// Largest total size of the request headers (names and values), in bytes.
+    pub max_header_bytes: usize,
 }
 
 impl Default for S3Config {
@@ -160,6 +164,8 @@ impl Default for S3Config {
             max_clock_skew_seconds: 900,
             virtual_host_suffixes: Vec::new(),
             max_xml_body_bytes: 2 * 1024 * 1024,
+            max_headers: 100,
+            max_header_bytes: 16 * 1024,
         }
     }
 }
