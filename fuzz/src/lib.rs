@@ -59,6 +59,7 @@ pub fn verify(method: &str, path: &str, query: &str, headers: &HeaderMap) -> Opt
         raw_path: path,
         raw_query: query,
         headers,
+        body_sha256: None,
     };
     authenticate(&request, store(), verifier(), t0()).ok()
 }
