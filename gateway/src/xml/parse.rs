@@ -295,6 +295,11 @@ fn walk(
             visit(Node::Open(&path))?;
         }
         if let Some(content) = content {
+            if content.chars().any(|c| !is_xml_char(c)) {
+                return Err(malformed(
+                    "the xml contains a character XML 1.0 does not allow",
+                ));
+            }
             match texts.last_mut() {
                 Some(text) => text.push_str(&content),
                 None if content.trim().is_empty() => {}
@@ -314,6 +319,12 @@ fn walk(
         return Err(malformed(format!("the body ends before `</{root}>`")));
     }
     Ok(())
+}
+
+/// Whether XML 1.0 allows `c` in a document (`Char` of the specification):
+/// not the control characters but tab, LF and CR, nor U+FFFE and U+FFFF.
+fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
 }
 
 /// Resolves `&name;` / `&#N;` to its text; unknown entities are refused.
