@@ -1,7 +1,8 @@
 //! Fuzzes the DeleteObjects body parser. It must never panic; what it
-//! accepts names 1 to 1000 non-empty keys of at most 1024 bytes, and the
-//! keys it accepts survive a round trip through the document the s3
-//! backend would send upstream.
+//! accepts names 1 to 1000 non-empty keys (their length is judged per key
+//! by the handler, as S3 answers a per-key error), and the keys it accepts
+//! survive a round trip through the document the s3 backend would send
+//! upstream.
 
 #![no_main]
 
@@ -15,7 +16,7 @@ fuzz_target!(|data: &[u8]| {
     assert!(!request.objects.is_empty() && request.objects.len() <= MAX_DELETE_OBJECTS);
     let mut document = String::from("<Delete>");
     for object in &request.objects {
-        assert!(!object.key.is_empty() && object.key.len() <= 1024, "{:?}", object.key);
+        assert!(!object.key.is_empty());
         document.push_str("<Object><Key>");
         document.push_str(&cedargate::xml::escape(&object.key));
         document.push_str("</Key></Object>");
