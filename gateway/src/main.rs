@@ -34,6 +34,9 @@ enum Command {
         /// Overrides `server.admin_listen`.
         #[arg(long)]
         admin_listen: Option<SocketAddr>,
+        /// Overrides `server.grace_period_seconds`.
+        #[arg(long)]
+        grace_period_seconds: Option<u64>,
         /// Log format: `text` or `json`.
         #[arg(long, default_value = "text")]
         log_format: String,
@@ -146,6 +149,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             config,
             listen,
             admin_listen,
+            grace_period_seconds,
             log_format,
         } => {
             init_logging(&log_format)?;
@@ -158,6 +162,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             if let Some(admin_listen) = admin_listen {
                 loaded.server.admin_listen = admin_listen;
+            }
+            if let Some(grace) = grace_period_seconds {
+                loaded.server.grace_period_seconds = grace;
             }
             let loaded = loaded.validate()?;
             let credentials = load_credentials(&loaded)?;

@@ -40,3 +40,15 @@ fn credentials_reload_under_load_and_oversized_requests_are_refused() {
     let gateway = TestGateway::start("");
     gateway.assert_pytest_passes("test_operations.py");
 }
+
+#[test]
+fn sigterm_lets_requests_in_flight_finish_then_exits() {
+    let gateway = TestGateway::start_with_args(
+        DEFAULT_BUCKETS,
+        "",
+        &[("tester.cedar", TESTER_POLICY)],
+        None,
+        &["--grace-period-seconds", "3"],
+    );
+    gateway.assert_pytest_passes("test_shutdown.py");
+}

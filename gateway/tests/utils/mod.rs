@@ -273,6 +273,7 @@ root = "{data}"
             .env("CG_DATA_DIR", self.data_dir())
             .env("CG_POLICY_DIR", self.policy_dir())
             .env("CG_TMP", self.dir.path())
+            .env("CG_GATEWAY_PID", self.child.id().to_string())
             .env("AWS_CONFIG_FILE", self.dir.path().join("aws-config"))
             .env(
                 "AWS_SHARED_CREDENTIALS_FILE",

@@ -267,7 +267,14 @@ fn characters_xml_1_0_forbids_are_refused_raw_or_referenced() {
     let delete = |key: &str| {
         parse_delete(format!("<Delete><Object><Key>{key}</Key></Object></Delete>").as_bytes())
     };
-    for bad in ["a\u{0}b", "a\u{b}b", "a&#11;b", "a&#x1F;b", "a\u{FFFE}b", "&#xFFFF;"] {
+    for bad in [
+        "a\u{0}b",
+        "a\u{b}b",
+        "a&#11;b",
+        "a&#x1F;b",
+        "a\u{FFFE}b",
+        "&#xFFFF;",
+    ] {
         let refused = delete(bad).expect_err(bad);
         assert_eq!(refused.code(), "MalformedXML", "{bad}");
     }
