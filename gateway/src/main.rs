@@ -169,7 +169,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let loaded = loaded.validate()?;
             let credentials = load_credentials(&loaded)?;
             let gateway = cedargate::server::build_gateway(loaded, credentials)?;
-            cedargate::server::run(gateway)
+            cedargate::server::run(gateway, config.as_deref())
         }
     }
 }

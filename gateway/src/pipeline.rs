@@ -40,8 +40,9 @@ use crate::sts::endpoint as sts_endpoint;
 pub struct Gateway {
     /// The configuration the gateway started with.
     pub config: Arc<Config>,
-    /// Client-facing buckets and their backends.
-    pub buckets: BucketMap,
+    /// Client-facing buckets and their backends; a reload swaps it, and
+    /// each request keeps the snapshot it started with.
+    pub buckets: ArcSwap<BucketMap>,
     /// The current credential snapshot.
     pub credentials: ArcSwap<CredentialStore>,
     /// SigV4 verification settings.
@@ -136,6 +137,7 @@ impl Gateway {
             return Ok(crate::sts::endpoint::serve(self, session, ctx).await);
         }
         let request = self.route_and_classify(session, ctx)?;
+        let buckets = self.buckets.load_full();
         let connection = self.connection(session, &request);
         let unsigned = is_unsigned(&request);
         self.limits
@@ -162,10 +164,10 @@ impl Gateway {
             &self.metrics,
         );
         self.quotas.set_context(&request, &mut authz).await;
-        let authorized = self.authorize(&request, &mut authz);
+        let authorized = self.authorize(&request, &buckets, &mut authz);
         ctx.decision = authz.outcome();
         authorized?;
-        let target = self.resolve_bucket(&request)?;
+        let target = resolve_bucket(&request, &buckets)?;
         if let (Some(target), Some(key)) = (target, request.route.key.as_deref())
             && target.prefix.len() + key.len() > MAX_KEY_BYTES
         {
@@ -178,7 +180,7 @@ impl Gateway {
         let ticket = match target {
             Some(target) => {
                 self.quotas
-                    .prepare(&request, target, &self.buckets, &mut authz)
+                    .prepare(&request, target, &buckets, &mut authz)
                     .await?
             }
             None => None,
@@ -191,7 +193,7 @@ impl Gateway {
         let raw = RequestBody::new(session, wire_length(&request)?, signed_sha256);
         let mut body = decode_body(raw, plan);
         let env = HandlerEnv {
-            buckets: &self.buckets,
+            buckets: &buckets,
             region: self.region(),
             max_xml_body_bytes: self.config.s3.max_xml_body_bytes,
             authz: &authz,
@@ -406,7 +408,12 @@ impl Gateway {
     /// Stage *authorize*: the operation on its bucket and key, and the
     /// source of a copy. DeleteObjects is decided per key and ListBuckets
     /// per bucket, by their handlers.
-    fn authorize(&self, request: &S3Request, authz: &mut Authorizer<'_>) -> Result<(), S3Error> {
+    fn authorize(
+        &self,
+        request: &S3Request,
+        buckets: &BucketMap,
+        authz: &mut Authorizer<'_>,
+    ) -> Result<(), S3Error> {
         use S3Operation as Op;
         let action = request.operation.name();
         let Some(bucket) = request.route.bucket.as_deref() else {
@@ -421,7 +428,7 @@ impl Gateway {
         };
         match request.operation {
             Op::DeleteObjects => {
-                if self.buckets.get(bucket).is_none() {
+                if buckets.get(bucket).is_none() {
                     // Nothing can be known of a caller's rights on a bucket
                     // that does not exist: refuse rather than reveal it.
                     return Err(S3Error::new(
@@ -443,21 +450,21 @@ impl Gateway {
                 .map(|_| ()),
         }
     }
+}
 
-    /// Looks up the request's bucket; `None` for ListBuckets.
-    fn resolve_bucket(
-        &self,
-        request: &S3Request,
-    ) -> Result<Option<&crate::buckets::BucketTarget>, S3Error> {
-        match request.route.bucket.as_deref() {
-            None => Ok(None),
-            Some(bucket) => self.buckets.get(bucket).map(Some).ok_or_else(|| {
-                S3Error::new(
-                    S3ErrorCode::NoSuchBucket,
-                    "the specified bucket does not exist",
-                )
-            }),
-        }
+/// Looks up the request's bucket; `None` for ListBuckets.
+fn resolve_bucket<'a>(
+    request: &S3Request,
+    buckets: &'a BucketMap,
+) -> Result<Option<&'a crate::buckets::BucketTarget>, S3Error> {
+    match request.route.bucket.as_deref() {
+        None => Ok(None),
+        Some(bucket) => buckets.get(bucket).map(Some).ok_or_else(|| {
+            S3Error::new(
+                S3ErrorCode::NoSuchBucket,
+                "the specified bucket does not exist",
+            )
+        }),
     }
 }
 

@@ -85,7 +85,7 @@ pub fn build_gateway(config: Config, credentials: CredentialStore) -> anyhow::Re
     let sts = Arc::new(StsService::new(config.sts.clone(), sealer));
     Ok(Arc::new(Gateway {
         config: Arc::new(config),
-        buckets,
+        buckets: ArcSwap::from_pointee(buckets),
         credentials: ArcSwap::from_pointee(credentials),
         verifier,
         policies,
@@ -131,9 +131,12 @@ impl BackgroundService for Maintenance {
             let gateway = &self.gateway;
             gateway
                 .health
-                .probe(&gateway.buckets, &gateway.metrics)
+                .probe(&gateway.buckets.load_full(), &gateway.metrics)
                 .await;
-            gateway.quotas.scan_unknown(&gateway.buckets).await;
+            gateway
+                .quotas
+                .scan_unknown(&gateway.buckets.load_full())
+                .await;
             if let Err(error) = gateway.quotas.store().maintain().await {
                 tracing::debug!(%error, "state store maintenance skipped");
             }
@@ -203,6 +206,59 @@ pub fn reload_credentials(gateway: &Gateway) -> anyhow::Result<usize> {
     Ok(count)
 }
 
+/// Reloads the bucket -> backend map from the config file: parse and
+/// validate the whole file, build its backends, then swap. Requests in
+/// flight keep the map they started with. Only `[backends]` and the
+/// buckets' `backend`, `backend_bucket` and `prefix` take effect; a changed
+/// `quota` or `anonymous_rate_limit`, and every other table, needs a
+/// restart (logged).
+pub fn reload_buckets(gateway: &Gateway, path: &std::path::Path) -> anyhow::Result<usize> {
+    let config = Config::from_file(path)?;
+    let setup = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the setup runtime")?;
+    let buckets = setup
+        .block_on(BucketMap::from_config(&config))
+        .context("cannot set up the bucket backends")?;
+    for (name, bucket) in &config.buckets {
+        let running = gateway.config.buckets.get(name);
+        let limits =
+            |b: &crate::config::BucketConfig| format!("{:?} {:?}", b.quota, b.anonymous_rate_limit);
+        if running.map(limits).as_deref().unwrap_or("None None") != limits(bucket) {
+            tracing::warn!(bucket = %name, "a quota or anonymous rate limit changes only at restart");
+        }
+    }
+    let count = buckets.iter().count();
+    gateway.buckets.store(Arc::new(buckets));
+    Ok(count)
+}
+
+/// Starts reloading the bucket map when the config file changes.
+fn watch_config(gateway: &Arc<Gateway>, file: &std::path::Path) -> anyhow::Result<WatchHandle> {
+    let file = file.to_owned();
+    let dir = match file.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_owned(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let debounce = std::time::Duration::from_millis(gateway.config.policies.reload_debounce_ms);
+    let observer = Arc::clone(gateway);
+    let name = file.file_name().map(std::ffi::OsStr::to_owned);
+    watch_files(
+        &dir,
+        debounce,
+        move |path| path.file_name().map(std::ffi::OsStr::to_owned) == name,
+        move || match reload_buckets(&observer, &file) {
+            Ok(count) => tracing::info!(buckets = count, "bucket map reloaded"),
+            Err(error) => tracing::error!(
+                error = %format!("{error:#}"),
+                "config reload refused; the previous bucket map stays in force"
+            ),
+        },
+    )
+    .with_context(|| format!("cannot watch `{}`", dir.display()))
+}
+
 /// Starts reloading the credentials file on change, when there is one.
 fn watch_credentials(gateway: &Arc<Gateway>) -> anyhow::Result<Option<WatchHandle>> {
     let Some(file) = gateway.config.credentials.file.clone() else {
@@ -231,8 +287,10 @@ fn watch_credentials(gateway: &Arc<Gateway>) -> anyhow::Result<Option<WatchHandl
     Ok(Some(handle))
 }
 
-/// Runs the listeners until the process is told to stop; never returns on success.
-pub fn run(gateway: Arc<Gateway>) -> anyhow::Result<()> {
+/// Runs the listeners until the process is told to stop; never returns on
+/// success. With `config_file`, its `[buckets]` and `[backends]` reload on
+/// change.
+pub fn run(gateway: Arc<Gateway>, config_file: Option<&std::path::Path>) -> anyhow::Result<()> {
     let config = gateway.config.clone();
     let conf = ServerConf {
         threads: config.server.threads,
@@ -276,6 +334,9 @@ pub fn run(gateway: Arc<Gateway>) -> anyhow::Result<()> {
     // Held for the life of the process: run_forever never returns.
     let _policy_watch = watch_policies(&gateway_for_watch)?;
     let _credential_watch = watch_credentials(&gateway_for_watch)?;
+    let _config_watch = config_file
+        .map(|file| watch_config(&gateway_for_watch, file))
+        .transpose()?;
     tracing::info!(
         s3 = %config.server.listen,
         s3_tls = ?config.server.tls.as_ref().map(|t| t.listen),

@@ -1,7 +1,7 @@
-//! Operations: the JSON access log, credentials reloaded under load, slow
-//! senders cut off while slow but steady uploads complete, and oversized
-//! requests refused with S3 errors (tests/clients/test_access_log.py,
-//! test_operations.py).
+//! Operations: the JSON access log, credentials and the bucket map reloaded
+//! under load, graceful shutdown, and oversized requests refused with S3
+//! errors (tests/clients/test_access_log.py, test_operations.py,
+//! test_shutdown.py).
 
 #![allow(
     clippy::expect_used,
@@ -36,7 +36,7 @@ fn the_access_log_has_one_json_line_per_request_and_no_secret() {
 }
 
 #[test]
-fn credentials_reload_under_load_and_oversized_requests_are_refused() {
+fn credentials_and_buckets_reload_under_load_and_oversized_requests_are_refused() {
     let gateway = TestGateway::start("");
     gateway.assert_pytest_passes("test_operations.py");
 }

@@ -1,6 +1,8 @@
 """Operations under traffic: the credentials file reloaded while requests
 flow (a new key works, a removed key is refused, a broken file changes
-nothing), and oversized requests refused with S3 errors."""
+nothing), the bucket map reloaded from the config file (a request in
+flight keeps the map it started with), and oversized requests refused
+with S3 errors."""
 import os
 import socket
 import threading
@@ -142,3 +144,62 @@ def test_oversized_xml_bodies_are_refused():
                                      MultipartUpload={"Parts": parts})
     assert refused.value.response["Error"]["Code"] in ("MalformedXML", "InvalidArgument")
     s3.abort_multipart_upload(Bucket="alpha", Key="xml/parts", UploadId=upload)
+
+
+CONFIG = os.path.join(TMP, "cedargate.toml")
+
+
+def replace_config(text):
+    temporary = CONFIG + ".tmp"
+    with open(temporary, "w") as out:
+        out.write(text)
+    os.replace(temporary, CONFIG)
+
+
+def test_the_bucket_map_reloads_and_requests_in_flight_keep_their_snapshot():
+    import urllib.request
+    s3 = client()
+    original = open(CONFIG).read()
+    beta = '[buckets.beta]\nbackend = "local"\n'
+    assert beta in original
+    s3.put_object(Bucket="alpha", Key="remap/one", Body=b"alpha's")
+    assert error_code(lambda: s3.list_objects_v2(Bucket="gamma")) == "NoSuchBucket"
+
+    body = os.urandom(1024 * 1024)
+
+    def steady():
+        for start in range(0, len(body), 64 * 1024):
+            time.sleep(0.1)
+            yield body[start:start + 64 * 1024]
+
+    url = client(signature_version="s3v4").generate_presigned_url(
+        "put_object", Params={"Bucket": "beta", "Key": "in-flight"}, ExpiresIn=300)
+    result = {}
+
+    def upload():
+        request = urllib.request.Request(url, data=steady(), method="PUT",
+                                         headers={"Content-Length": str(len(body))})
+        result["status"] = urllib.request.urlopen(request, timeout=30).status
+
+    uploader = threading.Thread(target=upload)
+    uploader.start()
+    time.sleep(0.3)
+    try:
+        # `beta` goes away, `gamma` appears as another name for alpha's data.
+        replace_config(original.replace(beta, '[buckets.gamma]\nbackend = "local"\nbackend_bucket = "alpha"\n'))
+        assert eventually(lambda: error_code(lambda: s3.list_objects_v2(Bucket="gamma")) == "ok")
+        assert s3.get_object(Bucket="gamma", Key="remap/one")["Body"].read() == b"alpha's"
+        assert error_code(lambda: s3.list_objects_v2(Bucket="beta")) == "NoSuchBucket"
+        uploader.join(timeout=30)
+        assert result.get("status") == 200, "the upload started on the old map must finish"
+
+        # A config that does not validate changes nothing.
+        replace_config(original.replace(beta, '[buckets.beta]\nbackend = "no-such-backend"\n'))
+        time.sleep(1.0)
+        assert s3.get_object(Bucket="gamma", Key="remap/one")["Body"].read() == b"alpha's"
+        assert error_code(lambda: s3.list_objects_v2(Bucket="beta")) == "NoSuchBucket"
+    finally:
+        uploader.join(timeout=30)
+        replace_config(original)
+    assert eventually(lambda: error_code(lambda: s3.list_objects_v2(Bucket="beta")) == "ok")
+    assert s3.get_object(Bucket="beta", Key="in-flight")["Body"].read() == body
