@@ -26,4 +26,5 @@ pub mod route;
 pub mod server;
 pub mod state;
 pub mod sts;
+pub mod telemetry;
 pub mod xml;

@@ -34,6 +34,8 @@ use crate::response::S3Response;
 use crate::route::{self, RouteError};
 use crate::sts::StsService;
 use crate::sts::endpoint as sts_endpoint;
+use crate::telemetry::{RequestTrace, Telemetry};
+use opentelemetry::KeyValue;
 
 /// Everything the pipeline stages consult.
 #[derive(Debug)]
@@ -59,6 +61,8 @@ pub struct Gateway {
     pub health: Arc<BackendHealth>,
     /// STS: web identity exchange and session tokens.
     pub sts: Arc<StsService>,
+    /// Traces, when exported.
+    pub telemetry: Telemetry,
 }
 
 /// Per-request state shared by the pingora hooks.
@@ -126,20 +130,49 @@ impl Default for RequestCtx {
 }
 
 impl Gateway {
-    /// Runs the pipeline over one request.
+    /// Runs the pipeline over one request, traced when telemetry is on.
     pub async fn handle(
         &self,
         session: &mut Session,
         ctx: &mut RequestCtx,
     ) -> Result<S3Response, S3Error> {
+        let trace = self.telemetry.request(&ctx.request_id);
+        let outcome = self.stages(session, ctx, &trace).await;
+        if let Some(operation) = ctx.operation.map(|op| op.name()).or(ctx.sts_action) {
+            trace.set(KeyValue::new("s3.operation", operation));
+        }
+        if let Some(bucket) = &ctx.bucket {
+            trace.set(KeyValue::new("s3.bucket", bucket.clone()));
+        }
+        let status = match &outcome {
+            Ok(response) => response.status,
+            Err(error) => error.status(self.config.s3.error_profile),
+        };
+        trace.set(KeyValue::new(
+            "http.response.status_code",
+            i64::from(status),
+        ));
+        outcome
+    }
+
+    /// The stages, each in its span of `trace`.
+    async fn stages(
+        &self,
+        session: &mut Session,
+        ctx: &mut RequestCtx,
+        trace: &RequestTrace<'_>,
+    ) -> Result<S3Response, S3Error> {
         self.check_header_section(session)?;
         if self.is_sts_request(session) {
             return Ok(crate::sts::endpoint::serve(self, session, ctx).await);
         }
+        let span = trace.stage("route");
         let request = self.route_and_classify(session, ctx)?;
+        drop(span);
         let buckets = self.buckets.load_full();
         let connection = self.connection(session, &request);
         let unsigned = is_unsigned(&request);
+        let span = trace.stage("limit");
         self.limits
             .check_source(
                 connection.source_ip,
@@ -149,8 +182,12 @@ impl Gateway {
             )
             .await
             .map_err(|limited| self.rate_limited(limited, unsigned, ctx))?;
+        drop(span);
+        let span = trace.stage("authenticate");
         let (caller, payload, signing) = self.authenticate(&request, ctx)?;
+        drop(span);
         if let Some(credential) = caller.credential() {
+            let _span = trace.stage("limit");
             self.limits
                 .check_credential(&credential.access_key, &self.metrics)
                 .await
@@ -163,10 +200,12 @@ impl Gateway {
             connection,
             &self.metrics,
         );
+        let span = trace.stage("authorize");
         self.quotas.set_context(&request, &mut authz).await;
         let authorized = self.authorize(&request, &buckets, &mut authz);
         ctx.decision = authz.outcome();
         authorized?;
+        drop(span);
         let target = resolve_bucket(&request, &buckets)?;
         if let (Some(target), Some(key)) = (target, request.route.key.as_deref())
             && target.prefix.len() + key.len() > MAX_KEY_BYTES
@@ -177,6 +216,7 @@ impl Gateway {
                 "your key is too long for this bucket",
             ));
         }
+        let span = trace.stage("limit");
         let ticket = match target {
             Some(target) => {
                 self.quotas
@@ -185,6 +225,7 @@ impl Gateway {
             }
             None => None,
         };
+        drop(span);
         let plan = BodyPlan::from_request(&request.headers, &payload, signing.as_ref())?;
         let signed_sha256 = match payload {
             PayloadHash::Sha256(hash) => Some(hash),
@@ -200,7 +241,9 @@ impl Gateway {
             quotas: &self.quotas,
         };
         let started = Instant::now();
+        let span = trace.stage("dispatch");
         let outcome = handlers::dispatch(&request, target, body.as_mut(), env).await;
+        drop(span);
         ctx.upstream_duration = Some(started.elapsed());
         if request.operation != S3Operation::ListBuckets {
             // ListBuckets' per-bucket decisions filter the answer; they do

@@ -29,6 +29,7 @@ use crate::proxy::S3Proxy;
 use crate::quota::Quotas;
 use crate::state::{EmbeddedStore, RedisSettings, RedisStore, StateStore};
 use crate::sts::{SessionSealer, StsService};
+use crate::telemetry::Telemetry;
 
 /// The policy set of the embedded default: the development credential
 /// (principal `dev`) may do everything, nobody else anything.
@@ -83,6 +84,7 @@ pub fn build_gateway(config: Config, credentials: CredentialStore) -> anyhow::Re
         );
     }
     let sts = Arc::new(StsService::new(config.sts.clone(), sealer));
+    let telemetry = Telemetry::new(&config.telemetry).context("cannot set up `[telemetry]`")?;
     Ok(Arc::new(Gateway {
         config: Arc::new(config),
         buckets: ArcSwap::from_pointee(buckets),
@@ -94,6 +96,7 @@ pub fn build_gateway(config: Config, credentials: CredentialStore) -> anyhow::Re
         quotas,
         health,
         sts,
+        telemetry,
     }))
 }
 

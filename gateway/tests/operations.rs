@@ -52,3 +52,14 @@ fn sigterm_lets_requests_in_flight_finish_then_exits() {
     );
     gateway.assert_pytest_passes("test_shutdown.py");
 }
+
+#[test]
+fn traces_are_exported_over_otlp_with_a_span_per_stage() {
+    let port = utils::free_port();
+    let telemetry = format!(
+        "\n[telemetry]\notlp_endpoint = \"http://127.0.0.1:{port}/v1/traces\"\nexport_interval_ms = 200\n"
+    );
+    let gateway = TestGateway::start(&telemetry);
+    let port = port.to_string();
+    gateway.assert_pytest_env_passes("test_traces.py", &[("CG_OTLP_PORT", &port)]);
+}

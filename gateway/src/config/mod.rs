@@ -94,6 +94,32 @@ pub struct Config {
     /// STS: roles OIDC tokens may assume.
     #[serde(default)]
     pub sts: StsConfig,
+    /// Trace export.
+    #[serde(default)]
+    pub telemetry: TelemetryConfig,
+}
+
+/// Trace export (`[telemetry]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TelemetryConfig {
+    /// The OTLP/HTTP traces URL (e.g. `http://127.0.0.1:4318/v1/traces`);
+    /// unset, no trace is made.
+    pub otlp_endpoint: Option<String>,
+    /// The `service.name` of the exported resource.
+    pub service_name: String,
+    /// How often buffered spans are sent, in milliseconds.
+    pub export_interval_ms: u64,
+}
+
+impl Default for TelemetryConfig {
+    fn default() -> Self {
+        Self {
+            otlp_endpoint: None,
+            service_name: "cedargate".to_owned(),
+            export_interval_ms: 5000,
+        }
+    }
 }
 
 /// Listeners and process settings (`[server]`).
@@ -323,6 +349,7 @@ impl Config {
             rate_limits: RateLimitsConfig::default(),
             state: StateConfig::default(),
             sts: StsConfig::default(),
+            telemetry: TelemetryConfig::default(),
         }
     }
 
