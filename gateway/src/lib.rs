@@ -15,6 +15,7 @@ pub mod error;
 pub mod handlers;
 pub mod health;
 pub mod limits;
+pub mod listener;
 pub mod metrics;
 pub mod pipeline;
 pub mod proxy;

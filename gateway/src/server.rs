@@ -23,6 +23,7 @@ use crate::config::Config;
 use crate::config::StoreKind;
 use crate::health::BackendHealth;
 use crate::limits::RateLimiter;
+use crate::listener::{ConnectionLimits, GuardedApp};
 use crate::metrics::Metrics;
 use crate::pipeline::Gateway;
 use crate::proxy::S3Proxy;
@@ -314,11 +315,13 @@ pub fn run(gateway: Arc<Gateway>, config_file: Option<&std::path::Path>) -> anyh
         },
     );
     let gateway_for_watch = Arc::clone(&gateway);
-    let mut s3 = pingora::proxy::http_proxy_service_with_name(
-        &server.configuration,
-        S3Proxy::new(gateway),
-        "s3",
-    );
+    let limits = ConnectionLimits {
+        max_connections: config.server.max_connections,
+        header_timeout: Duration::from_secs(config.server.header_timeout_seconds),
+        profile: config.s3.error_profile,
+    };
+    let proxy = pingora::proxy::http_proxy(&server.configuration, S3Proxy::new(gateway));
+    let mut s3 = Service::new("s3".to_owned(), GuardedApp::new(proxy, limits));
     s3.add_tcp(&config.server.listen.to_string());
     if let Some(tls) = &config.server.tls {
         let path = |p: &std::path::Path| p.to_string_lossy().into_owned();

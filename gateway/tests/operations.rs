@@ -63,3 +63,16 @@ fn traces_are_exported_over_otlp_with_a_span_per_stage() {
     let port = port.to_string();
     gateway.assert_pytest_env_passes("test_traces.py", &[("CG_OTLP_PORT", &port)]);
 }
+
+#[test]
+fn slow_senders_are_cut_off_and_connections_are_capped() {
+    let gateway = TestGateway::start_full(
+        DEFAULT_BUCKETS,
+        "",
+        "max_connections = 8\nheader_timeout_seconds = 2\n",
+        &[("tester.cedar", TESTER_POLICY)],
+        None,
+        &[],
+    );
+    gateway.assert_pytest_passes("test_connections.py");
+}

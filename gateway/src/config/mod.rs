@@ -136,6 +136,12 @@ pub struct ServerConfig {
     pub grace_period_seconds: u64,
     /// An additional HTTPS listener for S3 (`[server.tls]`), off by default.
     pub tls: Option<TlsConfig>,
+    /// Client connections open at once on the S3 listeners (each); more are
+    /// answered with SlowDown and closed.
+    pub max_connections: usize,
+    /// Seconds a request's header section may take to arrive (slow senders
+    /// are cut off; bodies are not limited by it).
+    pub header_timeout_seconds: u64,
 }
 
 /// An HTTPS listener for S3 (`[server.tls]`), served with rustls.
@@ -158,6 +164,8 @@ impl Default for ServerConfig {
             threads: 2,
             grace_period_seconds: 10,
             tls: None,
+            max_connections: 4096,
+            header_timeout_seconds: 10,
         }
     }
 }
@@ -356,6 +364,15 @@ impl Config {
     /// Checks every cross-field rule; errors name the field.
     pub fn validate(self) -> Result<Self, ConfigError> {
         self.sts.validate()?;
+        if self.server.max_connections == 0 {
+            return Err(invalid("server.max_connections", "must be at least 1"));
+        }
+        if self.server.header_timeout_seconds == 0 {
+            return Err(invalid(
+                "server.header_timeout_seconds",
+                "must be at least 1",
+            ));
+        }
         if self.server.threads == 0 || self.server.threads > 1024 {
             return Err(invalid("server.threads", "must be between 1 and 1024"));
         }

@@ -89,6 +89,19 @@ impl TestGateway {
         data: Option<&Path>,
         args: &[&str],
     ) -> Self {
+        Self::start_full(buckets_toml, extra_toml, "", policies, data, args)
+    }
+
+    /// The most general start: `server_toml` is added to the `[server]`
+    /// table (e.g. `max_connections = 8`).
+    pub fn start_full(
+        buckets_toml: &str,
+        extra_toml: &str,
+        server_toml: &str,
+        policies: &[(&str, &str)],
+        data: Option<&Path>,
+        args: &[&str],
+    ) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let (s3_port, admin_port, tls_port) = (free_port(), free_port(), free_port());
         self_signed_certificate(dir.path());
@@ -144,6 +157,7 @@ listen = "127.0.0.1:{s3_port}"
 admin_listen = "127.0.0.1:{admin_port}"
 threads = 2
 grace_period_seconds = 1
+{server_toml}
 
 [server.tls]
 listen = "127.0.0.1:{tls_port}"

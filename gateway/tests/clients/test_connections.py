@@ -1,0 +1,94 @@
+"""Connection guards: a slowloris (a header section dribbled out byte by
+byte) is cut off at the header deadline while a slow but steady upload
+longer than that deadline completes; past max_connections a connection is
+answered with SlowDown at once. The harness sets header_timeout_seconds = 2
+and max_connections = 8."""
+import hashlib
+import os
+import socket
+import threading
+import time
+import urllib.request
+
+from conftest import ENDPOINT, client
+
+HOST, PORT = ENDPOINT.replace("http://", "").split(":")
+PORT = int(PORT)
+
+
+def test_a_slowloris_is_cut_off_while_a_slow_steady_upload_completes():
+    body = os.urandom(512 * 1024)
+
+    def steady():
+        # 512 KiB in 32 pieces over about 4.8 s: far longer than the header deadline.
+        for start in range(0, len(body), 16 * 1024):
+            time.sleep(0.15)
+            yield body[start:start + 16 * 1024]
+
+    url = client(signature_version="s3v4").generate_presigned_url(
+        "put_object", Params={"Bucket": "alpha", "Key": "slow/steady"}, ExpiresIn=300)
+    result = {}
+
+    def upload():
+        request = urllib.request.Request(url, data=steady(), method="PUT",
+                                         headers={"Content-Length": str(len(body))})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            result["status"] = response.status
+            result["etag"] = response.headers["ETag"]
+
+    uploader = threading.Thread(target=upload)
+    uploader.start()
+    slowloris = socket.create_connection((HOST, PORT), timeout=10)
+    started = time.time()
+    closed_after = None
+    request = b"GET /alpha/slow/steady HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: " + b"a" * 200
+    try:
+        for byte in request:
+            slowloris.sendall(bytes([byte]))
+            time.sleep(0.2)
+            if time.time() - started > 10:
+                break
+    except OSError:
+        closed_after = time.time() - started
+    if closed_after is None:
+        slowloris.settimeout(2)
+        try:
+            closed_after = time.time() - started if slowloris.recv(1) == b"" else None
+        except OSError:
+            closed_after = time.time() - started
+    slowloris.close()
+    uploader.join(timeout=30)
+    assert closed_after is not None and closed_after < 6, closed_after
+    assert result.get("status") == 200, result
+    assert result["etag"] == '"%s"' % hashlib.md5(body).hexdigest()
+    got = client().get_object(Bucket="alpha", Key="slow/steady")["Body"].read()
+    assert got == body
+
+
+def test_connections_past_the_limit_get_slowdown():
+    held = [socket.create_connection((HOST, PORT), timeout=5) for _ in range(8)]
+    try:
+        time.sleep(0.2)
+        extra = socket.create_connection((HOST, PORT), timeout=5)
+        answer = b""
+        while True:
+            chunk = extra.recv(65536)
+            if not chunk:
+                break
+            answer += chunk
+        extra.close()
+        assert answer.startswith(b"HTTP/1.1 429 "), answer[:100]
+        assert b"Retry-After: 1" in answer
+        assert b"<Code>SlowDown</Code>" in answer
+    finally:
+        for connection in held:
+            connection.close()
+    # Once they are gone, requests are served again.
+    deadline = time.time() + 5
+    while True:
+        try:
+            client().list_objects_v2(Bucket="alpha")
+            break
+        except Exception:
+            assert time.time() < deadline
+            time.sleep(0.2)
