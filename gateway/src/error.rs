@@ -85,6 +85,8 @@ s3_error_codes! {
     MetadataTooLarge => (400, 400, "MetadataTooLarge"),
     /// Too many request headers, or too many header bytes.
     RequestHeaderSectionTooLarge => (400, 400, "RequestHeaderSectionTooLarge"),
+    /// A request's header section did not arrive within the deadline.
+    RequestTimeout => (400, 400, "RequestTimeout"),
     /// The access key is unknown or disabled.
     InvalidAccessKeyId => (401, 403, "InvalidAccessKeyId"),
     /// The signature did not verify.

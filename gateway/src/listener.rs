@@ -11,8 +11,8 @@
 //!
 //! - a request's header section must be complete (`\r\n\r\n`) within
 //!   `header_timeout` of its first byte (of the connection's start, for the
-//!   first request); past that, reads fail with `TimedOut` and pingora
-//!   closes the connection;
+//!   first request); past that, the client is sent 400 RequestTimeout and
+//!   reads fail with `TimedOut`, so pingora closes the connection;
 //! - once the header section is complete, the body is governed only by
 //!   pingora's per-read timeout: any progress keeps a transfer alive;
 //! - the server writing a response head (`HTTP/1.x` other than `100
@@ -94,7 +94,11 @@ impl<A: ServerApp + Send + Sync + 'static> ServerApp for GuardedApp<A> {
             refuse(&mut stream, self.limits.profile).await;
             return None;
         }
-        let guarded: Stream = Box::new(GuardedStream::new(stream, self.limits.header_timeout));
+        let guarded: Stream = Box::new(GuardedStream::new(
+            stream,
+            self.limits.header_timeout,
+            self.limits.profile,
+        ));
         self.inner.process_new(guarded, shutdown).await
     }
 
@@ -103,27 +107,33 @@ impl<A: ServerApp + Send + Sync + 'static> ServerApp for GuardedApp<A> {
     }
 }
 
+/// An S3 error as a whole HTTP/1.1 answer that closes the connection,
+/// written below pingora (before or instead of a parsed request).
+fn raw_answer(error: &S3Error, profile: ErrorProfile, extra_header: &str) -> Vec<u8> {
+    let request_id = format!("{:016X}", rand::random::<u64>());
+    let body = error.to_xml(profile, None, "/", &request_id);
+    let status = error.status(profile);
+    let reason = http::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|code| code.canonical_reason())
+        .unwrap_or("Error");
+    format!(
+        "HTTP/1.1 {status} {reason}\r\nContent-Type: application/xml\r\nContent-Length: {}\r\n\
+         {extra_header}x-amz-request-id: {request_id}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
 /// Answers an over-limit connection with an S3 error and closes it.
 async fn refuse(stream: &mut Stream, profile: ErrorProfile) {
     let error = S3Error::new(
         S3ErrorCode::SlowDown,
         "too many connections; please reduce your request rate",
     );
-    let request_id = format!("{:016X}", rand::random::<u64>());
-    let body = error.to_xml(profile, None, "/", &request_id);
-    let status = error.status(profile);
-    let head = format!(
-        "HTTP/1.1 {status} {}\r\nContent-Type: application/xml\r\nContent-Length: {}\r\n\
-         Retry-After: 1\r\nx-amz-request-id: {request_id}\r\nConnection: close\r\n\r\n",
-        if status == 429 {
-            "Too Many Requests"
-        } else {
-            "Service Unavailable"
-        },
-        body.len()
-    );
-    let _ = stream.write_all(head.as_bytes()).await;
-    let _ = stream.write_all(body.as_bytes()).await;
+    let _ = stream
+        .write_all(&raw_answer(&error, profile, "Retry-After: 1\r\n"))
+        .await;
     let _ = stream.flush().await;
     Shutdown::shutdown(stream.as_mut()).await;
 }
@@ -200,16 +210,37 @@ pub struct GuardedStream {
     tracker: HeaderTracker,
     header_timeout: Duration,
     deadline: Pin<Box<Sleep>>,
+    /// The RequestTimeout answer still to write, once the deadline passed.
+    timed_out: Option<(Vec<u8>, usize)>,
+    profile: ErrorProfile,
 }
 
 impl GuardedStream {
-    fn new(inner: Stream, header_timeout: Duration) -> Self {
+    fn new(inner: Stream, header_timeout: Duration, profile: ErrorProfile) -> Self {
         Self {
             inner,
             tracker: HeaderTracker::new(),
             header_timeout,
             deadline: Box::pin(tokio::time::sleep(header_timeout)),
+            timed_out: None,
+            profile,
         }
+    }
+
+    /// Writes what is left of the RequestTimeout answer; ready when done
+    /// (or when the client is gone).
+    fn poll_timeout_answer(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        while let Some((answer, written)) = &mut self.timed_out {
+            if *written == answer.len() {
+                return Poll::Ready(());
+            }
+            match Pin::new(&mut self.inner).poll_write(cx, &answer[*written..]) {
+                Poll::Ready(Ok(0)) | Poll::Ready(Err(_)) => return Poll::Ready(()),
+                Poll::Ready(Ok(n)) => *written += n,
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+        Poll::Ready(())
     }
 }
 
@@ -220,7 +251,20 @@ impl AsyncRead for GuardedStream {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = &mut *self;
-        if this.tracker.in_headers() && this.deadline.as_mut().poll(cx).is_ready() {
+        if this.timed_out.is_none()
+            && this.tracker.in_headers()
+            && this.deadline.as_mut().poll(cx).is_ready()
+        {
+            let error = S3Error::new(
+                S3ErrorCode::RequestTimeout,
+                "your socket connection to the server was not read from or written to within the timeout period",
+            );
+            this.timed_out = Some((raw_answer(&error, this.profile, ""), 0));
+        }
+        if this.timed_out.is_some() {
+            if this.poll_timeout_answer(cx).is_pending() {
+                return Poll::Pending;
+            }
             return Poll::Ready(Err(io::Error::new(
                 io::ErrorKind::TimedOut,
                 "the request header section did not arrive in time",
