@@ -52,15 +52,21 @@ pub fn load_policies(config: &Config) -> anyhow::Result<PolicyStore> {
     }
 }
 
-/// Builds the gateway's shared state: backends, buckets, metrics.
-pub fn build_gateway(config: Config, credentials: CredentialStore) -> anyhow::Result<Arc<Gateway>> {
+/// Builds the backends and the bucket map of `config` (outside any runtime:
+/// at start, and on the config watcher's thread).
+fn build_buckets(config: &Config) -> anyhow::Result<BucketMap> {
     let setup = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("cannot start the setup runtime")?;
-    let buckets = setup
-        .block_on(BucketMap::from_config(&config))
-        .context("cannot set up the bucket backends")?;
+    setup
+        .block_on(BucketMap::from_config(config))
+        .context("cannot set up the bucket backends")
+}
+
+/// Builds the gateway's shared state: backends, buckets, metrics.
+pub fn build_gateway(config: Config, credentials: CredentialStore) -> anyhow::Result<Arc<Gateway>> {
+    let buckets = build_buckets(&config)?;
     let metrics = Metrics::new(&config.metrics.prefix).context("cannot set up metrics")?;
     metrics.set_credential_count(credentials.len());
     let policies = Arc::new(load_policies(&config)?);
@@ -218,13 +224,7 @@ pub fn reload_credentials(gateway: &Gateway) -> anyhow::Result<usize> {
 /// restart (logged).
 pub fn reload_buckets(gateway: &Gateway, path: &std::path::Path) -> anyhow::Result<usize> {
     let config = Config::from_file(path)?;
-    let setup = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the setup runtime")?;
-    let buckets = setup
-        .block_on(BucketMap::from_config(&config))
-        .context("cannot set up the bucket backends")?;
+    let buckets = build_buckets(&config)?;
     for (name, bucket) in &config.buckets {
         let running = gateway.config.buckets.get(name);
         let limits =
@@ -238,9 +238,14 @@ pub fn reload_buckets(gateway: &Gateway, path: &std::path::Path) -> anyhow::Resu
     Ok(count)
 }
 
-/// Starts reloading the bucket map when the config file changes.
-fn watch_config(gateway: &Arc<Gateway>, file: &std::path::Path) -> anyhow::Result<WatchHandle> {
-    let file = file.to_owned();
+/// Watches `file` (through its directory, so replacing it counts too) and
+/// runs `reload` after each debounced change, logging what it said.
+fn watch_file(
+    gateway: &Arc<Gateway>,
+    file: &std::path::Path,
+    what: &'static str,
+    reload: impl Fn(&Gateway) -> anyhow::Result<usize> + Send + 'static,
+) -> anyhow::Result<WatchHandle> {
     let dir = match file.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir.to_owned(),
         _ => std::path::PathBuf::from("."),
@@ -252,43 +257,16 @@ fn watch_config(gateway: &Arc<Gateway>, file: &std::path::Path) -> anyhow::Resul
         &dir,
         debounce,
         move |path| path.file_name().map(std::ffi::OsStr::to_owned) == name,
-        move || match reload_buckets(&observer, &file) {
-            Ok(count) => tracing::info!(buckets = count, "bucket map reloaded"),
+        move || match reload(&observer) {
+            Ok(count) => tracing::info!(what, count, "reloaded"),
             Err(error) => tracing::error!(
+                what,
                 error = %format!("{error:#}"),
-                "config reload refused; the previous bucket map stays in force"
+                "reload refused; what was loaded before stays in force"
             ),
         },
     )
     .with_context(|| format!("cannot watch `{}`", dir.display()))
-}
-
-/// Starts reloading the credentials file on change, when there is one.
-fn watch_credentials(gateway: &Arc<Gateway>) -> anyhow::Result<Option<WatchHandle>> {
-    let Some(file) = gateway.config.credentials.file.clone() else {
-        return Ok(None);
-    };
-    let dir = match file.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir.to_owned(),
-        _ => std::path::PathBuf::from("."),
-    };
-    let debounce = std::time::Duration::from_millis(gateway.config.policies.reload_debounce_ms);
-    let observer = Arc::clone(gateway);
-    let name = file.file_name().map(std::ffi::OsStr::to_owned);
-    let handle = watch_files(
-        &dir,
-        debounce,
-        move |path| path.file_name().map(std::ffi::OsStr::to_owned) == name,
-        move || match reload_credentials(&observer) {
-            Ok(count) => tracing::info!(credentials = count, "credentials reloaded"),
-            Err(error) => tracing::error!(
-                error = %format!("{error:#}"),
-                "credentials reload refused; the previous credentials stay in force"
-            ),
-        },
-    )
-    .with_context(|| format!("cannot watch `{}`", dir.display()))?;
-    Ok(Some(handle))
 }
 
 /// Runs the listeners until the process is told to stop; never returns on
@@ -339,10 +317,27 @@ pub fn run(gateway: Arc<Gateway>, config_file: Option<&std::path::Path>) -> anyh
     server.add_service(maintenance);
     // Held for the life of the process: run_forever never returns.
     let _policy_watch = watch_policies(&gateway_for_watch)?;
-    let _credential_watch = watch_credentials(&gateway_for_watch)?;
-    let _config_watch = config_file
-        .map(|file| watch_config(&gateway_for_watch, file))
-        .transpose()?;
+    let _credential_watch = match gateway_for_watch.config.credentials.file.clone() {
+        Some(file) => Some(watch_file(
+            &gateway_for_watch,
+            &file,
+            "credentials",
+            reload_credentials,
+        )?),
+        None => None,
+    };
+    let _config_watch = match config_file {
+        Some(file) => {
+            let path = file.to_owned();
+            Some(watch_file(
+                &gateway_for_watch,
+                file,
+                "bucket map",
+                move |gateway| reload_buckets(gateway, &path),
+            )?)
+        }
+        None => None,
+    };
     tracing::info!(
         s3 = %config.server.listen,
         s3_tls = ?config.server.tls.as_ref().map(|t| t.listen),

@@ -37,6 +37,36 @@ def client(access_key=ACCESS_KEY, secret_key=SECRET_KEY, **config):
     )
 
 
+def start_slow_upload(bucket, key, body, pieces, delay):
+    """Starts PUTting `body` through a presigned URL in `pieces` parts,
+    `delay` seconds apart, on a thread; returns (thread, result), where
+    result gets `status` and `etag` once the answer is in."""
+    import threading
+    import time
+    import urllib.request
+
+    url = client(signature_version="s3v4").generate_presigned_url(
+        "put_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=300)
+    piece = max(1, -(-len(body) // pieces))
+    result = {}
+
+    def steady():
+        for start in range(0, len(body), piece):
+            time.sleep(delay)
+            yield body[start:start + piece]
+
+    def upload():
+        request = urllib.request.Request(url, data=steady(), method="PUT",
+                                         headers={"Content-Length": str(len(body))})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            result["status"] = response.status
+            result["etag"] = response.headers["ETag"]
+
+    thread = threading.Thread(target=upload)
+    thread.start()
+    return thread, result
+
+
 def metric(name, labels=""):
     """The value of `cedargate_<name><labels>` on the admin listener (0 when absent)."""
     text = urllib.request.urlopen(os.environ["CG_ADMIN"] + "/metrics", timeout=10).read().decode()

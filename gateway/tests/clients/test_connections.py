@@ -6,11 +6,9 @@ and max_connections = 8."""
 import hashlib
 import os
 import socket
-import threading
 import time
-import urllib.request
 
-from conftest import ENDPOINT, client
+from conftest import ENDPOINT, client, start_slow_upload
 
 HOST, PORT = ENDPOINT.replace("http://", "").split(":")
 PORT = int(PORT)
@@ -18,26 +16,8 @@ PORT = int(PORT)
 
 def test_a_slowloris_is_cut_off_while_a_slow_steady_upload_completes():
     body = os.urandom(4 * 1024 * 1024)
-
-    def steady():
-        # 4 MiB in 32 pieces over about 4.8 s: far longer than the header deadline.
-        for start in range(0, len(body), 128 * 1024):
-            time.sleep(0.15)
-            yield body[start:start + 128 * 1024]
-
-    url = client(signature_version="s3v4").generate_presigned_url(
-        "put_object", Params={"Bucket": "alpha", "Key": "slow/steady"}, ExpiresIn=300)
-    result = {}
-
-    def upload():
-        request = urllib.request.Request(url, data=steady(), method="PUT",
-                                         headers={"Content-Length": str(len(body))})
-        with urllib.request.urlopen(request, timeout=30) as response:
-            result["status"] = response.status
-            result["etag"] = response.headers["ETag"]
-
-    uploader = threading.Thread(target=upload)
-    uploader.start()
+    # 32 pieces over about 4.8 s: far longer than the header deadline.
+    uploader, result = start_slow_upload("alpha", "slow/steady", body, 32, 0.15)
     slowloris = socket.create_connection((HOST, PORT), timeout=10)
     started = time.time()
     closed_after = None

@@ -11,7 +11,7 @@ import time
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import ENDPOINT, TMP, client, metric
+from conftest import ENDPOINT, TMP, client, metric, start_slow_upload
 
 CREDENTIALS = os.path.join(TMP, "credentials.toml")
 NEW = ("CGNEWKEY000000000001", "new-secret-000000000000000000000000000")
@@ -157,7 +157,6 @@ def replace_config(text):
 
 
 def test_the_bucket_map_reloads_and_requests_in_flight_keep_their_snapshot():
-    import urllib.request
     s3 = client()
     original = open(CONFIG).read()
     beta = '[buckets.beta]\nbackend = "local"\n'
@@ -166,23 +165,8 @@ def test_the_bucket_map_reloads_and_requests_in_flight_keep_their_snapshot():
     assert error_code(lambda: s3.list_objects_v2(Bucket="gamma")) == "NoSuchBucket"
 
     body = os.urandom(1024 * 1024)
-
-    def steady():
-        for start in range(0, len(body), 64 * 1024):
-            time.sleep(0.1)
-            yield body[start:start + 64 * 1024]
-
-    url = client(signature_version="s3v4").generate_presigned_url(
-        "put_object", Params={"Bucket": "beta", "Key": "in-flight"}, ExpiresIn=300)
-    result = {}
-
-    def upload():
-        request = urllib.request.Request(url, data=steady(), method="PUT",
-                                         headers={"Content-Length": str(len(body))})
-        result["status"] = urllib.request.urlopen(request, timeout=30).status
-
-    uploader = threading.Thread(target=upload)
-    uploader.start()
+    # 16 pieces over about 1.6 s.
+    uploader, result = start_slow_upload("beta", "in-flight", body, 16, 0.1)
     time.sleep(0.3)
     try:
         # `beta` goes away, `gamma` appears as another name for alpha's data.

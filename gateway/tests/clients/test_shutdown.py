@@ -4,37 +4,16 @@ it with `--grace-period-seconds 3`."""
 import hashlib
 import os
 import signal
-import threading
 import time
-import urllib.request
 
-from conftest import client
+from conftest import start_slow_upload
 
 BODY = os.urandom(2 * 1024 * 1024)
 
 
-def steady():
-    """The body in 32 pieces over about 1.6 s."""
-    piece = len(BODY) // 32
-    for start in range(0, len(BODY), piece):
-        time.sleep(0.05)
-        yield BODY[start:start + piece]
-
-
 def test_an_upload_in_flight_finishes_after_sigterm():
-    url = client(signature_version="s3v4").generate_presigned_url(
-        "put_object", Params={"Bucket": "alpha", "Key": "drain/in-flight"}, ExpiresIn=300)
-    result = {}
-
-    def upload():
-        request = urllib.request.Request(url, data=steady(), method="PUT",
-                                         headers={"Content-Length": str(len(BODY))})
-        with urllib.request.urlopen(request, timeout=30) as response:
-            result["status"] = response.status
-            result["etag"] = response.headers["ETag"]
-
-    uploader = threading.Thread(target=upload)
-    uploader.start()
+    # 32 pieces over about 1.6 s.
+    uploader, result = start_slow_upload("alpha", "drain/in-flight", BODY, 32, 0.05)
     time.sleep(0.4)
     pid = int(os.environ["CG_GATEWAY_PID"])
     signalled = time.time()
