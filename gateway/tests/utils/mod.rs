@@ -568,14 +568,21 @@ impl S3Upstream {
                     "PUT /{bucket} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
                     self.port
                 );
-                let mut stream = TcpStream::connect(("127.0.0.1", self.port)).expect("moto");
-                stream.write_all(request.as_bytes()).expect("create bucket");
+                // A cold moto may accept connections before it answers them:
+                // ask again until it does (bounded by the same deadline).
                 let mut answer = String::new();
-                let _ = stream.read_to_string(&mut answer);
-                assert!(
-                    answer.starts_with("HTTP/1.1 200"),
-                    "moto CreateBucket: {answer}"
-                );
+                while !answer.starts_with("HTTP/1.1 200") {
+                    assert!(Instant::now() < deadline, "moto CreateBucket: {answer:?}");
+                    answer.clear();
+                    if let Ok(mut stream) = TcpStream::connect(("127.0.0.1", self.port))
+                        && stream.write_all(request.as_bytes()).is_ok()
+                    {
+                        let _ = stream.read_to_string(&mut answer);
+                    }
+                    if !answer.starts_with("HTTP/1.1 200") {
+                        std::thread::sleep(Duration::from_millis(100));
+                    }
+                }
             }
         }
     }
