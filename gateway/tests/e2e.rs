@@ -129,3 +129,9 @@ fn storage_headers_the_filesystem_cannot_honour_are_refused() {
     let gateway = TestGateway::start("");
     gateway.assert_pytest_env_passes("test_storage_headers.py", &[("CG_STORAGE", "fs")]);
 }
+
+#[test]
+fn acls_read_as_owner_full_control_and_only_private_can_be_set() {
+    let gateway = TestGateway::start("");
+    gateway.assert_pytest_passes("test_acl.py");
+}

@@ -5,6 +5,7 @@
 //! Handlers are plain async functions of the request, the bucket's target
 //! and the body; they never see a pingora session.
 
+mod acl;
 mod bucket;
 mod multipart;
 mod object;
@@ -68,6 +69,9 @@ pub async fn dispatch(
         Op::AbortMultipartUpload => multipart::abort(request, target).await,
         Op::ListParts => multipart::list_parts(request, target).await,
         Op::ListMultipartUploads => multipart::list_uploads(request, target).await,
+        Op::GetBucketAcl => acl::get_bucket_acl(target).await,
+        Op::GetObjectAcl => acl::get_object_acl(request, target).await,
+        Op::PutBucketAcl | Op::PutObjectAcl => acl::put_acl(request, target).await,
         other => Err(not_implemented(other)),
     }
 }

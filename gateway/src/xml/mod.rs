@@ -51,7 +51,7 @@ pub use parse::{
 pub use results::{
     DeleteFailure, DeleteOutcome, complete_multipart_upload_result, copy_object_result,
     copy_part_result, delete_result, error_document, initiate_multipart_upload_result,
-    location_constraint,
+    location_constraint, owner_only_acl,
 };
 pub use write::{escape, timestamp, url_encode};
 

@@ -101,6 +101,12 @@ impl Doc {
         self
     }
 
+    /// Opens a container element with fixed attributes (never client data).
+    pub(crate) fn open_with(&mut self, name: &str, attributes: &'static str) -> &mut Self {
+        let _ = write!(self.out, "<{name} {attributes}>");
+        self
+    }
+
     /// Closes a container element.
     pub(crate) fn close(&mut self, name: &str) -> &mut Self {
         let _ = write!(self.out, "</{name}>");

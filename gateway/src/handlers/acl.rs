@@ -1,0 +1,67 @@
+//! ACLs, for the tools that read or set them: every bucket and object
+//! answers an owner-FULL_CONTROL policy (GetBucketAcl, GetObjectAcl), and
+//! setting one (PutBucketAcl, PutObjectAcl) accepts only `private`, the
+//! ACL that policy already is. Access itself is decided by Cedar policies,
+//! which is what any other grant is refused with (NotImplemented).
+
+use super::{S3Response, owner, target_error};
+use crate::buckets::BucketTarget;
+use crate::error::{S3Error, S3ErrorCode};
+use crate::request::S3Request;
+
+/// GetBucketAcl: the bucket exists, so its ACL is the owner's.
+pub(super) async fn get_bucket_acl(target: &BucketTarget) -> Result<S3Response, S3Error> {
+    target
+        .backend
+        .head_bucket(&target.backend_bucket)
+        .await
+        .map_err(target_error(target))?;
+    Ok(S3Response::xml(crate::xml::owner_only_acl(&owner())))
+}
+
+/// GetObjectAcl: the object must exist.
+pub(super) async fn get_object_acl(
+    request: &S3Request,
+    target: &BucketTarget,
+) -> Result<S3Response, S3Error> {
+    let key = target.backend_key(request.key()?);
+    target
+        .backend
+        .head_object(&target.backend_bucket, &key, Default::default())
+        .await
+        .map_err(target_error(target))?;
+    Ok(S3Response::xml(crate::xml::owner_only_acl(&owner())))
+}
+
+/// PutBucketAcl / PutObjectAcl: `x-amz-acl: private` (or no canned ACL
+/// and no grant headers) is accepted as what already holds; the object
+/// must exist. An ACL document body is not read: a request that sends one
+/// is refused like any other grant.
+pub(super) async fn put_acl(
+    request: &S3Request,
+    target: &BucketTarget,
+) -> Result<S3Response, S3Error> {
+    let canned = request.header("x-amz-acl").unwrap_or("private");
+    let grants = request
+        .headers
+        .keys()
+        .any(|name| name.as_str().starts_with("x-amz-grant-"));
+    let has_body = request
+        .header("content-length")
+        .is_some_and(|length| length != "0");
+    if canned != "private" || grants || has_body {
+        return Err(S3Error::new(
+            S3ErrorCode::NotImplemented,
+            "only the `private` ACL is supported: access is authorized by the gateway's policies, not by ACLs",
+        ));
+    }
+    match request.route.key.as_deref() {
+        Some(_) => {
+            get_object_acl(request, target).await?;
+        }
+        None => {
+            get_bucket_acl(target).await?;
+        }
+    }
+    Ok(S3Response::empty(200))
+}
