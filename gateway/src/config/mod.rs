@@ -136,7 +136,7 @@ pub struct ServerConfig {
     pub grace_period_seconds: u64,
     /// An additional HTTPS listener for S3 (`[server.tls]`), off by default.
     pub tls: Option<TlsConfig>,
-    /// Client connections open at once on the S3 listeners (each); more are
+    /// Client connections open at once on the S3 listeners together; more are
     /// answered with SlowDown and closed.
     pub max_connections: usize,
     /// Seconds a request's header section may take to arrive (slow senders
