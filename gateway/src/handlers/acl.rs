@@ -9,27 +9,34 @@ use crate::buckets::BucketTarget;
 use crate::error::{S3Error, S3ErrorCode};
 use crate::request::S3Request;
 
-/// GetBucketAcl: the bucket exists, so its ACL is the owner's.
-pub(super) async fn get_bucket_acl(target: &BucketTarget) -> Result<S3Response, S3Error> {
-    target
-        .backend
-        .head_bucket(&target.backend_bucket)
-        .await
-        .map_err(target_error(target))?;
-    Ok(S3Response::xml(crate::xml::owner_only_acl(&owner())))
+/// Checks that the ACL's subject exists: the object when the request names
+/// a key, else the bucket.
+async fn require_subject(request: &S3Request, target: &BucketTarget) -> Result<(), S3Error> {
+    let found = match request.route.key.as_deref() {
+        Some(key) => target
+            .backend
+            .head_object(
+                &target.backend_bucket,
+                &target.backend_key(key),
+                Default::default(),
+            )
+            .await
+            .map(drop),
+        None => target
+            .backend
+            .head_bucket(&target.backend_bucket)
+            .await
+            .map(drop),
+    };
+    found.map_err(target_error(target))
 }
 
-/// GetObjectAcl: the object must exist.
-pub(super) async fn get_object_acl(
+/// GetBucketAcl / GetObjectAcl: the subject exists, so its ACL is the owner's.
+pub(super) async fn get_acl(
     request: &S3Request,
     target: &BucketTarget,
 ) -> Result<S3Response, S3Error> {
-    let key = target.backend_key(request.key()?);
-    target
-        .backend
-        .head_object(&target.backend_bucket, &key, Default::default())
-        .await
-        .map_err(target_error(target))?;
+    require_subject(request, target).await?;
     Ok(S3Response::xml(crate::xml::owner_only_acl(&owner())))
 }
 
@@ -55,13 +62,6 @@ pub(super) async fn put_acl(
             "only the `private` ACL is supported: access is authorized by the gateway's policies, not by ACLs",
         ));
     }
-    match request.route.key.as_deref() {
-        Some(_) => {
-            get_object_acl(request, target).await?;
-        }
-        None => {
-            get_bucket_acl(target).await?;
-        }
-    }
+    require_subject(request, target).await?;
     Ok(S3Response::empty(200))
 }

@@ -69,8 +69,7 @@ pub async fn dispatch(
         Op::AbortMultipartUpload => multipart::abort(request, target).await,
         Op::ListParts => multipart::list_parts(request, target).await,
         Op::ListMultipartUploads => multipart::list_uploads(request, target).await,
-        Op::GetBucketAcl => acl::get_bucket_acl(target).await,
-        Op::GetObjectAcl => acl::get_object_acl(request, target).await,
+        Op::GetBucketAcl | Op::GetObjectAcl => acl::get_acl(request, target).await,
         Op::PutBucketAcl | Op::PutObjectAcl => acl::put_acl(request, target).await,
         other => Err(not_implemented(other)),
     }
