@@ -24,6 +24,7 @@
 //! # }
 //! ```
 
+mod buckets;
 mod conditions;
 mod copy;
 mod listing;
@@ -34,6 +35,7 @@ mod uploads;
 use bytes::Bytes;
 use md5::{Digest, Md5};
 
+pub use buckets::{bucket_lifecycle, object_tagging, unversioned_versions, version_null_requests};
 pub use conditions::{conditional_put, read_conditions};
 pub use copy::copy_object;
 pub use listing::{list_delimiters_and_pages, list_many_keys, list_start_after};
@@ -83,7 +85,7 @@ pub struct Skip {
 }
 
 /// Every case [`run_all_with`] runs, by name.
-pub const CASES: [&str; 19] = [
+pub const CASES: [&str; 23] = [
     "missing_bucket",
     "put_get_head_delete",
     "failed_bodies_store_nothing",
@@ -103,6 +105,10 @@ pub const CASES: [&str; 19] = [
     "multipart_list_parts",
     "multipart_list_uploads",
     "multipart_part_copy",
+    "bucket_lifecycle",
+    "unversioned_versions",
+    "version_null_requests",
+    "object_tagging",
 ];
 
 /// Runs every case with the default [`ContractConfig`] (5 MiB parts).
@@ -143,6 +149,10 @@ pub async fn run_all_with(backend: &dyn Backend, bucket: &str, config: &Contract
             "multipart_list_parts" => multipart_list_parts(backend, bucket).await,
             "multipart_list_uploads" => multipart_list_uploads(backend, bucket).await,
             "multipart_part_copy" => multipart_part_copy(backend, bucket, config).await,
+            "bucket_lifecycle" => bucket_lifecycle(backend, bucket).await,
+            "unversioned_versions" => unversioned_versions(backend, bucket).await,
+            "version_null_requests" => version_null_requests(backend, bucket).await,
+            "object_tagging" => object_tagging(backend, bucket).await,
             other => fail(format!("case `{other}` is listed but not run")),
         }
     }

@@ -16,6 +16,24 @@ pub enum BackendError {
     /// The object does not exist.
     #[error("the object does not exist")]
     NoSuchKey,
+    /// The object version named by `versionId` does not exist.
+    #[error("the specified version does not exist")]
+    NoSuchVersion,
+    /// CreateBucket: the bucket already exists and belongs to the gateway.
+    #[error("the bucket already exists")]
+    BucketAlreadyOwnedByYou,
+    /// CreateBucket: the name is taken by someone else in the backend.
+    #[error("the bucket name is not available")]
+    BucketAlreadyExists,
+    /// DeleteBucket: the bucket still holds objects.
+    #[error("the bucket is not empty")]
+    BucketNotEmpty,
+    /// A tag set or `x-amz-tagging` value breaks S3's tagging rules.
+    #[error("{message}")]
+    InvalidTag {
+        /// A client-safe explanation.
+        message: String,
+    },
     /// The multipart upload does not exist (or was completed or aborted).
     #[error("the multipart upload does not exist")]
     NoSuchUpload,

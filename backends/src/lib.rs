@@ -19,6 +19,7 @@ pub mod error;
 pub mod fs;
 pub mod gcs;
 pub mod s3;
+pub mod tagging;
 mod types;
 
 pub use conditions::{ByteRange, Conditions};
@@ -109,6 +110,29 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
     /// Checks that the bucket exists and returns its details.
     async fn head_bucket(&self, bucket: &str) -> BackendResult<BucketInfo>;
 
+    /// Creates a bucket: [`BackendError::BucketAlreadyOwnedByYou`] when it
+    /// exists already, [`BackendError::BucketAlreadyExists`] when the name
+    /// is someone else's.
+    async fn create_bucket(&self, bucket: &str) -> BackendResult<()>;
+
+    /// Deletes an empty bucket: [`BackendError::BucketNotEmpty`] while it
+    /// holds objects. Uploads in progress are abandoned with it.
+    async fn delete_bucket(&self, bucket: &str) -> BackendResult<()>;
+
+    /// Every bucket the backend holds, in name order.
+    async fn list_buckets(&self) -> BackendResult<Vec<BucketSummary>>;
+
+    /// The bucket's versioning state.
+    async fn get_bucket_versioning(&self, bucket: &str) -> BackendResult<VersioningStatus>;
+
+    /// Lists one page of object versions (in an unversioned bucket, one
+    /// `null` version per object).
+    async fn list_object_versions(
+        &self,
+        bucket: &str,
+        options: ListVersionsOptions,
+    ) -> BackendResult<ListVersionsPage>;
+
     /// Lists one page of objects.
     async fn list_objects(&self, bucket: &str, options: ListOptions) -> BackendResult<ListPage>;
 
@@ -148,6 +172,25 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
 
     /// Deletes an object; deleting a missing key succeeds, as in S3.
     async fn delete_object(&self, bucket: &str, key: &str) -> BackendResult<()>;
+
+    /// Deletes one version of an object (`versionId`); in an unversioned
+    /// bucket version `null` is the object and any other id is
+    /// InvalidArgument.
+    async fn delete_object_version(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: &str,
+    ) -> BackendResult<()>;
+
+    /// The object's tags.
+    async fn get_object_tagging(&self, object: ObjectRef<'_>) -> BackendResult<TagSet>;
+
+    /// Replaces the object's tags (the content and its ETag stay).
+    async fn put_object_tagging(&self, object: ObjectRef<'_>, tags: &TagSet) -> BackendResult<()>;
+
+    /// Removes every tag of the object.
+    async fn delete_object_tagging(&self, object: ObjectRef<'_>) -> BackendResult<()>;
 
     /// Deletes several objects, answering one result per key in order.
     async fn delete_objects(

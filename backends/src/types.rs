@@ -12,6 +12,30 @@ pub struct BucketInfo {
     pub created: Option<SystemTime>,
 }
 
+/// A bucket as ListBuckets shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BucketSummary {
+    /// The backend's name for the bucket.
+    pub name: String,
+    /// When the bucket was created, where the backend knows it.
+    pub created: Option<SystemTime>,
+}
+
+/// A bucket's versioning state (GetBucketVersioning).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum VersioningStatus {
+    /// Versioning was never enabled: every object is version `null`.
+    #[default]
+    Unversioned,
+    /// Versioning is on.
+    Enabled,
+    /// Versioning was on and is suspended.
+    Suspended,
+}
+
+/// An object's tags, by key (S3 allows at most 10, keys unique).
+pub type TagSet = BTreeMap<String, String>;
+
 /// An object addressed by the backend's bucket name and the key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ObjectRef<'a> {
@@ -111,6 +135,9 @@ pub struct GetOptions {
     /// SSE-C headers (`x-amz-server-side-encryption-customer-*`) needed to
     /// read an object encrypted with a customer key.
     pub sse_customer: BTreeMap<String, String>,
+    /// The version to read (`versionId`); `None` reads the current one. In
+    /// an unversioned bucket only `null` names a version.
+    pub version_id: Option<String>,
 }
 
 /// The result of [`crate::Backend::get_object`].
@@ -199,6 +226,9 @@ pub struct CopyOptions {
     pub user_metadata: BTreeMap<String, String>,
     /// `x-amz-copy-source-if-*` preconditions, evaluated on the source.
     pub source_conditions: Conditions,
+    /// Copy the source's tags, or replace them with the `x-amz-tagging`
+    /// storage header of [`Self::headers`] (none when absent).
+    pub tagging_directive: MetadataDirective,
 }
 
 /// The result of a copy.
@@ -388,4 +418,119 @@ pub struct ListUploadsPage {
     pub next_key_marker: Option<String>,
     /// When truncated: the upload id marker for the next page.
     pub next_upload_id_marker: Option<String>,
+}
+
+/// Options for [`crate::Backend::list_object_versions`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListVersionsOptions {
+    /// Only keys starting with this prefix.
+    pub prefix: String,
+    /// Roll keys up to common prefixes at this delimiter.
+    pub delimiter: Option<String>,
+    /// Start after this key (with `version_id_marker`, after that version).
+    pub key_marker: Option<String>,
+    /// With `key_marker`: start after this version of that key.
+    pub version_id_marker: Option<String>,
+    /// At most this many versions plus common prefixes (0..=1000).
+    pub max_keys: usize,
+}
+
+impl Default for ListVersionsOptions {
+    fn default() -> Self {
+        Self {
+            prefix: String::new(),
+            delimiter: None,
+            key_marker: None,
+            version_id_marker: None,
+            max_keys: 1000,
+        }
+    }
+}
+
+/// One object version (or delete marker).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectVersion {
+    /// The key.
+    pub key: String,
+    /// The version id (`null` in unversioned buckets).
+    pub version_id: String,
+    /// Whether this is the key's current version.
+    pub is_latest: bool,
+    /// Whether this is a delete marker (no content).
+    pub is_delete_marker: bool,
+    /// Size in bytes (0 for delete markers).
+    pub size: u64,
+    /// ETag without quotes (empty for delete markers).
+    pub etag: String,
+    /// When the version was written.
+    pub last_modified: SystemTime,
+}
+
+/// One page of [`crate::Backend::list_object_versions`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListVersionsPage {
+    /// Versions ordered by key, newest first within a key.
+    pub versions: Vec<ObjectVersion>,
+    /// Common prefixes, in order.
+    pub common_prefixes: Vec<String>,
+    /// Whether more entries follow.
+    pub is_truncated: bool,
+    /// When truncated: the key marker for the next page.
+    pub next_key_marker: Option<String>,
+    /// When truncated: the version id marker for the next page.
+    pub next_version_id_marker: Option<String>,
+}
+
+impl ListVersionsOptions {
+    /// The object listing that answers this versions listing in a bucket
+    /// without versioning, where each object is its one `null` version: a
+    /// version id marker other than `null` is InvalidArgument.
+    pub fn unversioned_listing(&self) -> Result<ListOptions, crate::BackendError> {
+        match self.version_id_marker.as_deref() {
+            None | Some("" | "null") => {}
+            Some(_) => {
+                return Err(crate::BackendError::invalid_argument(
+                    "invalid version id marker specified",
+                ));
+            }
+        }
+        Ok(ListOptions {
+            prefix: self.prefix.clone(),
+            delimiter: self.delimiter.clone(),
+            start_after: self.key_marker.clone().filter(|marker| !marker.is_empty()),
+            max_keys: self.max_keys,
+        })
+    }
+}
+
+impl ListVersionsPage {
+    /// The versions page of an object listing in a bucket without
+    /// versioning: every object is its current version `null`.
+    pub fn unversioned(page: ListPage) -> Self {
+        let next_version_id_marker = match &page.next_start_after {
+            Some(next) if page.is_truncated && !page.common_prefixes.contains(next) => {
+                Some("null".to_owned())
+            }
+            _ => None,
+        };
+        Self {
+            versions: page
+                .objects
+                .into_iter()
+                .map(|object| ObjectVersion {
+                    key: object.key,
+                    version_id: "null".to_owned(),
+                    is_latest: true,
+                    is_delete_marker: false,
+                    size: object.size,
+                    etag: object.etag,
+                    last_modified: object.last_modified,
+                })
+                .collect(),
+            common_prefixes: page.common_prefixes,
+            is_truncated: page.is_truncated,
+            next_key_marker: page.next_start_after.filter(|_| page.is_truncated),
+            next_version_id_marker,
+        }
+    }
 }

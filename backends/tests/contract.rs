@@ -32,7 +32,7 @@ pub(crate) fn backend(dir: &TempDir) -> FsBackend {
 /// A backend rooted in `dir` with [`BUCKET`] created.
 pub(crate) async fn with_bucket(dir: &TempDir) -> FsBackend {
     let backend = backend(dir);
-    backend.create_bucket(BUCKET).await.unwrap();
+    backend.create_bucket_dir(BUCKET).await.unwrap();
     backend
 }
 

@@ -57,7 +57,7 @@ pub async fn copy_object(backend: &dyn Backend, bucket: &str) {
         metadata_directive: MetadataDirective::Replace,
         headers: replaced_headers.clone(),
         user_metadata: BTreeMap::from([("new".to_owned(), "yes".to_owned())]),
-        source_conditions: Conditions::default(),
+        ..CopyOptions::default()
     };
     must(
         backend.copy_object(from, to, replace.clone()).await,

@@ -21,7 +21,10 @@ use super::layout::ObjectPaths;
 use super::staging::TempFile;
 use super::write::install_sidecar;
 use super::{Ctx, io_error};
-use crate::{BackendResult, ObjectHeaders, ObjectMeta};
+use crate::{BackendResult, ObjectHeaders, ObjectMeta, TagSet};
+
+/// The read header that counts an object's tags; never stored.
+pub(super) const TAGGING_COUNT: &str = "x-amz-tagging-count";
 
 /// Size and modification time of a data file: what a sidecar must match.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,6 +86,9 @@ pub(super) struct Sidecar {
     /// Part count of multipart objects.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parts_count: Option<u32>,
+    /// The object's tags.
+    #[serde(default, skip_serializing_if = "TagSet::is_empty")]
+    pub tags: TagSet,
 }
 
 impl Sidecar {
@@ -93,12 +99,18 @@ impl Sidecar {
 
     /// The object's metadata.
     pub fn into_meta(self, key: &str) -> ObjectMeta {
+        let mut headers = self.headers;
+        if !self.tags.is_empty() {
+            headers
+                .storage
+                .insert(TAGGING_COUNT.to_owned(), self.tags.len().to_string());
+        }
         ObjectMeta {
             key: key.to_owned(),
             size: self.size,
             etag: self.etag,
             last_modified: ns_to_time(self.mtime_ns),
-            headers: self.headers,
+            headers,
             user_metadata: self.user_metadata,
             parts_count: self.parts_count,
         }
@@ -144,6 +156,12 @@ pub(super) fn load_meta(
     paths: &ObjectPaths,
     file: &mut File,
 ) -> BackendResult<ObjectMeta> {
+    load_sidecar(ctx, paths, file).map(|sidecar| sidecar.into_meta(&paths.key))
+}
+
+/// The sidecar describing the open data file `file`, recomputed (and
+/// stored again, best effort) when the stored one does not describe it.
+pub(super) fn load_sidecar(ctx: &Ctx, paths: &ObjectPaths, file: &mut File) -> BackendResult<Sidecar> {
     let metadata = file
         .metadata()
         .map_err(|e| io_error("inspecting", &paths.data, e))?;
@@ -151,7 +169,7 @@ pub(super) fn load_meta(
     if let Some(sidecar) = read_json::<Sidecar>(&paths.meta)
         && sidecar.describes(stamp)
     {
-        return Ok(sidecar.into_meta(&paths.key));
+        return Ok(sidecar);
     }
     let md5 = md5_of_file(file).map_err(|e| io_error("reading", &paths.data, e))?;
     let sidecar = Sidecar {
@@ -161,9 +179,10 @@ pub(super) fn load_meta(
         headers: ObjectHeaders::default(),
         user_metadata: BTreeMap::new(),
         parts_count: None,
+        tags: TagSet::new(),
     };
     refresh_sidecar(ctx, paths, &sidecar);
-    Ok(sidecar.into_meta(&paths.key))
+    Ok(sidecar)
 }
 
 /// Best effort: stores a recomputed sidecar, unless a writer holds the key

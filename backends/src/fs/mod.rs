@@ -85,6 +85,7 @@
 //! - Symbolic links are never followed for the last path component; a
 //!   directory an operator replaces with a link is followed.
 
+mod buckets;
 mod layout;
 mod list;
 mod locks;
@@ -103,10 +104,11 @@ use async_trait::async_trait;
 use self::layout::{Layout, is_valid_bucket};
 use self::locks::LockTable;
 use crate::{
-    Backend, BackendError, BackendResult, BodySource, BucketInfo, CompletedPart, CopyOptions,
-    CopyOutput, GetObjectOutput, GetOptions, ListOptions, ListPage, ListPartsOptions,
-    ListPartsPage, ListUploadsOptions, ListUploadsPage, ObjectMeta, ObjectRef, PartCopyOptions,
-    PartOptions, PartOutput, PutOptions, PutOutput, UploadRef,
+    Backend, BackendError, BackendResult, BodySource, BucketInfo, BucketSummary, CompletedPart,
+    CopyOptions, CopyOutput, GetObjectOutput, GetOptions, ListOptions, ListPage, ListPartsOptions,
+    ListPartsPage, ListUploadsOptions, ListUploadsPage, ListVersionsOptions, ListVersionsPage,
+    ObjectMeta, ObjectRef, PartCopyOptions, PartOptions, PartOutput, PutOptions, PutOutput, TagSet,
+    UploadRef, VersioningStatus,
 };
 
 /// S3's minimum size for every part but the last.
@@ -188,8 +190,9 @@ impl FsBackend {
         &self.ctx.shared.layout.root
     }
 
-    /// Creates the bucket's directory if it does not exist yet.
-    pub async fn create_bucket(&self, bucket: &str) -> BackendResult<()> {
+    /// Creates the bucket's directory if it does not exist yet (a
+    /// configured bucket; [`Backend::create_bucket`] refuses an existing one).
+    pub async fn create_bucket_dir(&self, bucket: &str) -> BackendResult<()> {
         if !is_valid_bucket(bucket) {
             return Err(BackendError::invalid_argument(format!(
                 "bucket name `{bucket}` cannot be stored by the filesystem backend"
@@ -293,6 +296,33 @@ impl Backend for FsBackend {
         .await
     }
 
+    async fn create_bucket(&self, bucket: &str) -> BackendResult<()> {
+        buckets::create(&self.ctx, bucket).await
+    }
+
+    async fn delete_bucket(&self, bucket: &str) -> BackendResult<()> {
+        buckets::delete(&self.ctx, bucket).await
+    }
+
+    async fn list_buckets(&self) -> BackendResult<Vec<BucketSummary>> {
+        buckets::list_all(&self.ctx).await
+    }
+
+    async fn get_bucket_versioning(&self, bucket: &str) -> BackendResult<VersioningStatus> {
+        self.head_bucket(bucket).await?;
+        Ok(VersioningStatus::Unversioned)
+    }
+
+    async fn list_object_versions(
+        &self,
+        bucket: &str,
+        options: ListVersionsOptions,
+    ) -> BackendResult<ListVersionsPage> {
+        let listing = options.unversioned_listing()?;
+        let page = list::list_objects(&self.ctx, bucket, listing).await?;
+        Ok(ListVersionsPage::unversioned(page))
+    }
+
     async fn list_objects(&self, bucket: &str, options: ListOptions) -> BackendResult<ListPage> {
         list::list_objects(&self.ctx, bucket, options).await
     }
@@ -304,6 +334,7 @@ impl Backend for FsBackend {
         options: GetOptions,
     ) -> BackendResult<GetObjectOutput> {
         refuse_sse_customer(&options, "GetObject")?;
+        object::check_version(options.version_id.as_deref())?;
         object::get(&self.ctx, bucket, key, options).await
     }
 
@@ -314,6 +345,7 @@ impl Backend for FsBackend {
         options: GetOptions,
     ) -> BackendResult<ObjectMeta> {
         refuse_sse_customer(&options, "HeadObject")?;
+        object::check_version(options.version_id.as_deref())?;
         object::head(&self.ctx, bucket, key, options).await
     }
 
@@ -324,8 +356,8 @@ impl Backend for FsBackend {
         body: &mut dyn BodySource,
         mut options: PutOptions,
     ) -> BackendResult<PutOutput> {
-        settle_storage_headers(&mut options.headers, "PutObject")?;
-        object::put(&self.ctx, bucket, key, body, options).await
+        let tags = settle_storage_headers(&mut options.headers, "PutObject")?;
+        object::put(&self.ctx, bucket, key, body, options, tags).await
     }
 
     async fn copy_object(
@@ -334,12 +366,34 @@ impl Backend for FsBackend {
         destination: ObjectRef<'_>,
         mut options: CopyOptions,
     ) -> BackendResult<CopyOutput> {
-        settle_storage_headers(&mut options.headers, "CopyObject")?;
-        object::copy(&self.ctx, source, destination, options).await
+        let tags = settle_storage_headers(&mut options.headers, "CopyObject")?;
+        object::copy(&self.ctx, source, destination, options, tags).await
     }
 
     async fn delete_object(&self, bucket: &str, key: &str) -> BackendResult<()> {
         object::delete(&self.ctx, bucket, key).await
+    }
+
+    async fn delete_object_version(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: &str,
+    ) -> BackendResult<()> {
+        object::check_version(Some(version_id))?;
+        object::delete(&self.ctx, bucket, key).await
+    }
+
+    async fn get_object_tagging(&self, object: ObjectRef<'_>) -> BackendResult<TagSet> {
+        object::get_tagging(&self.ctx, object).await
+    }
+
+    async fn put_object_tagging(&self, object: ObjectRef<'_>, tags: &TagSet) -> BackendResult<()> {
+        object::put_tagging(&self.ctx, object, tags.clone()).await
+    }
+
+    async fn delete_object_tagging(&self, object: ObjectRef<'_>) -> BackendResult<()> {
+        object::put_tagging(&self.ctx, object, TagSet::new()).await
     }
 
     async fn delete_objects(
@@ -356,8 +410,8 @@ impl Backend for FsBackend {
         key: &str,
         mut options: PutOptions,
     ) -> BackendResult<String> {
-        settle_storage_headers(&mut options.headers, "CreateMultipartUpload")?;
-        multipart::create(&self.ctx, bucket, key, options).await
+        let tags = settle_storage_headers(&mut options.headers, "CreateMultipartUpload")?;
+        multipart::create(&self.ctx, bucket, key, options, tags).await
     }
 
     async fn upload_part(
@@ -421,16 +475,22 @@ fn refuse_sse_customer(options: &GetOptions, operation: &'static str) -> Backend
     }
 }
 
-/// The storage headers the filesystem can honour are the defaults — storage
-/// class `STANDARD`, ACL `private` — which are dropped (S3 does not echo
-/// them either); any other one (encryption, tagging, object lock...) is
-/// `NotImplemented` rather than silently ignored.
+/// The storage headers the filesystem can honour: tags (`x-amz-tagging`,
+/// returned as the object's tag set) and the defaults — storage class
+/// `STANDARD`, ACL `private` — which are dropped (S3 does not echo them
+/// either); any other one (encryption, object lock...) is `NotImplemented`
+/// rather than silently ignored.
 fn settle_storage_headers(
     headers: &mut crate::ObjectHeaders,
     operation: &'static str,
-) -> BackendResult<()> {
+) -> BackendResult<TagSet> {
     let storage = std::mem::take(&mut headers.storage);
+    let mut tags = TagSet::new();
     for (name, value) in storage {
+        if name == "x-amz-tagging" {
+            tags = crate::tagging::parse_header(&value)?;
+            continue;
+        }
         let default = matches!(
             (name.as_str(), value.as_str()),
             ("x-amz-storage-class", "STANDARD") | ("x-amz-acl", "private")
@@ -442,5 +502,5 @@ fn settle_storage_headers(
             });
         }
     }
-    Ok(())
+    Ok(tags)
 }

@@ -9,13 +9,16 @@ use futures::StreamExt;
 use tokio::io::AsyncReadExt;
 
 use super::layout::ObjectPaths;
-use super::meta::load_meta;
+use super::meta::{load_meta, load_sidecar, write_json_temp};
 use super::staging::{TempWriter, stage_body};
-use super::write::{NewObject, commit, current_meta, delete_locked, open_data, precheck};
+use super::write::{
+    NewObject, commit, current_meta, delete_locked, install_sidecar, open_data, precheck,
+};
 use super::{Ctx, blocking, ensure_bucket, io_error};
 use crate::{
     BackendError, BackendResult, BodySource, ByteStream, Conditions, CopyOptions, CopyOutput,
     GetObjectOutput, GetOptions, MetadataDirective, ObjectMeta, ObjectRef, PutOptions, PutOutput,
+    TagSet,
 };
 
 /// Size of the chunks a read streams.
@@ -66,6 +69,7 @@ pub(super) async fn put(
     key: &str,
     body: &mut dyn BodySource,
     options: PutOptions,
+    tags: TagSet,
 ) -> BackendResult<PutOutput> {
     let paths = ctx.shared.layout.object(bucket, key)?;
     check_write(ctx, &paths, &options.conditions).await?;
@@ -76,6 +80,7 @@ pub(super) async fn put(
         headers: options.headers,
         user_metadata: options.user_metadata,
         parts_count: None,
+        tags,
         conditions: options.conditions,
     };
     commit(ctx, paths, object).await
@@ -153,6 +158,7 @@ pub(super) async fn copy(
     source: ObjectRef<'_>,
     destination: ObjectRef<'_>,
     options: CopyOptions,
+    replacement_tags: TagSet,
 ) -> BackendResult<CopyOutput> {
     let source = stored_paths(ctx, source.bucket, source.key).await?;
     let destination = ctx
@@ -161,11 +167,14 @@ pub(super) async fn copy(
         .object(destination.bucket, destination.key)?;
     let onto_itself = source.bucket == destination.bucket && source.key == destination.key;
     let directive = options.metadata_directive;
-    let (staged, source_meta) = {
+    let (staged, source) = {
         let (ctx, destination) = (ctx.clone(), destination.clone());
         let conditions = options.source_conditions;
         blocking(move || {
-            let (mut file, meta) = open_object(&ctx, &source)?;
+            ensure_bucket(&source.bucket_dir)?;
+            let mut file = open_data(&source)?.ok_or(BackendError::NoSuchKey)?;
+            let sidecar = load_sidecar(&ctx, &source, &mut file)?;
+            let meta = sidecar.clone().into_meta(&source.key);
             conditions.evaluate(&meta, false)?;
             if onto_itself && directive == MetadataDirective::Copy {
                 return Err(BackendError::invalid_argument(
@@ -177,13 +186,17 @@ pub(super) async fn copy(
             precheck(&destination)?;
             let mut writer = TempWriter::create(&ctx.shared.layout)?;
             writer.append(&mut file, 0, meta.size)?;
-            Ok((writer.finish(ctx.durable)?, meta))
+            Ok((writer.finish(ctx.durable)?, sidecar))
         })
         .await?
     };
     let (headers, user_metadata) = match directive {
-        MetadataDirective::Copy => (source_meta.headers, source_meta.user_metadata),
+        MetadataDirective::Copy => (source.headers, source.user_metadata),
         MetadataDirective::Replace => (options.headers, options.user_metadata),
+    };
+    let tags = match options.tagging_directive {
+        MetadataDirective::Copy => source.tags,
+        MetadataDirective::Replace => replacement_tags,
     };
     let last_modified = staged.stamp.last_modified();
     let object = NewObject {
@@ -192,6 +205,7 @@ pub(super) async fn copy(
         headers,
         user_metadata,
         parts_count: None,
+        tags,
         conditions: Conditions::default(),
     };
     let output = commit(ctx, destination, object).await?;
@@ -231,4 +245,48 @@ pub(super) async fn delete_many(
     let deletes: Vec<_> = keys.iter().map(|key| delete(ctx, bucket, key)).collect();
     let results = futures::stream::iter(deletes).buffered(16).collect().await;
     Ok(results)
+}
+
+/// Refuses a `versionId` other than `null`, the only version of an object
+/// in a bucket without versioning.
+pub(super) fn check_version(version_id: Option<&str>) -> BackendResult<()> {
+    match version_id {
+        None | Some("null") => Ok(()),
+        Some(_) => Err(BackendError::invalid_argument("invalid version id specified")),
+    }
+}
+
+pub(super) async fn get_tagging(ctx: &Ctx, object: ObjectRef<'_>) -> BackendResult<TagSet> {
+    let paths = stored_paths(ctx, object.bucket, object.key).await?;
+    let ctx = ctx.clone();
+    blocking(move || {
+        ensure_bucket(&paths.bucket_dir)?;
+        let mut file = open_data(&paths)?.ok_or(BackendError::NoSuchKey)?;
+        Ok(load_sidecar(&ctx, &paths, &mut file)?.tags)
+    })
+    .await
+}
+
+/// Replaces an object's tags: under the key's lock, a sidecar for the same
+/// data file with the new tags takes the old one's place.
+pub(super) async fn put_tagging(
+    ctx: &Ctx,
+    object: ObjectRef<'_>,
+    tags: TagSet,
+) -> BackendResult<()> {
+    let paths = stored_paths(ctx, object.bucket, object.key).await?;
+    let ctx = ctx.clone();
+    let task = tokio::spawn(async move {
+        let _guard = ctx.shared.key_locks.lock(&paths.bucket, &paths.key).await;
+        blocking(move || {
+            ensure_bucket(&paths.bucket_dir)?;
+            let mut file = open_data(&paths)?.ok_or(BackendError::NoSuchKey)?;
+            let mut sidecar = load_sidecar(&ctx, &paths, &mut file)?;
+            sidecar.tags = tags;
+            let temp = write_json_temp(&ctx, &sidecar)?;
+            install_sidecar(&ctx, temp, &paths, false)
+        })
+        .await
+    });
+    task.await.map_err(BackendError::other)?
 }

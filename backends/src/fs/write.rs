@@ -9,10 +9,12 @@ use std::io::ErrorKind;
 use std::path::Path;
 
 use super::layout::ObjectPaths;
-use super::meta::{Sidecar, load_meta, write_json_temp};
+use super::meta::{Sidecar, TAGGING_COUNT, load_meta, write_json_temp};
 use super::staging::{Staged, TempFile};
 use super::{Ctx, blocking, io_error, is_missing};
-use crate::{BackendError, BackendResult, Conditions, ObjectHeaders, ObjectMeta, PutOutput};
+use crate::{
+    BackendError, BackendResult, Conditions, ObjectHeaders, ObjectMeta, PutOutput, TagSet,
+};
 
 /// How often a rename is retried when a concurrent delete removed an empty
 /// parent directory in between.
@@ -31,6 +33,8 @@ pub(super) struct NewObject {
     pub user_metadata: BTreeMap<String, String>,
     /// Part count, for multipart objects.
     pub parts_count: Option<u32>,
+    /// Tags.
+    pub tags: TagSet,
     /// Conditional-write preconditions, checked under the key's lock.
     pub conditions: Conditions,
 }
@@ -57,13 +61,16 @@ fn commit_locked(ctx: &Ctx, paths: &ObjectPaths, object: NewObject) -> BackendRe
         let current = current_meta(ctx, paths)?;
         object.conditions.evaluate_write(current.as_ref())?;
     }
+    let mut headers = object.headers;
+    headers.storage.remove(TAGGING_COUNT);
     let sidecar = Sidecar {
         etag: object.etag.clone(),
         size: object.staged.size,
         mtime_ns: object.staged.stamp.mtime_ns,
-        headers: object.headers,
+        headers,
         user_metadata: object.user_metadata,
         parts_count: object.parts_count,
+        tags: object.tags,
     };
     let sidecar_temp = write_json_temp(ctx, &sidecar)?;
     place_data(ctx, object.staged.temp, paths)?;
@@ -139,7 +146,7 @@ fn has_files(dir: &Path) -> bool {
 }
 
 /// Removes `dir` if its whole tree is empty directories.
-fn remove_empty_tree(dir: &Path) -> bool {
+pub(super) fn remove_empty_tree(dir: &Path) -> bool {
     !has_files(dir) && std::fs::remove_dir_all(dir).is_ok()
 }
 

@@ -9,7 +9,9 @@
 //! | `Accept-Encoding` may be rewritten on the way | never sent, so never signed |
 //! | Multi-object delete (`POST /bucket?delete`) requires `Content-MD5` | the s3 backend's DeleteObjects already sends every XML document with its `Content-MD5` (and signed SHA-256); batches of at most 1,000 keys |
 //! | No UploadPartCopy in XML API multipart uploads | `NotImplemented`, without any request |
-//! | `x-amz-project-id` names the project for bucket listing and creation | kept in the config (`project_id`); no operation of the `Backend` trait lists or creates buckets, so it is never sent today |
+//! | `x-amz-project-id` names the project for bucket listing and creation | sent with ListBuckets and CreateBucket when `project_id` is configured |
+//! | No object tagging in the XML API | Get/Put/DeleteObjectTagging answer `NotImplemented` |
+//! | Versions are generations, listed in GCS's own shape | GetBucketVersioning passes through; ListObjectVersions of an unversioned bucket lists its objects as version `null`, of a versioned one `NotImplemented`; `versionId` other than `null` is `NotImplemented` |
 //! | Signing region | `auto` by default, as GCS documents for SigV4 with HMAC keys |
 //!
 //! Sources: Cloud Storage docs "Migrating from Amazon S3 to Cloud Storage"
@@ -22,10 +24,11 @@ use async_trait::async_trait;
 
 use crate::s3::{S3Backend, S3Config, SecretKey};
 use crate::{
-    Backend, BackendError, BackendResult, BodySource, BucketInfo, CompletedPart, CopyOptions,
-    CopyOutput, GetObjectOutput, GetOptions, ListOptions, ListPage, ListPartsOptions,
-    ListPartsPage, ListUploadsOptions, ListUploadsPage, ObjectMeta, ObjectRef, PartCopyOptions,
-    PartOptions, PartOutput, PutOptions, PutOutput, UploadRef,
+    Backend, BackendError, BackendResult, BodySource, BucketInfo, BucketSummary, CompletedPart,
+    CopyOptions, CopyOutput, GetObjectOutput, GetOptions, ListOptions, ListPage, ListPartsOptions,
+    ListPartsPage, ListUploadsOptions, ListUploadsPage, ListVersionsOptions, ListVersionsPage,
+    ObjectMeta, ObjectRef, PartCopyOptions, PartOptions, PartOutput, PutOptions, PutOutput, TagSet,
+    UploadRef, VersioningStatus,
 };
 
 /// GCS's XML API endpoint.
@@ -96,6 +99,15 @@ impl GcsBackend {
     }
 }
 
+/// GCS names versions by generation, not S3 version id: only `null`, the
+/// current object, can be read.
+fn current_version(mut options: GetOptions, operation: &'static str) -> BackendResult<GetOptions> {
+    match options.version_id.take().as_deref() {
+        None | Some("null") => Ok(options),
+        Some(_) => Err(lacks(operation)),
+    }
+}
+
 fn lacks(operation: &'static str) -> BackendError {
     BackendError::NotImplemented {
         operation,
@@ -113,6 +125,39 @@ impl Backend for GcsBackend {
         self.inner.head_bucket(bucket).await
     }
 
+    async fn create_bucket(&self, bucket: &str) -> BackendResult<()> {
+        self.inner
+            .create_bucket_in(bucket, self.project_id.as_deref())
+            .await
+    }
+
+    async fn delete_bucket(&self, bucket: &str) -> BackendResult<()> {
+        self.inner.delete_bucket(bucket).await
+    }
+
+    async fn list_buckets(&self) -> BackendResult<Vec<BucketSummary>> {
+        self.inner.list_buckets_in(self.project_id.as_deref()).await
+    }
+
+    async fn get_bucket_versioning(&self, bucket: &str) -> BackendResult<VersioningStatus> {
+        self.inner.get_bucket_versioning(bucket).await
+    }
+
+    async fn list_object_versions(
+        &self,
+        bucket: &str,
+        options: ListVersionsOptions,
+    ) -> BackendResult<ListVersionsPage> {
+        // GCS lists generations in its own shape; an unversioned bucket's
+        // versions are its objects.
+        if self.get_bucket_versioning(bucket).await? != VersioningStatus::Unversioned {
+            return Err(lacks("ListObjectVersions"));
+        }
+        let listing = options.unversioned_listing()?;
+        let page = self.inner.list_objects(bucket, listing).await?;
+        Ok(ListVersionsPage::unversioned(page))
+    }
+
     async fn list_objects(&self, bucket: &str, options: ListOptions) -> BackendResult<ListPage> {
         self.inner.list_objects(bucket, options).await
     }
@@ -123,6 +168,7 @@ impl Backend for GcsBackend {
         key: &str,
         options: GetOptions,
     ) -> BackendResult<GetObjectOutput> {
+        let options = current_version(options, "GetObject")?;
         self.inner.get_object(bucket, key, options).await
     }
 
@@ -132,6 +178,7 @@ impl Backend for GcsBackend {
         key: &str,
         options: GetOptions,
     ) -> BackendResult<ObjectMeta> {
+        let options = current_version(options, "HeadObject")?;
         self.inner.head_object(bucket, key, options).await
     }
 
@@ -160,6 +207,30 @@ impl Backend for GcsBackend {
 
     async fn delete_object(&self, bucket: &str, key: &str) -> BackendResult<()> {
         self.inner.delete_object(bucket, key).await
+    }
+
+    async fn delete_object_version(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: &str,
+    ) -> BackendResult<()> {
+        if version_id != "null" {
+            return Err(lacks("DeleteObject"));
+        }
+        self.inner.delete_object(bucket, key).await
+    }
+
+    async fn get_object_tagging(&self, _object: ObjectRef<'_>) -> BackendResult<TagSet> {
+        Err(lacks("GetObjectTagging"))
+    }
+
+    async fn put_object_tagging(&self, _object: ObjectRef<'_>, _tags: &TagSet) -> BackendResult<()> {
+        Err(lacks("PutObjectTagging"))
+    }
+
+    async fn delete_object_tagging(&self, _object: ObjectRef<'_>) -> BackendResult<()> {
+        Err(lacks("DeleteObjectTagging"))
     }
 
     async fn delete_objects(

@@ -88,6 +88,11 @@ impl<'a> Request<'a> {
         }
     }
 
+    /// A service-level request (no bucket): ListBuckets.
+    pub fn service(method: Method, op: Op) -> Self {
+        Self::new(method, op, "", None)
+    }
+
     /// Adds a query parameter.
     pub fn param(mut self, name: &'static str, value: impl Into<String>) -> Self {
         self.query.push((name, value.into()));
@@ -140,6 +145,11 @@ impl Client {
         })
     }
 
+    /// The region requests are signed for.
+    pub fn region(&self) -> &str {
+        self.signer.region()
+    }
+
     /// Sends `request` and reads the answer's head. Any status is an `Ok`;
     /// see [`Response::check`].
     pub async fn send(
@@ -147,8 +157,11 @@ impl Client {
         request: Request<'_>,
         payload: Payload<'_>,
     ) -> BackendResult<Response> {
-        url::check_bucket(request.bucket, self.path_style)?;
-        let host = if self.path_style {
+        let service = request.bucket.is_empty() && request.key.is_none();
+        if !service {
+            url::check_bucket(request.bucket, self.path_style)?;
+        }
+        let host = if self.path_style || service {
             self.endpoint.host.clone()
         } else {
             format!("{}.{}", request.bucket, self.endpoint.host)

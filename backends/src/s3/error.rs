@@ -113,6 +113,13 @@ impl Failure {
                 "NoSuchBucket" => E::NoSuchBucket,
                 "NoSuchKey" => E::NoSuchKey,
                 "NoSuchUpload" => E::NoSuchUpload,
+                "BucketAlreadyOwnedByYou" => E::BucketAlreadyOwnedByYou,
+                "BucketAlreadyExists" => E::BucketAlreadyExists,
+                "BucketNotEmpty" => E::BucketNotEmpty,
+                "InvalidTag" => E::InvalidTag {
+                    message: "the tag set is not valid".to_owned(),
+                },
+                "NoSuchVersion" => E::NoSuchVersion,
                 "PreconditionFailed" => E::PreconditionFailed,
                 "NotModified" => self.not_modified(),
                 "InvalidRange" => E::InvalidRange {
@@ -137,7 +144,6 @@ impl Failure {
                 | "InvalidRequest"
                 | "InvalidPartNumber"
                 | "InvalidStorageClass"
-                | "InvalidTag"
                 | "UnexpectedContent"
                 | "InvalidObjectName"
                 | "InvalidURI" => generic("the request has an argument the storage cannot accept"),

@@ -54,6 +54,9 @@ impl Headers {
         self.add_opt("expires", headers.expires.as_deref())?;
         for (name, value) in &headers.storage {
             if crate::is_storage_header(name) && name != "x-amz-tagging-count" {
+                if name == "x-amz-tagging" {
+                    crate::tagging::parse_header(value)?;
+                }
                 self.add(name, value)?;
             }
         }

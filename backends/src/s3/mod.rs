@@ -119,6 +119,9 @@
 //!   bucket names must be DNS-safe (lowercase letters, digits, `.` and
 //!   `-`); over TLS, names with dots do not match wildcard certificates:
 //!   use path style for those.
+//! - CreateBucket sends a LocationConstraint of the signing region (none
+//!   for `us-east-1` and `auto`); versions, tagging and `versionId` are
+//!   passed through as they are.
 //! - Bucket creation times are not reported ([`BucketInfo::created`] is
 //!   `None`); `parts_count` is reported only when the upstream sends
 //!   `x-amz-mp-parts-count`.
@@ -129,6 +132,7 @@
 //! - An upstream that answers an upload early (an error before taking the
 //!   whole body) is believed; that connection is closed, never reused.
 
+mod buckets;
 mod client;
 mod config;
 mod error;
@@ -138,6 +142,7 @@ mod multipart;
 mod objects;
 mod response;
 mod signing;
+mod tagging;
 mod transfer;
 mod url;
 mod xml;
@@ -149,10 +154,11 @@ use async_trait::async_trait;
 use self::client::Client;
 pub use self::config::{S3Config, SecretKey};
 use crate::{
-    Backend, BackendResult, BodySource, BucketInfo, CompletedPart, CopyOptions, CopyOutput,
-    GetObjectOutput, GetOptions, ListOptions, ListPage, ListPartsOptions, ListPartsPage,
-    ListUploadsOptions, ListUploadsPage, ObjectMeta, ObjectRef, PartCopyOptions, PartOptions,
-    PartOutput, PutOptions, PutOutput, UploadRef,
+    Backend, BackendResult, BodySource, BucketInfo, BucketSummary, CompletedPart, CopyOptions,
+    CopyOutput, GetObjectOutput, GetOptions, ListOptions, ListPage, ListPartsOptions,
+    ListPartsPage, ListUploadsOptions, ListUploadsPage, ListVersionsOptions, ListVersionsPage,
+    ObjectMeta, ObjectRef, PartCopyOptions, PartOptions, PartOutput, PutOptions, PutOutput, TagSet,
+    UploadRef, VersioningStatus,
 };
 
 /// A backend serving buckets of one S3-compatible upstream.
@@ -177,6 +183,24 @@ impl S3Backend {
             client: Arc::new(Client::new(&config)?),
         })
     }
+
+    /// CreateBucket, naming the project that owns the new bucket
+    /// (`x-amz-project-id`, as Cloud Storage wants).
+    pub(crate) async fn create_bucket_in(
+        &self,
+        bucket: &str,
+        project_id: Option<&str>,
+    ) -> BackendResult<()> {
+        buckets::create(&self.client, bucket, project_id).await
+    }
+
+    /// ListBuckets of one project (`x-amz-project-id`).
+    pub(crate) async fn list_buckets_in(
+        &self,
+        project_id: Option<&str>,
+    ) -> BackendResult<Vec<BucketSummary>> {
+        buckets::list(&self.client, project_id).await
+    }
 }
 
 #[async_trait]
@@ -187,6 +211,30 @@ impl Backend for S3Backend {
 
     async fn head_bucket(&self, bucket: &str) -> BackendResult<BucketInfo> {
         objects::head_bucket(&self.client, bucket).await
+    }
+
+    async fn create_bucket(&self, bucket: &str) -> BackendResult<()> {
+        buckets::create(&self.client, bucket, None).await
+    }
+
+    async fn delete_bucket(&self, bucket: &str) -> BackendResult<()> {
+        buckets::delete(&self.client, bucket).await
+    }
+
+    async fn list_buckets(&self) -> BackendResult<Vec<BucketSummary>> {
+        buckets::list(&self.client, None).await
+    }
+
+    async fn get_bucket_versioning(&self, bucket: &str) -> BackendResult<VersioningStatus> {
+        buckets::versioning(&self.client, bucket).await
+    }
+
+    async fn list_object_versions(
+        &self,
+        bucket: &str,
+        options: ListVersionsOptions,
+    ) -> BackendResult<ListVersionsPage> {
+        buckets::list_versions(&self.client, bucket, options).await
     }
 
     async fn list_objects(&self, bucket: &str, options: ListOptions) -> BackendResult<ListPage> {
@@ -231,7 +279,28 @@ impl Backend for S3Backend {
     }
 
     async fn delete_object(&self, bucket: &str, key: &str) -> BackendResult<()> {
-        objects::delete(&self.client, bucket, key).await
+        objects::delete(&self.client, bucket, key, None).await
+    }
+
+    async fn delete_object_version(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: &str,
+    ) -> BackendResult<()> {
+        objects::delete(&self.client, bucket, key, Some(version_id)).await
+    }
+
+    async fn get_object_tagging(&self, object: ObjectRef<'_>) -> BackendResult<TagSet> {
+        tagging::get(&self.client, object).await
+    }
+
+    async fn put_object_tagging(&self, object: ObjectRef<'_>, tags: &TagSet) -> BackendResult<()> {
+        tagging::put(&self.client, object, tags).await
+    }
+
+    async fn delete_object_tagging(&self, object: ObjectRef<'_>) -> BackendResult<()> {
+        tagging::delete(&self.client, object).await
     }
 
     async fn delete_objects(

@@ -64,6 +64,9 @@ pub(super) async fn get(
         return Err(BackendError::NoSuchKey);
     }
     let mut request = Request::new(Method::GET, GET_OBJECT, bucket, Some(key));
+    if let Some(version_id) = &options.version_id {
+        request = request.param("versionId", version_id.clone());
+    }
     request.headers.conditions(&options.conditions, "")?;
     request.headers.sse_customer(&options.sse_customer)?;
     if let Some(range) = &options.range {
@@ -134,6 +137,9 @@ pub(super) async fn head(
         return Err(BackendError::NoSuchKey);
     }
     let mut request = Request::new(Method::HEAD, HEAD_OBJECT, bucket, Some(key));
+    if let Some(version_id) = &options.version_id {
+        request = request.param("versionId", version_id.clone());
+    }
     request.headers.conditions(&options.conditions, "")?;
     request.headers.sse_customer(&options.sse_customer)?;
     let response = client.send(request, Payload::Empty).await?;
@@ -231,6 +237,13 @@ pub(super) async fn copy(
                 .object(&options.headers, &options.user_metadata)?;
         }
     }
+    if options.tagging_directive == MetadataDirective::Replace {
+        request.headers.add("x-amz-tagging-directive", "REPLACE")?;
+        if options.metadata_directive == MetadataDirective::Copy {
+            let tagging = options.headers.storage.get("x-amz-tagging");
+            request.headers.add_opt("x-amz-tagging", tagging.map(String::as_str))?;
+        }
+    }
     request
         .headers
         .conditions(&options.source_conditions, "x-amz-copy-source-")?;
@@ -256,11 +269,19 @@ pub(super) async fn send_copy(
     })
 }
 
-pub(super) async fn delete(client: &Arc<Client>, bucket: &str, key: &str) -> BackendResult<()> {
+pub(super) async fn delete(
+    client: &Arc<Client>,
+    bucket: &str,
+    key: &str,
+    version_id: Option<&str>,
+) -> BackendResult<()> {
     if key.is_empty() {
         return Ok(());
     }
-    let request = Request::new(Method::DELETE, DELETE_OBJECT, bucket, Some(key));
+    let mut request = Request::new(Method::DELETE, DELETE_OBJECT, bucket, Some(key));
+    if let Some(version_id) = version_id {
+        request = request.param("versionId", version_id);
+    }
     let response = client.send(request, Payload::Empty).await?;
     response
         .check(&[200, 204])
@@ -282,7 +303,7 @@ pub(super) async fn delete_many(
         if key.is_empty() {
             results[index] = Some(Ok(()));
         } else if xml::text(key).is_none() {
-            results[index] = Some(delete(client, bucket, key).await);
+            results[index] = Some(delete(client, bucket, key, None).await);
         } else {
             batched.push(index);
         }

@@ -244,6 +244,132 @@ pub(super) struct DeleteError {
     pub code: Option<String>,
 }
 
+/// `<ListAllMyBucketsResult>` of ListBuckets.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct ListAllMyBucketsResult {
+    /// The buckets.
+    #[serde(default)]
+    pub buckets: BucketList,
+}
+
+/// `<Buckets>`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct BucketList {
+    /// One per bucket.
+    #[serde(default)]
+    pub bucket: Vec<BucketEntry>,
+}
+
+/// `<Bucket>` of a ListBuckets answer.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct BucketEntry {
+    /// The name.
+    pub name: String,
+    /// ISO 8601 creation time.
+    #[serde(default)]
+    pub creation_date: Option<String>,
+}
+
+/// `<VersioningConfiguration>`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct VersioningConfiguration {
+    /// `Enabled` or `Suspended`; absent when never enabled.
+    #[serde(default)]
+    pub status: Option<String>,
+}
+
+/// `<ListVersionsResult>` of ListObjectVersions.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct ListVersionsResult {
+    /// Whether more entries follow.
+    #[serde(default)]
+    pub is_truncated: bool,
+    /// Key marker of the next page.
+    #[serde(default)]
+    pub next_key_marker: Option<String>,
+    /// Version id marker of the next page.
+    #[serde(default)]
+    pub next_version_id_marker: Option<String>,
+    /// The versions.
+    #[serde(default)]
+    pub version: Vec<VersionDoc>,
+    /// The delete markers.
+    #[serde(default)]
+    pub delete_marker: Vec<VersionDoc>,
+    /// The common prefixes.
+    #[serde(default)]
+    pub common_prefixes: Vec<CommonPrefix>,
+}
+
+/// `<Version>` or `<DeleteMarker>`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct VersionDoc {
+    /// The key.
+    pub key: String,
+    /// The version id.
+    pub version_id: String,
+    /// Whether it is the key's current version.
+    #[serde(default)]
+    pub is_latest: bool,
+    /// ISO 8601 time.
+    pub last_modified: String,
+    /// Quoted ETag (none for delete markers).
+    #[serde(rename = "ETag", default)]
+    pub etag: String,
+    /// Size (none for delete markers).
+    #[serde(default)]
+    pub size: u64,
+}
+
+/// `<Tagging>`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct TaggingDoc {
+    /// The tags.
+    #[serde(default)]
+    pub tag_set: TagSetDoc,
+}
+
+/// `<TagSet>`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct TagSetDoc {
+    /// One per tag.
+    #[serde(default)]
+    pub tag: Vec<TagDoc>,
+}
+
+/// `<Tag>`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct TagDoc {
+    /// The tag key.
+    pub key: String,
+    /// The tag value.
+    #[serde(default)]
+    pub value: String,
+}
+
+/// `<Tagging>` for PutObjectTagging (every key and value must pass [`text`]).
+pub(super) fn tagging_request(tags: &crate::TagSet) -> Option<String> {
+    let mut out = String::from("<Tagging><TagSet>");
+    for (key, value) in tags {
+        out.push_str(&format!(
+            "<Tag><Key>{}</Key><Value>{}</Value></Tag>",
+            text(key)?,
+            text(value)?
+        ));
+    }
+    out.push_str("</TagSet></Tagging>");
+    Some(out)
+}
+
 /// Escapes text for an XML 1.0 element, or `None` when it holds a
 /// character XML 1.0 cannot carry at all. `\t`, `\n` and `\r` are written
 /// as character references so that no parser normalizes them.

@@ -13,7 +13,7 @@ use super::{BUCKET, files_under, get, internal, md5_hex, put, with_bucket};
 async fn hostile_keys_never_leave_the_bucket() {
     let dir = TempDir::new().unwrap();
     let backend = with_bucket(&dir).await;
-    backend.create_bucket("other").await.unwrap();
+    backend.create_bucket_dir("other").await.unwrap();
     let keys = [
         "../escape",
         "../../outside",
@@ -81,7 +81,7 @@ async fn hostile_keys_never_leave_the_bucket() {
         .await;
     assert!(matches!(got, Err(BackendError::NoSuchBucket)));
     for bad in [".cedargate", "a/b", "..", ""] {
-        let created = backend.create_bucket(bad).await;
+        let created = backend.create_bucket_dir(bad).await;
         assert!(
             matches!(created, Err(BackendError::InvalidArgument { .. })),
             "{bad:?}"

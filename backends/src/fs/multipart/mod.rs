@@ -29,7 +29,7 @@ use super::{Ctx, blocking, ensure_bucket, io_error};
 use crate::{
     BackendError, BackendResult, BodySource, ByteRange, CompletedPart, Conditions, CopyOutput,
     ObjectHeaders, ObjectRef, PartCopyOptions, PartOptions, PartOutput, PutOptions, PutOutput,
-    UploadRef,
+    TagSet, UploadRef,
 };
 
 mod list;
@@ -49,6 +49,8 @@ struct UploadRecord {
     user_metadata: BTreeMap<String, String>,
     #[serde(default)]
     conditions: StoredConditions,
+    #[serde(default, skip_serializing_if = "TagSet::is_empty")]
+    tags: TagSet,
 }
 
 /// Write conditions given at creation, checked when the upload completes.
@@ -152,6 +154,7 @@ pub(super) async fn create(
     bucket: &str,
     key: &str,
     options: PutOptions,
+    tags: TagSet,
 ) -> BackendResult<String> {
     let paths = ctx.shared.layout.object(bucket, key)?;
     let now = time_to_ns(SystemTime::now());
@@ -163,6 +166,7 @@ pub(super) async fn create(
         headers: options.headers,
         user_metadata: options.user_metadata,
         conditions: options.conditions.into(),
+        tags,
     };
     let ctx = ctx.clone();
     blocking(move || {
@@ -382,6 +386,7 @@ pub(super) async fn complete(
             headers: assembled.record.headers,
             user_metadata: assembled.record.user_metadata,
             parts_count: Some(parts_count),
+            tags: assembled.record.tags,
             conditions: assembled.record.conditions.into(),
         };
         let output = commit(&ctx, paths, object).await?;

@@ -1,0 +1,87 @@
+//! Bucket operations of the filesystem backend: a bucket is a directory
+//! under the root, created by CreateBucket and removed by DeleteBucket once
+//! it holds no object, with its sidecars and staged uploads.
+
+use std::path::Path;
+
+use super::layout::is_valid_bucket;
+use super::write::remove_empty_tree;
+use super::{Ctx, blocking, ensure_bucket, io_error, list};
+use crate::{BackendError, BackendResult, BucketSummary, ListOptions};
+
+pub(super) async fn create(ctx: &Ctx, bucket: &str) -> BackendResult<()> {
+    if !is_valid_bucket(bucket) {
+        return Err(BackendError::invalid_argument(format!(
+            "bucket name `{bucket}` cannot be stored by the filesystem backend"
+        )));
+    }
+    let dir = ctx.shared.layout.bucket_dir(bucket)?;
+    blocking(move || match std::fs::create_dir(&dir) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            Err(BackendError::BucketAlreadyOwnedByYou)
+        }
+        Err(e) => Err(io_error("creating", &dir, e)),
+    })
+    .await
+}
+
+/// Removes the bucket when it lists no object. The directory tree goes
+/// only if it holds nothing but directories, checked as it is removed, so
+/// an object written meanwhile keeps the bucket (BucketNotEmpty).
+pub(super) async fn delete(ctx: &Ctx, bucket: &str) -> BackendResult<()> {
+    let dir = ctx.shared.layout.bucket_dir(bucket)?;
+    {
+        let dir = dir.clone();
+        blocking(move || ensure_bucket(&dir)).await?;
+    }
+    let probe = ListOptions {
+        max_keys: 1,
+        ..ListOptions::default()
+    };
+    let page = list::list_objects(ctx, bucket, probe).await?;
+    if !page.objects.is_empty() || !page.common_prefixes.is_empty() {
+        return Err(BackendError::BucketNotEmpty);
+    }
+    let meta = ctx.shared.layout.meta.join(bucket);
+    let uploads = ctx.shared.layout.uploads_dir(bucket)?;
+    blocking(move || {
+        if !remove_empty_tree(&dir) {
+            return Err(BackendError::BucketNotEmpty);
+        }
+        for leftover in [&meta, &uploads] {
+            remove_all(leftover)?;
+        }
+        Ok(())
+    })
+    .await
+}
+
+fn remove_all(dir: &Path) -> BackendResult<()> {
+    match std::fs::remove_dir_all(dir) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(io_error("removing", dir, e)),
+    }
+}
+
+pub(super) async fn list_all(ctx: &Ctx) -> BackendResult<Vec<BucketSummary>> {
+    let root = ctx.shared.layout.root.clone();
+    blocking(move || {
+        let entries = std::fs::read_dir(&root).map_err(|e| io_error("listing", &root, e))?;
+        let mut buckets = Vec::new();
+        for entry in entries.flatten() {
+            let Ok(name) = entry.file_name().into_string() else {
+                continue;
+            };
+            if !is_valid_bucket(&name) || !entry.file_type().is_ok_and(|kind| kind.is_dir()) {
+                continue;
+            }
+            let created = entry.metadata().and_then(|m| m.created()).ok();
+            buckets.push(BucketSummary { name, created });
+        }
+        buckets.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(buckets)
+    })
+    .await
+}

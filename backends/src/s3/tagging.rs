@@ -1,0 +1,83 @@
+//! Object tagging for the s3 backend: GET, PUT and DELETE `?tagging`,
+//! passed through to the upstream.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::Method;
+
+use super::client::{Client, MAX_DOCUMENT, Payload, Request};
+use super::error::{Op, Target};
+use super::objects::document;
+use super::xml::{self, TaggingDoc};
+use crate::{BackendError, BackendResult, ObjectRef, TagSet};
+
+const GET_OBJECT_TAGGING: Op = Op::new("GetObjectTagging", Target::Object);
+const PUT_OBJECT_TAGGING: Op = Op::new("PutObjectTagging", Target::Object);
+const DELETE_OBJECT_TAGGING: Op = Op::new("DeleteObjectTagging", Target::Object);
+
+pub(super) async fn get(client: &Arc<Client>, object: ObjectRef<'_>) -> BackendResult<TagSet> {
+    if object.key.is_empty() {
+        return Err(BackendError::NoSuchKey);
+    }
+    let request = Request::new(
+        Method::GET,
+        GET_OBJECT_TAGGING,
+        object.bucket,
+        Some(object.key),
+    )
+    .param("tagging", "");
+    let response = client.send(request, Payload::Empty).await?;
+    let body = document(response.check(&[200]).await?, GET_OBJECT_TAGGING).await?;
+    let doc: TaggingDoc = xml::parse(&body)?;
+    Ok(doc
+        .tag_set
+        .tag
+        .into_iter()
+        .map(|tag| (tag.key, tag.value))
+        .collect())
+}
+
+pub(super) async fn put(
+    client: &Arc<Client>,
+    object: ObjectRef<'_>,
+    tags: &TagSet,
+) -> BackendResult<()> {
+    if object.key.is_empty() {
+        return Err(BackendError::NoSuchKey);
+    }
+    let doc = xml::tagging_request(tags)
+        .ok_or_else(|| BackendError::invalid_argument("a tag cannot be sent to the storage"))?;
+    let request = Request::new(
+        Method::PUT,
+        PUT_OBJECT_TAGGING,
+        object.bucket,
+        Some(object.key),
+    )
+    .param("tagging", "");
+    let response = client
+        .send(request, Payload::Document(Bytes::from(doc)))
+        .await?;
+    response.check(&[200]).await?.body(MAX_DOCUMENT).await?;
+    Ok(())
+}
+
+pub(super) async fn delete(client: &Arc<Client>, object: ObjectRef<'_>) -> BackendResult<()> {
+    if object.key.is_empty() {
+        return Err(BackendError::NoSuchKey);
+    }
+    let request = Request::new(
+        Method::DELETE,
+        DELETE_OBJECT_TAGGING,
+        object.bucket,
+        Some(object.key),
+    )
+    .param("tagging", "");
+    let response = client.send(request, Payload::Empty).await?;
+    response
+        .check(&[200, 204])
+        .await?
+        .body(MAX_DOCUMENT)
+        .await?;
+    Ok(())
+}
