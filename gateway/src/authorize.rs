@@ -7,6 +7,7 @@
 //! DeleteObjects, each bucket of a ListBuckets — is answered by the same
 //! policy generation.
 
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
@@ -85,6 +86,8 @@ pub struct Authorizer<'a> {
     context: RequestContext,
     metrics: &'a Metrics,
     outcome: std::sync::Mutex<Option<DecisionRecord>>,
+    /// (bucket, key, tags) of the objects whose tags policies read.
+    object_tags: Vec<(String, String, BTreeMap<String, String>)>,
 }
 
 /// What the access log says of a request's authorization: its first
@@ -142,7 +145,19 @@ impl<'a> Authorizer<'a> {
             context,
             metrics,
             outcome: std::sync::Mutex::new(None),
+            object_tags: Vec::new(),
         }
+    }
+
+    /// Whether the policies read objects' tags (so they must be fetched).
+    pub fn reads_object_tags(&self) -> bool {
+        self.snapshot.reads_object_tags()
+    }
+
+    /// Records the tags policies see on object `bucket` / `key`.
+    pub fn set_object_tags(&mut self, bucket: &str, key: &str, tags: BTreeMap<String, String>) {
+        self.object_tags
+            .push((bucket.to_owned(), key.to_owned(), tags));
     }
 
     /// The decision the access log reports, once one was made.
@@ -194,12 +209,27 @@ impl<'a> Authorizer<'a> {
     /// Asks the policies whether `action` is allowed on `bucket` / `key`.
     pub fn decide(&self, action: &str, bucket: &str, key: Option<&str>) -> Decision {
         let started = Instant::now();
+        let tagged = key.and_then(|key| {
+            self.object_tags
+                .iter()
+                .find(|(b, k, _)| b == bucket && k == key)
+        });
+        let with_tags;
+        let context = match tagged {
+            Some((_, _, tags)) => {
+                let mut context = self.context.clone();
+                context.object_tags = Some(tags.clone());
+                with_tags = context;
+                &with_tags
+            }
+            None => &self.context,
+        };
         let decision = self.snapshot.decide(&AuthzRequest {
             principal: self.caller.principal(),
             action,
             bucket: Some(bucket),
             key,
-            context: &self.context,
+            context,
         });
         self.metrics
             .record_decision(started.elapsed().as_secs_f64());

@@ -8,14 +8,14 @@
 //! comes back, so clients never see the prefix.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use cedargate_backends::fs::FsBackend;
 use cedargate_backends::gcs::{GcsBackend, GcsConfig};
 use cedargate_backends::s3::{S3Backend, S3Config, SecretKey};
-use cedargate_backends::{Backend, BackendError, ListPage, ListUploadsPage};
+use cedargate_backends::{Backend, BackendError, ListPage, ListUploadsPage, ListVersionsPage};
 
 use crate::config::{BackendConfig, Config, UpstreamConfig};
 
@@ -36,6 +36,9 @@ pub struct BucketTarget {
     /// The key prefix of this bucket's objects in the backend bucket (empty
     /// for none). Clients never see it.
     pub prefix: String,
+    /// Listed in `[buckets]` (never created or deleted through the API),
+    /// rather than found through the default route.
+    pub configured: bool,
 }
 
 impl BucketTarget {
@@ -101,6 +104,25 @@ impl BucketTarget {
         self.strip_marker(&mut page.is_truncated, &mut page.next_key_marker);
         if !page.is_truncated {
             page.next_upload_id_marker = None;
+        }
+        self.warn_dropped(before - after);
+        page
+    }
+
+    /// A backend ListObjectVersions page as the client sees it, as
+    /// [`Self::client_page`] does for objects.
+    pub fn client_versions(&self, mut page: ListVersionsPage) -> ListVersionsPage {
+        if self.prefix.is_empty() {
+            return page;
+        }
+        let before = page.versions.len() + page.common_prefixes.len();
+        page.versions
+            .retain_mut(|version| self.strip(&mut version.key));
+        page.common_prefixes.retain_mut(|common| self.strip(common));
+        let after = page.versions.len() + page.common_prefixes.len();
+        self.strip_marker(&mut page.is_truncated, &mut page.next_key_marker);
+        if !page.is_truncated {
+            page.next_version_id_marker = None;
         }
         self.warn_dropped(before - after);
         page
@@ -182,10 +204,33 @@ fn s3_config(name: &str, upstream: &UpstreamConfig) -> Result<S3Config, BackendE
     Ok(config)
 }
 
-/// Every configured bucket.
+/// Every configured bucket, and the default route of the others.
 #[derive(Debug, Clone, Default)]
 pub struct BucketMap {
     buckets: BTreeMap<String, BucketTarget>,
+    default_route: Option<DefaultRoute>,
+    /// (backend name, backend bucket) of every configured bucket: the
+    /// default route never reaches them under another name.
+    reserved: BTreeSet<(String, String)>,
+}
+
+/// Where buckets not listed in config live.
+#[derive(Debug, Clone)]
+struct DefaultRoute {
+    backend: Arc<dyn Backend>,
+    backend_name: String,
+    bucket_prefix: String,
+}
+
+/// Why the default route gives a name no bucket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unroutable {
+    /// The gateway has no default route.
+    NoDefaultRoute,
+    /// The name reaches a configured bucket's storage under another name.
+    Reserved,
+    /// With the route's prefix, the name is not a valid bucket name.
+    InvalidName,
 }
 
 impl BucketMap {
@@ -218,6 +263,7 @@ impl BucketMap {
             }
         }
         let mut buckets = BTreeMap::new();
+        let mut reserved = BTreeSet::new();
         for (name, bucket) in &config.buckets {
             let Some((backend, fs)) = backends.get(bucket.backend.as_str()) else {
                 return Err(BackendError::invalid_argument(format!(
@@ -230,8 +276,9 @@ impl BucketMap {
                 .clone()
                 .unwrap_or_else(|| name.clone());
             if let Some(fs) = fs {
-                fs.create_bucket(&backend_bucket).await?;
+                fs.create_bucket_dir(&backend_bucket).await?;
             }
+            reserved.insert((bucket.backend.clone(), backend_bucket.clone()));
             buckets.insert(
                 name.clone(),
                 BucketTarget {
@@ -240,10 +287,31 @@ impl BucketMap {
                     backend_name: bucket.backend.clone(),
                     backend_bucket,
                     prefix: bucket.prefix.clone().unwrap_or_default(),
+                    configured: true,
                 },
             );
         }
-        Ok(Self { buckets })
+        let default_route = match &config.default_route {
+            None => None,
+            Some(route) => {
+                let Some((backend, _)) = backends.get(route.backend.as_str()) else {
+                    return Err(BackendError::invalid_argument(format!(
+                        "the default route names unknown backend `{}`",
+                        route.backend
+                    )));
+                };
+                Some(DefaultRoute {
+                    backend: backend.clone(),
+                    backend_name: route.backend.clone(),
+                    bucket_prefix: route.bucket_prefix.clone(),
+                })
+            }
+        };
+        Ok(Self {
+            buckets,
+            default_route,
+            reserved,
+        })
     }
 
     /// The bucket's target, if configured.
@@ -251,7 +319,63 @@ impl BucketMap {
         self.buckets.get(bucket)
     }
 
-    /// Every bucket, in name order.
+    /// The bucket's target: the configured one, else the default route's
+    /// (whether the backend holds that bucket is the backend's answer).
+    pub fn resolve(&self, bucket: &str) -> Option<Cow<'_, BucketTarget>> {
+        match self.buckets.get(bucket) {
+            Some(target) => Some(Cow::Borrowed(target)),
+            None => self.route_unlisted(bucket).ok().map(Cow::Owned),
+        }
+    }
+
+    /// The default route's target for a bucket not in config.
+    pub fn route_unlisted(&self, bucket: &str) -> Result<BucketTarget, Unroutable> {
+        let route = self
+            .default_route
+            .as_ref()
+            .ok_or(Unroutable::NoDefaultRoute)?;
+        let backend_bucket = format!("{}{bucket}", route.bucket_prefix);
+        if crate::route::validate_bucket(&backend_bucket).is_err() {
+            return Err(Unroutable::InvalidName);
+        }
+        if self
+            .reserved
+            .contains(&(route.backend_name.clone(), backend_bucket.clone()))
+        {
+            return Err(Unroutable::Reserved);
+        }
+        Ok(BucketTarget {
+            name: bucket.to_owned(),
+            backend: route.backend.clone(),
+            backend_name: route.backend_name.clone(),
+            backend_bucket,
+            prefix: String::new(),
+            configured: false,
+        })
+    }
+
+    /// The buckets the default route's backend holds beyond the configured
+    /// ones, by client name in name order (empty without a default route).
+    pub async fn unlisted(&self) -> Result<Vec<(BucketTarget, Option<SystemTime>)>, BackendError> {
+        let Some(route) = &self.default_route else {
+            return Ok(Vec::new());
+        };
+        let mut found = Vec::new();
+        for summary in route.backend.list_buckets().await? {
+            let Some(name) = summary.name.strip_prefix(route.bucket_prefix.as_str()) else {
+                continue;
+            };
+            if self.buckets.contains_key(name) || crate::route::validate_bucket(name).is_err() {
+                continue;
+            }
+            if let Ok(target) = self.route_unlisted(name) {
+                found.push((target, summary.created));
+            }
+        }
+        Ok(found)
+    }
+
+    /// Every configured bucket, in name order.
     pub fn iter(&self) -> impl Iterator<Item = &BucketTarget> {
         self.buckets.values()
     }
@@ -259,7 +383,6 @@ impl BucketMap {
 
 #[cfg(test)]
 mod tests {
-    use std::time::SystemTime;
 
     use cedargate_backends::{ObjectSummary, UploadSummary};
 
@@ -274,6 +397,7 @@ mod tests {
             backend_name: "local".into(),
             backend_bucket: "alpha".into(),
             prefix: prefix.into(),
+            configured: true,
         };
         (dir, target)
     }

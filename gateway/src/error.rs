@@ -81,6 +81,8 @@ s3_error_codes! {
     InvalidPartOrder => (400, 400, "InvalidPartOrder"),
     /// A part other than the last is below the minimum part size.
     EntityTooSmall => (400, 400, "EntityTooSmall"),
+    /// A tag set breaks S3's tagging rules.
+    InvalidTag => (400, 400, "InvalidTag"),
     /// The `x-amz-meta-*` headers exceed 2 KiB.
     MetadataTooLarge => (400, 400, "MetadataTooLarge"),
     /// Too many request headers, or too many header bytes.
@@ -105,6 +107,14 @@ s3_error_codes! {
     NoSuchKey => (404, 404, "NoSuchKey"),
     /// The multipart upload does not exist.
     NoSuchUpload => (404, 404, "NoSuchUpload"),
+    /// The object version does not exist.
+    NoSuchVersion => (404, 404, "NoSuchVersion"),
+    /// CreateBucket of a bucket that already exists (and is the gateway's).
+    BucketAlreadyOwnedByYou => (409, 409, "BucketAlreadyOwnedByYou"),
+    /// CreateBucket of a name that is not available.
+    BucketAlreadyExists => (409, 409, "BucketAlreadyExists"),
+    /// DeleteBucket of a bucket that still holds objects.
+    BucketNotEmpty => (409, 409, "BucketNotEmpty"),
     /// The method is not allowed on this resource.
     MethodNotAllowed => (405, 405, "MethodNotAllowed"),
     /// The content has not changed (304, no body).

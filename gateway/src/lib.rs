@@ -17,6 +17,7 @@ pub mod health;
 pub mod limits;
 pub mod listener;
 pub mod metrics;
+pub mod object_tags;
 pub mod pipeline;
 pub mod proxy;
 pub mod query;

@@ -202,11 +202,13 @@ impl Gateway {
         );
         let span = trace.stage("authorize");
         self.quotas.set_context(&request, &mut authz).await;
+        crate::object_tags::load(&request, &buckets, &mut authz).await?;
         let authorized = self.authorize(&request, &buckets, &mut authz);
         ctx.decision = authz.outcome();
         authorized?;
         drop(span);
-        let target = resolve_bucket(&request, &buckets)?;
+        let resolved = resolve_bucket(&request, &buckets)?;
+        let target = resolved.as_deref();
         if let (Some(target), Some(key)) = (target, request.route.key.as_deref())
             && target.prefix.len() + key.len() > MAX_KEY_BYTES
         {
@@ -471,7 +473,7 @@ impl Gateway {
         };
         match request.operation {
             Op::DeleteObjects => {
-                if buckets.get(bucket).is_none() {
+                if buckets.resolve(bucket).is_none() {
                     // Nothing can be known of a caller's rights on a bucket
                     // that does not exist: refuse rather than reveal it.
                     return Err(S3Error::new(
@@ -495,14 +497,24 @@ impl Gateway {
     }
 }
 
-/// Looks up the request's bucket; `None` for ListBuckets.
+/// Looks up the request's bucket; `None` for ListBuckets. CreateBucket
+/// of a bucket not in config is routed by its handler.
 fn resolve_bucket<'a>(
     request: &S3Request,
     buckets: &'a BucketMap,
-) -> Result<Option<&'a crate::buckets::BucketTarget>, S3Error> {
+) -> Result<Option<std::borrow::Cow<'a, crate::buckets::BucketTarget>>, S3Error> {
     match request.route.bucket.as_deref() {
         None => Ok(None),
-        Some(bucket) => buckets.get(bucket).map(Some).ok_or_else(|| {
+        Some(bucket) if request.operation == S3Operation::CreateBucket => Ok(buckets
+            .get(bucket)
+            .map(std::borrow::Cow::Borrowed)
+            .or_else(|| {
+                buckets
+                    .route_unlisted(bucket)
+                    .ok()
+                    .map(std::borrow::Cow::Owned)
+            })),
+        Some(bucket) => buckets.resolve(bucket).map(Some).ok_or_else(|| {
             S3Error::new(
                 S3ErrorCode::NoSuchBucket,
                 "the specified bucket does not exist",

@@ -94,6 +94,10 @@ pub struct RequestContext {
     pub copy_source: Option<(String, String)>,
     /// Whether the query carries `response-*` overrides.
     pub has_response_overrides: bool,
+    /// The tags of the object the request is about, which policies read as
+    /// the Object's entity tags: the stored ones, or for a write that sets
+    /// tags (`x-amz-tagging`), the ones it sets. `None` is no tags.
+    pub object_tags: Option<BTreeMap<String, String>>,
 }
 
 impl RequestContext {
@@ -112,6 +116,7 @@ impl RequestContext {
             list_prefix: None,
             copy_source: None,
             has_response_overrides: false,
+            object_tags: None,
         }
     }
 }
@@ -180,7 +185,13 @@ pub(crate) fn build(model: &Model, request: &AuthzRequest<'_>) -> Result<BuiltRe
                 ("prefix".to_owned(), string(folder(key))),
                 ("segments".to_owned(), segments(key)?),
             ];
-            let entity = Entity::new_with_tags(uid.clone(), attrs, [bucket_uid], [])
+            let tags = request
+                .context
+                .object_tags
+                .iter()
+                .flatten()
+                .map(|(name, value)| (name.clone(), string(value)));
+            let entity = Entity::new_with_tags(uid.clone(), attrs, [bucket_uid], tags)
                 .map_err(|error| error.to_string())?;
             (uid, entity)
         }

@@ -25,6 +25,7 @@ pub struct PolicySnapshot {
     info: HashMap<String, Arc<PolicyInfo>>,
     files: Vec<(String, usize)>,
     warnings: Vec<Diagnostic>,
+    reads_object_tags: bool,
 }
 
 impl PolicySnapshot {
@@ -58,6 +59,12 @@ impl PolicySnapshot {
             tracing::warn!(%warning, "cedar policy warning");
         }
         let slices = Slices::build(&set, &model.types)?;
+        // A policy whose JSON cannot be had is assumed to read them.
+        let reads_object_tags = set.policies().any(|policy| {
+            policy
+                .to_json()
+                .map_or(true, |json| reads_resource_tags(&json))
+        });
         let (always, buckets, principals, groups) = slices.shape();
         tracing::debug!(
             generation,
@@ -76,7 +83,15 @@ impl PolicySnapshot {
             info,
             files,
             warnings,
+            reads_object_tags,
         })
+    }
+
+    /// Whether any policy reads the resource's tags (`resource.hasTag`,
+    /// `resource.getTag`): only then does the gateway fetch an object's
+    /// tags before deciding.
+    pub fn reads_object_tags(&self) -> bool {
+        self.reads_object_tags
     }
 
     /// Decides `request`, evaluating only the slices that can apply.
@@ -137,5 +152,22 @@ impl PolicySnapshot {
     /// Validation warnings (the set loaded despite them).
     pub fn warnings(&self) -> &[Diagnostic] {
         &self.warnings
+    }
+}
+
+/// Whether a policy's JSON form applies `hasTag` or `getTag` to `resource`.
+fn reads_resource_tags(json: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    match json {
+        Value::Object(map) => map.iter().any(|(name, child)| {
+            let on_resource = (name == "hasTag" || name == "getTag")
+                && child
+                    .get("left")
+                    .and_then(|left| left.get("Var"))
+                    .is_some_and(|var| var == "resource");
+            on_resource || reads_resource_tags(child)
+        }),
+        Value::Array(items) => items.iter().any(reads_resource_tags),
+        _ => false,
     }
 }

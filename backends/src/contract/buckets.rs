@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use super::{clean, fail, get_bytes, must, put, put_with};
 use crate::{
-    Backend, BackendError, CopyOptions, GetOptions, ListVersionsOptions, MetadataDirective,
-    MemoryBody, ObjectHeaders, ObjectRef, PutOptions, TagSet, VersioningStatus,
+    Backend, BackendError, CopyOptions, GetOptions, ListVersionsOptions, MemoryBody,
+    MetadataDirective, ObjectHeaders, ObjectRef, PutOptions, TagSet, VersioningStatus,
 };
 
 /// CreateBucket, ListBuckets, BucketAlreadyOwnedByYou, BucketNotEmpty and
@@ -15,7 +15,10 @@ pub async fn bucket_lifecycle(backend: &dyn Backend, bucket: &str) {
     let created = format!("{bucket}-lifecycle");
     if backend.head_bucket(&created).await.is_ok() {
         clean(backend, &created, "").await;
-        must(backend.delete_bucket(&created).await, "delete a leftover bucket");
+        must(
+            backend.delete_bucket(&created).await,
+            "delete a leftover bucket",
+        );
     }
     must(backend.create_bucket(&created).await, "create a bucket");
     match backend.create_bucket(&created).await {
@@ -29,7 +32,9 @@ pub async fn bucket_lifecycle(backend: &dyn Backend, bucket: &str) {
         .map(|summary| summary.name)
         .collect();
     if !names.contains(&created) || !names.contains(&bucket.to_owned()) {
-        fail(format!("ListBuckets misses `{created}` or `{bucket}`: {names:?}"));
+        fail(format!(
+            "ListBuckets misses `{created}` or `{bucket}`: {names:?}"
+        ));
     }
     if !names.is_sorted() {
         fail(format!("ListBuckets is not in name order: {names:?}"));
@@ -149,7 +154,10 @@ pub async fn version_null_requests(backend: &dyn Backend, bucket: &str) {
         backend.delete_object_version(bucket, &key, "null").await,
         "delete versionId=null",
     );
-    match backend.head_object(bucket, &key, GetOptions::default()).await {
+    match backend
+        .head_object(bucket, &key, GetOptions::default())
+        .await
+    {
         Err(BackendError::NoSuchKey) => {}
         other => fail(format!(
             "after deleting version null: expected NoSuchKey, got {other:?}"
@@ -191,10 +199,18 @@ pub async fn object_tagging(backend: &dyn Backend, bucket: &str) {
         fail(format!("tags from x-amz-tagging: {stored:?}"));
     }
     let meta = must(
-        backend.head_object(bucket, &key, GetOptions::default()).await,
+        backend
+            .head_object(bucket, &key, GetOptions::default())
+            .await,
         "head",
     );
-    if meta.headers.storage.get("x-amz-tagging-count").map(String::as_str) != Some("2") {
+    if meta
+        .headers
+        .storage
+        .get("x-amz-tagging-count")
+        .map(String::as_str)
+        != Some("2")
+    {
         fail(format!("x-amz-tagging-count: {:?}", meta.headers.storage));
     }
     let replaced = tags(&[("state", "final")]);
@@ -206,7 +222,9 @@ pub async fn object_tagging(backend: &dyn Backend, bucket: &str) {
         fail("PutObjectTagging did not replace the tags".to_owned());
     }
     let meta = must(
-        backend.head_object(bucket, &key, GetOptions::default()).await,
+        backend
+            .head_object(bucket, &key, GetOptions::default())
+            .await,
         "head after tagging",
     );
     if meta.etag != written.etag || get_bytes(backend, bucket, &key).await != b"tagged content" {
@@ -230,7 +248,10 @@ pub async fn object_tagging(backend: &dyn Backend, bucket: &str) {
         bucket,
         key: &retagged,
     };
-    must(backend.copy_object(object, to, copy).await, "copy, replacing tags");
+    must(
+        backend.copy_object(object, to, copy).await,
+        "copy, replacing tags",
+    );
     if must(backend.get_object_tagging(to).await, "copy's tags") != tags(&[("copy", "new")]) {
         fail("a REPLACE-directive copy did not take the new tags".to_owned());
     }
@@ -240,7 +261,9 @@ pub async fn object_tagging(backend: &dyn Backend, bucket: &str) {
         fail("DeleteObjectTagging left tags".to_owned());
     }
     let meta = must(
-        backend.head_object(bucket, &key, GetOptions::default()).await,
+        backend
+            .head_object(bucket, &key, GetOptions::default())
+            .await,
         "head untagged",
     );
     if meta.headers.storage.contains_key("x-amz-tagging-count") {

@@ -161,7 +161,11 @@ pub(super) fn load_meta(
 
 /// The sidecar describing the open data file `file`, recomputed (and
 /// stored again, best effort) when the stored one does not describe it.
-pub(super) fn load_sidecar(ctx: &Ctx, paths: &ObjectPaths, file: &mut File) -> BackendResult<Sidecar> {
+pub(super) fn load_sidecar(
+    ctx: &Ctx,
+    paths: &ObjectPaths,
+    file: &mut File,
+) -> BackendResult<Sidecar> {
     let metadata = file
         .metadata()
         .map_err(|e| io_error("inspecting", &paths.data, e))?;

@@ -252,7 +252,9 @@ pub(super) async fn delete_many(
 pub(super) fn check_version(version_id: Option<&str>) -> BackendResult<()> {
     match version_id {
         None | Some("null") => Ok(()),
-        Some(_) => Err(BackendError::invalid_argument("invalid version id specified")),
+        Some(_) => Err(BackendError::invalid_argument(
+            "invalid version id specified",
+        )),
     }
 }
 

@@ -225,7 +225,11 @@ impl Backend for GcsBackend {
         Err(lacks("GetObjectTagging"))
     }
 
-    async fn put_object_tagging(&self, _object: ObjectRef<'_>, _tags: &TagSet) -> BackendResult<()> {
+    async fn put_object_tagging(
+        &self,
+        _object: ObjectRef<'_>,
+        _tags: &TagSet,
+    ) -> BackendResult<()> {
         Err(lacks("PutObjectTagging"))
     }
 

@@ -13,8 +13,8 @@ use super::error::{Op, Target};
 use super::objects::{document, head_bucket};
 use super::xml::{self, ListAllMyBucketsResult, ListVersionsResult, VersioningConfiguration};
 use crate::{
-    BackendError, BackendResult, BucketSummary, ListVersionsOptions, ListVersionsPage, ObjectVersion,
-    VersioningStatus,
+    BackendError, BackendResult, BucketSummary, ListVersionsOptions, ListVersionsPage,
+    ObjectVersion, VersioningStatus,
 };
 
 const CREATE_BUCKET: Op = Op::new("CreateBucket", Target::Bucket);
@@ -128,8 +128,12 @@ pub(super) async fn list_versions(
     let response = client.send(request, Payload::Empty).await?;
     let body = document(response.check(&[200]).await?, LIST_OBJECT_VERSIONS).await?;
     let result: ListVersionsResult = xml::parse(&body)?;
-    let entries = (result.version.into_iter().map(|version| (version, false)))
-        .chain(result.delete_marker.into_iter().map(|marker| (marker, true)));
+    let entries = (result.version.into_iter().map(|version| (version, false))).chain(
+        result
+            .delete_marker
+            .into_iter()
+            .map(|marker| (marker, true)),
+    );
     let mut versions = Vec::new();
     for (version, is_delete_marker) in entries {
         versions.push(ObjectVersion {
@@ -158,6 +162,8 @@ pub(super) async fn list_versions(
             .collect(),
         is_truncated: result.is_truncated,
         next_key_marker: result.next_key_marker.filter(|_| result.is_truncated),
-        next_version_id_marker: result.next_version_id_marker.filter(|_| result.is_truncated),
+        next_version_id_marker: result
+            .next_version_id_marker
+            .filter(|_| result.is_truncated),
     })
 }

@@ -241,7 +241,9 @@ pub(super) async fn copy(
         request.headers.add("x-amz-tagging-directive", "REPLACE")?;
         if options.metadata_directive == MetadataDirective::Copy {
             let tagging = options.headers.storage.get("x-amz-tagging");
-            request.headers.add_opt("x-amz-tagging", tagging.map(String::as_str))?;
+            request
+                .headers
+                .add_opt("x-amz-tagging", tagging.map(String::as_str))?;
         }
     }
     request

@@ -4,7 +4,8 @@
 //! Every table denies unknown fields, every field is documented here, and a
 //! validation error names the field it is about (`buckets.photos.backend`).
 //! [`Config::embedded_default`] is what `cedargate serve` runs with no file:
-//! a filesystem backend under `./data` with two buckets.
+//! a filesystem backend under `./data` with two buckets, where buckets
+//! created through the API land too.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -85,6 +86,10 @@ pub struct Config {
     /// Client-facing buckets by name, each mapped to a backend.
     #[serde(default)]
     pub buckets: BTreeMap<String, BucketConfig>,
+    /// Where buckets not listed in `[buckets]` live, CreateBucket's among
+    /// them; without it only the listed buckets exist.
+    #[serde(default)]
+    pub default_route: Option<DefaultRouteConfig>,
     /// Request rate limits.
     #[serde(default)]
     pub rate_limits: RateLimitsConfig,
@@ -263,6 +268,21 @@ impl Default for MetricsConfig {
     }
 }
 
+/// The route of buckets not listed in `[buckets]` (`[default_route]`):
+/// client bucket `NAME` is the backend's bucket `bucket_prefix + NAME`.
+/// Buckets created through the API land there, so they stay routable after
+/// a restart; they can be deleted through the API, listed ones never.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DefaultRouteConfig {
+    /// The backend (a name in `[backends]`).
+    pub backend: String,
+    /// Put before the client's bucket name to make the backend's (e.g.
+    /// `gw-`); lowercase letters, digits and `-`, at most 32 characters.
+    #[serde(default)]
+    pub bucket_prefix: String,
+}
+
 /// A client-facing bucket (`[buckets.NAME]`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -354,6 +374,10 @@ impl Config {
             anonymous: AnonymousConfig::default(),
             backends: BTreeMap::from([("local".into(), fs)]),
             buckets: BTreeMap::from([("demo".into(), bucket()), ("scratch".into(), bucket())]),
+            default_route: Some(DefaultRouteConfig {
+                backend: "local".into(),
+                bucket_prefix: String::new(),
+            }),
             rate_limits: RateLimitsConfig::default(),
             state: StateConfig::default(),
             sts: StsConfig::default(),
@@ -473,6 +497,22 @@ impl Config {
         }
         self.validate_limits()?;
         self.validate_state()?;
+        if let Some(route) = &self.default_route {
+            if !self.backends.contains_key(&route.backend) {
+                return Err(invalid(
+                    "default_route.backend",
+                    format!("no backend named `{}` in [backends]", route.backend),
+                ));
+            }
+            let prefix = &route.bucket_prefix;
+            let allowed = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-';
+            if prefix.len() > 32 || !prefix.chars().all(allowed) || prefix.starts_with('-') {
+                return Err(invalid(
+                    "default_route.bucket_prefix",
+                    "must be at most 32 lowercase letters, digits and `-`, not starting with `-`",
+                ));
+            }
+        }
         for (name, bucket) in &self.buckets {
             if let Some(quota) = &bucket.quota {
                 if quota.hard.is_none() && quota.soft.is_none() {

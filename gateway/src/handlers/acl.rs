@@ -48,20 +48,34 @@ pub(super) async fn put_acl(
     request: &S3Request,
     target: &BucketTarget,
 ) -> Result<S3Response, S3Error> {
+    let has_body = request
+        .header("content-length")
+        .is_some_and(|length| length != "0");
+    refuse_grants(request)?;
+    if has_body {
+        return Err(grant_refused());
+    }
+    require_subject(request, target).await?;
+    Ok(S3Response::empty(200))
+}
+
+/// Refuses a canned ACL other than `private` and any `x-amz-grant-*`
+/// header, on ACL requests and on writes alike.
+pub(super) fn refuse_grants(request: &S3Request) -> Result<(), S3Error> {
     let canned = request.header("x-amz-acl").unwrap_or("private");
     let grants = request
         .headers
         .keys()
         .any(|name| name.as_str().starts_with("x-amz-grant-"));
-    let has_body = request
-        .header("content-length")
-        .is_some_and(|length| length != "0");
-    if canned != "private" || grants || has_body {
-        return Err(S3Error::new(
-            S3ErrorCode::NotImplemented,
-            "only the `private` ACL is supported: access is authorized by the gateway's policies, not by ACLs",
-        ));
+    if canned != "private" || grants {
+        return Err(grant_refused());
     }
-    require_subject(request, target).await?;
-    Ok(S3Response::empty(200))
+    Ok(())
+}
+
+fn grant_refused() -> S3Error {
+    S3Error::new(
+        S3ErrorCode::NotImplemented,
+        "only the `private` ACL is supported: access is authorized by the gateway's policies, not by ACLs",
+    )
 }

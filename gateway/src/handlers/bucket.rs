@@ -27,6 +27,19 @@ pub(super) async fn list_buckets(env: HandlerEnv<'_>) -> Result<S3Response, S3Er
         };
         buckets.push((target.name.clone(), created));
     }
+    match env.buckets.unlisted().await {
+        Ok(unlisted) => {
+            for (target, created) in unlisted {
+                if env.authz.decide("ListBuckets", &target.name, None).allowed {
+                    buckets.push((target.name, created));
+                }
+            }
+        }
+        Err(error) => {
+            tracing::warn!(%error, "the default route's buckets could not be listed");
+        }
+    }
+    buckets.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(S3Response::xml(xml::list_all_my_buckets_result(
         &super::owner(),
         &buckets,

@@ -7,8 +7,11 @@
 
 mod acl;
 mod bucket;
+mod lifecycle;
 mod multipart;
 mod object;
+mod tagging;
+mod versions;
 
 use cedargate_backends::{BackendError, BodySource};
 
@@ -48,6 +51,7 @@ pub async fn dispatch(
     let Some(target) = target else {
         return match request.operation {
             Op::ListBuckets => bucket::list_buckets(env).await,
+            Op::CreateBucket => Err(lifecycle::unroutable(request, env)),
             other => Err(not_implemented(other)),
         };
     };
@@ -71,7 +75,38 @@ pub async fn dispatch(
         Op::ListMultipartUploads => multipart::list_uploads(request, target).await,
         Op::GetBucketAcl | Op::GetObjectAcl => acl::get_acl(request, target).await,
         Op::PutBucketAcl | Op::PutObjectAcl => acl::put_acl(request, target).await,
+        Op::CreateBucket => lifecycle::create_bucket(request, target, body, env).await,
+        Op::DeleteBucket => lifecycle::delete_bucket(target).await,
+        Op::GetBucketVersioning => versions::get_bucket_versioning(target).await,
+        Op::ListObjectVersions => versions::list_object_versions(request, target).await,
+        Op::GetObjectTagging => tagging::get(request, target).await,
+        Op::PutObjectTagging => tagging::put(request, target, body, env).await,
+        Op::DeleteObjectTagging => tagging::delete(request, target).await,
         other => Err(not_implemented(other)),
+    }
+}
+
+/// The headers a write stores (PutObject, CopyObject,
+/// CreateMultipartUpload): the ACL must be `private` (dropped, it is what
+/// holds anyway) and `x-amz-tagging` must be a valid tag set.
+fn write_headers(request: &S3Request) -> Result<cedargate_backends::ObjectHeaders, S3Error> {
+    acl::refuse_grants(request)?;
+    let mut headers = request.object_headers();
+    headers.storage.remove("x-amz-acl");
+    if let Some(tagging) = headers.storage.get("x-amz-tagging") {
+        cedargate_backends::tagging::parse_header(tagging).map_err(backend_error)?;
+    }
+    Ok(headers)
+}
+
+/// Refuses a `versionId` on an operation that does not take one here.
+fn refuse_version(request: &S3Request) -> Result<(), S3Error> {
+    match request.query.get("versionId") {
+        None | Some("null") => Ok(()),
+        Some(_) => Err(S3Error::new(
+            S3ErrorCode::NotImplemented,
+            "a versionId is supported only on GetObject, HeadObject and DeleteObject",
+        )),
     }
 }
 
@@ -114,6 +149,20 @@ pub fn backend_error(error: BackendError) -> S3Error {
         BackendError::NoSuchBucket => client(C::NoSuchBucket, &error),
         BackendError::NoSuchKey => client(C::NoSuchKey, &error),
         BackendError::NoSuchUpload => client(C::NoSuchUpload, &error),
+        BackendError::NoSuchVersion => client(C::NoSuchVersion, &error),
+        BackendError::BucketAlreadyOwnedByYou => S3Error::new(
+            C::BucketAlreadyOwnedByYou,
+            "your previous request to create the named bucket succeeded and you already own it",
+        ),
+        BackendError::BucketAlreadyExists => S3Error::new(
+            C::BucketAlreadyExists,
+            "the requested bucket name is not available; select a different name",
+        ),
+        BackendError::BucketNotEmpty => S3Error::new(
+            C::BucketNotEmpty,
+            "the bucket you tried to delete is not empty",
+        ),
+        BackendError::InvalidTag { .. } => client(C::InvalidTag, &error),
         BackendError::PreconditionFailed => client(C::PreconditionFailed, &error),
         BackendError::NotModified {
             etag,
@@ -160,6 +209,22 @@ mod tests {
             (BackendError::NoSuchBucket, S3ErrorCode::NoSuchBucket),
             (BackendError::NoSuchKey, S3ErrorCode::NoSuchKey),
             (BackendError::NoSuchUpload, S3ErrorCode::NoSuchUpload),
+            (BackendError::NoSuchVersion, S3ErrorCode::NoSuchVersion),
+            (
+                BackendError::BucketAlreadyOwnedByYou,
+                S3ErrorCode::BucketAlreadyOwnedByYou,
+            ),
+            (
+                BackendError::BucketAlreadyExists,
+                S3ErrorCode::BucketAlreadyExists,
+            ),
+            (BackendError::BucketNotEmpty, S3ErrorCode::BucketNotEmpty),
+            (
+                BackendError::InvalidTag {
+                    message: "bad tag".into(),
+                },
+                S3ErrorCode::InvalidTag,
+            ),
             (
                 BackendError::PreconditionFailed,
                 S3ErrorCode::PreconditionFailed,

@@ -143,7 +143,7 @@ pub(super) async fn upload_part_copy(
             options,
         )
         .await
-        .map_err(copy_error(source_target, target))?;
+        .map_err(copy_error(&source_target, target))?;
     Ok(S3Response::xml(xml::copy_part_result(&output)))
 }
 

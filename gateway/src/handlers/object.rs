@@ -5,6 +5,8 @@ use cedargate_backends::{
     BodySource, CopyOptions, GetOptions, MetadataDirective, ObjectRef, PutOptions,
 };
 
+use std::borrow::Cow;
+
 use md5::Digest as _;
 
 use super::{HandlerEnv, backend_error, target_error};
@@ -41,7 +43,18 @@ fn get_options(request: &S3Request) -> GetOptions {
         sse_customer,
         range: request.range(),
         conditions: request.conditions(""),
+        version_id: request.query.get("versionId").map(str::to_owned),
     }
+}
+
+/// `x-amz-version-id` on answers to requests that named a version.
+fn with_version(request: &S3Request, mut response: S3Response) -> S3Response {
+    if let Some(version_id) = request.query.get("versionId") {
+        response
+            .headers
+            .push(("x-amz-version-id".into(), version_id.to_owned()));
+    }
+    response
 }
 
 fn apply_overrides(request: &S3Request, mut response: S3Response) -> S3Response {
@@ -84,7 +97,7 @@ pub(super) async fn get_object(
         stream: output.body,
         length,
     };
-    Ok(apply_overrides(request, response))
+    Ok(with_version(request, apply_overrides(request, response)))
 }
 
 pub(super) async fn head_object(
@@ -117,13 +130,13 @@ pub(super) async fn head_object(
     response
         .headers
         .push(("content-length".into(), length.to_string()));
-    Ok(apply_overrides(request, response))
+    Ok(with_version(request, apply_overrides(request, response)))
 }
 
 /// The options of a write (PutObject, CreateMultipartUpload) from its headers.
 pub(super) fn put_options(request: &S3Request) -> Result<PutOptions, S3Error> {
     Ok(PutOptions {
-        headers: request.object_headers(),
+        headers: super::write_headers(request)?,
         user_metadata: request.user_metadata()?,
         content_length: request.content_length()?,
         content_md5: request.content_md5()?,
@@ -197,8 +210,8 @@ pub(super) fn copy_source_target<'a>(
     source: &CopySource,
     target: &BucketTarget,
     env: HandlerEnv<'a>,
-) -> Result<&'a BucketTarget, S3Error> {
-    let source_target = env.buckets.get(&source.bucket).ok_or_else(|| {
+) -> Result<Cow<'a, BucketTarget>, S3Error> {
+    let source_target = env.buckets.resolve(&source.bucket).ok_or_else(|| {
         S3Error::new(
             S3ErrorCode::NoSuchBucket,
             "the copy source bucket does not exist",
@@ -248,11 +261,23 @@ pub(super) async fn copy_object(
             ));
         }
     };
+    let tagging_directive = match request.header("x-amz-tagging-directive") {
+        None => MetadataDirective::Copy,
+        Some(v) if v.eq_ignore_ascii_case("COPY") => MetadataDirective::Copy,
+        Some(v) if v.eq_ignore_ascii_case("REPLACE") => MetadataDirective::Replace,
+        Some(_) => {
+            return Err(S3Error::new(
+                S3ErrorCode::InvalidArgument,
+                "x-amz-tagging-directive must be COPY or REPLACE",
+            ));
+        }
+    };
     let options = CopyOptions {
         metadata_directive,
-        headers: request.object_headers(),
+        headers: super::write_headers(request)?,
         user_metadata: request.user_metadata()?,
         source_conditions: request.conditions("x-amz-copy-source-"),
+        tagging_directive,
     };
     let output = target
         .backend
@@ -268,7 +293,7 @@ pub(super) async fn copy_object(
             options,
         )
         .await
-        .map_err(copy_error(source_target, target))?;
+        .map_err(copy_error(&source_target, target))?;
     Ok(S3Response::xml(xml::copy_object_result(&output)))
 }
 
@@ -277,12 +302,22 @@ pub(super) async fn delete_object(
     target: &BucketTarget,
 ) -> Result<S3Response, S3Error> {
     let key = target.backend_key(request.key()?);
-    target
-        .backend
-        .delete_object(&target.backend_bucket, &key)
-        .await
-        .map_err(target_error(target))?;
-    Ok(S3Response::empty(204))
+    let deleted = match request.query.get("versionId") {
+        Some(version_id) => {
+            target
+                .backend
+                .delete_object_version(&target.backend_bucket, &key, version_id)
+                .await
+        }
+        None => {
+            target
+                .backend
+                .delete_object(&target.backend_bucket, &key)
+                .await
+        }
+    };
+    deleted.map_err(target_error(target))?;
+    Ok(with_version(request, S3Response::empty(204)))
 }
 
 /// Reads a small request body (an XML document) into memory, refusing more

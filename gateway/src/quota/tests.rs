@@ -17,7 +17,7 @@ async fn a_prefixed_bucket_measures_only_its_prefix() {
 
     let dir = tempfile::tempdir().expect("temp dir");
     let fs = Arc::new(FsBackend::new(dir.path()).expect("fs backend"));
-    fs.create_bucket("shared").await.expect("bucket");
+    fs.create_bucket_dir("shared").await.expect("bucket");
     let objects = [
         ("tenants/g/a", 3),
         ("tenants/g/d/b", 5),
@@ -43,6 +43,7 @@ async fn a_prefixed_bucket_measures_only_its_prefix() {
         backend_name: "local".into(),
         backend_bucket: "shared".into(),
         prefix: prefix.into(),
+        configured: true,
     };
     let cases = [
         ("", 56),

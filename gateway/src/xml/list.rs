@@ -1,9 +1,9 @@
 //! Listing documents: ListAllMyBucketsResult, ListBucketResult (V1 and V2),
-//! ListPartsResult and ListMultipartUploadsResult.
+//! ListPartsResult, ListMultipartUploadsResult and ListVersionsResult.
 
 use std::time::SystemTime;
 
-use cedargate_backends::{ListPage, ListPartsPage, ListUploadsPage};
+use cedargate_backends::{ListPage, ListPartsPage, ListUploadsPage, ListVersionsPage};
 
 use super::Owner;
 use super::write::Doc;
@@ -248,6 +248,77 @@ pub fn list_multipart_uploads_result(
         doc.text("StorageClass", "STANDARD")
             .time("Initiated", upload.initiated)
             .close("Upload");
+    }
+    common_prefixes(&mut doc, &page.common_prefixes, url);
+    doc.finish()
+}
+
+/// The request parameters echoed by ListVersionsResult.
+#[derive(Debug, Clone, Copy)]
+pub struct ListVersionsParams<'a> {
+    /// The client-facing bucket name.
+    pub bucket: &'a str,
+    /// `prefix` as requested (empty when absent).
+    pub prefix: &'a str,
+    /// `delimiter` as requested; an empty delimiter is not echoed.
+    pub delimiter: Option<&'a str>,
+    /// `key-marker` as requested (empty when absent).
+    pub key_marker: &'a str,
+    /// `version-id-marker` as requested (empty when absent).
+    pub version_id_marker: &'a str,
+    /// The effective `max-keys`.
+    pub max_keys: usize,
+    /// `encoding-type=url` was requested.
+    pub encoding_type_url: bool,
+    /// Each version's `Owner`.
+    pub owner: &'a Owner,
+}
+
+/// Renders ListVersionsResult (ListObjectVersions): versions and delete
+/// markers in the page's order, then the common prefixes.
+pub fn list_versions_result(params: &ListVersionsParams<'_>, page: &ListVersionsPage) -> String {
+    let url = params.encoding_type_url;
+    let mut doc = Doc::new("ListVersionsResult");
+    doc.text("Name", params.bucket)
+        .key("Prefix", params.prefix, url)
+        .key("KeyMarker", params.key_marker, url)
+        .text("VersionIdMarker", params.version_id_marker);
+    if page.is_truncated {
+        doc.key(
+            "NextKeyMarker",
+            page.next_key_marker.as_deref().unwrap_or(""),
+            url,
+        )
+        .text_opt(
+            "NextVersionIdMarker",
+            page.next_version_id_marker.as_deref(),
+        );
+    }
+    doc.value("MaxKeys", params.max_keys);
+    if let Some(delimiter) = params.delimiter.filter(|d| !d.is_empty()) {
+        doc.key("Delimiter", delimiter, url);
+    }
+    if url {
+        doc.text("EncodingType", "url");
+    }
+    doc.value("IsTruncated", page.is_truncated);
+    for version in &page.versions {
+        let element = if version.is_delete_marker {
+            "DeleteMarker"
+        } else {
+            "Version"
+        };
+        doc.open(element)
+            .key("Key", &version.key, url)
+            .text("VersionId", &version.version_id)
+            .value("IsLatest", version.is_latest)
+            .time("LastModified", version.last_modified);
+        if !version.is_delete_marker {
+            doc.etag(&version.etag)
+                .value("Size", version.size)
+                .text("StorageClass", "STANDARD");
+        }
+        doc.owner("Owner", params.owner).close(element);
     }
     common_prefixes(&mut doc, &page.common_prefixes, url);
     doc.finish()

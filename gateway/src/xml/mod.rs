@@ -1,4 +1,4 @@
-//! S3 XML bodies: the documents the gateway writes and the two it reads.
+//! S3 XML bodies: the documents the gateway writes and the three it reads.
 //!
 //! Used by **dispatch** (result documents for the operations the gateway
 //! answers itself or re-renders from a backend) and **respond** (the
@@ -21,7 +21,7 @@
 //! Writing is a small string builder rather than quick-xml's `Writer`: the
 //! documents are flat lists of text elements, the builder cannot fail, and
 //! it gives exact control over the bytes. Reading ([`parse_delete`],
-//! [`parse_complete_multipart_upload`]) uses quick-xml's pull parser with
+//! [`parse_complete_multipart_upload`], [`parse_tagging`]) uses quick-xml's pull parser with
 //! limits on size, depth and item counts; namespaced and un-namespaced
 //! roots are both accepted, DTDs are refused.
 //!
@@ -39,19 +39,19 @@ mod write;
 mod tests;
 
 pub use list::{
-    ListObjectsParams, ListObjectsV2Params, ListPartsParams, ListUploadsParams,
+    ListObjectsParams, ListObjectsV2Params, ListPartsParams, ListUploadsParams, ListVersionsParams,
     list_all_my_buckets_result, list_bucket_result_v1, list_bucket_result_v2,
-    list_multipart_uploads_result, list_parts_result,
+    list_multipart_uploads_result, list_parts_result, list_versions_result,
 };
 pub use parse::{
     CompleteMultipartUpload, DeleteRequest, MAX_COMPLETE_BODY_BYTES, MAX_DELETE_BODY_BYTES,
-    MAX_DELETE_OBJECTS, MAX_PARTS, ObjectToDelete, XmlError, parse_complete_multipart_upload,
-    parse_delete,
+    MAX_DELETE_OBJECTS, MAX_PARTS, MAX_TAGGING_BODY_BYTES, ObjectToDelete, XmlError,
+    parse_complete_multipart_upload, parse_delete, parse_tagging,
 };
 pub use results::{
     DeleteFailure, DeleteOutcome, complete_multipart_upload_result, copy_object_result,
     copy_part_result, delete_result, error_document, initiate_multipart_upload_result,
-    location_constraint, owner_only_acl,
+    location_constraint, owner_only_acl, tagging, versioning_configuration,
 };
 pub use write::{escape, timestamp, url_encode};
 

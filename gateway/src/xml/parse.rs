@@ -228,6 +228,41 @@ fn unquote(etag: &str) -> &str {
         .unwrap_or(etag)
 }
 
+/// The largest Tagging document accepted (ten tags fit in under 5 KiB).
+pub const MAX_TAGGING_BODY_BYTES: usize = 64 << 10;
+
+/// Parses a PutObjectTagging body: `<Tagging><TagSet><Tag><Key/><Value/>`
+/// ... The tags are in document order; the caller checks S3's rules.
+pub fn parse_tagging(body: &[u8]) -> Result<Vec<(String, String)>, XmlError> {
+    let mut tags = Vec::new();
+    let mut current: (Option<String>, Option<String>) = (None, None);
+    walk(body, "Tagging", MAX_TAGGING_BODY_BYTES, |node| {
+        match node {
+            Node::Open(path) if is(path, &["Tagging", "TagSet", "Tag"]) => {
+                if tags.len() >= 64 {
+                    return Err(malformed("the tag set has too many tags"));
+                }
+                current = (None, None);
+            }
+            Node::Close(path, text) if is(path, &["Tagging", "TagSet", "Tag", "Key"]) => {
+                current.0 = Some(text);
+            }
+            Node::Close(path, text) if is(path, &["Tagging", "TagSet", "Tag", "Value"]) => {
+                current.1 = Some(text);
+            }
+            Node::Close(path, _) if is(path, &["Tagging", "TagSet", "Tag"]) => {
+                let (Some(key), Some(value)) = (current.0.take(), current.1.take()) else {
+                    return Err(malformed("every Tag needs a Key and a Value"));
+                };
+                tags.push((key, value));
+            }
+            _ => {}
+        }
+        Ok(())
+    })?;
+    Ok(tags)
+}
+
 fn is(path: &[String], expected: &[&str]) -> bool {
     path.len() == expected.len() && path.iter().zip(expected).all(|(name, want)| name == want)
 }

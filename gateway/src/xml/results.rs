@@ -1,8 +1,9 @@
-//! Single-result documents: LocationConstraint, AccessControlPolicy, CopyObjectResult,
+//! Single-result documents: LocationConstraint, VersioningConfiguration,
+//! Tagging, AccessControlPolicy, CopyObjectResult,
 //! CopyPartResult, InitiateMultipartUploadResult,
 //! CompleteMultipartUploadResult, DeleteResult and the `<Error>` document.
 
-use cedargate_backends::CopyOutput;
+use cedargate_backends::{CopyOutput, TagSet, VersioningStatus};
 
 use super::write::Doc;
 use super::{Owner, S3_NAMESPACE, XML_DECLARATION};
@@ -15,6 +16,36 @@ pub fn location_constraint(region: &str) -> String {
     }
     let mut doc = Doc::new("LocationConstraint");
     doc.content(region);
+    doc.finish()
+}
+
+/// Renders GetBucketVersioning's answer: no `Status` for a bucket whose
+/// versioning was never enabled, as S3 answers.
+pub fn versioning_configuration(status: VersioningStatus) -> String {
+    let mut doc = Doc::new("VersioningConfiguration");
+    match status {
+        VersioningStatus::Unversioned => {}
+        VersioningStatus::Enabled => {
+            doc.text("Status", "Enabled");
+        }
+        VersioningStatus::Suspended => {
+            doc.text("Status", "Suspended");
+        }
+    }
+    doc.finish()
+}
+
+/// Renders GetObjectTagging's answer.
+pub fn tagging(tags: &TagSet) -> String {
+    let mut doc = Doc::new("Tagging");
+    doc.open("TagSet");
+    for (key, value) in tags {
+        doc.open("Tag")
+            .text("Key", key)
+            .text("Value", value)
+            .close("Tag");
+    }
+    doc.close("TagSet");
     doc.finish()
 }
 
