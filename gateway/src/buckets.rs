@@ -6,6 +6,9 @@
 //! keys (`prefix + key`) and back: handlers map every key, prefix and marker
 //! they send through it, and every key, listing page and error message that
 //! comes back, so clients never see the prefix.
+//!
+//! Each target also carries its bucket's CORS rules, so that a reload of the
+//! map (see `server::reload_buckets`) brings new rules in with it.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -17,7 +20,7 @@ use cedargate_backends::gcs::{GcsBackend, GcsConfig};
 use cedargate_backends::s3::{S3Backend, S3Config, SecretKey};
 use cedargate_backends::{Backend, BackendError, ListPage, ListUploadsPage};
 
-use crate::config::{BackendConfig, Config, UpstreamConfig};
+use crate::config::{BackendConfig, Config, CorsRule, UpstreamConfig};
 
 /// A backend built from config; the fs handle is kept to create bucket directories.
 type BuiltBackend = (Arc<dyn Backend>, Option<Arc<FsBackend>>);
@@ -36,6 +39,8 @@ pub struct BucketTarget {
     /// The key prefix of this bucket's objects in the backend bucket (empty
     /// for none). Clients never see it.
     pub prefix: String,
+    /// The bucket's CORS rules, in order (empty for none).
+    pub cors: Arc<[CorsRule]>,
 }
 
 impl BucketTarget {
@@ -240,6 +245,7 @@ impl BucketMap {
                     backend_name: bucket.backend.clone(),
                     backend_bucket,
                     prefix: bucket.prefix.clone().unwrap_or_default(),
+                    cors: bucket.cors_rules.clone().into(),
                 },
             );
         }
@@ -274,6 +280,7 @@ mod tests {
             backend_name: "local".into(),
             backend_bucket: "alpha".into(),
             prefix: prefix.into(),
+            cors: Default::default(),
         };
         (dir, target)
     }

@@ -11,6 +11,7 @@ pub mod body;
 pub mod buckets;
 pub mod classify;
 pub mod config;
+pub mod cors;
 pub mod error;
 pub mod handlers;
 pub mod health;

@@ -43,6 +43,7 @@ async fn a_prefixed_bucket_measures_only_its_prefix() {
         backend_name: "local".into(),
         backend_bucket: "shared".into(),
         prefix: prefix.into(),
+        cors: Default::default(),
     };
     let cases = [
         ("", 56),
