@@ -1,7 +1,8 @@
 //! cedargate: an S3 authorization gateway.
 //!
 //! Every request passes the same pipeline: route, classify, authenticate,
-//! authorize, limit, dispatch, respond. Each stage is a plain function in its
+//! authorize, limit, dispatch, respond; CORS preflights are answered by
+//! [`cors`] right after routing. Each stage is a plain function in its
 //! own module; [`proxy`] is the pingora glue that calls them in order.
 
 pub mod admin;

@@ -7,6 +7,7 @@
 
 mod acl;
 mod bucket;
+mod cors;
 mod multipart;
 mod object;
 
@@ -71,6 +72,10 @@ pub async fn dispatch(
         Op::ListMultipartUploads => multipart::list_uploads(request, target).await,
         Op::GetBucketAcl | Op::GetObjectAcl => acl::get_acl(request, target).await,
         Op::PutBucketAcl | Op::PutObjectAcl => acl::put_acl(request, target).await,
+        Op::GetBucketCors => cors::get_bucket_cors(target).await,
+        Op::PutBucketCors | Op::DeleteBucketCors => {
+            Err(cors::configured_by_the_gateway(request.operation))
+        }
         other => Err(not_implemented(other)),
     }
 }
