@@ -155,16 +155,8 @@ pub fn preflight(rules: Option<&[CorsRule]>, headers: &HeaderMap) -> Result<S3Re
         .matching_rule(rules.unwrap_or_default())
         .ok_or_else(not_allowed)?;
     let mut answer = S3Response::empty(200);
-    let mut allowed = allow_headers(rule, asked.origin);
-    if !asked.headers.is_empty() {
-        // After Allow-Methods, as S3 orders them.
-        allowed.insert(
-            2,
-            ("access-control-allow-headers", asked.headers.join(", ")),
-        );
-    }
     answer.headers.extend(
-        allowed
+        allow_headers(rule, asked.origin, &asked.headers)
             .into_iter()
             .map(|(name, value)| (name.into(), value)),
     );
@@ -186,13 +178,14 @@ pub fn response_headers(rules: &[CorsRule], origin: Option<&str>, method: &str) 
             .map(|rule| (rule, origin))
     });
     match rule {
-        Some((rule, origin)) => allow_headers(rule, origin),
+        Some((rule, origin)) => allow_headers(rule, origin, &[]),
         None => vec![("vary", VARY.to_owned())],
     }
 }
 
-/// The headers an allowing rule gives, `Vary` last.
-fn allow_headers(rule: &CorsRule, origin: &str) -> CorsHeaders {
+/// The headers an allowing rule gives to `origin`, in the order S3 sends
+/// them; `requested` are the request headers a preflight asked for.
+fn allow_headers(rule: &CorsRule, origin: &str, requested: &[&str]) -> CorsHeaders {
     let any = rule.allows_any_origin();
     let mut headers = vec![
         (
@@ -204,6 +197,9 @@ fn allow_headers(rule: &CorsRule, origin: &str) -> CorsHeaders {
             rule.allowed_methods.join(", "),
         ),
     ];
+    if !requested.is_empty() {
+        headers.push(("access-control-allow-headers", requested.join(", ")));
+    }
     if !rule.expose_headers.is_empty() {
         headers.push((
             "access-control-expose-headers",
