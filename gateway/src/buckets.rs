@@ -6,6 +6,9 @@
 //! keys (`prefix + key`) and back: handlers map every key, prefix and marker
 //! they send through it, and every key, listing page and error message that
 //! comes back, so clients never see the prefix.
+//!
+//! Each target also carries its bucket's CORS rules, so that a reload of the
+//! map (see `server::reload_buckets`) brings new rules in with it.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
@@ -17,7 +20,7 @@ use cedargate_backends::gcs::{GcsBackend, GcsConfig};
 use cedargate_backends::s3::{S3Backend, S3Config, SecretKey};
 use cedargate_backends::{Backend, BackendError, ListPage, ListUploadsPage, ListVersionsPage};
 
-use crate::config::{BackendConfig, Config, UpstreamConfig};
+use crate::config::{BackendConfig, Config, CorsRule, UpstreamConfig};
 
 /// A backend built from config; the fs handle is kept to create bucket directories.
 type BuiltBackend = (Arc<dyn Backend>, Option<Arc<FsBackend>>);
@@ -39,6 +42,8 @@ pub struct BucketTarget {
     /// Listed in `[buckets]` (never created or deleted through the API),
     /// rather than found through the default route.
     pub configured: bool,
+    /// The bucket's CORS rules, in order (empty for none).
+    pub cors: Arc<[CorsRule]>,
 }
 
 impl BucketTarget {
@@ -288,6 +293,7 @@ impl BucketMap {
                     backend_bucket,
                     prefix: bucket.prefix.clone().unwrap_or_default(),
                     configured: true,
+                    cors: bucket.cors_rules.clone().into(),
                 },
             );
         }
@@ -351,6 +357,7 @@ impl BucketMap {
             backend_bucket,
             prefix: String::new(),
             configured: false,
+            cors: Default::default(),
         })
     }
 
@@ -398,6 +405,7 @@ mod tests {
             backend_bucket: "alpha".into(),
             prefix: prefix.into(),
             configured: true,
+            cors: Default::default(),
         };
         (dir, target)
     }

@@ -22,8 +22,10 @@
 //!
 //! Not classified (refused with [`ClassifyError`], S3 code
 //! `InvalidRequest`): browser POST uploads (`POST /{bucket}` with a form),
-//! `OPTIONS` preflights, directory-bucket-only operations (CreateSession,
-//! RenameObject), S3 Object Lambda's WriteGetObjectResponse, and newer
+//! `OPTIONS` (CORS preflights never get here: the pipeline answers them
+//! before classification, see [`crate::cors`]), directory-bucket-only
+//! operations (CreateSession, RenameObject), S3 Object Lambda's
+//! WriteGetObjectResponse, and newer
 //! subresources not in [`S3Operation`] (`?metadataTable`, `?abac`, ...).
 //! The deprecated GetBucketLifecycle/PutBucketLifecycle and
 //! GetBucketNotification/PutBucketNotification share their successors'

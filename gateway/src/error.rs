@@ -89,6 +89,8 @@ s3_error_codes! {
     RequestHeaderSectionTooLarge => (400, 400, "RequestHeaderSectionTooLarge"),
     /// A request's header section did not arrive within the deadline.
     RequestTimeout => (400, 400, "RequestTimeout"),
+    /// A CORS preflight without `Origin`, or without a valid `Access-Control-Request-Method`.
+    BadRequest => (400, 400, "BadRequest"),
     /// The access key is unknown or disabled.
     InvalidAccessKeyId => (401, 403, "InvalidAccessKeyId"),
     /// The signature did not verify.
@@ -101,6 +103,8 @@ s3_error_codes! {
     RequestTimeTooSkewed => (403, 403, "RequestTimeTooSkewed"),
     /// STS session credentials have expired.
     ExpiredToken => (403, 400, "ExpiredToken"),
+    /// A CORS preflight that no CORS rule of the bucket allows.
+    AccessForbidden => (403, 403, "AccessForbidden"),
     /// The bucket does not exist.
     NoSuchBucket => (404, 404, "NoSuchBucket"),
     /// The object does not exist.
@@ -115,6 +119,8 @@ s3_error_codes! {
     BucketAlreadyExists => (409, 409, "BucketAlreadyExists"),
     /// DeleteBucket of a bucket that still holds objects.
     BucketNotEmpty => (409, 409, "BucketNotEmpty"),
+    /// The bucket has no CORS rules (GetBucketCors).
+    NoSuchCORSConfiguration => (404, 404, "NoSuchCORSConfiguration"),
     /// The method is not allowed on this resource.
     MethodNotAllowed => (405, 405, "MethodNotAllowed"),
     /// The content has not changed (304, no body).

@@ -1,7 +1,8 @@
 //! cedargate: an S3 authorization gateway.
 //!
 //! Every request passes the same pipeline: route, classify, authenticate,
-//! authorize, limit, dispatch, respond. Each stage is a plain function in its
+//! authorize, limit, dispatch, respond; CORS preflights are answered by
+//! [`cors`] right after routing. Each stage is a plain function in its
 //! own module; [`proxy`] is the pingora glue that calls them in order.
 
 pub mod admin;
@@ -11,6 +12,7 @@ pub mod body;
 pub mod buckets;
 pub mod classify;
 pub mod config;
+pub mod cors;
 pub mod error;
 pub mod handlers;
 pub mod health;

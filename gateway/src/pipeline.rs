@@ -4,7 +4,9 @@
 //! map, credential snapshot, metrics); [`Gateway::handle`] runs the stages
 //! in order over one request and returns the answer or the S3 error that
 //! stopped it. [`RequestCtx`] carries what the *respond* stage needs to
-//! log and count the request.
+//! log and count the request, and the CORS headers it adds to the answer.
+//! CORS preflights (`OPTIONS`) leave the pipeline right after *route*
+//! (and the per-address rate limits), unauthenticated: see [`crate::cors`].
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
@@ -22,6 +24,7 @@ use crate::body::{BodyPlan, RequestBody, decode_body};
 use crate::buckets::BucketMap;
 use crate::classify::{self, S3Operation};
 use crate::config::Config;
+use crate::cors::{self, CorsHeaders};
 use crate::error::{S3Error, S3ErrorCode};
 use crate::handlers::{self, HandlerEnv};
 use crate::health::BackendHealth;
@@ -98,6 +101,11 @@ pub struct RequestCtx {
     pub bytes_in: u64,
     /// Body bytes sent.
     pub bytes_out: u64,
+    /// Whether the request is a CORS preflight.
+    pub preflight: bool,
+    /// The CORS headers of the bucket's rules, added to the answer whether
+    /// it succeeds or fails (empty for preflights, which carry their own).
+    pub cors_headers: CorsHeaders,
 }
 
 impl RequestCtx {
@@ -119,7 +127,18 @@ impl RequestCtx {
             upstream_duration: None,
             bytes_in: 0,
             bytes_out: 0,
+            preflight: false,
+            cors_headers: Vec::new(),
         }
+    }
+
+    /// The operation's name for metrics, logs and traces: the S3 operation,
+    /// the STS action, or [`cors::PREFLIGHT_OPERATION`]; `None` while unknown.
+    pub fn operation_name(&self) -> Option<&'static str> {
+        self.operation
+            .map(S3Operation::name)
+            .or(self.sts_action)
+            .or(self.preflight.then_some(cors::PREFLIGHT_OPERATION))
     }
 }
 
@@ -137,8 +156,16 @@ impl Gateway {
         ctx: &mut RequestCtx,
     ) -> Result<S3Response, S3Error> {
         let trace = self.telemetry.request(&ctx.request_id);
-        let outcome = self.stages(session, ctx, &trace).await;
-        if let Some(operation) = ctx.operation.map(|op| op.name()).or(ctx.sts_action) {
+        let buckets = self.buckets.load_full();
+        let outcome = self.stages(session, ctx, &trace, &buckets).await;
+        if !ctx.preflight
+            && let Some(target) = ctx.bucket.as_deref().and_then(|name| buckets.get(name))
+        {
+            let head = session.req_header();
+            let origin = head.headers.get("origin").and_then(|v| v.to_str().ok());
+            ctx.cors_headers = cors::response_headers(&target.cors, origin, head.method.as_str());
+        }
+        if let Some(operation) = ctx.operation_name() {
             trace.set(KeyValue::new("s3.operation", operation));
         }
         if let Some(bucket) = &ctx.bucket {
@@ -155,21 +182,26 @@ impl Gateway {
         outcome
     }
 
-    /// The stages, each in its span of `trace`.
+    /// The stages, each in its span of `trace`, over the bucket map snapshot
+    /// `buckets`.
     async fn stages(
         &self,
         session: &mut Session,
         ctx: &mut RequestCtx,
         trace: &RequestTrace<'_>,
+        buckets: &BucketMap,
     ) -> Result<S3Response, S3Error> {
         self.check_header_section(session)?;
+        if session.req_header().method == http::Method::OPTIONS {
+            let _span = trace.stage("preflight");
+            return self.preflight(session, ctx, buckets).await;
+        }
         if self.is_sts_request(session) {
             return Ok(crate::sts::endpoint::serve(self, session, ctx).await);
         }
         let span = trace.stage("route");
         let request = self.route_and_classify(session, ctx)?;
         drop(span);
-        let buckets = self.buckets.load_full();
         let connection = self.connection(session, &request);
         let unsigned = is_unsigned(&request);
         let span = trace.stage("limit");
@@ -202,12 +234,12 @@ impl Gateway {
         );
         let span = trace.stage("authorize");
         self.quotas.set_context(&request, &mut authz).await;
-        crate::object_tags::load(&request, &buckets, &mut authz).await?;
-        let authorized = self.authorize(&request, &buckets, &mut authz);
+        crate::object_tags::load(&request, buckets, &mut authz).await?;
+        let authorized = self.authorize(&request, buckets, &mut authz);
         ctx.decision = authz.outcome();
         authorized?;
         drop(span);
-        let resolved = resolve_bucket(&request, &buckets)?;
+        let resolved = resolve_bucket(&request, buckets)?;
         let target = resolved.as_deref();
         if let (Some(target), Some(key)) = (target, request.route.key.as_deref())
             && target.prefix.len() + key.len() > MAX_KEY_BYTES
@@ -222,7 +254,7 @@ impl Gateway {
         let ticket = match target {
             Some(target) => {
                 self.quotas
-                    .prepare(&request, target, &buckets, &mut authz)
+                    .prepare(&request, target, buckets, &mut authz)
                     .await?
             }
             None => None,
@@ -236,7 +268,7 @@ impl Gateway {
         let raw = RequestBody::new(session, wire_length(&request)?, signed_sha256);
         let mut body = decode_body(raw, plan);
         let env = HandlerEnv {
-            buckets: &buckets,
+            buckets,
             region: self.region(),
             max_xml_body_bytes: self.config.s3.max_xml_body_bytes,
             authz: &authz,
@@ -279,17 +311,49 @@ impl Gateway {
 
     /// The client address (through trusted proxies) and transport.
     fn connection(&self, session: &Session, request: &S3Request) -> Connection {
-        let peer = session
-            .client_addr()
-            .and_then(|addr| addr.as_inet())
-            .map_or(std::net::IpAddr::from([0, 0, 0, 0]), |addr| addr.ip());
         let secure_transport = session
             .digest()
             .is_some_and(|digest| digest.ssl_digest.is_some());
         Connection {
-            source_ip: self.limits.client_ip(peer, &request.headers),
+            source_ip: self.source_ip(session, &request.headers),
             secure_transport,
         }
+    }
+
+    /// The client address, through trusted proxies.
+    fn source_ip(&self, session: &Session, headers: &http::HeaderMap) -> std::net::IpAddr {
+        let peer = session
+            .client_addr()
+            .and_then(|addr| addr.as_inet())
+            .map_or(std::net::IpAddr::from([0, 0, 0, 0]), |addr| addr.ip());
+        self.limits.client_ip(peer, headers)
+    }
+
+    /// A CORS preflight: *route*, the per-address and global rate limits
+    /// (never the anonymous ones: a preflight carries no credentials
+    /// whatever the request it prepares), then the bucket's rules decide.
+    async fn preflight(
+        &self,
+        session: &Session,
+        ctx: &mut RequestCtx,
+        buckets: &BucketMap,
+    ) -> Result<S3Response, S3Error> {
+        ctx.preflight = true;
+        let head = session.req_header();
+        let route = route::route(
+            request_host(head),
+            head.uri.path(),
+            &self.config.s3.virtual_host_suffixes,
+        )
+        .map_err(route_error)?;
+        record_route(ctx, &route);
+        let source_ip = self.source_ip(session, &head.headers);
+        self.limits
+            .check_source(source_ip, false, None, &self.metrics)
+            .await
+            .map_err(|limited| self.rate_limited(limited, false, ctx))?;
+        let target = route.bucket.as_deref().and_then(|name| buckets.get(name));
+        cors::preflight(target.map(|t| &t.cors[..]), &head.headers)
     }
 
     /// The region reported to clients.
@@ -328,13 +392,12 @@ impl Gateway {
         if !sts_endpoint::is_sts_request(&head.method, head.uri.path(), query, &head.headers) {
             return false;
         }
-        let host = head
-            .headers
-            .get(http::header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .or_else(|| head.uri.host());
-        route::route(host, "/", &self.config.s3.virtual_host_suffixes)
-            .is_ok_and(|route| route.bucket.is_none())
+        route::route(
+            request_host(head),
+            "/",
+            &self.config.s3.virtual_host_suffixes,
+        )
+        .is_ok_and(|route| route.bucket.is_none())
     }
 
     /// Stages *route* and *classify*.
@@ -344,21 +407,14 @@ impl Gateway {
         ctx: &mut RequestCtx,
     ) -> Result<S3Request, S3Error> {
         let head = session.req_header();
-        let host = head
-            .headers
-            .get(http::header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .or_else(|| head.uri.host());
         let raw_path = head.uri.path();
-        let route = route::route(host, raw_path, &self.config.s3.virtual_host_suffixes)
-            .map_err(route_error)?;
-        ctx.bucket = route.bucket.clone();
-        ctx.key = route.key.clone();
-        ctx.resource = Some(match (&route.bucket, &route.key) {
-            (Some(bucket), Some(key)) => format!("/{bucket}/{key}"),
-            (Some(bucket), None) => format!("/{bucket}"),
-            _ => "/".to_owned(),
-        });
+        let route = route::route(
+            request_host(head),
+            raw_path,
+            &self.config.s3.virtual_host_suffixes,
+        )
+        .map_err(route_error)?;
+        record_route(ctx, &route);
         let query = Query::parse(head.uri.query().unwrap_or_default())
             .map_err(|e| S3Error::new(S3ErrorCode::InvalidURI, e.to_string()))?;
         let operation = classify::classify(&head.method, &route, &query, &head.headers)
@@ -495,6 +551,25 @@ impl Gateway {
                 .map(|_| ()),
         }
     }
+}
+
+/// The `Host` header, else the URI's host.
+fn request_host(head: &pingora::http::RequestHeader) -> Option<&str> {
+    head.headers
+        .get(http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .or_else(|| head.uri.host())
+}
+
+/// Records the routed bucket, key and resource for the *respond* stage.
+fn record_route(ctx: &mut RequestCtx, route: &route::Route) {
+    ctx.bucket = route.bucket.clone();
+    ctx.key = route.key.clone();
+    ctx.resource = Some(match (&route.bucket, &route.key) {
+        (Some(bucket), Some(key)) => format!("/{bucket}/{key}"),
+        (Some(bucket), None) => format!("/{bucket}"),
+        _ => "/".to_owned(),
+    });
 }
 
 /// Looks up the request's bucket; `None` for ListBuckets. CreateBucket

@@ -1,6 +1,7 @@
 //! The pingora glue: a thin [`ProxyHttp`] implementation whose hooks call
 //! the pipeline ([`Gateway::handle`]) and the *respond* stage, and record
-//! each request's metrics and access log line.
+//! each request's metrics and access log line. Every answer, success or
+//! error, carries the request id and the CORS headers the pipeline chose.
 
 use std::sync::Arc;
 
@@ -81,11 +82,7 @@ impl ProxyHttp for S3Proxy {
     async fn logging(&self, session: &mut Session, error: Option<&Error>, ctx: &mut RequestCtx) {
         let metrics = &self.gateway.metrics;
         metrics.inflight(-1);
-        let operation = ctx
-            .operation
-            .map(|op| op.name())
-            .or(ctx.sts_action)
-            .unwrap_or("Unclassified");
+        let operation = ctx.operation_name().unwrap_or("Unclassified");
         let method = session.req_header().method.as_str().to_owned();
         let duration = ctx.started.elapsed();
         if ctx.auth_mode == "anonymous"
@@ -138,6 +135,9 @@ fn header_for(status: u16, ctx: &RequestCtx) -> Result<ResponseHeader> {
     header.insert_header("x-amz-request-id", ctx.request_id.as_str())?;
     header.insert_header("date", http_date(std::time::SystemTime::now()))?;
     header.insert_header("server", "cedargate")?;
+    for (name, value) in &ctx.cors_headers {
+        header.insert_header(*name, value.as_str())?;
+    }
     Ok(header)
 }
 
@@ -201,6 +201,10 @@ pub(crate) async fn write_error(
         }
         S3ErrorCode::ServiceUnavailable => {
             tracing::warn!(request_id = %ctx.request_id, error = %error, "request failed");
+        }
+        S3ErrorCode::NotImplemented => {
+            // The client sees the generic 5xx message; this one says why.
+            tracing::info!(request_id = %ctx.request_id, error = %error, "not implemented");
         }
         _ => {}
     }

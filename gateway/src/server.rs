@@ -219,7 +219,8 @@ pub fn reload_credentials(gateway: &Gateway) -> anyhow::Result<usize> {
 /// Reloads the bucket -> backend map from the config file: parse and
 /// validate the whole file, build its backends, then swap. Requests in
 /// flight keep the map they started with. Only `[backends]` and the
-/// buckets' `backend`, `backend_bucket` and `prefix` take effect; a changed
+/// buckets' `backend`, `backend_bucket`, `prefix` and `cors_rules` take
+/// effect; a changed
 /// `quota` or `anonymous_rate_limit`, and every other table, needs a
 /// restart (logged).
 pub fn reload_buckets(gateway: &Gateway, path: &std::path::Path) -> anyhow::Result<usize> {

@@ -135,3 +135,35 @@ fn acls_read_as_owner_full_control_and_only_private_can_be_set() {
     let gateway = TestGateway::start("");
     gateway.assert_pytest_passes("test_acl.py");
 }
+
+/// `alpha` with two CORS rules, `beta` with none (see test_cors.py).
+const CORS_BUCKETS: &str = r#"
+[buckets.alpha]
+backend = "local"
+
+[[buckets.alpha.cors_rules]]
+id = "web-app"
+allowed_origins = ["https://app.example.com", "https://*.preview.example.com"]
+allowed_methods = ["GET", "PUT", "HEAD"]
+allowed_headers = ["content-type", "x-amz-*"]
+expose_headers = ["ETag", "x-amz-request-id"]
+max_age_seconds = 600
+
+[[buckets.alpha.cors_rules]]
+allowed_origins = ["*"]
+allowed_methods = ["HEAD"]
+
+[buckets.beta]
+backend = "local"
+"#;
+
+#[test]
+fn browsers_get_cors_preflights_and_headers_from_the_bucket_rules() {
+    let gateway = TestGateway::start_custom(
+        CORS_BUCKETS,
+        "",
+        &[("tester.cedar", utils::TESTER_POLICY)],
+        None,
+    );
+    gateway.assert_pytest_passes("test_cors.py");
+}

@@ -18,10 +18,12 @@ use crate::error::ErrorProfile;
 use crate::state::RateLimit;
 
 mod backends;
+mod cors;
 mod limits;
 mod sts;
 
 pub use backends::{BackendConfig, GcsUpstreamConfig, UpstreamConfig};
+pub use cors::{CORS_METHODS, CorsRule, MAX_CORS_RULES};
 pub use limits::{RateLimitsConfig, StateConfig, StoreKind};
 pub use sts::{
     IssuerConfig, MAX_SESSION_SECONDS, MIN_SESSION_SECONDS, RoleConfig, SealKeyConfig, StsConfig,
@@ -305,6 +307,11 @@ pub struct BucketConfig {
     /// dataset).
     #[serde(default)]
     pub anonymous_rate_limit: Option<RateLimit>,
+    /// The CORS rules (`[[buckets.NAME.cors_rules]]`) browsers' cross-origin
+    /// requests are checked against, first match wins; none by default:
+    /// preflights are refused and no CORS header is sent.
+    #[serde(default)]
+    pub cors_rules: Vec<CorsRule>,
 }
 
 /// A bucket's size quota. Sizes are bytes (`10485760`) or text with a unit
@@ -364,6 +371,7 @@ impl Config {
             prefix: None,
             quota: None,
             anonymous_rate_limit: None,
+            cors_rules: Vec::new(),
         };
         Self {
             server: ServerConfig::default(),
@@ -564,6 +572,7 @@ impl Config {
                     format!("`{backend_bucket}` is not a valid bucket name"),
                 ));
             }
+            cors::validate_cors_rules(&format!("buckets.{name}"), &bucket.cors_rules)?;
         }
         Ok(self)
     }

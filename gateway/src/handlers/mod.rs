@@ -7,6 +7,7 @@
 
 mod acl;
 mod bucket;
+mod cors;
 mod lifecycle;
 mod multipart;
 mod object;
@@ -82,6 +83,10 @@ pub async fn dispatch(
         Op::GetObjectTagging => tagging::get(request, target).await,
         Op::PutObjectTagging => tagging::put(request, target, body, env).await,
         Op::DeleteObjectTagging => tagging::delete(request, target).await,
+        Op::GetBucketCors => cors::get_bucket_cors(target).await,
+        Op::PutBucketCors | Op::DeleteBucketCors => {
+            Err(cors::configured_by_the_gateway(request.operation))
+        }
         other => Err(not_implemented(other)),
     }
 }

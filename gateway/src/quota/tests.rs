@@ -44,6 +44,7 @@ async fn a_prefixed_bucket_measures_only_its_prefix() {
         backend_bucket: "shared".into(),
         prefix: prefix.into(),
         configured: true,
+        cors: Default::default(),
     };
     let cases = [
         ("", 56),

@@ -30,6 +30,7 @@
 //! as `%XX`), which botocore's `unquote_plus` and the Go and Java SDKs'
 //! query-unescaping turn back into the original value; see [`url_encode`].
 
+mod cors;
 mod list;
 mod parse;
 mod results;
@@ -38,6 +39,7 @@ mod write;
 #[cfg(test)]
 mod tests;
 
+pub use cors::cors_configuration;
 pub use list::{
     ListObjectsParams, ListObjectsV2Params, ListPartsParams, ListUploadsParams, ListVersionsParams,
     list_all_my_buckets_result, list_bucket_result_v1, list_bucket_result_v2,
