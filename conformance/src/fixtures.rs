@@ -144,7 +144,8 @@ pub struct NotImplementedBucket {
     pub name: String,
     /// The operation its backend cannot do (default `CreateMultipartUpload`;
     /// also `GetObjectAcl`, `GetBucketAcl`, `GetBucketVersioning`,
-    /// `ListObjectVersions`, `GetObjectTagging`).
+    /// `ListObjectVersions`, `GetObjectTagging`,
+    /// `GetBucketLifecycleConfiguration`, `GetBucketPolicy`).
     pub operation: Option<String>,
 }
 

@@ -167,3 +167,52 @@ fn browsers_get_cors_preflights_and_headers_from_the_bucket_rules() {
     );
     gateway.assert_pytest_passes("test_cors.py");
 }
+
+/// `alpha` and `beta`, plus `gamma` stored in the backend bucket `store`.
+const LIFECYCLE_BUCKETS: &str = r#"
+[buckets.alpha]
+backend = "local"
+
+[buckets.beta]
+backend = "local"
+
+[buckets.gamma]
+backend = "local"
+backend_bucket = "store"
+prefix = "gamma/"
+"#;
+
+/// Tag policies, and a read-only group.
+const TAG_POLICIES: &str = r#"
+@id("no-secret-reads")
+forbid (principal, action == Action::"s3:GetObject", resource)
+when { resource.hasTag("classification") && resource.getTag("classification") == "secret" };
+
+@id("no-forbidden-writes")
+forbid (
+  principal,
+  action in [Action::"s3:PutObject", Action::"s3:CreateMultipartUpload"],
+  resource
+)
+when { resource.hasTag("classification") && resource.getTag("classification") == "forbidden" };
+
+@id("beta-team-reads")
+permit (principal in Group::"beta-team", action in [Action::"read", Action::"list"], resource);
+"#;
+
+#[test]
+fn buckets_versions_and_tags_on_the_fs_backend() {
+    let data = tempfile::tempdir().expect("data dir");
+    let policies = [
+        ("tester.cedar", utils::TESTER_POLICY),
+        ("tags.cedar", TAG_POLICIES),
+    ];
+    let route = "[default_route]\nbackend = \"local\"\n";
+    let gateway =
+        TestGateway::start_with_args(LIFECYCLE_BUCKETS, route, &policies, Some(data.path()), &[]);
+    gateway.assert_pytest_env_passes("test_buckets.py", &[("CG_STORAGE", "fs")]);
+    drop(gateway);
+    let restarted =
+        TestGateway::start_with_args(LIFECYCLE_BUCKETS, route, &policies, Some(data.path()), &[]);
+    restarted.assert_pytest_passes("test_buckets_restart.py");
+}

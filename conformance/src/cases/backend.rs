@@ -85,6 +85,8 @@ pub(crate) fn operation_request(operation: &str, bucket: &str, key: &str) -> Opt
         "GetBucketAcl" => ("GET", None, "acl="),
         "GetBucketVersioning" => ("GET", None, "versioning="),
         "ListObjectVersions" => ("GET", None, "versions="),
+        "GetBucketLifecycleConfiguration" => ("GET", None, "lifecycle="),
+        "GetBucketPolicy" => ("GET", None, "policy="),
         _ => return None,
     };
     Some(S3Request::new(method, bucket, key).query(query))

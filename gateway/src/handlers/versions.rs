@@ -35,7 +35,10 @@ pub(super) async fn list_object_versions(
     let options = ListVersionsOptions {
         prefix: target.backend_key(&prefix).into_owned(),
         delimiter,
-        key_marker: target.backend_marker(key_marker),
+        // Without a client marker none is sent (not the bucket's prefix, as
+        // object listings do): an object named exactly the prefix is
+        // dropped from the page instead, which keeps the marker S3's own.
+        key_marker: key_marker.map(|marker| target.backend_key(marker).into_owned()),
         version_id_marker: version_id_marker.map(str::to_owned),
         max_keys: max_keys.map_or(1000, |m| m.min(1000) as usize),
     };
