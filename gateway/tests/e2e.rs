@@ -182,30 +182,12 @@ backend_bucket = "store"
 prefix = "gamma/"
 "#;
 
-/// Tag policies, and a read-only group.
-const TAG_POLICIES: &str = r#"
-@id("no-secret-reads")
-forbid (principal, action == Action::"s3:GetObject", resource)
-when { resource.hasTag("classification") && resource.getTag("classification") == "secret" };
-
-@id("no-forbidden-writes")
-forbid (
-  principal,
-  action in [Action::"s3:PutObject", Action::"s3:CreateMultipartUpload"],
-  resource
-)
-when { resource.hasTag("classification") && resource.getTag("classification") == "forbidden" };
-
-@id("beta-team-reads")
-permit (principal in Group::"beta-team", action in [Action::"read", Action::"list"], resource);
-"#;
-
 #[test]
 fn buckets_versions_and_tags_on_the_fs_backend() {
     let data = tempfile::tempdir().expect("data dir");
     let policies = [
         ("tester.cedar", utils::TESTER_POLICY),
-        ("tags.cedar", TAG_POLICIES),
+        ("tags.cedar", utils::TAG_POLICIES),
     ];
     let route = "[default_route]\nbackend = \"local\"\n";
     let gateway =

@@ -174,19 +174,9 @@ fn a_bucket_moved_from_fs_to_s3_with_its_data_looks_the_same_to_clients() {
     );
 }
 
-/// `alpha`, `beta` and `gamma` under prefixes of the upstream bucket
-/// `store`, and every other bucket name routed to the upstream.
-const ROUTED_BUCKETS: &str = r#"
-[buckets.alpha]
-backend = "upstream"
-backend_bucket = "store"
-prefix = "tenants/alpha/"
-
-[buckets.beta]
-backend = "upstream"
-backend_bucket = "store"
-prefix = "tenants/beta/"
-
+/// [`BUCKETS`] and `gamma` under prefixes of the upstream bucket `store`,
+/// and every other bucket name routed to the upstream.
+const ROUTED_EXTRA: &str = r#"
 [buckets.gamma]
 backend = "upstream"
 backend_bucket = "store"
@@ -196,34 +186,15 @@ prefix = "tenants/gamma/"
 backend = "upstream"
 "#;
 
-/// The policies of test_buckets.py: tags decide reads and writes, and a
-/// read-only group.
-const TAG_POLICIES: &str = r#"
-@id("no-secret-reads")
-forbid (principal, action == Action::"s3:GetObject", resource)
-when { resource.hasTag("classification") && resource.getTag("classification") == "secret" };
-
-@id("no-forbidden-writes")
-forbid (
-  principal,
-  action in [Action::"s3:PutObject", Action::"s3:CreateMultipartUpload"],
-  resource
-)
-when { resource.hasTag("classification") && resource.getTag("classification") == "forbidden" };
-
-@id("beta-team-reads")
-permit (principal in Group::"beta-team", action in [Action::"read", Action::"list"], resource);
-"#;
-
 #[test]
 fn buckets_versions_and_tags_pass_through_to_an_s3_upstream() {
     let upstream = S3Upstream::moto(&["store"]);
     let gateway = TestGateway::start_custom(
-        ROUTED_BUCKETS,
+        &format!("{BUCKETS}{ROUTED_EXTRA}"),
         &upstream.backend_toml("upstream"),
         &[
             ("tester.cedar", TESTER_POLICY),
-            ("tags.cedar", TAG_POLICIES),
+            ("tags.cedar", utils::TAG_POLICIES),
         ],
         None,
     );

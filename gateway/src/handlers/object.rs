@@ -241,6 +241,20 @@ pub(super) fn copy_error<'a>(
     move |error| backend_error(second.client_error(first.client_error(error)))
 }
 
+/// A copy's `x-amz-metadata-directive` or `x-amz-tagging-directive`
+/// (COPY when absent).
+fn directive(request: &S3Request, header: &str) -> Result<MetadataDirective, S3Error> {
+    match request.header(header) {
+        None => Ok(MetadataDirective::Copy),
+        Some(v) if v.eq_ignore_ascii_case("COPY") => Ok(MetadataDirective::Copy),
+        Some(v) if v.eq_ignore_ascii_case("REPLACE") => Ok(MetadataDirective::Replace),
+        Some(_) => Err(S3Error::new(
+            S3ErrorCode::InvalidArgument,
+            format!("{header} must be COPY or REPLACE"),
+        )),
+    }
+}
+
 pub(super) async fn copy_object(
     request: &S3Request,
     target: &BucketTarget,
@@ -250,28 +264,8 @@ pub(super) async fn copy_object(
     let source = copy_source(request)?;
     let source_target = copy_source_target(&source, target, env)?;
     let source_key = source_target.backend_key(&source.key);
-    let metadata_directive = match request.header("x-amz-metadata-directive") {
-        None => MetadataDirective::Copy,
-        Some(v) if v.eq_ignore_ascii_case("COPY") => MetadataDirective::Copy,
-        Some(v) if v.eq_ignore_ascii_case("REPLACE") => MetadataDirective::Replace,
-        Some(_) => {
-            return Err(S3Error::new(
-                S3ErrorCode::InvalidArgument,
-                "x-amz-metadata-directive must be COPY or REPLACE",
-            ));
-        }
-    };
-    let tagging_directive = match request.header("x-amz-tagging-directive") {
-        None => MetadataDirective::Copy,
-        Some(v) if v.eq_ignore_ascii_case("COPY") => MetadataDirective::Copy,
-        Some(v) if v.eq_ignore_ascii_case("REPLACE") => MetadataDirective::Replace,
-        Some(_) => {
-            return Err(S3Error::new(
-                S3ErrorCode::InvalidArgument,
-                "x-amz-tagging-directive must be COPY or REPLACE",
-            ));
-        }
-    };
+    let metadata_directive = directive(request, "x-amz-metadata-directive")?;
+    let tagging_directive = directive(request, "x-amz-tagging-directive")?;
     let options = CopyOptions {
         metadata_directive,
         headers: super::write_headers(request)?,

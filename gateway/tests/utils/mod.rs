@@ -16,6 +16,26 @@ use std::time::{Duration, Instant};
 /// The policy of [`TestGateway::start`]: the test credential may do everything.
 pub const TESTER_POLICY: &str = "@id(\"tester-may-do-everything\")\npermit (principal == Credential::\"tester\", action, resource);\n";
 
+/// The policies test_buckets.py expects beside [`TESTER_POLICY`]: reads
+/// of objects tagged `classification=secret` and writes tagged
+/// `classification=forbidden` are forbidden; `beta-team` may read and list.
+pub const TAG_POLICIES: &str = r#"
+@id("no-secret-reads")
+forbid (principal, action == Action::"s3:GetObject", resource)
+when { resource.hasTag("classification") && resource.getTag("classification") == "secret" };
+
+@id("no-forbidden-writes")
+forbid (
+  principal,
+  action in [Action::"s3:PutObject", Action::"s3:CreateMultipartUpload"],
+  resource
+)
+when { resource.hasTag("classification") && resource.getTag("classification") == "forbidden" };
+
+@id("beta-team-reads")
+permit (principal in Group::"beta-team", action in [Action::"read", Action::"list"], resource);
+"#;
+
 /// The buckets of [`TestGateway::start`]: `alpha` and `beta` on the fs backend.
 pub const DEFAULT_BUCKETS: &str = "
 [buckets.alpha]
