@@ -70,7 +70,7 @@ pub async fn dispatch(
         Op::ListParts => multipart::list_parts(request, target).await,
         Op::ListMultipartUploads => multipart::list_uploads(request, target).await,
         Op::GetBucketAcl | Op::GetObjectAcl => acl::get_acl(request, target).await,
-        Op::PutBucketAcl | Op::PutObjectAcl => acl::put_acl(request, target).await,
+        Op::PutBucketAcl | Op::PutObjectAcl => acl::put_acl(request, target, body, env).await,
         other => Err(not_implemented(other)),
     }
 }
