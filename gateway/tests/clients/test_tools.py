@@ -106,7 +106,7 @@ def s3cmd(home):
             "use_https = False\n"
             "signature_v2 = False\n"
             "bucket_location = us-east-1\n"
-            "max_retries = 1\n"
+            "max_retries = 0\n"
             "socket_timeout = 60\n"
             "progress_meter = False\n")
     env = clean_env(home)
@@ -245,7 +245,7 @@ def test_rclone_copy_check_sync_lsf_delete(rclone, prefix, workdir):
 
     # The same size, other bytes: only the MD5 comparison can see it.
     changed = dict(RCLONE_TREE, **{"sub dir/b+c.txt": pseudo_random(6, 1000)})
-    write_tree(local, {"sub dir/b+c.txt": changed["sub dir/b+c.txt"]})
+    write_tree(local, {"sub dir/b+c.txt": changed["sub dir/b+c.txt"]}, mtime=1_650_000_000)
     differs = rclone("check", local, remote, check=False)
     assert differs.returncode != 0, differs.stderr
     assert rclone_check_counts(differs.stderr) == (1, len(RCLONE_TREE) - 1), differs.stderr
