@@ -441,7 +441,7 @@ def aws_tree():
         if i % 4:
             name = f"d{i % 5}/e{i % 7}/f{i % 3}/file-{i:03}.bin"
         else:
-            name = f"top{i % 2}/file-{i:03}.bin"
+            name = f"top{(i // 4) % 2}/file-{i:03}.bin"
         files[name] = rng.randbytes(rng.randrange(0, 4096))
     return files
 
