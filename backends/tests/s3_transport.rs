@@ -2,7 +2,7 @@
 //! 127.0.0.1: an upstream dying mid-GET, a refused port, an answer that is
 //! not HTTP, a silent upstream, a 503, failed uploads that must never
 //! reach the upstream complete, connection reuse, and the storage headers
-//! on the wire.
+//! on the wire (of copies too).
 
 #![expect(
     clippy::unwrap_used,
@@ -17,8 +17,8 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use cedargate_backends::s3::{S3Backend, S3Config};
 use cedargate_backends::{
-    Backend, BackendError, BodySource, GetOptions, MemoryBody, ObjectChecksum, ObjectHeaders,
-    PutOptions, collect_body,
+    Backend, BackendError, BodySource, CopyOptions, GetOptions, MemoryBody, ObjectChecksum,
+    ObjectHeaders, ObjectRef, PutOptions, collect_body,
 };
 use futures::StreamExt;
 use md5::{Digest, Md5};
@@ -490,5 +490,63 @@ async fn storage_and_customer_key_headers_reach_the_upstream_and_come_back() {
     assert!(
         !request.contains("x-amz-tagging-count"),
         "a response-only header was sent: {request}"
+    );
+}
+
+#[tokio::test]
+async fn a_copy_keeping_metadata_still_sends_storage_class_and_encryption() {
+    const RESULT: &str = "HTTP/1.1 200 OK\r\nContent-Type: application/xml\r\nContent-Length: 137\r\n\r\n\
+        <CopyObjectResult><LastModified>2025-01-01T00:00:00.000Z</LastModified>\
+        <ETag>\"0123456789abcdef0123456789abcdef\"</ETag></CopyObjectResult>";
+    let (port, mut seen, _) = keep_alive_server(RESULT).await;
+    let backend = backend(port);
+    let object = ObjectRef {
+        bucket: "b",
+        key: "k",
+    };
+    let storage = |pairs: &[(&str, &str)]| ObjectHeaders {
+        content_type: Some("text/not-for-copies".to_owned()),
+        storage: pairs
+            .iter()
+            .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+            .collect(),
+        ..ObjectHeaders::default()
+    };
+    // Onto itself with a new storage class (what `rclone settier` sends):
+    // legal in S3, and the class must reach the upstream.
+    let settier = CopyOptions {
+        headers: storage(&[
+            ("x-amz-storage-class", "STANDARD_IA"),
+            ("x-amz-server-side-encryption", "AES256"),
+            ("x-amz-tagging", "team=blue"),
+        ]),
+        ..CopyOptions::default()
+    };
+    let copied = backend.copy_object(object, object, settier).await.unwrap();
+    assert_eq!(copied.etag, "0123456789abcdef0123456789abcdef");
+    let request = seen.recv().await.unwrap().head.to_ascii_lowercase();
+    for sent in [
+        "x-amz-metadata-directive: copy",
+        "x-amz-storage-class: standard_ia",
+        "x-amz-server-side-encryption: aes256",
+    ] {
+        assert!(request.contains(sent), "`{sent}` missing in {request}");
+    }
+    for kept in ["x-amz-tagging", "text/not-for-copies"] {
+        assert!(
+            !request.contains(kept),
+            "a copy keeping metadata sent {kept}: {request}"
+        );
+    }
+
+    // Onto itself changing nothing S3 lets a copy change: refused here.
+    let unchanged = CopyOptions {
+        headers: storage(&[("x-amz-acl", "private")]),
+        ..CopyOptions::default()
+    };
+    let refused = backend.copy_object(object, object, unchanged).await;
+    assert!(
+        matches!(refused, Err(BackendError::InvalidArgument { .. })),
+        "{refused:?}"
     );
 }

@@ -66,6 +66,18 @@ impl Headers {
         Ok(())
     }
 
+    /// The storage headers a CopyObject applies whatever its metadata
+    /// directive (storage class, encryption, website redirect, ACL, object
+    /// lock): all but tagging, which follows `x-amz-tagging-directive`.
+    pub fn copy_storage(&mut self, headers: &ObjectHeaders) -> BackendResult<()> {
+        for (name, value) in &headers.storage {
+            if crate::is_storage_header(name) && !name.starts_with("x-amz-tagging") {
+                self.add(name, value)?;
+            }
+        }
+        Ok(())
+    }
+
     /// The SSE-C headers of a read.
     pub fn sse_customer(&mut self, headers: &BTreeMap<String, String>) -> BackendResult<()> {
         for (name, value) in headers {

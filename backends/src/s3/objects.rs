@@ -214,7 +214,10 @@ pub(super) async fn copy(
     options: CopyOptions,
 ) -> BackendResult<CopyOutput> {
     let key = write_key(destination.key)?;
-    if source == destination && options.metadata_directive == MetadataDirective::Copy {
+    if source == destination
+        && options.metadata_directive == MetadataDirective::Copy
+        && !changes_more_than_metadata(&options.headers)
+    {
         return Err(BackendError::invalid_argument(
             "this copy request is illegal because it is trying to copy an object to itself \
              without changing the object's metadata",
@@ -229,7 +232,10 @@ pub(super) async fn copy(
         &super::url::copy_source(source.bucket, source.key),
     )?;
     match options.metadata_directive {
-        MetadataDirective::Copy => request.headers.add("x-amz-metadata-directive", "COPY")?,
+        MetadataDirective::Copy => {
+            request.headers.add("x-amz-metadata-directive", "COPY")?;
+            request.headers.copy_storage(&options.headers)?;
+        }
         MetadataDirective::Replace => {
             request.headers.add("x-amz-metadata-directive", "REPLACE")?;
             request
@@ -250,6 +256,16 @@ pub(super) async fn copy(
         .headers
         .conditions(&options.source_conditions, "x-amz-copy-source-")?;
     send_copy(client, request, COPY_OBJECT).await
+}
+
+/// Whether a copy sets what S3 lets a copy onto itself change besides its
+/// metadata: the storage class, the website redirect or the encryption.
+fn changes_more_than_metadata(headers: &crate::ObjectHeaders) -> bool {
+    headers.storage.keys().any(|name| {
+        name == "x-amz-storage-class"
+            || name == "x-amz-website-redirect-location"
+            || name.starts_with("x-amz-server-side-encryption")
+    })
 }
 
 /// Sends a CopyObject or UploadPartCopy and reads its result document.

@@ -1,13 +1,18 @@
 //! ACLs, for the tools that read or set them: every bucket and object
 //! answers an owner-FULL_CONTROL policy (GetBucketAcl, GetObjectAcl), and
 //! setting one (PutBucketAcl, PutObjectAcl) accepts only `private`, the
-//! ACL that policy already is. Access itself is decided by Cedar policies,
-//! which is what any other grant is refused with (NotImplemented).
+//! ACL that policy already is, as a canned ACL or as that document. Access
+//! itself is decided by Cedar policies, which is what any other grant is
+//! refused with (NotImplemented).
 
-use super::{S3Response, owner, target_error};
+use cedargate_backends::BodySource;
+
+use super::object::read_capped;
+use super::{HandlerEnv, S3Response, owner, target_error, xml_error};
 use crate::buckets::BucketTarget;
 use crate::error::{S3Error, S3ErrorCode};
 use crate::request::S3Request;
+use crate::xml::AclGrant;
 
 /// Checks that the ACL's subject exists: the object when the request names
 /// a key, else the bucket.
@@ -40,19 +45,28 @@ pub(super) async fn get_acl(
     Ok(S3Response::xml(crate::xml::owner_only_acl(&owner())))
 }
 
-/// PutBucketAcl / PutObjectAcl: `x-amz-acl: private` (or no canned ACL
-/// and no grant headers) is accepted as what already holds; the object
-/// must exist. An ACL document body is not read: a request that sends one
-/// is refused like any other grant.
+/// PutBucketAcl / PutObjectAcl: `x-amz-acl: private`, no canned ACL and
+/// no grant headers, or an `<AccessControlPolicy>` body granting only
+/// FULL_CONTROL to the owner (what tools such as s3cmd send back after a
+/// copy, having read it with GetObjectAcl) is accepted as what already
+/// holds; the subject must exist.
 pub(super) async fn put_acl(
     request: &S3Request,
     target: &BucketTarget,
+    body: &mut dyn BodySource,
+    env: HandlerEnv<'_>,
 ) -> Result<S3Response, S3Error> {
-    let has_body = request
-        .header("content-length")
-        .is_some_and(|length| length != "0");
-    refuse_grants(request)?;
-    if has_body {
+    let canned = request.header("x-amz-acl");
+    let grants = has_grant_headers(request);
+    let limit = env.max_xml_body_bytes.min(crate::xml::MAX_ACL_BODY_BYTES);
+    let document = read_capped(body, limit).await?;
+    let private = if document.is_empty() {
+        canned.unwrap_or("private") == "private" && !grants
+    } else {
+        let policy = crate::xml::parse_access_control_policy(&document).map_err(xml_error)?;
+        canned.is_none() && !grants && grants_only_the_owner(&policy)
+    };
+    if !private {
         return Err(grant_refused());
     }
     require_subject(request, target).await?;
@@ -60,17 +74,21 @@ pub(super) async fn put_acl(
 }
 
 /// Refuses a canned ACL other than `private` and any `x-amz-grant-*`
-/// header, on ACL requests and on writes alike.
+/// header on a write (PutObject, CopyObject, CreateMultipartUpload,
+/// CreateBucket), as PutObjectAcl does.
 pub(super) fn refuse_grants(request: &S3Request) -> Result<(), S3Error> {
     let canned = request.header("x-amz-acl").unwrap_or("private");
-    let grants = request
-        .headers
-        .keys()
-        .any(|name| name.as_str().starts_with("x-amz-grant-"));
-    if canned != "private" || grants {
+    if canned != "private" || has_grant_headers(request) {
         return Err(grant_refused());
     }
     Ok(())
+}
+
+fn has_grant_headers(request: &S3Request) -> bool {
+    request
+        .headers
+        .keys()
+        .any(|name| name.as_str().starts_with("x-amz-grant-"))
 }
 
 fn grant_refused() -> S3Error {
@@ -78,4 +96,48 @@ fn grant_refused() -> S3Error {
         S3ErrorCode::NotImplemented,
         "only the `private` ACL is supported: access is authorized by the gateway's policies, not by ACLs",
     )
+}
+
+/// Whether `policy` is the private ACL: FULL_CONTROL for the owner, only.
+fn grants_only_the_owner(policy: &[AclGrant]) -> bool {
+    let owner = owner();
+    !policy.is_empty()
+        && policy.iter().all(|grant| {
+            grant.canonical_id.as_deref() == Some(owner.id.as_str())
+                && grant.permission == "FULL_CONTROL"
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn grant(id: Option<&str>, permission: &str) -> AclGrant {
+        AclGrant {
+            canonical_id: id.map(str::to_owned),
+            permission: permission.to_owned(),
+        }
+    }
+
+    #[test]
+    fn only_the_owners_full_control_is_private() {
+        let id = owner().id;
+        let full = grant(Some(&id), "FULL_CONTROL");
+        assert!(grants_only_the_owner(std::slice::from_ref(&full)));
+        assert!(grants_only_the_owner(&[full.clone(), full.clone()]));
+        for other in [
+            grant(Some("someone-else"), "FULL_CONTROL"),
+            grant(Some(&id), "READ"),
+            grant(None, "FULL_CONTROL"),
+        ] {
+            assert!(
+                !grants_only_the_owner(&[full.clone(), other.clone()]),
+                "{other:?}"
+            );
+        }
+        assert!(
+            !grants_only_the_owner(&[]),
+            "no grant at all is not private"
+        );
+    }
 }

@@ -75,7 +75,7 @@ pub async fn dispatch(
         Op::ListParts => multipart::list_parts(request, target).await,
         Op::ListMultipartUploads => multipart::list_uploads(request, target).await,
         Op::GetBucketAcl | Op::GetObjectAcl => acl::get_acl(request, target).await,
-        Op::PutBucketAcl | Op::PutObjectAcl => acl::put_acl(request, target).await,
+        Op::PutBucketAcl | Op::PutObjectAcl => acl::put_acl(request, target, body, env).await,
         Op::CreateBucket => lifecycle::create_bucket(request, target, body, env).await,
         Op::DeleteBucket => lifecycle::delete_bucket(target).await,
         Op::GetBucketVersioning => versions::get_bucket_versioning(target).await,

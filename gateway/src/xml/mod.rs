@@ -1,4 +1,4 @@
-//! S3 XML bodies: the documents the gateway writes and the three it reads.
+//! S3 XML bodies: the documents the gateway writes and the four it reads.
 //!
 //! Used by **dispatch** (result documents for the operations the gateway
 //! answers itself or re-renders from a backend) and **respond** (the
@@ -21,7 +21,8 @@
 //! Writing is a small string builder rather than quick-xml's `Writer`: the
 //! documents are flat lists of text elements, the builder cannot fail, and
 //! it gives exact control over the bytes. Reading ([`parse_delete`],
-//! [`parse_complete_multipart_upload`], [`parse_tagging`]) uses quick-xml's pull parser with
+//! [`parse_complete_multipart_upload`], [`parse_tagging`],
+//! [`parse_access_control_policy`]) uses quick-xml's pull parser with
 //! limits on size, depth and item counts; namespaced and un-namespaced
 //! roots are both accepted, DTDs are refused.
 //!
@@ -46,9 +47,10 @@ pub use list::{
     list_multipart_uploads_result, list_parts_result, list_versions_result,
 };
 pub use parse::{
-    CompleteMultipartUpload, DeleteRequest, MAX_COMPLETE_BODY_BYTES, MAX_DELETE_BODY_BYTES,
-    MAX_DELETE_OBJECTS, MAX_PARTS, MAX_TAGGING_BODY_BYTES, ObjectToDelete, XmlError,
-    parse_complete_multipart_upload, parse_delete, parse_tagging,
+    AclGrant, CompleteMultipartUpload, DeleteRequest, MAX_ACL_BODY_BYTES, MAX_COMPLETE_BODY_BYTES,
+    MAX_DELETE_BODY_BYTES, MAX_DELETE_OBJECTS, MAX_PARTS, MAX_TAGGING_BODY_BYTES, ObjectToDelete,
+    XmlError, parse_access_control_policy, parse_complete_multipart_upload, parse_delete,
+    parse_tagging,
 };
 pub use results::{
     DeleteFailure, DeleteOutcome, complete_multipart_upload_result, copy_object_result,

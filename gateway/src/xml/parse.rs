@@ -1,11 +1,13 @@
-//! Request bodies the gateway reads: `<Delete>` (DeleteObjects) and
-//! `<CompleteMultipartUpload>`.
+//! Request bodies the gateway reads: `<Delete>` (DeleteObjects),
+//! `<CompleteMultipartUpload>` and `<AccessControlPolicy>` (PutObjectAcl,
+//! PutBucketAcl).
 //!
-//! The caller caps the body it buffers (use [`MAX_DELETE_BODY_BYTES`] and
-//! [`MAX_COMPLETE_BODY_BYTES`]); the parsers check the cap again, limit
-//! nesting depth and item counts, refuse DTDs and unknown entities, and
-//! ignore elements they do not know (newer SDK fields such as checksums or
-//! conditional-delete ETags). Element names are matched on their local
+//! The caller caps the body it buffers (use [`MAX_DELETE_BODY_BYTES`],
+//! [`MAX_COMPLETE_BODY_BYTES`] and [`MAX_ACL_BODY_BYTES`]); the parsers
+//! check the cap again, limit nesting depth and item counts, refuse DTDs
+//! and unknown entities, and ignore elements they do not know (newer SDK
+//! fields such as checksums or conditional-delete ETags, an ACL's
+//! `DisplayName`). Element names are matched on their local
 //! name, so `<Delete xmlns="http://s3.amazonaws.com/doc/2006-03-01/">`,
 //! `<s3:Delete xmlns:s3="...">` and a bare `<Delete>` are all accepted.
 //! Text is taken exactly as sent (keys are never trimmed); only numbers and
@@ -25,6 +27,10 @@ pub const MAX_DELETE_BODY_BYTES: usize = 4 << 20;
 /// The largest `<CompleteMultipartUpload>` body accepted (10000 parts with
 /// checksums).
 pub const MAX_COMPLETE_BODY_BYTES: usize = 4 << 20;
+/// The most grants an ACL may hold (S3's limit).
+pub const MAX_ACL_GRANTS: usize = 100;
+/// The largest `<AccessControlPolicy>` body accepted.
+pub const MAX_ACL_BODY_BYTES: usize = 64 << 10;
 /// The deepest element nesting accepted.
 const MAX_DEPTH: usize = 8;
 
@@ -93,6 +99,61 @@ pub struct CompleteMultipartUpload {
     /// The parts in ascending part-number order (1..=10000 of them), ETags
     /// without quotes.
     pub parts: Vec<CompletedPart>,
+}
+
+/// One `<Grant>` of an `<AccessControlPolicy>` body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AclGrant {
+    /// The grantee's canonical user `ID`; `None` for a group (`URI`) or
+    /// e-mail grantee.
+    pub canonical_id: Option<String>,
+    /// `FULL_CONTROL`, `READ`, `WRITE`, `READ_ACP` or `WRITE_ACP`, as sent.
+    pub permission: String,
+}
+
+/// Parses the grants of a PutObjectAcl / PutBucketAcl body.
+pub fn parse_access_control_policy(body: &[u8]) -> Result<Vec<AclGrant>, XmlError> {
+    const GRANT: &[&str] = &["AccessControlPolicy", "AccessControlList", "Grant"];
+    let mut grants = Vec::new();
+    let mut current: Option<(Option<String>, bool, Option<String>)> = None;
+    walk(body, GRANT[0], MAX_ACL_BODY_BYTES, |node| {
+        match node {
+            Node::Open(path) if is(path, GRANT) => {
+                if grants.len() >= MAX_ACL_GRANTS {
+                    return Err(malformed("an acl may hold at most 100 grants"));
+                }
+                current = Some((None, false, None));
+            }
+            Node::Open(_) => {}
+            Node::Close(path, text) => {
+                let Some((id, other, permission)) = &mut current else {
+                    return Ok(());
+                };
+                match path.get(3..).unwrap_or_default() {
+                    [grantee, field] if grantee == "Grantee" && field == "ID" => *id = Some(text),
+                    [grantee, field]
+                        if grantee == "Grantee" && (field == "URI" || field == "EmailAddress") =>
+                    {
+                        *other = true;
+                    }
+                    [field] if field == "Permission" => *permission = Some(text.trim().to_owned()),
+                    [] if is(path, GRANT) => {
+                        let Some((id, other, Some(permission))) = current.take() else {
+                            return Err(malformed("every `Grant` needs a `Permission`"));
+                        };
+                        let canonical_id = if other { None } else { id };
+                        grants.push(AclGrant {
+                            canonical_id,
+                            permission,
+                        });
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Ok(())
+    })?;
+    Ok(grants)
 }
 
 /// Parses a DeleteObjects body.

@@ -282,3 +282,66 @@ fn characters_xml_1_0_forbids_are_refused_raw_or_referenced() {
         assert!(delete(good).is_ok(), "{good:?}");
     }
 }
+
+fn acl(body: &str) -> Result<Vec<AclGrant>, XmlError> {
+    parse_access_control_policy(body.as_bytes())
+}
+
+fn grant(id: Option<&str>, permission: &str) -> AclGrant {
+    AclGrant {
+        canonical_id: id.map(Into::into),
+        permission: permission.into(),
+    }
+}
+
+/// What s3cmd 2.4 sends back after a copy, having read the ACL of the
+/// source with GetObjectAcl.
+const S3CMD_ACL: &str = r#"<AccessControlPolicy xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Owner><ID>cedargate</ID></Owner><AccessControlList><Grant><Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="CanonicalUser"><ID>cedargate</ID></Grantee><Permission>FULL_CONTROL</Permission></Grant></AccessControlList></AccessControlPolicy>"#;
+
+#[test]
+fn parses_access_control_policies() {
+    assert_eq!(
+        acl(S3CMD_ACL).unwrap(),
+        [grant(Some("cedargate"), "FULL_CONTROL")]
+    );
+    let mixed = format!(
+        "<AccessControlPolicy{NS}><Owner><ID>o</ID><DisplayName>o</DisplayName></Owner>\
+         <AccessControlList>\
+         <Grant><Grantee><ID>o</ID><DisplayName>o</DisplayName></Grantee><Permission> READ </Permission></Grant>\
+         <Grant><Grantee><URI>http://acs.amazonaws.com/groups/global/AllUsers</URI></Grantee><Permission>READ</Permission></Grant>\
+         <Grant><Grantee><EmailAddress>a@b.c</EmailAddress></Grantee><Permission>WRITE</Permission></Grant>\
+         </AccessControlList></AccessControlPolicy>"
+    );
+    assert_eq!(
+        acl(&mixed).unwrap(),
+        [
+            grant(Some("o"), "READ"),
+            grant(None, "READ"),
+            grant(None, "WRITE")
+        ]
+    );
+    let empty =
+        "<AccessControlPolicy><Owner><ID>o</ID></Owner><AccessControlList/></AccessControlPolicy>";
+    assert_eq!(acl(empty).unwrap(), []);
+}
+
+#[test]
+fn refuses_malformed_access_control_policies() {
+    for bad in [
+        "",
+        "<Delete/>",
+        "<AccessControlPolicy><AccessControlList><Grant><Grantee><ID>o</ID></Grantee></Grant></AccessControlList></AccessControlPolicy>",
+        "<AccessControlPolicy><AccessControlList><Grant>",
+    ] {
+        assert_eq!(acl(bad).expect_err(bad).code(), "MalformedXML", "{bad}");
+    }
+    let one = "<Grant><Grantee><ID>o</ID></Grantee><Permission>READ</Permission></Grant>";
+    let body = |n: usize| {
+        format!(
+            "<AccessControlPolicy><AccessControlList>{}</AccessControlList></AccessControlPolicy>",
+            one.repeat(n)
+        )
+    };
+    assert_eq!(acl(&body(MAX_ACL_GRANTS)).unwrap().len(), MAX_ACL_GRANTS);
+    assert!(acl(&body(MAX_ACL_GRANTS + 1)).is_err());
+}
