@@ -410,6 +410,70 @@ mod tests {
         (dir, target)
     }
 
+    #[tokio::test]
+    async fn the_default_route_names_backend_buckets_and_keeps_configured_ones_apart() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let text = format!(
+            r#"
+[backends.local]
+kind = "fs"
+root = "{}"
+
+[buckets.alpha]
+backend = "local"
+
+[buckets.gamma]
+backend = "local"
+backend_bucket = "gw-store"
+prefix = "g/"
+
+[default_route]
+backend = "local"
+bucket_prefix = "gw-"
+"#,
+            dir.path().display()
+        );
+        let config = Config::from_str(&text).expect("config");
+        let map = BucketMap::from_config(&config).await.expect("map");
+        let routed = map.route_unlisted("photos").expect("routed");
+        assert_eq!(routed.backend_bucket, "gw-photos");
+        assert_eq!((routed.prefix.as_str(), routed.configured), ("", false));
+        assert!(map.resolve("alpha").is_some_and(|t| t.configured));
+        // `gw-store` is gamma's storage: no other name reaches it.
+        assert_eq!(
+            map.route_unlisted("store").err(),
+            Some(Unroutable::Reserved)
+        );
+        assert!(map.resolve("store").is_none());
+        let long = "a".repeat(61);
+        assert_eq!(
+            map.route_unlisted(&long).err(),
+            Some(Unroutable::InvalidName)
+        );
+        map.route_unlisted("photos")
+            .expect("routed")
+            .backend
+            .create_bucket("gw-photos")
+            .await
+            .expect("create");
+        let unlisted: Vec<String> = map
+            .unlisted()
+            .await
+            .expect("unlisted")
+            .into_iter()
+            .map(|(target, _)| target.name)
+            .collect();
+        assert_eq!(unlisted, ["photos"], "alpha is listed, gw-store reserved");
+        let mut bare = config.clone();
+        bare.default_route = None;
+        let bare = BucketMap::from_config(&bare).await.expect("map");
+        assert_eq!(
+            bare.route_unlisted("photos").err(),
+            Some(Unroutable::NoDefaultRoute)
+        );
+        assert!(bare.unlisted().await.expect("unlisted").is_empty());
+    }
+
     #[test]
     fn keys_map_both_ways() {
         // (prefix, client key, backend key)

@@ -199,3 +199,32 @@ fn unknown_actions_are_denied_not_panics() {
     let prefixed = decide(&snapshot, alice(), "s3:GetObject", Some("k"), &signed);
     assert!(prefixed.allowed);
 }
+
+#[test]
+fn object_tags_decide_and_only_resource_tag_rules_ask_for_them() {
+    let tagged = snapshot(
+        r#"
+        permit (principal, action == Action::"s3:GetObject", resource);
+        forbid (principal, action == Action::"s3:GetObject", resource)
+        when { resource.hasTag("classification") && resource.getTag("classification") == "secret" };
+        "#,
+    );
+    assert!(tagged.reads_object_tags());
+    let mut ctx = context(AuthMode::Signed);
+    let allowed =
+        |ctx: &RequestContext| decide(&tagged, alice(), "GetObject", Some("k"), ctx).allowed;
+    assert!(allowed(&ctx), "no tags");
+    ctx.object_tags = Some([("classification".to_owned(), "public".to_owned())].into());
+    assert!(allowed(&ctx), "another value");
+    ctx.object_tags = Some([("classification".to_owned(), "secret".to_owned())].into());
+    assert!(!allowed(&ctx), "the forbidden value");
+
+    let principal_tags = snapshot(
+        r#"permit (principal is Session, action, resource) when { principal.hasTag("email") };"#,
+    );
+    assert!(
+        !principal_tags.reads_object_tags(),
+        "principal tags are not object tags"
+    );
+    assert!(!snapshot(r#"permit (principal, action, resource);"#).reads_object_tags());
+}
