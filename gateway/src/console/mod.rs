@@ -32,6 +32,7 @@ const PAGE: &str = include_str!("page.html");
 const SCRIPT: &str = include_str!("console.js");
 const STYLE: &str = include_str!("console.css");
 const LOGIN: &str = include_str!("login.html");
+const ICON: &str = include_str!("favicon.svg");
 
 /// Largest request body the console reads (a candidate file plus JSON).
 pub const MAX_BODY_BYTES: usize = playground::MAX_CANDIDATE_BYTES + 16 * 1024;
@@ -185,6 +186,7 @@ async fn route(gateway: &Arc<Gateway>, request: &AdminRequest<'_>) -> Reply {
         ("/console/logout", _, true) => {
             Reply::redirect("/console/login", Some(auth::logout_cookie()))
         }
+        ("/console/favicon.svg", true, _) => Reply::new(200, "image/svg+xml", ICON.into()),
         ("/console/console.css", true, _) => {
             Reply::new(200, "text/css; charset=utf-8", STYLE.into())
         }
@@ -213,6 +215,7 @@ async fn route(gateway: &Arc<Gateway>, request: &AdminRequest<'_>) -> Reply {
             | "/console/"
             | "/console/console.js"
             | "/console/console.css"
+            | "/console/favicon.svg"
             | "/console/api/status"
             | "/console/api/quotas"
             | "/console/api/traffic"

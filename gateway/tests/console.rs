@@ -1,0 +1,108 @@
+//! The operator console end to end: a real gateway with an admin token,
+//! S3 traffic from boto3 (some of it denied by a forbid policy with an
+//! `@id`), then `tests/browser/console.mjs` driving the console in headless
+//! Debian Chromium through playwright-core (both installed by
+//! scripts/setup).
+
+#![allow(
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code: a failed setup step should stop the test loudly"
+)]
+
+mod utils;
+
+use std::path::Path;
+use std::process::Command;
+
+use utils::{ADMIN_TOKEN, TESTER_POLICY, TestGateway};
+
+/// The forbid policy whose id the console must show on the denied requests.
+const DENY_POLICY_ID: &str = "no-secret-prefix-reads";
+
+const DENY_POLICY: &str = "@id(\"no-secret-prefix-reads\")\nforbid (principal, action == Action::\"s3:GetObject\", resource)\nwhen { resource.key like \"secret/*\" };\n";
+
+const CONSOLE_TOML: &str = "
+[console]
+admin_token_file = \"admin-token\"
+sample_interval_seconds = 1
+";
+
+#[test]
+fn the_console_shows_status_decisions_playground_and_charts_in_chromium() {
+    let gateway = TestGateway::start_with_policies(
+        CONSOLE_TOML,
+        &[("tester.cedar", TESTER_POLICY), ("deny.cedar", DENY_POLICY)],
+    );
+    let bearer = format!("Authorization: Bearer {ADMIN_TOKEN}");
+    let (status, body) = gateway
+        .admin_request("GET", "/console/api/status", &[])
+        .expect("admin listener");
+    assert_eq!(status, 401, "{body}");
+    assert!(body.contains("\"unauthorized\""), "{body}");
+    let (status, body) = gateway
+        .admin_request("GET", "/console/api/status", &[&bearer])
+        .expect("admin listener");
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        !body.contains(ADMIN_TOKEN),
+        "the token never appears in JSON"
+    );
+    assert_eq!(
+        gateway.admin_request("GET", "/healthz", &[]).map(|r| r.0),
+        Some(200),
+        "probes stay open"
+    );
+    gateway.assert_pytest_passes("test_console_traffic.py");
+
+    let browser_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
+    assert!(
+        browser_dir.join("node_modules/playwright-core").is_dir(),
+        "playwright-core is missing: run scripts/setup"
+    );
+    let chromium = std::env::var("CG_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    assert!(
+        Path::new(&chromium).exists(),
+        "`{chromium}` is missing: run scripts/setup"
+    );
+    let output = Command::new(std::env::var("CG_NODE").unwrap_or_else(|_| "node".into()))
+        .arg(browser_dir.join("console.mjs"))
+        .current_dir(&browser_dir)
+        .env("CG_ADMIN", format!("http://{}", gateway.admin))
+        .env("CG_ADMIN_TOKEN", ADMIN_TOKEN)
+        .env("CG_POLICY_DIR", gateway.policy_dir())
+        .env("CG_DENY_POLICY", DENY_POLICY_ID)
+        .env("CG_TMP", gateway.dir())
+        .env("CG_CHROMIUM", &chromium)
+        .output()
+        .expect("run node (installed by scripts/setup)");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    println!("{stdout}");
+    assert!(
+        output.status.success() && stdout.contains("all checks passed"),
+        "console.mjs failed ({}):\n{stdout}\n{stderr}\n--- gateway log (tail) ---\n{}",
+        output.status,
+        gateway.log_tail(40)
+    );
+    let log = gateway.log();
+    assert!(
+        !log.contains(ADMIN_TOKEN),
+        "the admin token is never logged"
+    );
+}
+
+#[test]
+fn without_a_token_the_console_is_open_on_a_loopback_admin_listener() {
+    let gateway = TestGateway::start("");
+    let (status, body) = gateway
+        .admin_request("GET", "/console/api/status", &[])
+        .expect("admin listener");
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("\"token_required\":false"), "{body}");
+    let (status, body) = gateway
+        .admin_request("GET", "/console", &[])
+        .expect("admin listener");
+    assert_eq!(status, 200);
+    assert!(body.contains("/console/console.js"), "{body}");
+}
