@@ -22,6 +22,19 @@ const DENY_POLICY_ID: &str = "no-secret-prefix-reads";
 
 const DENY_POLICY: &str = "@id(\"no-secret-prefix-reads\")\nforbid (principal, action == Action::\"s3:GetObject\", resource)\nwhen { resource.key like \"secret/*\" };\n";
 
+/// `alpha` is capped, so the console draws its quota bar.
+const BUCKETS: &str = "
+[buckets.alpha]
+backend = \"local\"
+
+[buckets.alpha.quota]
+hard = \"1MiB\"
+soft = \"512KiB\"
+
+[buckets.beta]
+backend = \"local\"
+";
+
 const CONSOLE_TOML: &str = "
 [console]
 admin_token_file = \"admin-token\"
@@ -30,9 +43,11 @@ sample_interval_seconds = 1
 
 #[test]
 fn the_console_shows_status_decisions_playground_and_charts_in_chromium() {
-    let gateway = TestGateway::start_with_policies(
+    let gateway = TestGateway::start_custom(
+        BUCKETS,
         CONSOLE_TOML,
         &[("tester.cedar", TESTER_POLICY), ("deny.cedar", DENY_POLICY)],
+        None,
     );
     let bearer = format!("Authorization: Bearer {ADMIN_TOKEN}");
     let (status, body) = gateway

@@ -149,6 +149,12 @@ async function main() {
     check(rows.length >= 1 && rows.every((r) => r.includes(DENY_POLICY)), `the filter keeps only matching decisions (${rows.length})`);
     await page.fill("#decision-filter", "");
 
+    await page.waitForSelector('#quota-list .quota:has-text("alpha")', { timeout: 10000 });
+    const quota = await page.textContent('#quota-list .quota:has-text("alpha")');
+    const bars = await page.$$('#quota-list .quota:has-text("alpha") .bar .mark');
+    check(quota.includes("hard 1.0 MiB") && quota.includes("soft 512.0 KiB") && bars.length === 2,
+      `quotas show alpha's bar with its caps: ${quota}`);
+
     await page.selectOption("#pg-principal", "credential:tester");
     await page.selectOption("#pg-action", "s3:GetObject");
     await page.fill("#pg-bucket", "alpha");
