@@ -50,6 +50,8 @@ pub struct ConsoleState {
     pub traffic: TrafficSampler,
     /// When the gateway started.
     pub started: Instant,
+    /// Candidate replays that may run at once (each compiles a policy set).
+    candidate_slots: tokio::sync::Semaphore,
 }
 
 impl ConsoleState {
@@ -64,6 +66,7 @@ impl ConsoleState {
                 config.samples,
             ),
             started: Instant::now(),
+            candidate_slots: tokio::sync::Semaphore::new(2),
         })
     }
 }
@@ -315,6 +318,9 @@ async fn candidate(gateway: &Arc<Gateway>, request: &AdminRequest<'_>) -> Reply 
     let input: playground::CandidateInput = match json_body(request) {
         Ok(input) => input,
         Err(reply) => return reply,
+    };
+    let Ok(_slot) = gateway.console.candidate_slots.try_acquire() else {
+        return Reply::error(429, "busy", "two candidates are being tried; try again");
     };
     let name = match playground::check_candidate(&input) {
         Ok(name) => name.to_owned(),
