@@ -121,3 +121,42 @@ fn without_a_token_the_console_is_open_on_a_loopback_admin_listener() {
     assert_eq!(status, 200);
     assert!(body.contains("/console/console.js"), "{body}");
 }
+
+#[test]
+fn a_token_less_console_is_refused_on_a_public_admin_listener() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cedargate"))
+        .args([
+            "serve",
+            "--admin-listen",
+            "0.0.0.0:0",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .env("RUST_LOG", "error")
+        .env_remove("CEDARGATE_ACCESS_KEY")
+        .env_remove("CEDARGATE_SECRET_KEY")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start cedargate");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("poll cedargate") {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("cedargate started with a token-less console on 0.0.0.0");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().expect("stderr"), &mut stderr)
+        .expect("read stderr");
+    assert!(!status.success());
+    assert!(
+        stderr.contains("server.admin_listen") && stderr.contains("loopback"),
+        "{stderr}"
+    );
+}

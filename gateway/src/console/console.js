@@ -155,7 +155,7 @@ async function refreshTraffic() {
   const t = await api("traffic");
   const interval = t.interval_seconds || 1;
   drawChart($("chart-requests"), t.samples, interval, (s) => s.by.map((b) => [b.operation, b.count]));
-  drawChart($("chart-errors"), t.samples, interval, (s) => s.by.filter((b) => b.status >= 400).map((b) => [String(b.status), b.count]));
+  drawChart($("chart-errors"), t.samples, interval, (s) => s.by.filter((b) => b.status >= 400).map((b) => [`${b.operation} ${b.status}`, b.count]));
 }
 
 // Decisions.
