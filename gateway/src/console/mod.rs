@@ -239,8 +239,14 @@ fn login(console: &ConsoleState, body: &[u8]) -> Reply {
         .map(|(_, value)| value.into_owned())
         .unwrap_or_default();
     match console.auth.login(&token) {
-        Some(cookie) => Reply::redirect("/console", Some(cookie)),
-        None => Reply::error(401, "unauthorized", "wrong admin token"),
+        Some(cookie) => {
+            tracing::info!("console login");
+            Reply::redirect("/console", Some(cookie))
+        }
+        None => {
+            tracing::warn!("console login refused: wrong admin token");
+            Reply::error(401, "unauthorized", "wrong admin token")
+        }
     }
 }
 

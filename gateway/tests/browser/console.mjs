@@ -10,7 +10,7 @@
 //   CG_SCREENSHOT_DIR  where the screenshots are kept (default CG_TMP)
 // It prints one `ok:` line per check and exits non-zero on the first failure.
 import { chromium } from "playwright-core";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { inflateSync } from "node:zlib";
 
@@ -26,6 +26,12 @@ const DENY_POLICY = env("CG_DENY_POLICY");
 const TMP = env("CG_TMP");
 const SHOTS = process.env.CG_SCREENSHOT_DIR || TMP;
 const started = Date.now();
+// Replaces a policy file in one rename, so the watcher sees one change.
+const writePolicy = (name, text) => {
+  const temporary = join(POLICY_DIR, `.${name}.tmp`);
+  writeFileSync(temporary, text);
+  renameSync(temporary, join(POLICY_DIR, name));
+};
 const ok = (what) => console.log(`ok: ${what} (${Date.now() - started} ms)`);
 const check = (condition, what) => {
   if (!condition) throw new Error(`failed: ${what}`);
@@ -129,11 +135,11 @@ async function main() {
     check(/^\d+\.\d+\.\d+/.test(version), `status shows the version ${version}`);
 
     const tester = join(POLICY_DIR, "tester.cedar");
-    writeFileSync(tester, readFileSync(tester, "utf8") + "\n// edited by the console test\n");
+    writePolicy("tester.cedar", readFileSync(tester, "utf8") + "\n// edited by the console test\n");
     await page.waitForFunction((n) => document.getElementById("generation").textContent === String(n), generation + 1, { timeout: 15000 });
     ok(`status shows generation ${generation + 1} after a policy edit`);
 
-    writeFileSync(join(POLICY_DIR, "broken.cedar"), "@id(\"half\")\npermit (\n  principal,\n  action ==\n);\n");
+    writePolicy("broken.cedar", "@id(\"half\")\npermit (\n  principal,\n  action ==\n);\n");
     await page.waitForFunction(() => /broken\.cedar:\d+:\d+/.test(document.getElementById("last-reload").textContent), null, { timeout: 15000 });
     const reload = await page.textContent("#last-reload");
     check(reload.includes("invalid") && reload.includes(`generation ${generation + 1} stays in force`), `last reload error shows file:line:col: ${reload}`);
