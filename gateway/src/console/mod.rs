@@ -7,6 +7,7 @@
 //! written ([`decisions`]) and a policy playground ([`playground`]).
 //! `gateway/docs/console.md` documents every endpoint.
 
+mod api;
 pub mod auth;
 pub mod decisions;
 pub mod playground;
@@ -15,17 +16,16 @@ pub mod status;
 pub mod traffic;
 
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use pingora::server::ShutdownWatch;
-use pingora::services::background::BackgroundService;
 use serde_json::{Value, json};
 
 use crate::config::ConsoleConfig;
 use crate::pipeline::Gateway;
 use auth::ConsoleAuth;
 use decisions::DecisionLog;
+pub use traffic::Sampler;
 use traffic::TrafficSampler;
 
 const PAGE: &str = include_str!("page.html");
@@ -185,7 +185,7 @@ async fn route(gateway: &Arc<Gateway>, request: &AdminRequest<'_>) -> Reply {
     let post = request.method == http::Method::POST;
     match (request.path, get, post) {
         ("/console/login", true, _) => Reply::new(200, "text/html; charset=utf-8", LOGIN.into()),
-        ("/console/login", _, true) => login(console, &request.body),
+        ("/console/login", _, true) => api::login(console, &request.body),
         ("/console/logout", _, true) => {
             Reply::redirect("/console/login", Some(auth::logout_cookie()))
         }
@@ -207,10 +207,10 @@ async fn route(gateway: &Arc<Gateway>, request: &AdminRequest<'_>) -> Reply {
             Err(_) => Reply::error(500, "internal", "internal error"),
         },
         ("/console/api/traffic", true, _) => Reply::json(200, &console.traffic.to_json()),
-        ("/console/api/decisions", true, _) => decisions(console, request.query),
-        ("/console/api/choices", true, _) => choices(gateway),
-        ("/console/api/decide", _, true) => decide(gateway, request),
-        ("/console/api/candidate", _, true) => candidate(gateway, request).await,
+        ("/console/api/decisions", true, _) => api::decisions(console, request.query),
+        ("/console/api/choices", true, _) => api::choices(gateway),
+        ("/console/api/decide", _, true) => api::decide(gateway, request),
+        ("/console/api/candidate", _, true) => api::candidate(gateway, request).await,
         (
             "/console/login"
             | "/console/logout"
@@ -230,149 +230,5 @@ async fn route(gateway: &Arc<Gateway>, request: &AdminRequest<'_>) -> Reply {
             _,
         ) => Reply::error(405, "method_not_allowed", "method not allowed"),
         _ => Reply::error(404, "not_found", "no such console endpoint"),
-    }
-}
-
-fn login(console: &ConsoleState, body: &[u8]) -> Reply {
-    let token = form_urlencoded::parse(body)
-        .find(|(name, _)| name == "token")
-        .map(|(_, value)| value.into_owned())
-        .unwrap_or_default();
-    match console.auth.login(&token) {
-        Some(cookie) => {
-            tracing::info!("console login");
-            Reply::redirect("/console", Some(cookie))
-        }
-        None => {
-            tracing::warn!("console login refused: wrong admin token");
-            Reply::error(401, "unauthorized", "wrong admin token")
-        }
-    }
-}
-
-fn decisions(console: &ConsoleState, query: Option<&str>) -> Reply {
-    let capacity = console.decisions.capacity();
-    let limit = form_urlencoded::parse(query.unwrap_or("").as_bytes())
-        .find(|(name, _)| name == "limit")
-        .and_then(|(_, value)| value.parse::<usize>().ok())
-        .unwrap_or(capacity)
-        .min(capacity);
-    let entries: Vec<Value> = console
-        .decisions
-        .recent(limit)
-        .iter()
-        .map(|entry| entry.to_json())
-        .collect();
-    Reply::json(200, &json!({ "capacity": capacity, "decisions": entries }))
-}
-
-/// What the playground's pickers offer: principals (names and groups,
-/// never keys), actions and buckets.
-fn choices(gateway: &Gateway) -> Reply {
-    let credentials = gateway.credentials.load();
-    let mut principals: Vec<Value> = credentials
-        .iter()
-        .map(|c| json!({ "name": c.principal, "groups": c.groups }))
-        .collect();
-    principals.sort_by_key(|p| p["name"].as_str().map(str::to_owned));
-    principals.dedup();
-    let buckets: Vec<String> = gateway.config.buckets.keys().cloned().collect();
-    Reply::json(
-        200,
-        &json!({
-            "principals": principals,
-            "actions": cedargate_policies::action_names(),
-            "buckets": buckets,
-        }),
-    )
-}
-
-fn json_body<T: serde::de::DeserializeOwned>(request: &AdminRequest<'_>) -> Result<T, Reply> {
-    let is_json = request
-        .headers
-        .get(http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    if !is_json {
-        return Err(Reply::error(
-            415,
-            "unsupported_media_type",
-            "send `Content-Type: application/json`",
-        ));
-    }
-    serde_json::from_slice(&request.body).map_err(|error| {
-        Reply::error(
-            400,
-            "invalid_request",
-            &format!("invalid JSON body: {error}"),
-        )
-    })
-}
-
-fn decide(gateway: &Gateway, request: &AdminRequest<'_>) -> Reply {
-    let input: playground::DecideInput = match json_body(request) {
-        Ok(input) => input,
-        Err(reply) => return reply,
-    };
-    let asked = input.to_asked(&gateway.credentials.load());
-    let snapshot = gateway.policies.snapshot();
-    let decision = asked.decide(&snapshot);
-    Reply::json(200, &playground::decision_json(&decision, &snapshot))
-}
-
-async fn candidate(gateway: &Arc<Gateway>, request: &AdminRequest<'_>) -> Reply {
-    let input: playground::CandidateInput = match json_body(request) {
-        Ok(input) => input,
-        Err(reply) => return reply,
-    };
-    let Ok(_slot) = gateway.console.candidate_slots.try_acquire() else {
-        return Reply::error(429, "busy", "two candidates are being tried; try again");
-    };
-    let name = match playground::check_candidate(&input) {
-        Ok(name) => name.to_owned(),
-        Err(message) => return Reply::error(400, "invalid_request", &message),
-    };
-    let limit = input
-        .limit
-        .unwrap_or(playground::MAX_REPLAY)
-        .min(playground::MAX_REPLAY);
-    let recorded = gateway.console.decisions.recent(limit);
-    let live = gateway.policies.snapshot();
-    let text = input.text;
-    match tokio::task::spawn_blocking(move || {
-        playground::try_candidate(&live, &name, &text, &recorded)
-    })
-    .await
-    {
-        Ok(answer) => Reply::json(200, &answer),
-        Err(_) => Reply::error(500, "internal", "internal error"),
-    }
-}
-
-/// The traffic sampler's loop: a baseline at start, then one sample every
-/// `console.sample_interval_seconds`.
-#[derive(Debug)]
-pub struct Sampler {
-    /// The gateway whose counters are sampled.
-    pub gateway: Arc<Gateway>,
-}
-
-#[async_trait::async_trait]
-impl BackgroundService for Sampler {
-    async fn start(&self, mut shutdown: ShutdownWatch) {
-        let console = &self.gateway.console;
-        if !console.enabled {
-            return;
-        }
-        let mut ticks = tokio::time::interval(console.traffic.interval());
-        loop {
-            tokio::select! {
-                _ = shutdown.changed() => return,
-                _ = ticks.tick() => {
-                    let totals = self.gateway.metrics.request_totals();
-                    console.traffic.observe(totals, SystemTime::now());
-                }
-            }
-        }
     }
 }
