@@ -270,18 +270,7 @@ root = "{data}"
 
     /// GET on the admin listener; the body, or `None` if unreachable.
     pub fn admin_get(&self, path: &str) -> Option<String> {
-        let mut stream = TcpStream::connect_timeout(&self.admin, Duration::from_secs(2)).ok()?;
-        stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-        write!(
-            stream,
-            "GET {path} HTTP/1.1\r\nHost: admin\r\nConnection: close\r\n\r\n"
-        )
-        .ok()?;
-        let mut response = String::new();
-        stream.read_to_string(&mut response).ok()?;
-        response
-            .split_once("\r\n\r\n")
-            .map(|(_, body)| body.to_owned())
+        self.admin_request("GET", path, &[]).map(|(_, body)| body)
     }
 
     /// A request to the admin listener with extra header lines (each
