@@ -72,18 +72,38 @@ impl AdminApp {
     }
 }
 
-/// Reads the request body, `Err` once it passes `cap` bytes.
+/// Reads the request body, `Err` once it passes `cap` bytes (or announces
+/// more). A client waiting for `100 Continue` (curl does above 1 KiB) gets
+/// it first, else it stalls a second.
 async fn read_body(session: &mut ServerSession, cap: usize) -> Result<Bytes, Reply> {
+    let too_large = || {
+        Reply::error(
+            413,
+            "too_large",
+            &format!("the request body is larger than {cap} bytes"),
+        )
+    };
+    let headers = &session.req_header().headers;
+    let announced = headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if announced.is_some_and(|length| length > cap) {
+        return Err(too_large());
+    }
+    let expects_continue = headers
+        .get(http::header::EXPECT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("100-continue"));
+    if expects_continue && session.write_continue_response().await.is_err() {
+        return Err(Reply::error(400, "invalid_request", "cannot read the body"));
+    }
     let mut body = BytesMut::new();
     loop {
         match session.read_request_body().await {
             Ok(Some(chunk)) => {
                 if body.len() + chunk.len() > cap {
-                    return Err(Reply::error(
-                        413,
-                        "too_large",
-                        &format!("the request body is larger than {cap} bytes"),
-                    ));
+                    return Err(too_large());
                 }
                 body.extend_from_slice(&chunk);
             }
@@ -109,7 +129,11 @@ impl ServeHttp for AdminApp {
                 };
                 self.answer(&request).await
             }
-            Err(reply) => reply,
+            Err(reply) => {
+                // The body was left unread: the connection cannot be reused.
+                session.set_keepalive(None);
+                reply
+            }
         };
         let mut response = Response::new(reply.body);
         *response.status_mut() = http::StatusCode::from_u16(reply.status)

@@ -60,6 +60,12 @@ async function unauthorizedChecks() {
   check(status.status === 200, "the Bearer token opens /console/api/status");
   const csp = status.headers.get("content-security-policy") || "";
   check(csp.includes("default-src 'self'"), "console answers carry CSP default-src 'self'");
+  const oversize = await fetch(ADMIN + "/console/api/candidate", {
+    method: "POST",
+    headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
+    body: JSON.stringify({ text: "x".repeat(300 * 1024) }),
+  });
+  check(oversize.status === 413, "a candidate over the size cap answers 413");
   return (await status.json()).policy.generation;
 }
 
