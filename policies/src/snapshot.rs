@@ -34,7 +34,7 @@ pub struct PolicySnapshot {
 impl PolicySnapshot {
     /// Loads every `.cedar` file in `dir` plus the base set.
     pub fn from_dir(dir: &Path, generation: u64) -> Result<Self, PolicyError> {
-        Self::from_files(&read_dir(dir)?, generation)
+        Self::from_files(&read_dir(dir)?, generation).map(Self::log_warnings)
     }
 
     /// Builds a snapshot from `(file name, policy text)` pairs plus the base
@@ -47,7 +47,16 @@ impl PolicySnapshot {
                 text: (*text).to_owned(),
             })
             .collect();
-        Self::from_files(&files, generation)
+        Self::from_files(&files, generation).map(Self::log_warnings)
+    }
+
+    /// Logs the validation warnings of a set about to be used (a candidate
+    /// from [`Self::with_file`] is only looked at, so it logs nothing).
+    fn log_warnings(self) -> Self {
+        for warning in &self.warnings {
+            tracing::warn!(%warning, "cedar policy warning");
+        }
+        self
     }
 
     pub(crate) fn from_files(
@@ -61,9 +70,6 @@ impl PolicySnapshot {
             files,
             warnings,
         } = compile(files_in)?;
-        for warning in &warnings {
-            tracing::warn!(%warning, "cedar policy warning");
-        }
         let slices = Slices::build(&set, &model.types)?;
         // A policy whose JSON cannot be had is assumed to read them.
         let reads_object_tags = set.policies().any(|policy| {
