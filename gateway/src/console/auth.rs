@@ -1,6 +1,6 @@
 //! Who may use the console: the admin token (`console.admin_token_env` or
 //! `console.admin_token_file`), presented as `Authorization: Bearer
-//! <token>` or through the session cookie the login form sets.
+//! <token>` or through the login cookie the login form sets.
 //!
 //! The cookie never holds the token: it holds an HMAC-SHA256 of a fixed
 //! label keyed by the token, so it cannot be turned back into the token
@@ -18,11 +18,11 @@ use subtle::ConstantTimeEq;
 use crate::auth::Secret;
 use crate::config::ConsoleConfig;
 
-/// The session cookie's name.
+/// The login cookie's name.
 pub const COOKIE_NAME: &str = "cedargate_console";
 
 /// What the cookie value is the HMAC of.
-const COOKIE_LABEL: &[u8] = b"cedargate console session v1";
+const COOKIE_LABEL: &[u8] = b"cedargate console login v1";
 
 /// The admin token: redacted in `Debug`, zeroized on drop.
 #[derive(Clone, PartialEq, Eq)]
@@ -49,7 +49,7 @@ impl AdminToken {
         expected.ct_eq(&given).into()
     }
 
-    /// The session cookie's value for this token (hex HMAC).
+    /// The login cookie's value for this token (hex HMAC).
     pub fn cookie_value(&self) -> String {
         match Hmac::<Sha256>::new_from_slice(self.0.expose_bytes()) {
             Ok(mut mac) => {
@@ -67,7 +67,7 @@ impl AdminToken {
 pub enum ConsoleAuth {
     /// No token configured: open (loopback admin listener only).
     Open,
-    /// Every console request must carry the token or the session cookie.
+    /// Every console request must carry the token or the login cookie.
     Token {
         /// The token.
         token: AdminToken,
@@ -116,7 +116,7 @@ impl ConsoleAuth {
     }
 
     /// Whether `headers` carry the token (`Authorization: Bearer`) or the
-    /// session cookie.
+    /// login cookie.
     pub fn allows(&self, headers: &http::HeaderMap) -> bool {
         let Self::Token { token, cookie } = self else {
             return true;
@@ -127,7 +127,7 @@ impl ConsoleAuth {
             .filter_map(|value| value.to_str().ok())
             .filter_map(|value| value.strip_prefix("Bearer "))
             .any(|presented| token.matches(presented.trim()));
-        bearer || session_cookies(headers).any(|value| ct_eq_str(value, cookie))
+        bearer || login_cookies(headers).any(|value| ct_eq_str(value, cookie))
     }
 
     /// The `Set-Cookie` value for a login with `presented`, if it is the
@@ -142,12 +142,12 @@ impl ConsoleAuth {
     }
 }
 
-/// The `Set-Cookie` value that ends a session.
+/// The `Set-Cookie` value that logs out.
 pub fn logout_cookie() -> String {
     format!("{COOKIE_NAME}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0")
 }
 
-fn session_cookies(headers: &http::HeaderMap) -> impl Iterator<Item = &str> {
+fn login_cookies(headers: &http::HeaderMap) -> impl Iterator<Item = &str> {
     headers
         .get_all(http::header::COOKIE)
         .iter()

@@ -1,4 +1,4 @@
-// The cedargate console: reads /console/api/* (same origin; the session
+// The cedargate console: reads /console/api/* (same origin; the login
 // cookie or a Bearer token authenticates) and renders it. No framework, no
 // external resource; everything is written with textContent.
 "use strict";

@@ -133,7 +133,7 @@ async function main() {
     ok("logged in with the admin token");
     const cookies = await browser.cookies();
     check(cookies.some((c) => c.httpOnly && c.sameSite === "Strict" && !c.value.includes(TOKEN)),
-      "the session cookie is HttpOnly, SameSite=Strict and not the token");
+      "the login cookie is HttpOnly, SameSite=Strict and not the token");
 
     await page.waitForFunction((n) => document.getElementById("generation").textContent === String(n), generation, { timeout: 10000 });
     ok(`status shows policy generation ${generation}`);
