@@ -17,6 +17,7 @@ use cedargate_policies::{
 };
 
 use crate::auth::Credential;
+use crate::console::replay::{AskedRequest, RecordedPrincipal};
 use crate::error::{S3Error, S3ErrorCode};
 use crate::metrics::Metrics;
 use crate::request::S3Request;
@@ -72,6 +73,24 @@ impl Caller {
         }
     }
 
+    /// The principal as the console records it for replay.
+    pub fn recorded(&self) -> RecordedPrincipal {
+        match self {
+            Self::Credential { credential, .. } => RecordedPrincipal::Credential {
+                name: credential.principal.clone(),
+                access_key: credential.access_key.clone(),
+                groups: credential.groups.clone(),
+            },
+            Self::Session { session, .. } => RecordedPrincipal::Session {
+                role: session.role_name().to_owned(),
+                issuer: session.issuer.clone(),
+                subject: session.subject.clone(),
+                claims: session.claims.clone(),
+            },
+            Self::Anonymous => RecordedPrincipal::Anonymous,
+        }
+    }
+
     /// Whether the caller is anonymous.
     pub fn is_anonymous(&self) -> bool {
         matches!(self, Self::Anonymous)
@@ -85,7 +104,7 @@ pub struct Authorizer<'a> {
     caller: Caller,
     context: RequestContext,
     metrics: &'a Metrics,
-    outcome: std::sync::Mutex<Option<DecisionRecord>>,
+    outcome: std::sync::Mutex<Option<Kept>>,
     /// (bucket, key, tags) of the objects whose tags policies read.
     object_tags: Vec<(String, String, BTreeMap<String, String>)>,
 }
@@ -99,6 +118,18 @@ pub struct DecisionRecord {
     pub allowed: bool,
     /// The deciding policy ids.
     pub policies: Vec<String>,
+    /// What was asked, so the console can ask another policy set.
+    pub asked: Option<Box<AskedRequest>>,
+}
+
+/// The decision kept for the access log, with the question it answered.
+#[derive(Debug, Clone)]
+struct Kept {
+    allowed: bool,
+    policies: Vec<String>,
+    action: String,
+    bucket: String,
+    key: Option<String>,
 }
 
 /// The connection facts the request context needs.
@@ -162,18 +193,36 @@ impl<'a> Authorizer<'a> {
 
     /// The decision the access log reports, once one was made.
     pub fn outcome(&self) -> Option<DecisionRecord> {
-        self.outcome.lock().ok().and_then(|outcome| outcome.clone())
+        let kept = self
+            .outcome
+            .lock()
+            .ok()
+            .and_then(|outcome| outcome.clone())?;
+        Some(DecisionRecord {
+            allowed: kept.allowed,
+            policies: kept.policies,
+            asked: Some(Box::new(AskedRequest {
+                principal: self.caller.recorded(),
+                action: kept.action,
+                bucket: kept.bucket,
+                key: kept.key,
+                context: self.context.clone(),
+            })),
+        })
     }
 
-    fn record(&self, decision: &Decision) {
+    fn record(&self, decision: &Decision, action: &str, bucket: &str, key: Option<&str>) {
         if let Ok(mut outcome) = self.outcome.lock() {
             let keep = outcome
                 .as_ref()
                 .is_some_and(|kept| !kept.allowed || decision.allowed);
             if !keep {
-                *outcome = Some(DecisionRecord {
+                *outcome = Some(Kept {
                     allowed: decision.allowed,
                     policies: decision.policies.clone(),
+                    action: action.to_owned(),
+                    bucket: bucket.to_owned(),
+                    key: key.map(str::to_owned),
                 });
             }
         }
@@ -233,7 +282,7 @@ impl<'a> Authorizer<'a> {
         });
         self.metrics
             .record_decision(started.elapsed().as_secs_f64());
-        self.record(&decision);
+        self.record(&decision, action, bucket, key);
         if !decision.errors.is_empty() {
             tracing::warn!(action, bucket, errors = ?decision.errors, "policy evaluation errors");
         }

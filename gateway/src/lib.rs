@@ -12,6 +12,7 @@ pub mod body;
 pub mod buckets;
 pub mod classify;
 pub mod config;
+pub mod console;
 pub mod cors;
 pub mod error;
 pub mod handlers;

@@ -5,6 +5,7 @@
 //! refuse a request record their reason counters. Labels only take values
 //! from fixed sets: bucket and key are never labels.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use opentelemetry::KeyValue;
@@ -61,6 +62,7 @@ pub struct RequestSample<'a> {
 #[derive(Clone)]
 pub struct Metrics {
     registry: prometheus::Registry,
+    request_total_name: String,
     _provider: Arc<SdkMeterProvider>,
     request_total: Counter<u64>,
     request_duration: Histogram<f64>,
@@ -165,6 +167,7 @@ impl Metrics {
                 .with_description("Cedar evaluation time")
                 .with_boundaries(DECISION_BUCKETS.to_vec())
                 .build(),
+            request_total_name: name("s3_request_total"),
             registry,
             _provider: Arc::new(provider),
         })
@@ -270,6 +273,36 @@ impl Metrics {
             .record(u64::try_from(count).unwrap_or(u64::MAX), &[]);
     }
 
+    /// The running totals of `s3_request_total` summed by operation and
+    /// status: what the console's traffic sampler reads, from the same
+    /// registry `/metrics` exports.
+    pub fn request_totals(&self) -> BTreeMap<(String, u16), u64> {
+        let mut totals = BTreeMap::new();
+        let families = self.registry.gather();
+        let Some(family) = families
+            .iter()
+            .find(|family| family.name() == self.request_total_name)
+        else {
+            return totals;
+        };
+        for metric in family.get_metric() {
+            let label = |wanted: &str| {
+                metric
+                    .get_label()
+                    .iter()
+                    .find(|pair| pair.name() == wanted)
+                    .map(|pair| pair.value().to_owned())
+            };
+            let operation = label("operation").unwrap_or_default();
+            let status = label("status").and_then(|s| s.parse().ok()).unwrap_or(0);
+            let value = metric.get_counter().get_value();
+            // A count of requests: a non-negative integer well below 2^53.
+            let count = value.max(0.0) as u64;
+            *totals.entry((operation, status)).or_insert(0) += count;
+        }
+        totals
+    }
+
     /// The Prometheus text exposition of every instrument.
     pub fn render(&self) -> Vec<u8> {
         let mut out = Vec::new();
@@ -303,6 +336,8 @@ mod tests {
         metrics.set_credential_count(3);
         metrics.record_rate_limited("credential");
         metrics.record_quota_reject();
+        let totals = metrics.request_totals();
+        assert_eq!(totals[&("GetObject".to_owned(), 200)], 1);
         let text = String::from_utf8(metrics.render()).unwrap();
         for expected in [
             r#"cg_s3_request_total{auth_mode="signed",method="GET",operation="GetObject",result="ok",status="200"} 1"#,

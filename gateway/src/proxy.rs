@@ -13,6 +13,7 @@ use pingora::prelude::HttpPeer;
 use pingora::proxy::{FailToProxy, ProxyHttp, Session};
 use pingora::{Error, ErrorType, Result};
 
+use crate::console::decisions::Finished;
 use crate::error::{ErrorProfile, S3Error, S3ErrorCode};
 use crate::metrics::RequestSample;
 use crate::pipeline::{Gateway, RequestCtx};
@@ -127,6 +128,19 @@ impl ProxyHttp for S3Proxy {
             error = error.map(|e| e.to_string()),
             "request"
         );
+        if self.gateway.console.enabled
+            && let Some(decision) = ctx.decision.take()
+        {
+            let finished = Finished {
+                request_id: &ctx.request_id,
+                operation,
+                bucket: ctx.bucket.as_deref(),
+                key: ctx.key.as_deref(),
+                status: ctx.status,
+                result: ctx.result,
+            };
+            self.gateway.console.decisions.record(finished, decision);
+        }
     }
 }
 

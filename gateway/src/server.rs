@@ -21,6 +21,7 @@ use crate::auth::{Credential, CredentialStore, RegionRule, VerifierConfig};
 use crate::buckets::BucketMap;
 use crate::config::Config;
 use crate::config::StoreKind;
+use crate::console::{ConsoleState, Sampler};
 use crate::health::BackendHealth;
 use crate::limits::RateLimiter;
 use crate::listener::{ConnectionLimits, GuardedApp};
@@ -92,6 +93,8 @@ pub fn build_gateway(config: Config, credentials: CredentialStore) -> anyhow::Re
     }
     let sts = Arc::new(StsService::new(config.sts.clone(), sealer));
     let telemetry = Telemetry::new(&config.telemetry).context("cannot set up `[telemetry]`")?;
+    let console =
+        ConsoleState::from_config(&config.console).context("cannot set up `[console]`")?;
     Ok(Arc::new(Gateway {
         config: Arc::new(config),
         buckets: ArcSwap::from_pointee(buckets),
@@ -104,6 +107,7 @@ pub fn build_gateway(config: Config, credentials: CredentialStore) -> anyhow::Re
         health,
         sts,
         telemetry,
+        console,
     }))
 }
 
@@ -284,9 +288,13 @@ pub fn run(gateway: Arc<Gateway>, config_file: Option<&std::path::Path>) -> anyh
     let mut server = Server::new_with_opt_and_conf(None, conf);
     server.bootstrap();
 
-    let metrics = Arc::new(gateway.metrics.clone());
-    let quotas = Arc::clone(&gateway.quotas);
-    let health = Arc::clone(&gateway.health);
+    let admin_app = AdminApp::new(Arc::clone(&gateway));
+    let sampler = background_service(
+        "console sampler",
+        Sampler {
+            gateway: Arc::clone(&gateway),
+        },
+    );
     let maintenance = background_service(
         "maintenance",
         Maintenance {
@@ -311,11 +319,12 @@ pub fn run(gateway: Arc<Gateway>, config_file: Option<&std::path::Path>) -> anyh
         )
         .map_err(|e| anyhow::anyhow!("cannot set up the TLS listener: {e}"))?;
     }
-    let mut admin = Service::new("admin".to_owned(), AdminApp::new(metrics, quotas, health));
+    let mut admin = Service::new("admin".to_owned(), admin_app);
     admin.add_tcp(&config.server.admin_listen.to_string());
     server.add_service(s3);
     server.add_service(admin);
     server.add_service(maintenance);
+    server.add_service(sampler);
     // Held for the life of the process: run_forever never returns.
     let _policy_watch = watch_policies(&gateway_for_watch)?;
     let _credential_watch = match gateway_for_watch.config.credentials.file.clone() {

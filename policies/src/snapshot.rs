@@ -26,12 +26,15 @@ pub struct PolicySnapshot {
     files: Vec<(String, usize)>,
     warnings: Vec<Diagnostic>,
     reads_object_tags: bool,
+    /// The source files (not the base set), kept so a candidate set can be
+    /// built from this one with one file replaced.
+    sources: Vec<SourceFile>,
 }
 
 impl PolicySnapshot {
     /// Loads every `.cedar` file in `dir` plus the base set.
     pub fn from_dir(dir: &Path, generation: u64) -> Result<Self, PolicyError> {
-        Self::from_files(&read_dir(dir)?, generation)
+        Self::from_files(&read_dir(dir)?, generation).map(Self::log_warnings)
     }
 
     /// Builds a snapshot from `(file name, policy text)` pairs plus the base
@@ -44,20 +47,29 @@ impl PolicySnapshot {
                 text: (*text).to_owned(),
             })
             .collect();
-        Self::from_files(&files, generation)
+        Self::from_files(&files, generation).map(Self::log_warnings)
     }
 
-    pub(crate) fn from_files(files: &[SourceFile], generation: u64) -> Result<Self, PolicyError> {
+    /// Logs the validation warnings of a set about to be used (a candidate
+    /// from [`Self::with_file`] is only looked at, so it logs nothing).
+    fn log_warnings(self) -> Self {
+        for warning in &self.warnings {
+            tracing::warn!(%warning, "cedar policy warning");
+        }
+        self
+    }
+
+    pub(crate) fn from_files(
+        files_in: &[SourceFile],
+        generation: u64,
+    ) -> Result<Self, PolicyError> {
         let model = model()?;
         let Compiled {
             set,
             info,
             files,
             warnings,
-        } = compile(files)?;
-        for warning in &warnings {
-            tracing::warn!(%warning, "cedar policy warning");
-        }
+        } = compile(files_in)?;
         let slices = Slices::build(&set, &model.types)?;
         // A policy whose JSON cannot be had is assumed to read them.
         let reads_object_tags = set.policies().any(|policy| {
@@ -84,7 +96,31 @@ impl PolicySnapshot {
             files,
             warnings,
             reads_object_tags,
+            sources: files_in.to_vec(),
         })
+    }
+
+    /// A new snapshot made of this one's source files with the file named
+    /// `name` (compared by file name, without its directory) replaced by
+    /// `text`, or added when no file has that name. The live set is not
+    /// touched: this is how a candidate file is tried before it is saved.
+    pub fn with_file(&self, name: &str, text: &str) -> Result<Self, PolicyError> {
+        let same_name = |file: &SourceFile| {
+            Path::new(&file.name)
+                .file_name()
+                .is_some_and(|file_name| file_name == name)
+        };
+        let mut files: Vec<SourceFile> = self
+            .sources
+            .iter()
+            .filter(|file| !same_name(file))
+            .cloned()
+            .collect();
+        files.push(SourceFile {
+            name: name.to_owned(),
+            text: text.to_owned(),
+        });
+        Self::from_files(&files, self.generation + 1)
     }
 
     /// Whether any policy reads the resource's tags (`resource.hasTag`,
@@ -169,5 +205,42 @@ fn reads_resource_tags(json: &serde_json::Value) -> bool {
         }),
         Value::Array(items) => items.iter().any(reads_resource_tags),
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PERMIT: &str = "@id(\"all\")\npermit (principal, action, resource);\n";
+
+    #[test]
+    fn with_file_replaces_a_file_by_name_or_adds_it() {
+        let live = PolicySnapshot::from_sources(&[("/p/teams.cedar", PERMIT)], 3).unwrap();
+        let replaced = live
+            .with_file(
+                "teams.cedar",
+                "@id(\"other\")\npermit (principal, action, resource);\n",
+            )
+            .unwrap();
+        assert!(replaced.policy("other").is_some());
+        assert!(replaced.policy("all").is_none());
+        assert_eq!(replaced.generation(), 4);
+        let added = live
+            .with_file(
+                "more.cedar",
+                "@id(\"more\")\nforbid (principal, action, resource);\n",
+            )
+            .unwrap();
+        assert!(added.policy("all").is_some() && added.policy("more").is_some());
+        // The live snapshot is untouched.
+        assert_eq!(live.generation(), 3);
+        assert!(live.policy("more").is_none());
+        let broken = live
+            .with_file("teams.cedar", "permit (principal,")
+            .unwrap_err();
+        let first = &broken.diagnostics()[0];
+        assert_eq!(first.location.file, "teams.cedar");
+        assert_eq!(first.location.line, 1);
     }
 }

@@ -10,7 +10,7 @@ use std::time::SystemTime;
 
 use arc_swap::ArcSwap;
 
-use crate::error::PolicyError;
+use crate::error::{Diagnostic, PolicyError};
 use crate::snapshot::PolicySnapshot;
 
 /// The outcome of the most recent load or reload.
@@ -20,6 +20,11 @@ pub struct ReloadStatus {
     pub ok: bool,
     /// Why it failed: `file:line:col: message` for a policy problem.
     pub error: Option<String>,
+    /// Every problem found in the files, each with its `file:line:col`
+    /// (empty on success and for errors not about a file's content).
+    pub diagnostics: Vec<Diagnostic>,
+    /// The generation in force once it finished (unchanged by a failure).
+    pub generation: u64,
     /// When it finished.
     pub at: SystemTime,
 }
@@ -30,6 +35,7 @@ pub struct PolicyStore {
     dir: Option<PathBuf>,
     current: ArcSwap<PolicySnapshot>,
     status: Mutex<ReloadStatus>,
+    last_failure: Mutex<Option<ReloadStatus>>,
     /// Serialises reloads so generations are handed out in order.
     reloading: Mutex<()>,
 }
@@ -52,12 +58,15 @@ impl PolicyStore {
     fn new(dir: Option<PathBuf>, snapshot: PolicySnapshot) -> Self {
         Self {
             dir,
-            current: ArcSwap::from_pointee(snapshot),
             status: Mutex::new(ReloadStatus {
                 ok: true,
                 error: None,
+                diagnostics: Vec::new(),
+                generation: snapshot.generation(),
                 at: SystemTime::now(),
             }),
+            current: ArcSwap::from_pointee(snapshot),
+            last_failure: Mutex::new(None),
             reloading: Mutex::new(()),
         }
     }
@@ -102,8 +111,20 @@ impl PolicyStore {
         let status = ReloadStatus {
             ok: result.is_ok(),
             error: result.as_ref().err().map(ToString::to_string),
+            diagnostics: result
+                .as_ref()
+                .err()
+                .map(|error| error.diagnostics().to_vec())
+                .unwrap_or_default(),
+            generation: self.generation(),
             at: SystemTime::now(),
         };
+        if !status.ok {
+            *self
+                .last_failure
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner) = Some(status.clone());
+        }
         *self.status.lock().unwrap_or_else(PoisonError::into_inner) = status;
         result
     }
@@ -111,6 +132,15 @@ impl PolicyStore {
     /// The outcome of the most recent load or reload.
     pub fn last_reload(&self) -> ReloadStatus {
         self.status
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// The most recent reload that failed, if any did: what the last
+    /// invalid edit was, even after a later reload succeeded.
+    pub fn last_failure(&self) -> Option<ReloadStatus> {
+        self.last_failure
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
@@ -129,6 +159,32 @@ mod tests {
         assert_eq!(store.generation(), 7);
         assert!(store.last_reload().ok);
         assert!(store.dir().is_none());
+        assert_eq!(store.last_reload().generation, 7);
+        assert!(store.last_failure().is_none());
+    }
+
+    #[test]
+    fn a_failed_reload_records_its_diagnostics_and_keeps_the_generation() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = "@id(\"p\")\npermit (principal, action, resource);\n";
+        std::fs::write(dir.path().join("a.cedar"), good).unwrap();
+        let store = PolicyStore::load(dir.path()).unwrap();
+        std::fs::write(dir.path().join("a.cedar"), "permit (principal,\n  nope);\n").unwrap();
+        assert!(store.reload().is_err());
+        let status = store.last_reload();
+        assert!(!status.ok);
+        assert_eq!(status.generation, 1);
+        let first = &status.diagnostics[0];
+        assert!(first.location.file.ends_with("a.cedar"), "{first}");
+        assert_eq!(first.location.line, 2, "{first}");
+        std::fs::write(dir.path().join("a.cedar"), good).unwrap();
+        assert_eq!(store.reload().unwrap(), 2);
+        assert!(store.last_reload().ok);
+        assert_eq!(store.last_reload().generation, 2);
+        assert_eq!(
+            store.last_failure().unwrap().diagnostics,
+            status.diagnostics
+        );
     }
 
     #[test]

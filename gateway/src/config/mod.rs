@@ -18,11 +18,13 @@ use crate::error::ErrorProfile;
 use crate::state::RateLimit;
 
 mod backends;
+mod console;
 mod cors;
 mod limits;
 mod sts;
 
 pub use backends::{BackendConfig, GcsUpstreamConfig, UpstreamConfig};
+pub use console::{ConsoleConfig, MAX_CONSOLE_DECISIONS};
 pub use cors::{CORS_METHODS, CorsRule, MAX_CORS_RULES};
 pub use limits::{RateLimitsConfig, StateConfig, StoreKind};
 pub use sts::{
@@ -104,6 +106,9 @@ pub struct Config {
     /// Trace export.
     #[serde(default)]
     pub telemetry: TelemetryConfig,
+    /// The operator console on the admin listener.
+    #[serde(default)]
+    pub console: ConsoleConfig,
 }
 
 /// Trace export (`[telemetry]`).
@@ -135,7 +140,8 @@ impl Default for TelemetryConfig {
 pub struct ServerConfig {
     /// Address of the S3 listener.
     pub listen: SocketAddr,
-    /// Address of the admin listener (`/healthz`, `/readyz`, `/metrics`).
+    /// Address of the admin listener (`/healthz`, `/readyz`, `/metrics`,
+    /// `/quotas` and the console).
     pub admin_listen: SocketAddr,
     /// Worker threads for the S3 listener.
     pub threads: usize,
@@ -347,6 +353,7 @@ impl Config {
                 tls.key_file = dir.join(&tls.key_file);
             }
             config.sts.resolve(dir);
+            config.console.resolve(dir);
         }
         Ok(config)
     }
@@ -390,12 +397,14 @@ impl Config {
             state: StateConfig::default(),
             sts: StsConfig::default(),
             telemetry: TelemetryConfig::default(),
+            console: ConsoleConfig::default(),
         }
     }
 
     /// Checks every cross-field rule; errors name the field.
     pub fn validate(self) -> Result<Self, ConfigError> {
         self.sts.validate()?;
+        self.console.validate(self.server.admin_listen)?;
         if self.server.max_connections == 0 {
             return Err(invalid("server.max_connections", "must be at least 1"));
         }

@@ -66,6 +66,8 @@ pub struct Gateway {
     pub sts: Arc<StsService>,
     /// Traces, when exported.
     pub telemetry: Telemetry,
+    /// The operator console's state (decision log, traffic samples, admin token).
+    pub console: crate::console::ConsoleState,
 }
 
 /// Per-request state shared by the pingora hooks.

@@ -45,6 +45,10 @@ backend = \"local\"
 backend = \"local\"
 ";
 
+/// The admin token every test gateway's `admin-token` file holds; a
+/// gateway uses it with `[console] admin_token_file = "admin-token"`.
+pub const ADMIN_TOKEN: &str = "cg-test-admin-token-0123456789";
+
 /// The development credential every test gateway trusts.
 pub const ACCESS_KEY: &str = "CGTESTACCESSKEY00001";
 /// Its secret.
@@ -170,6 +174,8 @@ principal = "slow"
         );
         std::fs::write(dir.path().join("credentials.toml"), credentials)
             .expect("write credentials");
+        std::fs::write(dir.path().join("admin-token"), format!("{ADMIN_TOKEN}\n"))
+            .expect("write the admin token");
         let config = format!(
             r#"
 [server]
@@ -264,18 +270,37 @@ root = "{data}"
 
     /// GET on the admin listener; the body, or `None` if unreachable.
     pub fn admin_get(&self, path: &str) -> Option<String> {
+        self.admin_request("GET", path, &[]).map(|(_, body)| body)
+    }
+
+    /// A request to the admin listener with extra header lines (each
+    /// `Name: value`); the status and body, or `None` if unreachable.
+    pub fn admin_request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[&str],
+    ) -> Option<(u16, String)> {
         let mut stream = TcpStream::connect_timeout(&self.admin, Duration::from_secs(2)).ok()?;
         stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+        let extra: String = headers.iter().map(|h| format!("{h}\r\n")).collect();
         write!(
             stream,
-            "GET {path} HTTP/1.1\r\nHost: admin\r\nConnection: close\r\n\r\n"
+            "{method} {path} HTTP/1.1\r\nHost: admin\r\nConnection: close\r\nContent-Length: 0\r\n{extra}\r\n"
         )
         .ok()?;
         let mut response = String::new();
         stream.read_to_string(&mut response).ok()?;
-        response
+        let status = response.get(9..12)?.parse().ok()?;
+        let body = response
             .split_once("\r\n\r\n")
-            .map(|(_, body)| body.to_owned())
+            .map(|(_, body)| body.to_owned())?;
+        Some((status, body))
+    }
+
+    /// The directory of the gateway's config, log and temp files.
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
     }
 
     /// Runs a pytest file from `tests/clients` against this gateway.

@@ -1,0 +1,234 @@
+//! The operator console, served by the admin listener only (never the S3
+//! listener): one static page (HTML, JS and CSS embedded in the binary)
+//! and the small JSON endpoints it reads, all behind the admin token
+//! ([`auth`]). It shows the gateway's status ([`status`]), bucket quotas,
+//! traffic charts fed by an in-process sampler of the request counters
+//! ([`traffic`]), the last decisions recorded where the access log line is
+//! written ([`decisions`]) and a policy playground ([`playground`]).
+//! `gateway/docs/console.md` documents every endpoint.
+
+mod api;
+pub mod auth;
+pub mod decisions;
+pub mod playground;
+pub mod replay;
+pub mod status;
+pub mod traffic;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use serde_json::{Value, json};
+
+use crate::config::ConsoleConfig;
+use crate::pipeline::Gateway;
+use auth::ConsoleAuth;
+use decisions::DecisionLog;
+pub use traffic::Sampler;
+use traffic::TrafficSampler;
+
+const PAGE: &str = include_str!("page.html");
+const SCRIPT: &str = include_str!("console.js");
+const STYLE: &str = include_str!("console.css");
+const LOGIN: &str = include_str!("login.html");
+const ICON: &str = include_str!("favicon.svg");
+
+/// Largest request body the console reads (a candidate file plus JSON).
+pub const MAX_BODY_BYTES: usize = playground::MAX_CANDIDATE_BYTES + 16 * 1024;
+
+/// The console's state: who may use it, the decision log, the sampler.
+#[derive(Debug)]
+pub struct ConsoleState {
+    /// Whether the console is served at all.
+    pub enabled: bool,
+    /// The admin token rule.
+    pub auth: ConsoleAuth,
+    /// The last decisions.
+    pub decisions: DecisionLog,
+    /// The traffic samples.
+    pub traffic: TrafficSampler,
+    /// When the gateway started.
+    pub started: Instant,
+    /// Candidate replays that may run at once (each compiles a policy set).
+    candidate_slots: tokio::sync::Semaphore,
+}
+
+impl ConsoleState {
+    /// The console `config` describes (reads the admin token).
+    pub fn from_config(config: &ConsoleConfig) -> anyhow::Result<Self> {
+        Ok(Self {
+            enabled: config.enabled,
+            auth: ConsoleAuth::from_config(config)?,
+            decisions: DecisionLog::new(config.decisions),
+            traffic: TrafficSampler::new(
+                Duration::from_secs(config.sample_interval_seconds),
+                config.samples,
+            ),
+            started: Instant::now(),
+            candidate_slots: tokio::sync::Semaphore::new(2),
+        })
+    }
+}
+
+/// One admin listener answer.
+#[derive(Debug)]
+pub struct Reply {
+    /// HTTP status.
+    pub status: u16,
+    /// `Content-Type`.
+    pub content_type: &'static str,
+    /// The body.
+    pub body: Vec<u8>,
+    /// Extra headers.
+    pub headers: Vec<(&'static str, String)>,
+}
+
+impl Reply {
+    /// A JSON answer.
+    pub fn json(status: u16, value: &Value) -> Self {
+        let body = serde_json::to_vec(value).unwrap_or_else(|_| b"{}".to_vec());
+        Self::new(status, "application/json", body)
+    }
+
+    /// A JSON error: `{"error": code, "message": message}`.
+    pub fn error(status: u16, code: &str, message: &str) -> Self {
+        Self::json(status, &json!({ "error": code, "message": message }))
+    }
+
+    /// The 401 of a request without the admin token.
+    pub fn unauthorized() -> Self {
+        let mut reply = Self::error(
+            401,
+            "unauthorized",
+            "send `Authorization: Bearer <admin token>` or log in at /console/login",
+        );
+        reply.headers.push((
+            "www-authenticate",
+            "Bearer realm=\"cedargate admin\"".into(),
+        ));
+        reply
+    }
+
+    /// An answer of `content_type`.
+    pub fn new(status: u16, content_type: &'static str, body: Vec<u8>) -> Self {
+        Self {
+            status,
+            content_type,
+            body,
+            headers: Vec::new(),
+        }
+    }
+
+    fn redirect(location: &str, cookie: Option<String>) -> Self {
+        let mut reply = Self::new(303, "text/plain", Vec::new());
+        reply.headers.push(("location", location.to_owned()));
+        if let Some(cookie) = cookie.filter(|c| !c.is_empty()) {
+            reply.headers.push(("set-cookie", cookie));
+        }
+        reply
+    }
+}
+
+/// A request to the admin listener, its body read (at most [`MAX_BODY_BYTES`]).
+#[derive(Debug)]
+pub struct AdminRequest<'a> {
+    /// The method.
+    pub method: &'a http::Method,
+    /// The path.
+    pub path: &'a str,
+    /// The query string, if any.
+    pub query: Option<&'a str>,
+    /// The headers.
+    pub headers: &'a http::HeaderMap,
+    /// The body.
+    pub body: Bytes,
+}
+
+/// The headers every console answer carries.
+pub fn security_headers(reply: &mut Reply) {
+    let fixed = [
+        (
+            "content-security-policy",
+            "default-src 'self'; frame-ancestors 'none'; form-action 'self'",
+        ),
+        ("x-content-type-options", "nosniff"),
+        ("cache-control", "no-store"),
+        ("referrer-policy", "no-referrer"),
+        ("x-frame-options", "DENY"),
+    ];
+    for (name, value) in fixed {
+        reply.headers.push((name, value.to_owned()));
+    }
+}
+
+/// The console's answer for `request`, or `None` when the path is not the
+/// console's.
+pub async fn answer(gateway: &Arc<Gateway>, request: &AdminRequest<'_>) -> Option<Reply> {
+    let path = request.path;
+    if path != "/console" && !path.starts_with("/console/") {
+        return None;
+    }
+    let console = &gateway.console;
+    let mut reply = if !console.enabled {
+        Reply::error(404, "not_found", "the console is disabled")
+    } else {
+        route(gateway, request).await
+    };
+    security_headers(&mut reply);
+    Some(reply)
+}
+
+async fn route(gateway: &Arc<Gateway>, request: &AdminRequest<'_>) -> Reply {
+    let console = &gateway.console;
+    let get = request.method == http::Method::GET || request.method == http::Method::HEAD;
+    let post = request.method == http::Method::POST;
+    match (request.path, get, post) {
+        ("/console/login", true, _) => Reply::new(200, "text/html; charset=utf-8", LOGIN.into()),
+        ("/console/login", _, true) => api::login(console, &request.body),
+        ("/console/logout", _, true) => {
+            Reply::redirect("/console/login", Some(auth::logout_cookie()))
+        }
+        ("/console/favicon.svg", true, _) => Reply::new(200, "image/svg+xml", ICON.into()),
+        ("/console/console.css", true, _) => {
+            Reply::new(200, "text/css; charset=utf-8", STYLE.into())
+        }
+        _ if !console.auth.allows(request.headers) => Reply::unauthorized(),
+        ("/console" | "/console/", true, _) => {
+            Reply::new(200, "text/html; charset=utf-8", PAGE.into())
+        }
+        ("/console/console.js", true, _) => {
+            Reply::new(200, "text/javascript; charset=utf-8", SCRIPT.into())
+        }
+        ("/console/api/status", true, _) => Reply::json(200, &status::status(gateway)),
+        ("/console/api/quotas", true, _) => match serde_json::to_value(gateway.quotas.view().await)
+        {
+            Ok(quotas) => Reply::json(200, &json!({ "quotas": quotas })),
+            Err(_) => Reply::error(500, "internal", "internal error"),
+        },
+        ("/console/api/traffic", true, _) => Reply::json(200, &console.traffic.to_json()),
+        ("/console/api/decisions", true, _) => api::decisions(console, request.query),
+        ("/console/api/choices", true, _) => api::choices(gateway),
+        ("/console/api/decide", _, true) => api::decide(gateway, request),
+        ("/console/api/candidate", _, true) => api::candidate(gateway, request).await,
+        (
+            "/console/login"
+            | "/console/logout"
+            | "/console"
+            | "/console/"
+            | "/console/console.js"
+            | "/console/console.css"
+            | "/console/favicon.svg"
+            | "/console/api/status"
+            | "/console/api/quotas"
+            | "/console/api/traffic"
+            | "/console/api/decisions"
+            | "/console/api/choices"
+            | "/console/api/decide"
+            | "/console/api/candidate",
+            _,
+            _,
+        ) => Reply::error(405, "method_not_allowed", "method not allowed"),
+        _ => Reply::error(404, "not_found", "no such console endpoint"),
+    }
+}
