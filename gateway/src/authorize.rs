@@ -107,6 +107,9 @@ pub struct Authorizer<'a> {
     outcome: std::sync::Mutex<Option<Kept>>,
     /// (bucket, key, tags) of the objects whose tags policies read.
     object_tags: Vec<(String, String, BTreeMap<String, String>)>,
+    /// Whether [`Self::outcome`] carries the question asked (for the
+    /// console's replays); off, a decision costs no copy of the request.
+    keeps_questions: bool,
 }
 
 /// What the access log says of a request's authorization: its first
@@ -177,7 +180,15 @@ impl<'a> Authorizer<'a> {
             metrics,
             outcome: std::sync::Mutex::new(None),
             object_tags: Vec::new(),
+            keeps_questions: false,
         }
+    }
+
+    /// Keeps the question of the recorded decision, for replays.
+    #[must_use]
+    pub fn keeping_questions(mut self, keep: bool) -> Self {
+        self.keeps_questions = keep;
+        self
     }
 
     /// Whether the policies read objects' tags (so they must be fetched).
@@ -198,16 +209,19 @@ impl<'a> Authorizer<'a> {
             .lock()
             .ok()
             .and_then(|outcome| outcome.clone())?;
-        Some(DecisionRecord {
-            allowed: kept.allowed,
-            policies: kept.policies,
-            asked: Some(Box::new(AskedRequest {
+        let asked = self.keeps_questions.then(|| {
+            Box::new(AskedRequest {
                 principal: self.caller.recorded(),
                 action: kept.action,
                 bucket: kept.bucket,
                 key: kept.key,
                 context: self.context.clone(),
-            })),
+            })
+        });
+        Some(DecisionRecord {
+            allowed: kept.allowed,
+            policies: kept.policies,
+            asked,
         })
     }
 

@@ -233,7 +233,8 @@ impl Gateway {
             &request,
             connection,
             &self.metrics,
-        );
+        )
+        .keeping_questions(self.console.enabled);
         let span = trace.stage("authorize");
         self.quotas.set_context(&request, &mut authz).await;
         crate::object_tags::load(&request, buckets, &mut authz).await?;
