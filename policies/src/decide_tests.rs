@@ -228,3 +228,55 @@ fn object_tags_decide_and_only_resource_tag_rules_ask_for_them() {
     );
     assert!(!snapshot(r#"permit (principal, action, resource);"#).reads_object_tags());
 }
+
+#[test]
+fn leaving_out_unread_fields_never_changes_a_decision() {
+    let sets = [
+        r#"permit (principal == Credential::"alice", action, resource);"#,
+        r#"permit (principal, action, resource)
+           when { context.source_ip.isInRange(ip("192.0.2.0/24")) && context.auth_mode == "signed" };"#,
+        r#"permit (principal, action in Action::"read", resource)
+           when { resource has prefix && resource.prefix == "home/" };
+           forbid (principal, action, resource)
+           when { context.content_length > 10 };"#,
+        r#"permit (principal, action, resource) when { context has list_prefix };
+           permit (principal is Credential, action in Action::"read", resource)
+           when { resource.segments.second == principal.name };"#,
+        r#"permit (principal, action, resource) when { context == context };"#,
+    ];
+    let mut contexts = Vec::new();
+    for (ip, length, prefix) in [
+        ([192, 0, 2, 7], Some(5), None),
+        ([198, 51, 100, 1], Some(50), Some("home/alice/")),
+        ([192, 0, 2, 9], None, Some("x")),
+    ] {
+        let mut ctx = RequestContext::new(AuthMode::Signed, IpAddr::V4(Ipv4Addr::from(ip)));
+        ctx.content_length = length;
+        ctx.list_prefix = prefix.map(str::to_owned);
+        contexts.push(ctx);
+    }
+    for text in sets {
+        let set = snapshot(text);
+        for ctx in &contexts {
+            for (action, key) in [
+                ("GetObject", Some("home/alice/f")),
+                ("GetObject", Some("other")),
+                ("PutObject", Some("home/x")),
+                ("ListObjectsV2", None),
+            ] {
+                let request = AuthzRequest {
+                    principal: alice(),
+                    action,
+                    bucket: Some("b"),
+                    key,
+                    context: ctx,
+                };
+                assert_eq!(
+                    set.decide(&request),
+                    set.decide_with_everything(&request),
+                    "{text} {action} {key:?} {ctx:?}"
+                );
+            }
+        }
+    }
+}

@@ -10,6 +10,7 @@ mod slice;
 mod snapshot;
 mod store;
 mod time;
+mod usage;
 mod watch;
 
 pub mod cli;

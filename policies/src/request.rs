@@ -10,6 +10,7 @@ use std::time::SystemTime;
 use cedar_policy::{Context, Entities, Entity, EntityUid, Request, RestrictedExpression};
 
 use crate::schema::{EntityTypes, Model, ResourceKind};
+use crate::usage::PolicyUsage;
 
 /// How the request authenticated; `context.auth_mode` in policies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Deserialize)]
@@ -152,7 +153,14 @@ pub(crate) struct BuiltRequest {
 const MAX_LONG: u64 = (i64::MAX / 4) as u64;
 
 /// Builds the Cedar request for `request`, or says why it cannot be built.
-pub(crate) fn build(model: &Model, request: &AuthzRequest<'_>) -> Result<BuiltRequest, String> {
+pub(crate) fn build(
+    model: &Model,
+    usage: &PolicyUsage,
+    request: &AuthzRequest<'_>,
+) -> Result<BuiltRequest, String> {
+    // Attributes and context fields no policy names are left out: they
+    // cannot change the decision, and building them is most of its cost.
+    let needed = |(name, _): &(String, RestrictedExpression)| usage.needs(name);
     let action = model
         .action(request.action)
         .ok_or_else(|| format!("unknown action `{}`", request.action))?;
@@ -170,6 +178,7 @@ pub(crate) fn build(model: &Model, request: &AuthzRequest<'_>) -> Result<BuiltRe
     let (resource_uid, resource_entity) = match action.resource {
         ResourceKind::Bucket => {
             let attrs = [("name".to_owned(), string(bucket))];
+            let attrs = attrs.into_iter().filter(needed);
             let entity = Entity::new_with_tags(bucket_uid.clone(), attrs, [], [])
                 .map_err(|error| error.to_string())?;
             (bucket_uid, entity)
@@ -183,8 +192,11 @@ pub(crate) fn build(model: &Model, request: &AuthzRequest<'_>) -> Result<BuiltRe
                 ("key".to_owned(), string(key)),
                 ("bucket".to_owned(), string(bucket)),
                 ("prefix".to_owned(), string(folder(key))),
-                ("segments".to_owned(), segments(key)?),
             ];
+            let mut attrs: Vec<_> = attrs.into_iter().filter(needed).collect();
+            if usage.needs("segments") {
+                attrs.push(("segments".to_owned(), segments(key)?));
+            }
             let tags = request
                 .context
                 .object_tags
@@ -196,10 +208,10 @@ pub(crate) fn build(model: &Model, request: &AuthzRequest<'_>) -> Result<BuiltRe
             (uid, entity)
         }
     };
-    let (principal_uid, principal_entity, groups) = principal(types, &request.principal)?;
+    let (principal_uid, principal_entity, groups) = principal(types, usage, &request.principal)?;
     let entities = [principal_entity, resource_entity, action.entity.clone()];
     let entities = Entities::from_entities(entities, None).map_err(|error| error.to_string())?;
-    let context = context(request.context)?;
+    let context = context(usage, request.context)?;
     let cedar = Request::new(
         principal_uid.clone(),
         action.uid.clone(),
@@ -219,8 +231,10 @@ pub(crate) fn build(model: &Model, request: &AuthzRequest<'_>) -> Result<BuiltRe
 
 fn principal(
     types: &EntityTypes,
+    usage: &PolicyUsage,
     principal: &PrincipalRef<'_>,
 ) -> Result<(EntityUid, Entity, Vec<String>), String> {
+    let needed = |(name, _): &(String, RestrictedExpression)| usage.needs(name);
     match *principal {
         PrincipalRef::Credential {
             name,
@@ -236,6 +250,7 @@ fn principal(
                     RestrictedExpression::new_set(groups.iter().map(|group| string(group))),
                 ),
             ];
+            let attrs = attrs.into_iter().filter(needed);
             let parents = groups
                 .iter()
                 .map(|group| EntityTypes::uid(&types.group, group));
@@ -255,6 +270,7 @@ fn principal(
                 ("issuer".to_owned(), string(issuer)),
                 ("subject".to_owned(), string(subject)),
             ];
+            let attrs = attrs.into_iter().filter(needed);
             let tags = claims
                 .iter()
                 .map(|(name, value)| (name.clone(), string(value)));
@@ -270,45 +286,57 @@ fn principal(
     }
 }
 
-fn context(context: &RequestContext) -> Result<Context, String> {
+fn context(usage: &PolicyUsage, context: &RequestContext) -> Result<Context, String> {
+    type Value<'v> = &'v dyn Fn() -> Result<RestrictedExpression, String>;
     let mut pairs = Vec::with_capacity(13);
-    let mut put = |name: &str, value| pairs.push((name.to_owned(), value));
-    put("auth_mode", string(context.auth_mode.as_str()));
-    put("source_ip", crate::cache::ip(context.source_ip));
-    put(
-        "secure_transport",
-        RestrictedExpression::new_bool(context.secure_transport),
-    );
-    put(
-        "request_time",
-        crate::cache::datetime(context.request_time)?,
-    );
-    put("content_length", long(context.content_length.unwrap_or(0)));
-    put("write_bytes", long(context.write_bytes.unwrap_or(0)));
-    put("bucket_usage", long(context.bucket_usage.unwrap_or(0)));
-    put(
-        "bucket_reserved",
-        long(context.bucket_reserved.unwrap_or(0)),
-    );
+    // Each value is built only when some policy names its field.
+    let mut put = |name: &str, value: Value<'_>| -> Result<(), String> {
+        if usage.needs(name) {
+            pairs.push((name.to_owned(), value()?));
+        }
+        Ok(())
+    };
+    put("auth_mode", &|| Ok(string(context.auth_mode.as_str())))?;
+    put("source_ip", &|| Ok(crate::cache::ip(context.source_ip)))?;
+    put("secure_transport", &|| {
+        Ok(RestrictedExpression::new_bool(context.secure_transport))
+    })?;
+    put("request_time", &|| {
+        crate::cache::datetime(context.request_time)
+    })?;
+    put("content_length", &|| {
+        Ok(long(context.content_length.unwrap_or(0)))
+    })?;
+    put("write_bytes", &|| {
+        Ok(long(context.write_bytes.unwrap_or(0)))
+    })?;
+    put("bucket_usage", &|| {
+        Ok(long(context.bucket_usage.unwrap_or(0)))
+    })?;
+    put("bucket_reserved", &|| {
+        Ok(long(context.bucket_reserved.unwrap_or(0)))
+    })?;
     if let Some(cap) = context.bucket_hard_cap {
-        put("bucket_hard_cap", long(cap));
+        put("bucket_hard_cap", &|| Ok(long(cap)))?;
     }
     if let Some(prefix) = &context.list_prefix {
-        put("list_prefix", string(prefix));
-        put("list_segments", segments(prefix)?);
+        put("list_prefix", &|| Ok(string(prefix)))?;
+        put("list_segments", &|| segments(prefix))?;
     }
     if let Some((bucket, key)) = &context.copy_source {
-        let record = RestrictedExpression::new_record([
-            ("bucket".to_owned(), string(bucket)),
-            ("key".to_owned(), string(key)),
-        ])
-        .map_err(|error| error.to_string())?;
-        put("copy_source", record);
+        put("copy_source", &|| {
+            RestrictedExpression::new_record([
+                ("bucket".to_owned(), string(bucket)),
+                ("key".to_owned(), string(key)),
+            ])
+            .map_err(|error| error.to_string())
+        })?;
     }
-    put(
-        "has_response_overrides",
-        RestrictedExpression::new_bool(context.has_response_overrides),
-    );
+    put("has_response_overrides", &|| {
+        Ok(RestrictedExpression::new_bool(
+            context.has_response_overrides,
+        ))
+    })?;
     Context::from_pairs(pairs).map_err(|error| error.to_string())
 }
 

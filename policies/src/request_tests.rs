@@ -19,7 +19,7 @@ fn context() -> RequestContext {
 /// Re-checks everything `build` produced against the schema.
 fn assert_conforms(request: &AuthzRequest<'_>) -> BuiltRequest {
     let model = model().unwrap();
-    let built = build(model, request).unwrap();
+    let built = build(model, &PolicyUsage::everything(), request).unwrap();
     let schema = model.validator.schema();
     Entities::from_entities(built.entities.iter().cloned(), Some(schema)).unwrap();
     let cedar = &built.request;
@@ -98,6 +98,7 @@ fn longs_are_clamped_so_sums_cannot_overflow() {
     let context = context();
     let built = build(
         model().unwrap(),
+        &PolicyUsage::everything(),
         &AuthzRequest {
             principal: PrincipalRef::Anonymous,
             action: "HeadBucket",
@@ -124,6 +125,7 @@ fn requests_that_cannot_be_built_say_why() {
     let ask = |action, bucket, key| {
         build(
             model,
+            &PolicyUsage::everything(),
             &AuthzRequest {
                 principal: PrincipalRef::Anonymous,
                 action,

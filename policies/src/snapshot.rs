@@ -14,6 +14,7 @@ use crate::load::{Compiled, PolicyInfo, SourceFile, compile, read_dir};
 use crate::request::{AuthzRequest, BuiltRequest, build};
 use crate::schema::{Model, model};
 use crate::slice::Slices;
+use crate::usage::PolicyUsage;
 
 /// A validated policy set, ready to decide. Cheap to share (`Arc`).
 #[derive(Debug)]
@@ -25,7 +26,7 @@ pub struct PolicySnapshot {
     info: HashMap<String, Arc<PolicyInfo>>,
     files: Vec<(String, usize)>,
     warnings: Vec<Diagnostic>,
-    reads_object_tags: bool,
+    usage: PolicyUsage,
     /// The source files (not the base set), kept so a candidate set can be
     /// built from this one with one file replaced.
     sources: Vec<SourceFile>,
@@ -71,12 +72,7 @@ impl PolicySnapshot {
             warnings,
         } = compile(files_in)?;
         let slices = Slices::build(&set, &model.types)?;
-        // A policy whose JSON cannot be had is assumed to read them.
-        let reads_object_tags = set.policies().any(|policy| {
-            policy
-                .to_json()
-                .map_or(true, |json| reads_resource_tags(&json))
-        });
+        let usage = PolicyUsage::of(&set);
         let (always, buckets, principals, groups) = slices.shape();
         tracing::debug!(
             generation,
@@ -95,7 +91,7 @@ impl PolicySnapshot {
             info,
             files,
             warnings,
-            reads_object_tags,
+            usage,
             sources: files_in.to_vec(),
         })
     }
@@ -127,7 +123,7 @@ impl PolicySnapshot {
     /// `resource.getTag`): only then does the gateway fetch an object's
     /// tags before deciding.
     pub fn reads_object_tags(&self) -> bool {
-        self.reads_object_tags
+        self.usage.reads_object_tags()
     }
 
     /// Decides `request`, evaluating only the slices that can apply.
@@ -152,14 +148,24 @@ impl PolicySnapshot {
         }
     }
 
+    /// Decides `request` with every attribute and context field built, as
+    /// if no policy's usage were known (tests compare it with [`Self::decide`]).
+    #[cfg(test)]
+    pub(crate) fn decide_with_everything(&self, request: &AuthzRequest<'_>) -> Decision {
+        match build(self.model, &PolicyUsage::everything(), request) {
+            Ok(built) => evaluate(&self.authorizer, &self.info, &[&self.slices.full], &built),
+            Err(error) => Decision::invalid(error),
+        }
+    }
+
     /// Builds the Cedar request alone (what [`Self::decide`] does before
     /// evaluating), for benchmarks; `Err` holds the reason it cannot.
     pub fn build_request(&self, request: &AuthzRequest<'_>) -> Result<(), String> {
-        build(self.model, request).map(drop)
+        build(self.model, &self.usage, request).map(drop)
     }
 
     fn build(&self, request: &AuthzRequest<'_>) -> Result<BuiltRequest, Decision> {
-        build(self.model, request).map_err(Decision::invalid)
+        build(self.model, &self.usage, request).map_err(Decision::invalid)
     }
 
     /// The generation: 1 for the first load, +1 on every successful reload.
@@ -188,23 +194,6 @@ impl PolicySnapshot {
     /// Validation warnings (the set loaded despite them).
     pub fn warnings(&self) -> &[Diagnostic] {
         &self.warnings
-    }
-}
-
-/// Whether a policy's JSON form applies `hasTag` or `getTag` to `resource`.
-fn reads_resource_tags(json: &serde_json::Value) -> bool {
-    use serde_json::Value;
-    match json {
-        Value::Object(map) => map.iter().any(|(name, child)| {
-            let on_resource = (name == "hasTag" || name == "getTag")
-                && child
-                    .get("left")
-                    .and_then(|left| left.get("Var"))
-                    .is_some_and(|var| var == "resource");
-            on_resource || reads_resource_tags(child)
-        }),
-        Value::Array(items) => items.iter().any(reads_resource_tags),
-        _ => false,
     }
 }
 
