@@ -30,12 +30,12 @@ impl PolicyUsage {
     pub(crate) fn of(set: &PolicySet) -> Self {
         let mut walk = Walk::default();
         let mut whole = false;
-        let policies = set.policies().map(|policy| policy.to_json());
-        let templates = set.templates().map(|template| template.to_json());
+        let policies = set.policies().map(|policy| policy.to_json().ok());
+        let templates = set.templates().map(|template| template.to_json().ok());
         for json in policies.chain(templates) {
             match json {
-                Ok(json) => walk.visit(&json),
-                Err(_) => {
+                Some(json) => walk.visit(&json),
+                None => {
                     whole = true;
                     walk.reads_object_tags = true;
                 }
