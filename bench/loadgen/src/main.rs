@@ -31,9 +31,12 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Runs one case and prints its figures as JSON.
+    /// Runs one case and prints its figures as JSON (a flag given twice:
+    /// the last one counts).
+    #[command(args_override_self = true)]
     Run(RunArgs),
     /// Prints a presigned GET URL for `/bucket/key`.
+    #[command(args_override_self = true)]
     Presign(PresignArgs),
 }
 
@@ -91,8 +94,8 @@ struct RunArgs {
     /// At most this many requests (0: as many as the duration allows).
     #[arg(long, default_value_t = 0)]
     requests: u64,
-    /// The status each answer must have (default: 403 for bad-signature
-    /// and denied, 200 otherwise; `2xx` accepts a WebDAV PUT's 201/204).
+    /// The status each answer must have (default: 4xx for bad-signature,
+    /// 403 for denied, 200 otherwise; `2xx` accepts a WebDAV PUT's 201/204).
     #[arg(long)]
     expect: Option<String>,
     /// Seconds one request may take.
@@ -173,7 +176,9 @@ fn run_case(args: RunArgs) -> Result<(), String> {
     let expect = match &args.expect {
         Some(text) => Expect::parse(text)?,
         None => match args.op {
-            Op::BadSignature | Op::Denied => Expect::Status(403),
+            // 401 in cedargate's documented error profile, 403 in AWS's.
+            Op::BadSignature => Expect::Class(4),
+            Op::Denied => Expect::Status(403),
             _ => Expect::Status(200),
         },
     };

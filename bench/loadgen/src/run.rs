@@ -27,7 +27,7 @@ pub enum Op {
     Put,
     /// ListObjectsV2 of `--prefix` (with `--unsigned`: `GET /bucket/prefix`).
     List,
-    /// GetObject with a signature that does not verify (expects 403).
+    /// GetObject with a signature that does not verify (expects a 4xx).
     BadSignature,
     /// GetObject by a credential the policies refuse (expects 403).
     Denied,
