@@ -34,7 +34,9 @@ def load(path):
                 continue
             run = json.loads(line)
             key = (run["case"], run["target"], run.get("concurrency", 0))
-            runs[key] = run["summary"]
+            summary = dict(run["summary"])
+            summary["server_cpu_s"] = run.get("server_cpu_s")
+            runs[key] = summary
     return runs
 
 
@@ -59,6 +61,13 @@ def metric(runs, case, target, concurrency, name):
     return summary.get(name)
 
 
+def cpu_per_request(summary):
+    cpu, count = summary.get("server_cpu_s"), summary.get("count")
+    if cpu is None or not count:
+        return None
+    return cpu / count * 1e6
+
+
 def summary_table(runs):
     out = ["## Gateway against the baselines", ""]
     out.append("Latency ratio = gateway p50 / baseline p50 at concurrency 1 (lower is better); "
@@ -81,20 +90,38 @@ def summary_table(runs):
     return out
 
 
+def cpu_table(runs):
+    out = ["## Server CPU per request at concurrency 32", ""]
+    out.append("CPU time of every server process over the run, divided by the requests answered, "
+               "in µs (a gateway target includes its upstream's CPU).")
+    out.append("")
+    out.append("| case | " + " | ".join(TARGETS) + " |")
+    out.append("|---|" + "---|" * len(TARGETS))
+    for case in CASES:
+        cells = []
+        for target in TARGETS:
+            summary = runs.get((case, target, 32))
+            cells.append(fmt(cpu_per_request(summary), 1) if summary else "—")
+        if any(cell != "—" for cell in cells):
+            out.append(f"| {case} | " + " | ".join(cells) + " |")
+    return out
+
+
 def detail_table(runs, concurrency):
     title = "latency" if concurrency == 1 else "throughput"
     out = [f"## Concurrency {concurrency} ({title})", ""]
-    out.append("| case | target | requests | errors | req/s | MB/s | p50 ms | p99 ms |")
-    out.append("|---|---|---|---|---|---|---|---|")
+    out.append("| case | target | requests | errors | req/s | MB/s | p50 ms | p99 ms | server CPU µs/req |")
+    out.append("|---|---|---|---|---|---|---|---|---|")
     for case in CASES:
         for target in TARGETS:
             summary = runs.get((case, target, concurrency))
             if not summary:
                 continue
-            out.append("| {} | {} | {} | {} | {} | {} | {} | {} |".format(
+            out.append("| {} | {} | {} | {} | {} | {} | {} | {} | {} |".format(
                 case, target, summary.get("count", 0), summary.get("errors", 0),
                 fmt(summary.get("req_per_s")), fmt(summary.get("mb_per_s")),
-                fmt(summary.get("p50_ms"), 3), fmt(summary.get("p99_ms"), 3)))
+                fmt(summary.get("p50_ms"), 3), fmt(summary.get("p99_ms"), 3),
+                fmt(cpu_per_request(summary), 1)))
     return out
 
 
@@ -125,6 +152,7 @@ def main():
     environment = open(sys.argv[2], encoding="utf-8").read().rstrip()
     lines = ["# Benchmark results", "", "Written by `bash bench/run.sh`.", "", environment, ""]
     lines += summary_table(runs) + [""]
+    lines += cpu_table(runs) + [""]
     lines += detail_table(runs, 1) + [""]
     lines += detail_table(runs, 32) + [""]
     if len(sys.argv) > 3:

@@ -8,15 +8,18 @@
 #   nginx        (a) nginx serving a directory (WebDAV PUT), no auth
 #   nginx-proxy  (b) a second nginx server block proxying to (a): a proxy hop
 #   s3s-fs           the S3 upstream of (c), signed requests straight to it
-#   gw-s3s       (c) cedargate, s3 backend -> s3s-fs
-#   gw-nginx    (c') cedargate, s3 backend -> nginx (a) (HEAD and GET only:
-#                    a WebDAV server answers PUT 201/204 without an ETag and
-#                    has no ListObjectsV2, and the s3 backend requires both)
-#   gw-fs        (d) cedargate, fs backend on the directory (a) serves
+#   gw-s3s       (c) cedargate with s3 backends: -> s3s-fs
+#   gw-nginx    (c')   the same gateway, s3 backend -> nginx (a) (HEAD and GET
+#                    only: a WebDAV server answers PUT 201/204 without an
+#                    ETag and has no ListObjectsV2; the s3 backend needs both)
+#   gw-fs        (d) a second cedargate, fs backend on the directory (a) serves
 # Cases: HEAD, GET 1 KiB / 1 MiB / 64 MiB, PUT 1 KiB / 1 MiB / 64 MiB,
 # ListObjectsV2 of 1,000 keys (nginx: its autoindex of the same directory),
 # a bad signature, a policy denial; at concurrency 1 (latency) and 32
-# (throughput); then wrk on a presigned GET 1 KiB as a cross-check.
+# (throughput); then wrk on a presigned GET 1 KiB as a cross-check. Each
+# run also records the CPU time all servers used (from /proc), so the table
+# gives server CPU per request, which other load on the machine disturbs
+# less than throughput.
 #
 # Servers are pinned to CPU $BENCH_SERVER_CPU (default 0) and the load
 # generator to $BENCH_LOADGEN_CPU (default 1) with taskset. Prints the table
@@ -32,7 +35,8 @@ work=${BENCH_WORK:-$root/target/bench}
 results=${BENCH_RESULTS:-$root/bench/results.md}
 server_cpu=${BENCH_SERVER_CPU:-0}
 loadgen_cpu=${BENCH_LOADGEN_CPU:-1}
-direct_port=18710 proxy_port=18711 s3s_port=18712 gw_port=18713 gw_admin_port=18714
+direct_port=18710 proxy_port=18711 s3s_port=18712
+gw_port=18713 gw_admin_port=18714 gw_s3_port=18715 gw_s3_admin_port=18716
 up_key=CGBENCHUPSTREAM00001 up_secret=bench-upstream-secret-0000000000000000
 bench_key=CGBENCHFULLKEY000001 bench_secret=bench-full-secret-0000000000000000000000
 denied_key=CGBENCHDENIEDKEY0001 denied_secret=bench-denied-secret-00000000000000000000
@@ -152,10 +156,12 @@ cat >"$work/policies/bench.cedar" <<EOF
 @id("bench-may-do-everything")
 permit (principal == Credential::"bench", action, resource);
 EOF
-cat >"$work/cedargate.toml" <<EOF
+# Two gateways: (d) over the fs backend, (c) over the s3 backends.
+gateway_config() {
+  cat <<EOF
 [server]
-listen = "127.0.0.1:$gw_port"
-admin_listen = "127.0.0.1:$gw_admin_port"
+listen = "127.0.0.1:$1"
+admin_listen = "127.0.0.1:$2"
 threads = ${BENCH_GATEWAY_THREADS:-1}
 grace_period_seconds = 1
 
@@ -164,10 +170,23 @@ file = "credentials.toml"
 
 [policies]
 dir = "policies"
+EOF
+}
+{
+  gateway_config "$gw_port" "$gw_admin_port"
+  cat <<EOF
 
 [backends.fs]
 kind = "fs"
 root = "$work/www"
+
+[buckets.bench]
+backend = "fs"
+EOF
+} >"$work/gateway-fs.toml"
+{
+  gateway_config "$gw_s3_port" "$gw_s3_admin_port"
+  cat <<EOF
 
 [backends.s3s]
 kind = "s3"
@@ -181,9 +200,6 @@ endpoint = "http://127.0.0.1:$direct_port"
 access_key = "$up_key"
 secret_key = "$up_secret"
 
-[buckets.bench]
-backend = "fs"
-
 [buckets.bench-s3]
 backend = "s3s"
 backend_bucket = "bench"
@@ -192,14 +208,30 @@ backend_bucket = "bench"
 backend = "nginx"
 backend_bucket = "bench"
 EOF
-RUST_LOG=${BENCH_RUST_LOG:-warn} "${pin_server[@]}" "$gateway_bin" serve \
-  --config "$work/cedargate.toml" >"$work/gateway.log" 2>&1 &
-pids+=($!)
+} >"$work/gateway-s3.toml"
+for name in fs s3; do
+  RUST_LOG=${BENCH_RUST_LOG:-warn} "${pin_server[@]}" "$gateway_bin" serve \
+    --config "$work/gateway-$name.toml" >"$work/gateway-$name.log" 2>&1 &
+  pids+=($!)
+done
 
 wait_port "$direct_port"
 wait_port "$proxy_port"
 wait_port "$gw_port"
+wait_port "$gw_s3_port"
 $have_s3s && wait_port "$s3s_port"
+
+# CPU seconds used so far by every server process (nginx's workers included).
+ticks_per_second=$(getconf CLK_TCK)
+server_cpu() {
+  local total=0 pid line fields
+  for pid in "${pids[@]}" $(pgrep -P "${pids[0]}" || true); do
+    read -r line <"/proc/$pid/stat" 2>/dev/null || continue
+    read -ra fields <<<"${line##*) }"
+    total=$((total + fields[11] + fields[12]))
+  done
+  echo "$total"
+}
 
 # endpoint, bucket and credentials (or --unsigned) of each target
 target_args() {
@@ -207,8 +239,8 @@ target_args() {
     nginx) echo "--endpoint http://127.0.0.1:$direct_port --bucket bench --unsigned" ;;
     nginx-proxy) echo "--endpoint http://127.0.0.1:$proxy_port --bucket bench --unsigned" ;;
     s3s-fs) echo "--endpoint http://127.0.0.1:$s3s_port --bucket bench --access-key $up_key --secret-key $up_secret" ;;
-    gw-s3s) echo "--endpoint http://127.0.0.1:$gw_port --bucket bench-s3 --access-key $bench_key --secret-key $bench_secret" ;;
-    gw-nginx) echo "--endpoint http://127.0.0.1:$gw_port --bucket bench-ngx --access-key $bench_key --secret-key $bench_secret" ;;
+    gw-s3s) echo "--endpoint http://127.0.0.1:$gw_s3_port --bucket bench-s3 --access-key $bench_key --secret-key $bench_secret" ;;
+    gw-nginx) echo "--endpoint http://127.0.0.1:$gw_s3_port --bucket bench-ngx --access-key $bench_key --secret-key $bench_secret" ;;
     gw-fs) echo "--endpoint http://127.0.0.1:$gw_port --bucket bench --access-key $bench_key --secret-key $bench_secret" ;;
   esac
 }
@@ -240,10 +272,14 @@ run_case() {
     read -ra extra <<<"$case_args"
     case $target in nginx | nginx-proxy) [[ $case_args == *"--op put"* ]] && extra+=(--expect 2xx) ;; esac
     for concurrency in 1 32; do
-      local line
+      local line before after
+      before=$(server_cpu)
       line=$(loadgen "${args[@]}" "${extra[@]}" --concurrency "$concurrency" \
         --duration "$seconds" --label "$label") || line='{"summary":{"count":0,"errors":1}}'
-      printf '{"case":"%s","target":"%s",%s\n' "$label" "$target" "${line#\{}" >>"$jsonl"
+      after=$(server_cpu)
+      printf '{"case":"%s","target":"%s","server_cpu_s":%s,%s\n' "$label" "$target" \
+        "$(awk -v t=$((after - before)) -v hz="$ticks_per_second" 'BEGIN { print t / hz }')" \
+        "${line#\{}" >>"$jsonl"
       printf '  %-14s %-12s c=%-3s %s\n' "$label" "$target" "$concurrency" \
         "$(python3 -c 'import json,sys; s=json.loads(sys.argv[1])["summary"]; print("%9s req/s  p50 %s ms  p99 %s ms  errors %s" % (s.get("req_per_s"), s.get("p50_ms"), s.get("p99_ms"), s.get("errors")))' "$line")" >&2
     done
@@ -283,7 +319,7 @@ fi
 {
   echo "- date: $(date -u +%Y-%m-%dT%H:%MZ); commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
   echo "- machine: $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
-  echo "- pinning: $pinning; gateway threads: ${BENCH_GATEWAY_THREADS:-1}; nginx: 1 worker; log level: ${BENCH_RUST_LOG:-warn}"
+  echo "- pinning: $pinning; each gateway: ${BENCH_GATEWAY_THREADS:-1} thread(s), RUST_LOG=${BENCH_RUST_LOG:-warn}; nginx: 1 worker, access log off"
   echo "- $(nginx -v 2>&1); $("$gateway_bin" --version 2>/dev/null || echo cedargate)"
   echo "- each case ${seconds}s per concurrency; loadgen: one keep-alive HTTP/1.1 connection per concurrent request, PUT bodies UNSIGNED-PAYLOAD"
 } >"$work/environment.md"
