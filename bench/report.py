@@ -15,7 +15,7 @@ import sys
 TARGETS = ["nginx", "nginx-proxy", "s3s-fs", "gw-s3s", "gw-nginx", "gw-fs"]
 CASES = [
     "head", "get-1k", "get-1m", "get-64m", "put-1k", "put-1m", "put-64m",
-    "list-1000", "bad-signature", "denied",
+    "put-1m-signed", "list-1000", "bad-signature", "denied",
 ]
 # (gateway target, baseline target, column title)
 RATIOS = [

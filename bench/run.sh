@@ -13,9 +13,10 @@
 #                    only: a WebDAV server answers PUT 201/204 without an
 #                    ETag and has no ListObjectsV2; the s3 backend needs both)
 #   gw-fs        (d) a second cedargate, fs backend on the directory (a) serves
-# Cases: HEAD, GET 1 KiB / 1 MiB / 64 MiB, PUT 1 KiB / 1 MiB / 64 MiB,
-# ListObjectsV2 of 1,000 keys (nginx: its autoindex of the same directory),
-# a bad signature, a policy denial; at concurrency 1 (latency) and 32
+# Cases: HEAD, GET 1 KiB / 1 MiB / 64 MiB, PUT 1 KiB / 1 MiB / 64 MiB
+# (UNSIGNED-PAYLOAD; PUT 1 MiB also with a signed SHA-256), ListObjectsV2
+# of 1,000 keys (nginx: its autoindex of the same directory), a bad
+# signature, a policy denial; at concurrency 1 (latency) and 32
 # (throughput); then wrk on a presigned GET 1 KiB as a cross-check. Each
 # run also records the CPU time all servers used (from /proc), so the table
 # gives server CPU per request, which other load on the machine disturbs
@@ -298,6 +299,10 @@ for size in 1k:1024 1m:1048576 64m:67108864; do
   for target in "${writers[@]}"; do
     run_case "put-${size%%:*}" "--op put --size ${size##*:} --key put-$target-${size%%:*}/ --keys 32" "$target"
   done
+done
+# the same 1 MiB PUT with its SHA-256 signed, which the receiver verifies
+for target in s3s-fs gw-s3s gw-fs; do
+  run_case put-1m-signed "--op put --size 1048576 --signed-payload --key put-$target-1m-signed/ --keys 32" "$target"
 done
 run_case list-1000 "--op list --prefix list/" "${listers[@]}"
 run_case bad-signature "--op bad-signature --key obj-1k" s3s-fs gw-fs
