@@ -9,7 +9,8 @@
 # cedargate-loadgen with real SigV4 requests.
 #   1. MEMORY_STREAMS clients at once each GET a MEMORY_MIB MiB object,
 #      then each PUT one (UNSIGNED-PAYLOAD; the fs backend stages every
-#      upload in a temp file, so this needs STREAMS x MIB of free disk).
+#      upload in a temp file, so this needs STREAMS x MIB of free disk:
+#      with less free, fewer PUTs run at once, and the report says so).
 #      The peak RSS (VmHWM) is read after each phase.
 #   2. MEMORY_SMALL HEADs at concurrency 32 after a warm-up of a tenth as
 #      many; RSS is read after the warm-up, at the middle and at the end.
@@ -94,8 +95,11 @@ summary() { python3 -c 'import json,sys; s=json.load(sys.stdin)["summary"]; prin
 idle_kb=$(status_kb VmRSS)
 read -r get_count get_errors _ get_mbs < <(load --op get --key big --concurrency "$streams" --requests "$streams" | summary)
 get_peak_kb=$(status_kb VmHWM)
+free_mib=$(($(df -Pk "$work" | awk 'NR == 2 { print $4 }') / 1024))
+put_streams=$(( free_mib * 4 / 5 / mib < streams ? free_mib * 4 / 5 / mib : streams ))
+[ "$put_streams" -ge 1 ] || put_streams=1
 read -r put_count put_errors _ put_mbs < <(load --op put --key upload --size "$((mib * 1024 * 1024))" \
-  --concurrency "$streams" --requests "$streams" | summary)
+  --concurrency "$put_streams" --requests "$put_streams" | summary)
 put_peak_kb=$(status_kb VmHWM)
 
 warm=$((small / 10))
@@ -111,7 +115,7 @@ report=$(cat <<EOF
 
 - gateway: release, fs backend, 2 threads; idle RSS $(mib_of "$idle_kb") MiB
 - $streams concurrent GETs of $mib MiB: $get_count answered, $get_errors errors, $get_mbs MB/s; peak RSS (VmHWM) $(mib_of "$get_peak_kb") MiB
-- $streams concurrent PUTs of $mib MiB: $put_count answered, $put_errors errors, $put_mbs MB/s; peak RSS (VmHWM) $(mib_of "$put_peak_kb") MiB
+- $put_streams concurrent PUTs of $mib MiB ($free_mib MiB of disk free): $put_count answered, $put_errors errors, $put_mbs MB/s; peak RSS (VmHWM) $(mib_of "$put_peak_kb") MiB
 - $small HEADs at concurrency 32 after $warm to warm up: $((half_count + rest_count)) answered, $((half_errors + rest_errors)) errors, $rest_rps req/s in the second half
 - RSS after the warm-up $(mib_of "$warm_kb") MiB, at the middle $(mib_of "$half_kb") MiB, at the end $(mib_of "$end_kb") MiB (drift over the last $small requests: $(mib_of "$((end_kb - warm_kb))") MiB)
 EOF
