@@ -2,7 +2,7 @@
 //! and delete, each a thin sequence of the layout, staging and commit steps.
 
 use std::fs::File;
-use std::io::{Seek, SeekFrom};
+use std::io::{Read, Seek, SeekFrom};
 
 use bytes::BytesMut;
 use futures::StreamExt;
@@ -113,22 +113,43 @@ pub(super) async fn get(
 ) -> BackendResult<GetObjectOutput> {
     let paths = stored_paths(ctx, bucket, key).await?;
     let ctx = ctx.clone();
-    let (file, meta, range) = blocking(move || {
+    let (opened, meta, range) = blocking(move || {
         let (mut file, meta) = open_object(&ctx, &paths)?;
         options.conditions.evaluate(&meta, true)?;
         let range = options.range.map(|r| r.resolve(meta.size)).transpose()?;
         let first = range.map_or(0, |(first, _)| first);
         file.seek(SeekFrom::Start(first))
             .map_err(|e| io_error("seeking", &paths.data, e))?;
-        Ok((file, meta, range))
+        let len = range.map_or(meta.size, |(first, last)| last - first + 1);
+        // A small body is read in the same blocking call that opened the
+        // file: one hand-off to the blocking pool per request, not two.
+        let opened = if len <= INLINE_READ {
+            let mut data = vec![0; usize::try_from(len).unwrap_or(0)];
+            file.read_exact(&mut data)
+                .map_err(|e| io_error("reading", &paths.data, e))?;
+            Opened::Read(bytes::Bytes::from(data))
+        } else {
+            Opened::File(file, len)
+        };
+        Ok((opened, meta, range))
     })
     .await?;
-    let len = range.map_or(meta.size, |(first, last)| last - first + 1);
-    Ok(GetObjectOutput {
-        body: file_stream(tokio::fs::File::from_std(file), len),
-        meta,
-        range,
-    })
+    let body = match opened {
+        Opened::Read(data) if data.is_empty() => futures::stream::empty().boxed(),
+        Opened::Read(data) => futures::stream::once(async move { Ok(data) }).boxed(),
+        Opened::File(file, len) => file_stream(tokio::fs::File::from_std(file), len),
+    };
+    Ok(GetObjectOutput { body, meta, range })
+}
+
+/// Bodies up to this size are read when the file is opened.
+const INLINE_READ: u64 = CHUNK as u64;
+
+/// An object opened for a read: its (small) body already read, or the
+/// file positioned at the first byte to stream.
+enum Opened {
+    Read(bytes::Bytes),
+    File(File, u64),
 }
 
 /// Streams `len` bytes of `file` from its current position in chunks.
