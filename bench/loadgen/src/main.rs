@@ -6,9 +6,9 @@
 //! object: count, errors, req/s, p50/p99 latency in ms, MB/s. `presign`
 //! prints a presigned GET URL (for wrk). Loopback endpoints only.
 
-mod sign;
-
 mod run;
+mod sign;
+mod stats;
 
 use std::process::ExitCode;
 use std::sync::Arc;
