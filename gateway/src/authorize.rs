@@ -105,8 +105,10 @@ pub struct Authorizer<'a> {
     context: RequestContext,
     metrics: &'a Metrics,
     outcome: std::sync::Mutex<Option<Kept>>,
-    /// (bucket, key, tags) of the objects whose tags policies read.
-    object_tags: Vec<(String, String, BTreeMap<String, String>)>,
+    /// (bucket, key, tags) of the request's own object, when policies read tags.
+    target_tags: Option<(String, String, BTreeMap<String, String>)>,
+    /// The tags of a copy's source, for its read check.
+    source_tags: Option<BTreeMap<String, String>>,
     /// Whether [`Self::outcome`] carries the question asked (for the
     /// console's replays); off, a decision costs no copy of the request.
     keeps_questions: bool,
@@ -179,7 +181,8 @@ impl<'a> Authorizer<'a> {
             context,
             metrics,
             outcome: std::sync::Mutex::new(None),
-            object_tags: Vec::new(),
+            target_tags: None,
+            source_tags: None,
             keeps_questions: false,
         }
     }
@@ -196,10 +199,15 @@ impl<'a> Authorizer<'a> {
         self.snapshot.reads_object_tags()
     }
 
-    /// Records the tags policies see on object `bucket` / `key`.
+    /// Records the tags policies see on the request's object `bucket` / `key`.
     pub fn set_object_tags(&mut self, bucket: &str, key: &str, tags: BTreeMap<String, String>) {
-        self.object_tags
-            .push((bucket.to_owned(), key.to_owned(), tags));
+        self.target_tags = Some((bucket.to_owned(), key.to_owned(), tags));
+    }
+
+    /// Records the tags of a copy's source, which its read check sees
+    /// (even when the copy is onto the source itself with new tags).
+    pub fn set_copy_source_tags(&mut self, tags: BTreeMap<String, String>) {
+        self.source_tags = Some(tags);
     }
 
     /// The decision the access log reports, once one was made.
@@ -271,15 +279,47 @@ impl<'a> Authorizer<'a> {
 
     /// Asks the policies whether `action` is allowed on `bucket` / `key`.
     pub fn decide(&self, action: &str, bucket: &str, key: Option<&str>) -> Decision {
+        let tags = match (&self.target_tags, key) {
+            (Some((b, k, tags)), Some(key)) if b == bucket && k == key => Some(tags),
+            _ => None,
+        };
+        self.decide_tagged(action, bucket, key, tags)
+    }
+
+    /// As [`Self::decide`], the object seen with `tags` (DeleteObjects'
+    /// keys, whose tags its handler fetches).
+    pub fn decide_with_tags(
+        &self,
+        action: &str,
+        bucket: &str,
+        key: &str,
+        tags: &BTreeMap<String, String>,
+    ) -> Decision {
+        self.decide_tagged(action, bucket, Some(key), Some(tags))
+    }
+
+    /// The read check of a copy's source, seen with the source's tags.
+    pub fn require_copy_source(&self, bucket: &str, key: &str) -> Result<Decision, S3Error> {
+        let decision =
+            self.decide_tagged("GetObject", bucket, Some(key), self.source_tags.as_ref());
+        if decision.allowed {
+            Ok(decision)
+        } else {
+            Err(self.refuse(&decision, "GetObject"))
+        }
+    }
+
+    fn decide_tagged(
+        &self,
+        action: &str,
+        bucket: &str,
+        key: Option<&str>,
+        tags: Option<&BTreeMap<String, String>>,
+    ) -> Decision {
         let started = Instant::now();
-        let tagged = key.and_then(|key| {
-            self.object_tags
-                .iter()
-                .find(|(b, k, _)| b == bucket && k == key)
-        });
         let with_tags;
-        let context = match tagged {
-            Some((_, _, tags)) => {
+        let context = match tags {
+            Some(tags) => {
                 let mut context = self.context.clone();
                 context.object_tags = Some(tags.clone());
                 with_tags = context;

@@ -10,12 +10,14 @@
 //! stored tags, and a copy's source read on the source's. A key that does
 //! not exist has no tags. When the tags cannot be read (the backend is
 //! down) the request is refused: a policy that forbids by tag must never be
-//! skipped. DeleteObjects decides its keys without their tags.
+//! skipped. DeleteObjects fetches each key's tags in its handler. A write
+//! over an existing object is decided on the tags it sets, not on the
+//! replaced object's (as S3's `ExistingObjectTag` does not apply to PutObject).
 
 use cedargate_backends::{BackendError, ObjectRef, TagSet, tagging};
 
 use crate::authorize::Authorizer;
-use crate::buckets::BucketMap;
+use crate::buckets::{BucketMap, BucketTarget};
 use crate::classify::S3Operation;
 use crate::error::{S3Error, S3ErrorCode};
 use crate::request::S3Request;
@@ -49,32 +51,40 @@ pub async fn load(
         .header("x-amz-tagging-directive")
         .is_some_and(|directive| directive.eq_ignore_ascii_case("REPLACE"));
     let tags = match request.operation {
-        Op::PutObject | Op::CreateMultipartUpload => requested(request),
-        Op::CopyObject if replaces => requested(request),
+        Op::PutObject | Op::CreateMultipartUpload => requested(request)?,
+        Op::CopyObject if replaces => requested(request)?,
         Op::CopyObject => source_tags.clone(),
         _ => stored(buckets, bucket, key).await?,
     };
     authz.set_object_tags(bucket, key, tags);
-    if let Some(source) = source {
-        authz.set_object_tags(&source.bucket, &source.key, source_tags);
+    if source.is_some() {
+        authz.set_copy_source_tags(source_tags);
     }
     Ok(())
 }
 
-/// The tags the request sets; an invalid header is refused by the handler.
-fn requested(request: &S3Request) -> TagSet {
-    request
-        .header("x-amz-tagging")
-        .and_then(|header| tagging::parse_header(header).ok())
-        .unwrap_or_default()
+/// The tags the request sets: the very header value the write stores
+/// (`write_headers` refuses a repeated or non-ASCII `x-amz-tagging`), and
+/// a value that breaks the tagging rules is refused here already.
+fn requested(request: &S3Request) -> Result<TagSet, S3Error> {
+    match crate::handlers::tagging_header(request)? {
+        Some(header) => tagging::parse_header(header).map_err(crate::handlers::backend_error),
+        None => Ok(TagSet::new()),
+    }
 }
 
-/// The stored tags of `bucket` / `key`; none when there is no such object
-/// (or bucket, or the backend keeps no tags).
+/// The stored tags of `bucket` / `key`; none when there is no such bucket.
 async fn stored(buckets: &BucketMap, bucket: &str, key: &str) -> Result<TagSet, S3Error> {
-    let Some(target) = buckets.resolve(bucket) else {
-        return Ok(TagSet::new());
-    };
+    match buckets.resolve(bucket) {
+        Some(target) => stored_on(&target, key).await,
+        None => Ok(TagSet::new()),
+    }
+}
+
+/// The stored tags of `key` in `target`; none when there is no such object
+/// (or bucket, or the backend keeps no tags); ServiceUnavailable when they
+/// cannot be read.
+pub async fn stored_on(target: &BucketTarget, key: &str) -> Result<TagSet, S3Error> {
     let backend_key = target.backend_key(key);
     let object = ObjectRef {
         bucket: &target.backend_bucket,

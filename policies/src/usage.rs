@@ -86,9 +86,17 @@ impl Walk {
                 }
                 for (name, child) in map {
                     match name.as_str() {
+                        // A record literal's keys are the user's: walk its
+                        // values, never read its keys as operators.
+                        "Record" => match child {
+                            Value::Object(fields) => fields.values().for_each(|v| self.visit(v)),
+                            other => self.visit(other),
+                        },
                         "." | "has" => self.access(child),
                         "hasTag" | "getTag" => {
-                            if is_var(child.get("left"), "resource") {
+                            // Tags of anything but the principal may be the
+                            // resource's (`if .. then resource else ..`).
+                            if !is_var(child.get("left"), "principal") {
                                 self.reads_object_tags = true;
                             }
                             self.visit(child);
@@ -106,13 +114,30 @@ impl Walk {
     /// walked unless it is `context` itself (a field access, not a use of
     /// the whole record).
     fn access(&mut self, node: &Value) {
-        if let Some(attr) = node.get("attr").and_then(Value::as_str) {
-            self.attributes.insert(attr.to_owned());
+        match node.get("attr") {
+            Some(Value::String(attr)) => {
+                self.attributes.insert(attr.clone());
+            }
+            // `e has a.b` names a path.
+            Some(Value::Array(path)) => {
+                for attr in path.iter().filter_map(Value::as_str) {
+                    self.attributes.insert(attr.to_owned());
+                }
+            }
+            _ => {
+                // Not the shape expected: count everything.
+                self.whole_context = true;
+                self.visit(node);
+                return;
+            }
         }
         match node.get("left") {
             Some(left) if is_var(Some(left), "context") => {}
             Some(left) => self.visit(left),
-            None => {}
+            None => {
+                self.whole_context = true;
+                self.visit(node);
+            }
         }
     }
 }

@@ -5,7 +5,6 @@
 use std::path::Path;
 
 use super::layout::is_valid_bucket;
-use super::write::remove_empty_tree;
 use super::{Ctx, blocking, ensure_bucket, io_error, list};
 use crate::{BackendError, BackendResult, BucketSummary, ListOptions};
 
@@ -26,9 +25,12 @@ pub(super) async fn create(ctx: &Ctx, bucket: &str) -> BackendResult<()> {
     .await
 }
 
-/// Removes the bucket when it lists no object. The directory tree goes
-/// only if it holds nothing but directories, checked as it is removed, so
-/// an object written meanwhile keeps the bucket (BucketNotEmpty).
+/// Removes the bucket when it lists no object. The directory tree is
+/// removed bottom-up with `remove_dir`, which never unlinks a file: an
+/// object renamed in meanwhile stops the removal and keeps the bucket
+/// (BucketNotEmpty). Sidecars and staged uploads go after the tree. A
+/// write that recreates the bucket directory after the tree is gone (a
+/// write racing the delete) keeps its data but may lose its sidecar.
 pub(super) async fn delete(ctx: &Ctx, bucket: &str) -> BackendResult<()> {
     let dir = ctx.shared.layout.bucket_dir(bucket)?;
     {
@@ -46,7 +48,7 @@ pub(super) async fn delete(ctx: &Ctx, bucket: &str) -> BackendResult<()> {
     let meta = ctx.shared.layout.meta.join(bucket);
     let uploads = ctx.shared.layout.uploads_dir(bucket)?;
     blocking(move || {
-        if !remove_empty_tree(&dir) {
+        if !remove_directories(&dir) {
             return Err(BackendError::BucketNotEmpty);
         }
         for leftover in [&meta, &uploads] {
@@ -55,6 +57,21 @@ pub(super) async fn delete(ctx: &Ctx, bucket: &str) -> BackendResult<()> {
         Ok(())
     })
     .await
+}
+
+/// Removes `dir` and the directories under it, bottom-up, without removing
+/// any file; false when a file (or anything else) is in the way.
+fn remove_directories(dir: &Path) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    for entry in entries.flatten() {
+        let is_dir = entry.file_type().is_ok_and(|kind| kind.is_dir());
+        if !is_dir || !remove_directories(&entry.path()) {
+            return false;
+        }
+    }
+    std::fs::remove_dir(dir).is_ok()
 }
 
 fn remove_all(dir: &Path) -> BackendResult<()> {

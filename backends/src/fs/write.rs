@@ -146,7 +146,7 @@ fn has_files(dir: &Path) -> bool {
 }
 
 /// Removes `dir` if its whole tree is empty directories.
-pub(super) fn remove_empty_tree(dir: &Path) -> bool {
+fn remove_empty_tree(dir: &Path) -> bool {
     !has_files(dir) && std::fs::remove_dir_all(dir).is_ok()
 }
 

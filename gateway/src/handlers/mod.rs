@@ -96,12 +96,39 @@ pub async fn dispatch(
 /// holds anyway) and `x-amz-tagging` must be a valid tag set.
 fn write_headers(request: &S3Request) -> Result<cedargate_backends::ObjectHeaders, S3Error> {
     acl::refuse_grants(request)?;
+    let tagging = tagging_header(request)?;
     let mut headers = request.object_headers();
     headers.storage.remove("x-amz-acl");
-    if let Some(tagging) = headers.storage.get("x-amz-tagging") {
+    headers.storage.remove("x-amz-tagging");
+    if let Some(tagging) = tagging {
         cedargate_backends::tagging::parse_header(tagging).map_err(backend_error)?;
+        headers
+            .storage
+            .insert("x-amz-tagging".to_owned(), tagging.to_owned());
     }
     Ok(headers)
+}
+
+/// The request's one `x-amz-tagging` header: more than one, or one that is
+/// not URL-encoded ASCII, is refused, so that what policies decide on and
+/// what is stored are the same value.
+pub fn tagging_header(request: &S3Request) -> Result<Option<&str>, S3Error> {
+    let mut values = request.headers.get_all("x-amz-tagging").iter();
+    let Some(first) = values.next() else {
+        return Ok(None);
+    };
+    if values.next().is_some() {
+        return Err(S3Error::new(
+            S3ErrorCode::InvalidArgument,
+            "the x-amz-tagging header must be given once",
+        ));
+    }
+    first.to_str().map(Some).map_err(|_| {
+        S3Error::new(
+            S3ErrorCode::InvalidTag,
+            "the x-amz-tagging header must be URL-encoded ASCII",
+        )
+    })
 }
 
 /// Refuses a `versionId` on an operation that does not take one here.
@@ -204,6 +231,46 @@ pub fn backend_error(error: BackendError) -> S3Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn put_with(headers: &[(&'static str, &[u8])]) -> S3Request {
+        let mut map = http::HeaderMap::new();
+        for (name, value) in headers {
+            let value = http::HeaderValue::from_bytes(value).expect("header value");
+            map.append(*name, value);
+        }
+        S3Request {
+            method: http::Method::PUT,
+            route: crate::route::route(None, "/bkt/k", &[]).expect("route"),
+            query: crate::query::Query::parse("").expect("query"),
+            headers: map,
+            operation: S3Operation::PutObject,
+            raw_path: "/bkt/k".to_owned(),
+            raw_query: String::new(),
+        }
+    }
+
+    #[test]
+    fn the_stored_tags_are_the_one_header_policies_decide_on() {
+        let one = put_with(&[("x-amz-tagging", b"a=1")]);
+        assert_eq!(tagging_header(&one).ok().flatten(), Some("a=1"));
+        let stored = write_headers(&one).expect("headers");
+        assert_eq!(
+            stored.storage.get("x-amz-tagging").map(String::as_str),
+            Some("a=1")
+        );
+        let twice = put_with(&[
+            ("x-amz-tagging", b"owner=me"),
+            ("x-amz-tagging", b"owner=x"),
+        ]);
+        let refused = write_headers(&twice).expect_err("two headers");
+        assert_eq!(refused.code(), S3ErrorCode::InvalidArgument);
+        let raw = put_with(&[("x-amz-tagging", "k=\u{e9}".as_bytes())]);
+        assert_eq!(
+            tagging_header(&raw).expect_err("non-ascii").code(),
+            S3ErrorCode::InvalidTag
+        );
+        assert_eq!(tagging_header(&put_with(&[])).ok().flatten(), None);
+    }
     use crate::error::ErrorProfile;
     use std::time::SystemTime;
 

@@ -354,10 +354,25 @@ pub(super) async fn delete_objects(
     let delete = xml::parse_delete(&document).map_err(super::xml_error)?;
     let mut refused = Vec::new();
     let mut keys = Vec::new();
+    let reads_tags = env.authz.reads_object_tags();
     for object in delete.objects {
-        let decision = env
-            .authz
-            .decide("DeleteObjects", &target.name, Some(&object.key));
+        let decision = if reads_tags {
+            // Each key is decided on its stored tags; a key whose tags
+            // cannot be read is refused, never decided without them.
+            match crate::object_tags::stored_on(target, &object.key).await {
+                Ok(tags) => {
+                    env.authz
+                        .decide_with_tags("DeleteObjects", &target.name, &object.key, &tags)
+                }
+                Err(error) => {
+                    refused.push((object.key, error));
+                    continue;
+                }
+            }
+        } else {
+            env.authz
+                .decide("DeleteObjects", &target.name, Some(&object.key))
+        };
         if decision.allowed {
             keys.push(object.key);
         } else {

@@ -149,7 +149,7 @@ impl Gateway {
                 let source = handlers::copy_source(request)?;
                 authz.set_copy_source(&source.bucket, &source.key);
                 authz.require(action, bucket, request.route.key.as_deref())?;
-                authz.require("GetObject", &source.bucket, Some(&source.key))?;
+                authz.require_copy_source(&source.bucket, &source.key)?;
                 Ok(())
             }
             _ => authz

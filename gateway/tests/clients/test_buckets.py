@@ -261,6 +261,29 @@ def test_policies_read_stored_object_tags(s3, prefix):
     assert error_of(s3.head_object, Bucket=BUCKET, Key=copy)[1] == 404
 
 
+def test_a_copy_onto_itself_cannot_retag_a_secret_object(s3, prefix):
+    key = prefix + "self"
+    s3.put_object(Bucket=BUCKET, Key=key, Body=b"secret", Tagging="classification=secret")
+    code = error_of(s3.copy_object, Bucket=BUCKET, Key=key,
+                    CopySource={"Bucket": BUCKET, "Key": key}, MetadataDirective="REPLACE",
+                    TaggingDirective="REPLACE", Tagging="classification=public")
+    assert code == ("AccessDenied", 403)
+    assert tags_of(s3, key) == {"classification": "secret"}
+
+
+def test_deletes_of_held_objects_are_refused_one_by_one_and_in_batches(s3, prefix):
+    held, free = prefix + "held", prefix + "free"
+    s3.put_object(Bucket=BUCKET, Key=held, Body=b"h", Tagging="legal-hold=2027")
+    s3.put_object(Bucket=BUCKET, Key=free, Body=b"f")
+    assert error_of(s3.delete_object, Bucket=BUCKET, Key=held) == ("AccessDenied", 403)
+    answer = s3.delete_objects(Bucket=BUCKET, Delete={"Objects": [{"Key": held}, {"Key": free}]})
+    assert [d["Key"] for d in answer.get("Deleted", [])] == [free]
+    assert [(e["Key"], e["Code"]) for e in answer["Errors"]] == [(held, "AccessDenied")]
+    assert s3.get_object(Bucket=BUCKET, Key=held)["Body"].read() == b"h"
+    s3.delete_object_tagging(Bucket=BUCKET, Key=held)
+    s3.delete_object(Bucket=BUCKET, Key=held)
+
+
 def test_policies_read_the_tags_a_write_sets(s3, prefix):
     key = prefix + "write"
     assert error_of(s3.put_object, Bucket=BUCKET, Key=key, Body=b"x",

@@ -18,7 +18,8 @@ pub const TESTER_POLICY: &str = "@id(\"tester-may-do-everything\")\npermit (prin
 
 /// The policies test_buckets.py expects beside [`TESTER_POLICY`]: reads
 /// of objects tagged `classification=secret` and writes tagged
-/// `classification=forbidden` are forbidden; `beta-team` may read and list.
+/// `classification=forbidden` are forbidden, as are deletes of objects with
+/// a `legal-hold` tag; `beta-team` may read and list.
 pub const TAG_POLICIES: &str = r#"
 @id("no-secret-reads")
 forbid (principal, action == Action::"s3:GetObject", resource)
@@ -31,6 +32,14 @@ forbid (
   resource
 )
 when { resource.hasTag("classification") && resource.getTag("classification") == "forbidden" };
+
+@id("legal-holds-stay")
+forbid (
+  principal,
+  action in [Action::"s3:DeleteObject", Action::"s3:DeleteObjects"],
+  resource
+)
+when { resource.hasTag("legal-hold") };
 
 @id("beta-team-reads")
 permit (principal in Group::"beta-team", action in [Action::"read", Action::"list"], resource);
