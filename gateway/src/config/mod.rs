@@ -475,7 +475,20 @@ impl Config {
                         "must not be empty",
                     ));
                 }
-                BackendConfig::Fs { .. } => {}
+                BackendConfig::Fs { root } => {
+                    // Two names for one root would let the default route
+                    // reach a listed bucket's directory under another name.
+                    let shared = self.backends.iter().find(|(other, backend)| {
+                        other.as_str() < name.as_str()
+                            && matches!(backend, BackendConfig::Fs { root: r } if r == root)
+                    });
+                    if let Some((other, _)) = shared {
+                        return Err(invalid(
+                            format!("backends.{name}.root"),
+                            format!("is also the root of `backends.{other}`"),
+                        ));
+                    }
+                }
                 BackendConfig::S3(_) | BackendConfig::Gcs(_) => {
                     let upstream = match backend {
                         BackendConfig::Gcs(gcs) => gcs.as_upstream(),

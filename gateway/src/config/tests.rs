@@ -124,6 +124,18 @@ fn errors_name_the_field() {
         ),
         (EXAMPLE.replace("[s3]", "[s3]\nregoin = \"x\""), "regoin"),
         (
+            format!("{EXAMPLE}\n[backends.zzz]\nkind = \"fs\"\nroot = \"/tmp/cedargate\"\n"),
+            "backends.zzz.root",
+        ),
+        (
+            format!("{EXAMPLE}\n[default_route]\nbackend = \"nope\"\n"),
+            "default_route.backend",
+        ),
+        (
+            format!("{EXAMPLE}\n[default_route]\nbackend = \"local\"\nbucket_prefix = \"Bad_\"\n"),
+            "default_route.bucket_prefix",
+        ),
+        (
             EXAMPLE.replace("root = \"/tmp/cedargate\"", "root = \"/tmp\"\nbucket = 1"),
             "bucket",
         ),
