@@ -75,6 +75,16 @@ pub struct TestGateway {
     pub admin: SocketAddr,
 }
 
+/// Three ports nobody listens on right now, all different (two calls of
+/// [`free_port`] may return the same port once the first is released).
+pub fn distinct_free_ports() -> (u16, u16, u16) {
+    let listeners: Vec<TcpListener> = (0..3)
+        .map(|_| TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port"))
+        .collect();
+    let port = |i: usize| listeners[i].local_addr().expect("local addr").port();
+    (port(0), port(1), port(2))
+}
+
 /// A port nobody listens on right now.
 pub fn free_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
@@ -136,7 +146,7 @@ impl TestGateway {
         args: &[&str],
     ) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
-        let (s3_port, admin_port, tls_port) = (free_port(), free_port(), free_port());
+        let (s3_port, admin_port, tls_port) = distinct_free_ports();
         self_signed_certificate(dir.path());
         let policy_dir = dir.path().join("policies");
         std::fs::create_dir_all(&policy_dir).expect("policy dir");
