@@ -10,7 +10,7 @@ use http::Method;
 
 use super::client::{Client, MAX_DOCUMENT, Payload, Request};
 use super::error::{Op, Target};
-use super::objects::{document, head_bucket};
+use super::objects::{document, head_bucket, send_delete};
 use super::xml::{self, ListAllMyBucketsResult, ListVersionsResult, VersioningConfiguration};
 use crate::{
     BackendError, BackendResult, BucketSummary, ListVersionsOptions, ListVersionsPage,
@@ -56,13 +56,7 @@ pub(super) async fn create(
 
 pub(super) async fn delete(client: &Arc<Client>, bucket: &str) -> BackendResult<()> {
     let request = Request::new(Method::DELETE, DELETE_BUCKET, bucket, None);
-    let response = client.send(request, Payload::Empty).await?;
-    response
-        .check(&[200, 204])
-        .await?
-        .body(MAX_DOCUMENT)
-        .await?;
-    Ok(())
+    send_delete(client, request).await
 }
 
 pub(super) async fn list(

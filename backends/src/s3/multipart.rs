@@ -10,7 +10,7 @@ use http::Method;
 use super::client::{Client, MAX_DOCUMENT, Payload, Request};
 use super::error::{Failure, Op, Target, not_s3};
 use super::headers::{self, range_value};
-use super::objects::{check_source, document, write_key};
+use super::objects::{check_source, document, send_delete, write_key};
 use super::xml::{
     self, InitiateResult, ListPartsResult, ListUploadsResult, parse_timestamp, unquote_etag,
 };
@@ -254,13 +254,7 @@ async fn all_parts(
 
 pub(super) async fn abort(client: &Arc<Client>, upload: UploadRef<'_>) -> BackendResult<()> {
     let request = on_upload(Method::DELETE, ABORT, &upload);
-    let response = client.send(request, Payload::Empty).await?;
-    response
-        .check(&[200, 204])
-        .await?
-        .body(MAX_DOCUMENT)
-        .await?;
-    Ok(())
+    send_delete(client, request).await
 }
 
 pub(super) async fn list_parts(

@@ -47,6 +47,17 @@ pub(super) async fn document(response: Response, op: Op) -> BackendResult<Bytes>
     Ok(body)
 }
 
+/// Sends a DELETE and reads its answer, 200 or 204 with any body.
+pub(super) async fn send_delete(client: &Arc<Client>, request: Request<'_>) -> BackendResult<()> {
+    let response = client.send(request, Payload::Empty).await?;
+    response
+        .check(&[200, 204])
+        .await?
+        .body(MAX_DOCUMENT)
+        .await?;
+    Ok(())
+}
+
 pub(super) async fn head_bucket(client: &Arc<Client>, bucket: &str) -> BackendResult<BucketInfo> {
     let request = Request::new(Method::HEAD, HEAD_BUCKET, bucket, None);
     let response = client.send(request, Payload::Empty).await?;
@@ -300,13 +311,7 @@ pub(super) async fn delete(
     if let Some(version_id) = version_id {
         request = request.param("versionId", version_id);
     }
-    let response = client.send(request, Payload::Empty).await?;
-    response
-        .check(&[200, 204])
-        .await?
-        .body(MAX_DOCUMENT)
-        .await?;
-    Ok(())
+    send_delete(client, request).await
 }
 
 pub(super) async fn delete_many(

@@ -8,7 +8,7 @@ use http::Method;
 
 use super::client::{Client, MAX_DOCUMENT, Payload, Request};
 use super::error::{Op, Target};
-use super::objects::document;
+use super::objects::{document, send_delete};
 use super::xml::{self, TaggingDoc};
 use crate::{BackendError, BackendResult, ObjectRef, TagSet};
 
@@ -73,11 +73,5 @@ pub(super) async fn delete(client: &Arc<Client>, object: ObjectRef<'_>) -> Backe
         Some(object.key),
     )
     .param("tagging", "");
-    let response = client.send(request, Payload::Empty).await?;
-    response
-        .check(&[200, 204])
-        .await?
-        .body(MAX_DOCUMENT)
-        .await?;
-    Ok(())
+    send_delete(client, request).await
 }
