@@ -85,9 +85,12 @@ pub(crate) fn md5_hex(data: &[u8]) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn contract_suite_with_small_parts() {
+async fn contract_suite_with_small_parts_and_reads_on_the_blocking_pool() {
     let dir = TempDir::new().unwrap();
-    let backend = with_bucket(&dir).await.with_min_part_size(1024);
+    let backend = with_bucket(&dir)
+        .await
+        .with_min_part_size(1024)
+        .with_inline_reads(false);
     contract::run_all_with(
         &backend,
         BUCKET,
@@ -110,4 +113,41 @@ async fn contract_suite_with_default_settings() {
     let backend = with_bucket(&dir).await;
     contract::run_all(&backend, BUCKET).await;
     assert_eq!(files_under(backend.root()), Vec::<PathBuf>::new());
+}
+
+#[tokio::test]
+async fn inline_reads_answer_without_waiting_for_the_blocking_pool() {
+    use futures::FutureExt;
+    let dir = TempDir::new().unwrap();
+    let backend = with_bucket(&dir).await;
+    put(&backend, "small", b"inline").await.unwrap();
+    let (etag, data) = get(&backend, "small").await.unwrap();
+    assert_eq!(
+        (etag.as_str(), data.as_slice()),
+        (md5_hex(b"inline").as_str(), &b"inline"[..])
+    );
+    // Inline, the reads finish in their first poll; on the pool they wait.
+    let head = || backend.head_object(BUCKET, "small", GetOptions::default());
+    let answered = head()
+        .now_or_never()
+        .expect("an inline HEAD is ready at once");
+    assert_eq!(answered.unwrap().size, 6);
+    let missing = backend
+        .get_object(BUCKET, "missing", GetOptions::default())
+        .now_or_never()
+        .expect("an inline GET is ready at once");
+    assert!(matches!(missing, Err(BackendError::NoSuchKey)));
+    let gone = backend
+        .head_object("no-such-bucket", "small", GetOptions::default())
+        .now_or_never()
+        .expect("an inline HEAD is ready at once");
+    assert!(matches!(gone, Err(BackendError::NoSuchBucket)));
+    let pooled = backend.clone().with_inline_reads(false);
+    assert!(
+        pooled
+            .head_object(BUCKET, "small", GetOptions::default())
+            .now_or_never()
+            .is_none(),
+        "without inline reads the HEAD waits for the pool"
+    );
 }

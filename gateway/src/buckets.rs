@@ -245,8 +245,15 @@ impl BucketMap {
         let mut backends: BTreeMap<&str, BuiltBackend> = BTreeMap::new();
         for (name, backend) in &config.backends {
             match backend {
-                BackendConfig::Fs { root } => {
-                    let fs = Arc::new(FsBackend::new(root.clone())?);
+                BackendConfig::Fs {
+                    root,
+                    durable_writes,
+                    inline_reads,
+                } => {
+                    let fs = FsBackend::new(root.clone())?
+                        .with_durable_writes(*durable_writes)
+                        .with_inline_reads(*inline_reads);
+                    let fs = Arc::new(fs);
                     let dynamic: Arc<dyn Backend> = fs.clone();
                     backends.insert(name, (dynamic, Some(fs)));
                 }

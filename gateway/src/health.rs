@@ -88,6 +88,8 @@ mod tests {
             "local".into(),
             crate::config::BackendConfig::Fs {
                 root: dir.path().to_owned(),
+                durable_writes: true,
+                inline_reads: true,
             },
         );
         let buckets = BucketMap::from_config(&config).await.unwrap();

@@ -84,7 +84,7 @@ impl ProxyHttp for S3Proxy {
         let metrics = &self.gateway.metrics;
         metrics.inflight(-1);
         let operation = ctx.operation_name().unwrap_or("Unclassified");
-        let method = session.req_header().method.as_str().to_owned();
+        let method = session.req_header().method.as_str();
         let duration = ctx.started.elapsed();
         if ctx.auth_mode == "anonymous"
             && ctx.result == "ok"
@@ -93,7 +93,7 @@ impl ProxyHttp for S3Proxy {
             metrics.record_anonymous_request(op.name(), ctx.status);
         }
         metrics.record_request(&RequestSample {
-            method: &method,
+            method,
             operation,
             status: ctx.status,
             result: ctx.result,
@@ -103,10 +103,17 @@ impl ProxyHttp for S3Proxy {
             bytes_in: ctx.bytes_in,
             bytes_out: ctx.bytes_out,
         });
-        let (decision, policies) = match &ctx.decision {
-            Some(record) if record.allowed => ("allow", record.policies.join(",")),
-            Some(record) => ("deny", record.policies.join(",")),
-            None => ("", String::new()),
+        let decision = match &ctx.decision {
+            Some(record) if record.allowed => "allow",
+            Some(_) => "deny",
+            None => "",
+        };
+        // Field values are only evaluated when the access log is enabled.
+        let policies = || {
+            ctx.decision
+                .as_ref()
+                .map(|record| record.policies.join(","))
+                .unwrap_or_default()
         };
         tracing::info!(
             target: "cedargate::access",
@@ -118,7 +125,7 @@ impl ProxyHttp for S3Proxy {
             principal = ctx.principal.as_deref().unwrap_or(""),
             auth_mode = ctx.auth_mode,
             decision,
-            policies = %policies,
+            policies = %policies(),
             status = ctx.status,
             result = ctx.result,
             bytes_in = ctx.bytes_in,

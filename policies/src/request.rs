@@ -9,6 +9,7 @@ use std::time::SystemTime;
 
 use cedar_policy::{Context, Entities, Entity, EntityUid, Request, RestrictedExpression};
 
+use crate::cache::PrincipalRefKey;
 use crate::schema::{EntityTypes, Model, ResourceKind};
 use crate::usage::PolicyUsage;
 
@@ -154,15 +155,15 @@ const MAX_LONG: u64 = (i64::MAX / 4) as u64;
 
 /// Builds the Cedar request for `request`, or says why it cannot be built.
 pub(crate) fn build(
-    model: &Model,
+    model: &'static Model,
     usage: &PolicyUsage,
     request: &AuthzRequest<'_>,
 ) -> Result<BuiltRequest, String> {
     // Attributes and context fields no policy names are left out: they
     // cannot change the decision, and building them is most of its cost.
     let needed = |(name, _): &(String, RestrictedExpression)| usage.needs(name);
-    let action = model
-        .action(request.action)
+    let (action_name, action) = model
+        .named_action(request.action)
         .ok_or_else(|| format!("unknown action `{}`", request.action))?;
     let types = &model.types;
     let bucket = request
@@ -208,9 +209,44 @@ pub(crate) fn build(
             (uid, entity)
         }
     };
-    let (principal_uid, principal_entity, groups) = principal(types, usage, &request.principal)?;
-    let entities = [principal_entity, resource_entity, action.entity.clone()];
-    let entities = Entities::from_entities(entities, None).map_err(|error| error.to_string())?;
+    let (principal_uid, groups) = principal_uid(types, &request.principal);
+    let shared = || {
+        let principal = principal(types, usage, &principal_uid, &request.principal)?;
+        Entities::from_entities([principal, action.entity.clone()], None)
+            .map_err(|error| error.to_string())
+    };
+    // A static credential's store (with the action) is the same for every
+    // request it makes for that action; only the resource is new.
+    let shared = match request.principal {
+        PrincipalRef::Credential {
+            name,
+            access_key,
+            groups,
+        } => {
+            let key = PrincipalRefKey {
+                attributes: credential_attributes(usage),
+                name,
+                access_key,
+                groups,
+                action: action_name,
+            };
+            crate::cache::principal_entities(key, shared)?
+        }
+        PrincipalRef::Anonymous => {
+            let key = PrincipalRefKey {
+                attributes: ANONYMOUS,
+                name: "",
+                access_key: "",
+                groups: &[],
+                action: action_name,
+            };
+            crate::cache::principal_entities(key, shared)?
+        }
+        PrincipalRef::Session { .. } => shared()?,
+    };
+    let entities = shared
+        .add_entities([resource_entity], None)
+        .map_err(|error| error.to_string())?;
     let context = context(usage, request.context)?;
     let cedar = Request::new(
         principal_uid.clone(),
@@ -229,19 +265,50 @@ pub(crate) fn build(
     })
 }
 
+/// Principal attributes a credential's entity carries, a bit each.
+const CREDENTIAL_ATTRIBUTES: [&str; 3] = ["name", "access_key", "groups"];
+/// The cache key bit of the anonymous principal (never a credential's).
+const ANONYMOUS: u8 = 1 << 7;
+
+/// Which of [`CREDENTIAL_ATTRIBUTES`] the policy set reads.
+fn credential_attributes(usage: &PolicyUsage) -> u8 {
+    CREDENTIAL_ATTRIBUTES
+        .iter()
+        .enumerate()
+        .filter(|(_, name)| usage.needs(name))
+        .fold(0, |bits, (index, _)| bits | (1 << index))
+}
+
+/// The principal's uid and the groups it is in.
+fn principal_uid(types: &EntityTypes, principal: &PrincipalRef<'_>) -> (EntityUid, Vec<String>) {
+    match *principal {
+        PrincipalRef::Credential { name, groups, .. } => {
+            (EntityTypes::uid(&types.credential, name), groups.to_vec())
+        }
+        PrincipalRef::Session {
+            issuer, subject, ..
+        } => (
+            EntityTypes::uid(&types.session, &format!("{issuer}#{subject}")),
+            Vec::new(),
+        ),
+        PrincipalRef::Anonymous => (EntityTypes::uid(&types.anonymous, "anonymous"), Vec::new()),
+    }
+}
+
+/// The principal's entity, `uid` being its [`principal_uid`].
 fn principal(
     types: &EntityTypes,
     usage: &PolicyUsage,
+    uid: &EntityUid,
     principal: &PrincipalRef<'_>,
-) -> Result<(EntityUid, Entity, Vec<String>), String> {
+) -> Result<Entity, String> {
     let needed = |(name, _): &(String, RestrictedExpression)| usage.needs(name);
-    match *principal {
+    let entity = match *principal {
         PrincipalRef::Credential {
             name,
             access_key,
             groups,
         } => {
-            let uid = EntityTypes::uid(&types.credential, name);
             let attrs = [
                 ("name".to_owned(), string(name)),
                 ("access_key".to_owned(), string(access_key)),
@@ -254,9 +321,7 @@ fn principal(
             let parents = groups
                 .iter()
                 .map(|group| EntityTypes::uid(&types.group, group));
-            let entity = Entity::new_with_tags(uid.clone(), attrs, parents, [])
-                .map_err(|error| error.to_string())?;
-            Ok((uid, entity, groups.to_vec()))
+            Entity::new_with_tags(uid.clone(), attrs, parents, [])
         }
         PrincipalRef::Session {
             role,
@@ -264,7 +329,6 @@ fn principal(
             subject,
             claims,
         } => {
-            let uid = EntityTypes::uid(&types.session, &format!("{issuer}#{subject}"));
             let attrs = [
                 ("role".to_owned(), string(role)),
                 ("issuer".to_owned(), string(issuer)),
@@ -274,16 +338,11 @@ fn principal(
             let tags = claims
                 .iter()
                 .map(|(name, value)| (name.clone(), string(value)));
-            let entity = Entity::new_with_tags(uid.clone(), attrs, [], tags)
-                .map_err(|error| error.to_string())?;
-            Ok((uid, entity, Vec::new()))
+            Entity::new_with_tags(uid.clone(), attrs, [], tags)
         }
-        PrincipalRef::Anonymous => {
-            let uid = EntityTypes::uid(&types.anonymous, "anonymous");
-            let entity = Entity::with_uid(uid.clone());
-            Ok((uid, entity, Vec::new()))
-        }
-    }
+        PrincipalRef::Anonymous => return Ok(Entity::with_uid(uid.clone())),
+    };
+    entity.map_err(|error| error.to_string())
 }
 
 fn context(usage: &PolicyUsage, context: &RequestContext) -> Result<Context, String> {

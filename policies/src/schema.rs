@@ -98,8 +98,14 @@ pub(crate) struct Model {
 impl Model {
     /// The action called `name`, with or without the `s3:` prefix.
     pub(crate) fn action(&self, name: &str) -> Option<&ActionModel> {
+        self.named_action(name).map(|(_, action)| action)
+    }
+
+    /// The action called `name` with its name without the prefix.
+    pub(crate) fn named_action(&self, name: &str) -> Option<(&str, &ActionModel)> {
         self.actions
-            .get(name.strip_prefix(ACTION_PREFIX).unwrap_or(name))
+            .get_key_value(name.strip_prefix(ACTION_PREFIX).unwrap_or(name))
+            .map(|(name, action)| (name.as_str(), action))
     }
 }
 

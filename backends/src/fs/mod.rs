@@ -129,6 +129,7 @@ struct Ctx {
     shared: Arc<Shared>,
     min_part_size: u64,
     durable: bool,
+    inline_reads: bool,
 }
 
 #[derive(Debug)]
@@ -144,6 +145,7 @@ impl std::fmt::Debug for FsBackend {
             .field("root", &self.ctx.shared.layout.root)
             .field("min_part_size", &self.ctx.min_part_size)
             .field("durable", &self.ctx.durable)
+            .field("inline_reads", &self.ctx.inline_reads)
             .finish()
     }
 }
@@ -166,6 +168,7 @@ impl FsBackend {
                 }),
                 min_part_size: DEFAULT_MIN_PART_SIZE,
                 durable: true,
+                inline_reads: true,
             },
         })
     }
@@ -182,6 +185,22 @@ impl FsBackend {
     #[must_use]
     pub fn with_durable_writes(mut self, durable: bool) -> Self {
         self.ctx.durable = durable;
+        self
+    }
+
+    /// Whether HEAD, HeadBucket and a GET's open (with the whole body of
+    /// an object up to 64 KiB) run on the worker thread serving the
+    /// request (default true) rather than on the blocking pool.
+    ///
+    /// On a local filesystem whose files are in the page cache that work
+    /// takes microseconds, and the two thread switches of a hand-off to
+    /// the pool cost more than the work. A read that has to wait for a
+    /// disk stalls the other requests of that worker thread meanwhile, so
+    /// turn this off for network or otherwise slow filesystems. Listings,
+    /// writes and bodies above 64 KiB always use the pool.
+    #[must_use]
+    pub fn with_inline_reads(mut self, inline: bool) -> Self {
+        self.ctx.inline_reads = inline;
         self
     }
 
@@ -269,6 +288,23 @@ fn ensure_bucket(dir: &Path) -> BackendResult<()> {
     }
 }
 
+/// Runs the filesystem work of a read that touches a bounded number of
+/// files (HEAD, a GET's open and small body, HeadBucket): on the calling
+/// worker thread when the backend reads inline, else on the blocking pool.
+async fn read_work<T, F>(ctx: &Ctx, work: F) -> BackendResult<T>
+where
+    T: Send + 'static,
+    F: FnOnce() -> BackendResult<T> + Send + 'static,
+{
+    if ctx.inline_reads {
+        // As on the pool, a panic becomes an error, not a dead task.
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(work))
+            .map_err(|_| BackendError::other("filesystem work panicked"))?
+    } else {
+        blocking(work).await
+    }
+}
+
 /// Runs filesystem work on the blocking pool.
 async fn blocking<T, F>(work: F) -> BackendResult<T>
 where
@@ -288,7 +324,7 @@ impl Backend for FsBackend {
 
     async fn head_bucket(&self, bucket: &str) -> BackendResult<BucketInfo> {
         let dir = self.ctx.shared.layout.bucket_dir(bucket)?;
-        blocking(move || {
+        read_work(&self.ctx, move || {
             ensure_bucket(&dir)?;
             let created = std::fs::metadata(&dir).and_then(|m| m.created()).ok();
             Ok(BucketInfo { created })

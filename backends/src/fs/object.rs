@@ -14,7 +14,7 @@ use super::staging::{TempWriter, stage_body};
 use super::write::{
     NewObject, commit, current_meta, delete_locked, install_sidecar, open_data, precheck,
 };
-use super::{Ctx, blocking, ensure_bucket, io_error};
+use super::{Ctx, blocking, ensure_bucket, io_error, read_work};
 use crate::{
     BackendError, BackendResult, BodySource, ByteStream, Conditions, CopyOptions, CopyOutput,
     GetObjectOutput, GetOptions, MetadataDirective, ObjectMeta, ObjectRef, PutOptions, PutOutput,
@@ -28,8 +28,11 @@ const CHUNK: usize = 64 * 1024;
 /// against the open file, so the pair stays consistent whatever renames
 /// happen next.
 pub(super) fn open_object(ctx: &Ctx, paths: &ObjectPaths) -> BackendResult<(File, ObjectMeta)> {
-    ensure_bucket(&paths.bucket_dir)?;
-    let mut file = open_data(paths)?.ok_or(BackendError::NoSuchKey)?;
+    let Some(mut file) = open_data(paths)? else {
+        // Only a miss needs to tell a missing bucket from a missing key.
+        ensure_bucket(&paths.bucket_dir)?;
+        return Err(BackendError::NoSuchKey);
+    };
     let meta = load_meta(ctx, paths, &mut file)?;
     Ok((file, meta))
 }
@@ -41,7 +44,7 @@ pub(super) async fn stored_paths(ctx: &Ctx, bucket: &str, key: &str) -> BackendR
     match ctx.shared.layout.object(bucket, key) {
         Err(BackendError::InvalidArgument { .. }) => {
             let dir = ctx.shared.layout.bucket_dir(bucket)?;
-            blocking(move || ensure_bucket(&dir)).await?;
+            read_work(ctx, move || ensure_bucket(&dir)).await?;
             Err(BackendError::NoSuchKey)
         }
         other => other,
@@ -93,9 +96,9 @@ pub(super) async fn head(
     options: GetOptions,
 ) -> BackendResult<ObjectMeta> {
     let paths = stored_paths(ctx, bucket, key).await?;
-    let ctx = ctx.clone();
-    blocking(move || {
-        let (_file, meta) = open_object(&ctx, &paths)?;
+    let inner = ctx.clone();
+    read_work(ctx, move || {
+        let (_file, meta) = open_object(&inner, &paths)?;
         options.conditions.evaluate(&meta, true)?;
         if let Some(range) = options.range {
             range.resolve(meta.size)?;
@@ -112,17 +115,17 @@ pub(super) async fn get(
     options: GetOptions,
 ) -> BackendResult<GetObjectOutput> {
     let paths = stored_paths(ctx, bucket, key).await?;
-    let ctx = ctx.clone();
-    let (opened, meta, range) = blocking(move || {
-        let (mut file, meta) = open_object(&ctx, &paths)?;
+    let inner = ctx.clone();
+    let (opened, meta, range) = read_work(ctx, move || {
+        let (mut file, meta) = open_object(&inner, &paths)?;
         options.conditions.evaluate(&meta, true)?;
         let range = options.range.map(|r| r.resolve(meta.size)).transpose()?;
         let first = range.map_or(0, |(first, _)| first);
         file.seek(SeekFrom::Start(first))
             .map_err(|e| io_error("seeking", &paths.data, e))?;
         let len = range.map_or(meta.size, |(first, last)| last - first + 1);
-        // A small body is read in the same blocking call that opened the
-        // file: one hand-off to the blocking pool per request, not two.
+        // A small body is read in the same call that opened the file: no
+        // further hand-off to the blocking pool.
         let opened = if len <= INLINE_READ {
             let mut data = vec![0; usize::try_from(len).unwrap_or(0)];
             file.read_exact(&mut data)

@@ -15,6 +15,17 @@ pub enum BackendConfig {
         /// The directory holding one directory per bucket; relative paths
         /// are relative to the working directory.
         root: PathBuf,
+        /// Whether writes fsync the file and its directory before the
+        /// answer (default true). Off only for scratch data.
+        #[serde(default = "yes")]
+        durable_writes: bool,
+        /// Whether HEAD, HeadBucket and the open of a GET (with a body up
+        /// to 64 KiB) run on the worker thread serving the request instead
+        /// of the blocking pool (default true): faster on a local disk;
+        /// set false on network or otherwise slow filesystems, where a
+        /// slow open would stall the worker thread's other requests.
+        #[serde(default = "yes")]
+        inline_reads: bool,
     },
     /// Any S3-compatible upstream (AWS, MinIO, Ceph, moto...), signed with
     /// the backend's own credentials.

@@ -371,6 +371,8 @@ impl Config {
     pub fn embedded_default() -> Self {
         let fs = BackendConfig::Fs {
             root: PathBuf::from("./data"),
+            durable_writes: true,
+            inline_reads: true,
         };
         let bucket = || BucketConfig {
             backend: "local".into(),
@@ -469,18 +471,18 @@ impl Config {
         }
         for (name, backend) in &self.backends {
             match backend {
-                BackendConfig::Fs { root } if root.as_os_str().is_empty() => {
+                BackendConfig::Fs { root, .. } if root.as_os_str().is_empty() => {
                     return Err(invalid(
                         format!("backends.{name}.root"),
                         "must not be empty",
                     ));
                 }
-                BackendConfig::Fs { root } => {
+                BackendConfig::Fs { root, .. } => {
                     // Two names for one root would let the default route
                     // reach a listed bucket's directory under another name.
                     let shared = self.backends.iter().find(|(other, backend)| {
                         other.as_str() < name.as_str()
-                            && matches!(backend, BackendConfig::Fs { root: r } if r == root)
+                            && matches!(backend, BackendConfig::Fs { root: r, .. } if r == root)
                     });
                     if let Some((other, _)) = shared {
                         return Err(invalid(
