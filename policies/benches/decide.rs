@@ -1,6 +1,7 @@
-//! Per-decision cost at 10, 100 and 1,000 policies spread over 100 buckets,
-//! sliced (what the gateway calls) and unsliced (every policy evaluated),
-//! plus the cost of building the Cedar request alone.
+//! Per-decision cost at 10, 100 and 1,000 policies spread over 100 buckets:
+//! sliced (what the gateway calls: the request's slices, permits until one
+//! is satisfied), explained (the slices, every permit) and unsliced (every
+//! policy evaluated), plus the cost of building the Cedar request alone.
 //!
 //! `cargo bench -p cedargate-policies` (add `-- --warm-up-time 1
 //! --measurement-time 2` for a quick run).
@@ -76,12 +77,20 @@ fn decide(c: &mut Criterion) {
             continue;
         };
         let sliced = snapshot.decide(&request);
-        if !sliced.allowed || sliced != snapshot.decide_unsliced(&request) {
-            eprintln!("unexpected decision at {count} policies: {sliced:?}");
+        let explained = snapshot.explain(&request);
+        if !sliced.allowed || explained != snapshot.decide_unsliced(&request) {
+            eprintln!("unexpected decision at {count} policies: {sliced:?} / {explained:?}");
         }
         group.bench_with_input(BenchmarkId::new("sliced", count), &request, |b, request| {
             b.iter(|| snapshot.decide(black_box(request)));
         });
+        group.bench_with_input(
+            BenchmarkId::new("explained", count),
+            &request,
+            |b, request| {
+                b.iter(|| snapshot.explain(black_box(request)));
+            },
+        );
         group.bench_with_input(
             BenchmarkId::new("unsliced", count),
             &request,

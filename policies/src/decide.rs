@@ -1,6 +1,9 @@
 //! Decisions: evaluate the selected slices with Cedar and combine their
-//! answers into one [`Decision`], exactly as one evaluation of the whole
-//! set would, then apply cedargate's deny precedence.
+//! answers into one [`Decision`], as one evaluation of the whole set
+//! would, then apply cedargate's deny precedence. Every forbid is
+//! evaluated; permits only when no forbid decided without them, and on
+//! the request path only until one is satisfied (an allow then names that
+//! permit, the first in load order; explanations name them all).
 //!
 //! Precedence among reasons to deny, first match wins:
 //!
@@ -16,14 +19,14 @@
 //!    permit would otherwise have let in, so a caller without scope on a
 //!    full bucket gets AccessDenied, not a quota answer.
 //!
-//! Otherwise the request is allowed by the satisfied permits.
+//! Otherwise the request is allowed by the satisfied permit(s).
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
-use cedar_policy::{AuthorizationError, Authorizer, Decision as CedarDecision};
+use cedar_policy::{AuthorizationError, Authorizer, Decision as CedarDecision, PolicySet};
 
-use crate::load::{PolicyEffect, PolicyInfo};
+use crate::load::PolicyInfo;
 use crate::request::BuiltRequest;
 use crate::slice::Slice;
 
@@ -40,8 +43,9 @@ pub const REASON_INVALID_REQUEST: &str = "invalid_request";
 pub struct Decision {
     /// Whether the request may proceed.
     pub allowed: bool,
-    /// The deciding policy ids, sorted: the satisfied permits of an allow,
-    /// the deciding forbids of a deny (empty for `no_permit`).
+    /// The deciding policy ids, sorted: the satisfied permit of an allow
+    /// (the first in load order; every one in an explanation), the
+    /// deciding forbids of a deny (empty for `no_permit`).
     pub policies: Vec<String>,
     /// The S3 error code of the deciding forbid (`@error`); `None` means
     /// AccessDenied.
@@ -81,111 +85,135 @@ impl Decision {
     }
 }
 
-/// What the slices said, before precedence.
-#[derive(Default)]
-struct Findings<'s> {
-    forbids: BTreeSet<String>,
-    permits: BTreeSet<String>,
-    /// Some permit was satisfied (learned from a slice that allowed).
-    permitted: bool,
-    errored_forbids: BTreeSet<String>,
-    errors: Vec<String>,
-    /// Slices where a forbid was satisfied, so their permits are unknown.
-    forbidding: Vec<&'s Slice>,
+/// How many of the satisfied permits an allow names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Permits {
+    /// The first in the order the policies were loaded: permits are
+    /// evaluated one by one and the search stops there (the request path).
+    First,
+    /// Every satisfied permit (explanations: the console, the CLI).
+    All,
 }
 
-/// Evaluates `slices` for `built` and applies the precedence above.
+/// What the forbids said.
+#[derive(Default)]
+struct Forbids {
+    satisfied: BTreeSet<String>,
+    errored: BTreeSet<String>,
+}
+
+/// Evaluates `slices` for `built` and applies the precedence above:
+/// every forbid first, and the permits only when no forbid decided
+/// without them.
 pub(crate) fn evaluate(
     authorizer: &Authorizer,
     info: &HashMap<String, Arc<PolicyInfo>>,
     slices: &[&Slice],
     built: &BuiltRequest,
+    permits: Permits,
 ) -> Decision {
-    let effect = |id: &str| info.get(id).map(|policy| policy.effect);
-    let mut found = Findings::default();
-    for &slice in slices {
-        let response = authorizer.is_authorized(&built.request, &slice.all, &built.entities);
+    let mut errors = Vec::new();
+    let mut forbids = Forbids::default();
+    for slice in slices {
+        if slice.forbids.is_empty() {
+            continue;
+        }
+        let response = authorizer.is_authorized(&built.request, &slice.forbids, &built.entities);
         for error in response.diagnostics().errors() {
             let AuthorizationError::PolicyEvaluationError(evaluation) = error;
-            let id = evaluation.policy_id().to_string();
-            if effect(&id) != Some(PolicyEffect::Permit) {
-                found.errored_forbids.insert(id);
-            }
-            found.errors.push(error.to_string());
+            forbids.errored.insert(evaluation.policy_id().to_string());
+            errors.push(error.to_string());
         }
-        let mut forbade = false;
-        for id in response.diagnostics().reason() {
-            let id = id.to_string();
-            if effect(&id) == Some(PolicyEffect::Permit) {
-                found.permits.insert(id);
-            } else {
-                forbade = true;
-                found.forbids.insert(id);
-            }
-        }
-        found.permitted |= response.decision() == CedarDecision::Allow;
-        if forbade {
-            found.forbidding.push(slice);
-        }
+        forbids
+            .satisfied
+            .extend(response.diagnostics().reason().map(ToString::to_string));
     }
-    found.errors.sort();
-    decide(authorizer, info, built, found)
-}
-
-fn decide(
-    authorizer: &Authorizer,
-    info: &HashMap<String, Arc<PolicyInfo>>,
-    built: &BuiltRequest,
-    found: Findings<'_>,
-) -> Decision {
     let rank = |id: &String| match info.get(id) {
         Some(policy) if policy.builtin => 0,
         Some(policy) if policy.error.is_none() => 1,
         _ => 2,
     };
     for wanted in [0, 1] {
-        let deciding: Vec<String> = found
-            .forbids
+        let deciding: Vec<String> = forbids
+            .satisfied
             .iter()
             .filter(|id| rank(id) == wanted)
             .cloned()
             .collect();
         if !deciding.is_empty() {
-            return deny_by(info, deciding, found.errors);
+            errors.sort();
+            return deny_by(info, deciding, errors);
         }
     }
-    if !found.errored_forbids.is_empty() {
+    if !forbids.errored.is_empty() {
+        errors.sort();
         return Decision {
             allowed: false,
-            policies: found.errored_forbids.into_iter().collect(),
+            policies: forbids.errored.into_iter().collect(),
             error_code: None,
             reason: Some(REASON_EVALUATION_ERROR.to_owned()),
-            errors: found.errors,
+            errors,
         };
     }
-    if found.forbids.is_empty() {
-        if found.permitted {
-            return Decision {
-                allowed: true,
-                policies: found.permits.into_iter().collect(),
-                ..Decision::default()
-            };
-        }
-        return no_permit(found.errors);
+    let satisfied = satisfied_permits(authorizer, slices, built, permits, &mut errors);
+    errors.sort();
+    if satisfied.is_empty() {
+        return no_permit(errors);
     }
-    // Only forbids carrying `@error` matched: show their code only if a
-    // permit would have let the request in.
-    let permitted = found.permitted
-        || found.forbidding.iter().any(|slice| {
-            authorizer
-                .is_authorized(&built.request, &slice.permits, &built.entities)
-                .decision()
-                == CedarDecision::Allow
-        });
-    if permitted {
-        deny_by(info, found.forbids.into_iter().collect(), found.errors)
-    } else {
-        no_permit(found.errors)
+    if forbids.satisfied.is_empty() {
+        return Decision {
+            allowed: true,
+            policies: satisfied,
+            ..Decision::default()
+        };
+    }
+    // Only forbids carrying `@error` matched, and a permit would have let
+    // the request in: their code is shown.
+    deny_by(info, forbids.satisfied.into_iter().collect(), errors)
+}
+
+/// The satisfied permits of `slices` (sorted by id), or only the first in
+/// load order; evaluation errors are added to `errors`.
+fn satisfied_permits(
+    authorizer: &Authorizer,
+    slices: &[&Slice],
+    built: &BuiltRequest,
+    permits: Permits,
+    errors: &mut Vec<String>,
+) -> Vec<String> {
+    let mut note_errors = |response: &cedar_policy::Response| {
+        errors.extend(response.diagnostics().errors().map(ToString::to_string));
+    };
+    match permits {
+        Permits::All => {
+            let mut satisfied = BTreeSet::new();
+            for slice in slices {
+                let response =
+                    authorizer.is_authorized(&built.request, &slice.permits, &built.entities);
+                note_errors(&response);
+                satisfied.extend(response.diagnostics().reason().map(ToString::to_string));
+            }
+            satisfied.into_iter().collect()
+        }
+        Permits::First => {
+            let mut each: Vec<&(usize, PolicySet)> = slices
+                .iter()
+                .flat_map(|slice| slice.each_permit.iter())
+                .collect();
+            each.sort_unstable_by_key(|(position, _)| *position);
+            for (_, permit) in each {
+                let response = authorizer.is_authorized(&built.request, permit, &built.entities);
+                note_errors(&response);
+                if response.decision() == CedarDecision::Allow {
+                    return response
+                        .diagnostics()
+                        .reason()
+                        .map(ToString::to_string)
+                        .collect();
+                }
+            }
+            Vec::new()
+        }
     }
 }
 

@@ -13,7 +13,10 @@ fn context(mode: AuthMode) -> RequestContext {
     RequestContext::new(mode, IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1)))
 }
 
-/// Decides sliced and unsliced and checks they agree.
+/// Decides sliced and unsliced and checks they agree: the explanation is
+/// the unsliced evaluation, and the request path's answer is the same
+/// except that an allow names only the first satisfied permit (in load
+/// order) and that the errors of permits after it are not seen.
 fn decide(
     snapshot: &PolicySnapshot,
     principal: PrincipalRef<'_>,
@@ -29,7 +32,20 @@ fn decide(
         context,
     };
     let sliced = snapshot.decide(&request);
-    assert_eq!(sliced, snapshot.decide_unsliced(&request), "{action}");
+    let explained = snapshot.explain(&request);
+    assert_eq!(explained, snapshot.decide_unsliced(&request), "{action}");
+    assert_eq!(
+        (sliced.allowed, &sliced.error_code, &sliced.reason),
+        (explained.allowed, &explained.error_code, &explained.reason),
+        "{action}"
+    );
+    if sliced.allowed {
+        assert_eq!(sliced.policies.len(), 1, "{action}");
+        assert!(explained.policies.contains(&sliced.policies[0]), "{action}");
+    } else {
+        assert_eq!(sliced.policies, explained.policies, "{action}");
+    }
+    assert!(sliced.errors.iter().all(|e| explained.errors.contains(e)));
     sliced
 }
 
@@ -70,16 +86,49 @@ fn an_allow_names_the_satisfied_permits() {
     let snapshot = snapshot(
         "@id(\"p1\") permit (principal, action, resource in Bucket::\"b\");\n@id(\"p2\") permit (principal == Credential::\"alice\", action, resource);\n@id(\"p3\") permit (principal == Credential::\"bob\", action, resource);",
     );
+    let context = context(AuthMode::Signed);
+    let decision = decide(&snapshot, alice(), "PutObject", Some("k"), &context);
+    assert!(decision.allowed);
+    // The request path stops at the first satisfied permit in load order...
+    assert_eq!(decision.policies, ["p1"]);
+    assert_eq!(decision.reason, None);
+    // ...an explanation names them all.
+    let explained = snapshot.explain(&AuthzRequest {
+        principal: alice(),
+        action: "PutObject",
+        bucket: Some("b"),
+        key: Some("k"),
+        context: &context,
+    });
+    assert_eq!(explained.policies, ["p1", "p2"]);
+}
+
+#[test]
+fn the_first_permit_is_the_first_loaded_whatever_its_slice() {
+    // p-late sits in the bucket's slice, p-early in the always slice and
+    // p-principal in alice's: load order decides, not the slices.
+    let early = snapshot(
+        "@id(\"z-early\") permit (principal, action, resource);\n@id(\"a-late\") permit (principal, action, resource in Bucket::\"b\");\n@id(\"m-principal\") permit (principal == Credential::\"alice\", action, resource);",
+    );
     let decision = decide(
-        &snapshot,
+        &early,
         alice(),
-        "PutObject",
+        "GetObject",
         Some("k"),
         &context(AuthMode::Signed),
     );
-    assert!(decision.allowed);
-    assert_eq!(decision.policies, ["p1", "p2"]);
-    assert_eq!(decision.reason, None);
+    assert_eq!(decision.policies, ["z-early"]);
+    let principal_first = snapshot(
+        "@id(\"m-principal\") permit (principal == Credential::\"alice\", action, resource);\n@id(\"a-late\") permit (principal, action, resource in Bucket::\"b\");",
+    );
+    let decision = decide(
+        &principal_first,
+        alice(),
+        "GetObject",
+        Some("k"),
+        &context(AuthMode::Signed),
+    );
+    assert_eq!(decision.policies, ["m-principal"]);
 }
 
 #[test]
@@ -272,7 +321,7 @@ fn leaving_out_unread_fields_never_changes_a_decision() {
                     context: ctx,
                 };
                 assert_eq!(
-                    set.decide(&request),
+                    set.explain(&request),
                     set.decide_with_everything(&request),
                     "{text} {action} {key:?} {ctx:?}"
                 );

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use cedar_policy::Authorizer;
 
-use crate::decide::{Decision, evaluate};
+use crate::decide::{Decision, Permits, evaluate};
 use crate::error::{Diagnostic, PolicyError};
 use crate::load::{Compiled, PolicyInfo, SourceFile, compile, read_dir};
 use crate::request::{AuthzRequest, BuiltRequest, build};
@@ -126,34 +126,59 @@ impl PolicySnapshot {
         self.usage.reads_object_tags()
     }
 
-    /// Decides `request`, evaluating only the slices that can apply.
+    /// Decides `request`, evaluating only the slices that can apply and
+    /// permits only until one is satisfied: an allow names that permit.
     pub fn decide(&self, request: &AuthzRequest<'_>) -> Decision {
+        self.decide_sliced(request, Permits::First)
+    }
+
+    /// Decides `request` as [`Self::decide`] does, but an allow names every
+    /// satisfied permit (the console's explanations, `cedargate explain`).
+    pub fn explain(&self, request: &AuthzRequest<'_>) -> Decision {
+        self.decide_sliced(request, Permits::All)
+    }
+
+    fn decide_sliced(&self, request: &AuthzRequest<'_>, permits: Permits) -> Decision {
         match self.build(request) {
             Ok(built) => {
                 let slices = self
                     .slices
                     .select(&built.principal, &built.groups, &built.bucket);
-                evaluate(&self.authorizer, &self.info, &slices, &built)
+                evaluate(&self.authorizer, &self.info, &slices, &built, permits)
             }
             Err(decision) => decision,
         }
     }
 
-    /// Decides `request` by evaluating every policy (for tests and
-    /// benchmarks; always the same answer as [`Self::decide`]).
+    /// Decides `request` by evaluating every policy, naming every satisfied
+    /// permit (for tests and benchmarks; always the same answer as
+    /// [`Self::explain`]).
     pub fn decide_unsliced(&self, request: &AuthzRequest<'_>) -> Decision {
         match self.build(request) {
-            Ok(built) => evaluate(&self.authorizer, &self.info, &[&self.slices.full], &built),
+            Ok(built) => evaluate(
+                &self.authorizer,
+                &self.info,
+                &[&self.slices.full],
+                &built,
+                Permits::All,
+            ),
             Err(decision) => decision,
         }
     }
 
     /// Decides `request` with every attribute and context field built, as
-    /// if no policy's usage were known (tests compare it with [`Self::decide`]).
+    /// if no policy's usage were known (tests compare it with
+    /// [`Self::explain`]).
     #[cfg(test)]
     pub(crate) fn decide_with_everything(&self, request: &AuthzRequest<'_>) -> Decision {
         match build(self.model, &PolicyUsage::everything(), request) {
-            Ok(built) => evaluate(&self.authorizer, &self.info, &[&self.slices.full], &built),
+            Ok(built) => evaluate(
+                &self.authorizer,
+                &self.info,
+                &[&self.slices.full],
+                &built,
+                Permits::All,
+            ),
             Err(error) => Decision::invalid(error),
         }
     }

@@ -197,11 +197,37 @@ fn sliced_decisions_equal_unsliced_decisions() {
                 key,
                 context: &request.context,
             };
-            let sliced = snapshot.decide(&authz);
+            let explained = snapshot.explain(&authz);
             let unsliced = snapshot.decide_unsliced(&authz);
+            let why = || format!("seed {seed:#x}, set {set}, request {authz:?}\npolicies:\n{text}");
+            assert_eq!(explained, unsliced, "{}", why());
+            // The request path's answer: the same, except that an allow
+            // names one of the satisfied permits (the first loaded).
+            let sliced = snapshot.decide(&authz);
+            if sliced.allowed {
+                assert!(explained.allowed, "{}", why());
+                assert_eq!(sliced.policies.len(), 1, "{}", why());
+                assert_eq!(
+                    Some(&sliced.policies[0]),
+                    first_loaded(&explained.policies, &text),
+                    "{}",
+                    why()
+                );
+            } else {
+                assert_eq!(sliced.policies, explained.policies, "{}", why());
+            }
             assert_eq!(
-                sliced, unsliced,
-                "seed {seed:#x}, set {set}, request {authz:?}\npolicies:\n{text}"
+                (sliced.allowed, &sliced.error_code, &sliced.reason),
+                (explained.allowed, &explained.error_code, &explained.reason),
+                "{}",
+                why()
+            );
+            // Permits after the first satisfied one are not evaluated, so
+            // their errors (for the log only) are not seen.
+            assert!(
+                sliced.errors.iter().all(|e| explained.errors.contains(e)),
+                "{}",
+                why()
             );
             compared += 1;
             let outcome = match (
@@ -232,4 +258,10 @@ fn sliced_decisions_equal_unsliced_decisions() {
             "never saw `{outcome}`: {outcomes:?}"
         );
     }
+}
+
+/// Of `ids`, the one whose `@id("...")` comes first in `text`.
+fn first_loaded<'a>(ids: &'a [String], text: &str) -> Option<&'a String> {
+    ids.iter()
+        .min_by_key(|id| text.find(&format!("@id(\"{id}\")")).unwrap_or(usize::MAX))
 }

@@ -108,9 +108,10 @@ pub struct AskedRequest {
 }
 
 impl AskedRequest {
-    /// Asks `snapshot` the same question again.
+    /// Asks `snapshot` the same question again, naming every satisfied
+    /// permit of an allow (an explanation, not the request path's answer).
     pub fn decide(&self, snapshot: &PolicySnapshot) -> Decision {
-        snapshot.decide(&AuthzRequest {
+        snapshot.explain(&AuthzRequest {
             principal: self.principal.as_ref(),
             action: &self.action,
             bucket: Some(&self.bucket),

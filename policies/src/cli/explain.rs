@@ -32,7 +32,7 @@ pub fn explain(policy_dir: &Path, request: &ExplainRequest) -> Result<Explanatio
 /// Explains `request` against an already loaded snapshot.
 pub fn explain_with(snapshot: &PolicySnapshot, request: &ExplainRequest) -> Explanation {
     let decision = match request.resolve(&ContextOverrides::default()) {
-        Ok(resolved) => snapshot.decide(&resolved.authz()),
+        Ok(resolved) => snapshot.explain(&resolved.authz()),
         Err(message) => Decision::invalid(message),
     };
     let deciding = decision
