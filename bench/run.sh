@@ -22,6 +22,9 @@
 # gives server CPU per request, which other load on the machine disturbs
 # less than throughput.
 #
+# gw-fs fsyncs every write (the default, durable_writes); nginx does not.
+# BENCH_FS_DURABLE=false measures gw-fs writing like nginx.
+#
 # Servers are pinned to CPU $BENCH_SERVER_CPU (default 0) and the load
 # generator to $BENCH_LOADGEN_CPU (default 1) with taskset. Prints the table
 # and writes it to bench/results.md ($BENCH_RESULTS to write elsewhere).
@@ -180,6 +183,7 @@ EOF
 [backends.fs]
 kind = "fs"
 root = "$work/www"
+durable_writes = ${BENCH_FS_DURABLE:-true}
 
 [buckets.bench]
 backend = "fs"
@@ -324,7 +328,7 @@ fi
 {
   echo "- date: $(date -u +%Y-%m-%dT%H:%MZ); commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
   echo "- machine: $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
-  echo "- pinning: $pinning; each gateway: ${BENCH_GATEWAY_THREADS:-1} thread(s), RUST_LOG=${BENCH_RUST_LOG:-warn}; nginx: 1 worker, access log off"
+  echo "- pinning: $pinning; each gateway: ${BENCH_GATEWAY_THREADS:-1} thread(s), RUST_LOG=${BENCH_RUST_LOG:-warn}; gw-fs durable_writes=${BENCH_FS_DURABLE:-true}; nginx: 1 worker, access log off"
   echo "- $(nginx -v 2>&1); $("$gateway_bin" --version 2>/dev/null || echo cedargate)"
   echo "- each case ${seconds}s per concurrency; loadgen: one keep-alive HTTP/1.1 connection per concurrent request, PUT bodies UNSIGNED-PAYLOAD"
 } >"$work/environment.md"

@@ -158,7 +158,7 @@ pub(crate) fn evaluate(
     let satisfied = satisfied_permits(authorizer, slices, built, permits, &mut errors);
     errors.sort();
     if satisfied.is_empty() {
-        return no_permit(errors);
+        return Decision::no_permit(errors);
     }
     if forbids.satisfied.is_empty() {
         return Decision {
@@ -236,11 +236,14 @@ fn deny_by(
     Decision::deny(deciding, primary, errors)
 }
 
-fn no_permit(errors: Vec<String>) -> Decision {
-    Decision {
-        reason: Some(REASON_NO_PERMIT.to_owned()),
-        errors,
-        ..Decision::default()
+impl Decision {
+    /// A deny by default: no permit matched.
+    pub(crate) fn no_permit(errors: Vec<String>) -> Self {
+        Self {
+            reason: Some(REASON_NO_PERMIT.to_owned()),
+            errors,
+            ..Self::default()
+        }
     }
 }
 

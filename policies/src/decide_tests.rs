@@ -329,3 +329,43 @@ fn leaving_out_unread_fields_never_changes_a_decision() {
         }
     }
 }
+
+#[test]
+fn a_request_no_policy_can_apply_to_is_denied_by_default_or_refused_as_invalid() {
+    let snapshot =
+        snapshot("@id(\"bob-only\") permit (principal == Credential::\"bob\", action, resource);");
+    // Nothing names alice, her groups or the bucket: denied without Cedar,
+    // exactly as an evaluation would deny it.
+    let decision = decide(
+        &snapshot,
+        alice(),
+        "GetObject",
+        Some("k"),
+        &context(AuthMode::Signed),
+    );
+    assert!(decision.is_no_permit(), "{decision:?}");
+    assert!(decision.policies.is_empty() && decision.errors.is_empty());
+    // A request the builder refuses keeps its reason.
+    let decision = decide(
+        &snapshot,
+        alice(),
+        "GetObject",
+        None,
+        &context(AuthMode::Signed),
+    );
+    assert_eq!(
+        decision.reason.as_deref(),
+        Some(crate::REASON_INVALID_REQUEST)
+    );
+    let decision = decide(
+        &snapshot,
+        alice(),
+        "NoSuchAction",
+        Some("k"),
+        &context(AuthMode::Signed),
+    );
+    assert_eq!(
+        decision.reason.as_deref(),
+        Some(crate::REASON_INVALID_REQUEST)
+    );
+}

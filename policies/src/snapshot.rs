@@ -11,8 +11,8 @@ use cedar_policy::Authorizer;
 use crate::decide::{Decision, Permits, evaluate};
 use crate::error::{Diagnostic, PolicyError};
 use crate::load::{Compiled, PolicyInfo, SourceFile, compile, read_dir};
-use crate::request::{AuthzRequest, BuiltRequest, build};
-use crate::schema::{Model, model};
+use crate::request::{AuthzRequest, BuiltRequest, PrincipalRef, build};
+use crate::schema::{EntityTypes, Model, ResourceKind, model};
 use crate::slice::Slices;
 use crate::usage::PolicyUsage;
 
@@ -139,6 +139,9 @@ impl PolicySnapshot {
     }
 
     fn decide_sliced(&self, request: &AuthzRequest<'_>, permits: Permits) -> Decision {
+        if self.nothing_applies(request) {
+            return Decision::no_permit(Vec::new());
+        }
         match self.build(request) {
             Ok(built) => {
                 let slices = self
@@ -148,6 +151,40 @@ impl PolicySnapshot {
             }
             Err(decision) => decision,
         }
+    }
+
+    /// Whether the slices `request` selects hold no policy at all, so it is
+    /// denied by default without building anything for Cedar (a credential
+    /// no policy names, say). A request the builder would refuse (unknown
+    /// action, no bucket or key) is left to it, so its reason stays
+    /// `invalid_request`.
+    fn nothing_applies(&self, request: &AuthzRequest<'_>) -> bool {
+        let Some(action) = self.model.action(request.action) else {
+            return false;
+        };
+        let Some(bucket) = request.bucket.filter(|bucket| !bucket.contains('/')) else {
+            return false;
+        };
+        if action.resource == ResourceKind::Object && request.key.is_none() {
+            return false;
+        }
+        let types = &self.model.types;
+        let (principal, groups) = match request.principal {
+            PrincipalRef::Credential { name, groups, .. } => {
+                (EntityTypes::uid(&types.credential, name), groups)
+            }
+            PrincipalRef::Session {
+                issuer, subject, ..
+            } => (
+                EntityTypes::uid(&types.session, &format!("{issuer}#{subject}")),
+                &[][..],
+            ),
+            PrincipalRef::Anonymous => (EntityTypes::uid(&types.anonymous, "anonymous"), &[][..]),
+        };
+        self.slices
+            .select(&principal, groups, bucket)
+            .iter()
+            .all(|slice| slice.len() == 0)
     }
 
     /// Decides `request` by evaluating every policy, naming every satisfied

@@ -191,7 +191,7 @@ fn run_case(
         }
     };
     let decision = match request.resolve(defaults) {
-        Ok(resolved) => snapshot.decide(&resolved.authz()),
+        Ok(resolved) => snapshot.explain(&resolved.authz()),
         Err(message) => Decision::invalid(message),
     };
     CaseResult {
