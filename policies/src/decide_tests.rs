@@ -105,30 +105,23 @@ fn an_allow_names_the_satisfied_permits() {
 
 #[test]
 fn the_first_permit_is_the_first_loaded_whatever_its_slice() {
-    // p-late sits in the bucket's slice, p-early in the always slice and
-    // p-principal in alice's: load order decides, not the slices.
-    let early = snapshot(
-        "@id(\"z-early\") permit (principal, action, resource);\n@id(\"a-late\") permit (principal, action, resource in Bucket::\"b\");\n@id(\"m-principal\") permit (principal == Credential::\"alice\", action, resource);",
-    );
-    let decision = decide(
-        &early,
-        alice(),
-        "GetObject",
-        Some("k"),
-        &context(AuthMode::Signed),
-    );
-    assert_eq!(decision.policies, ["z-early"]);
-    let principal_first = snapshot(
-        "@id(\"m-principal\") permit (principal == Credential::\"alice\", action, resource);\n@id(\"a-late\") permit (principal, action, resource in Bucket::\"b\");",
-    );
-    let decision = decide(
-        &principal_first,
-        alice(),
-        "GetObject",
-        Some("k"),
-        &context(AuthMode::Signed),
-    );
-    assert_eq!(decision.policies, ["m-principal"]);
+    // z-early sits in the always slice, a-late in the bucket's and
+    // m-principal in alice's: load order decides, not the slices or ids.
+    let first = |text: &str| {
+        let set = snapshot(text);
+        decide(
+            &set,
+            alice(),
+            "GetObject",
+            Some("k"),
+            &context(AuthMode::Signed),
+        )
+        .policies
+    };
+    let early = "@id(\"z-early\") permit (principal, action, resource);\n@id(\"a-late\") permit (principal, action, resource in Bucket::\"b\");\n@id(\"m-principal\") permit (principal == Credential::\"alice\", action, resource);";
+    assert_eq!(first(early), ["z-early"]);
+    let principal_first = "@id(\"m-principal\") permit (principal == Credential::\"alice\", action, resource);\n@id(\"a-late\") permit (principal, action, resource in Bucket::\"b\");";
+    assert_eq!(first(principal_first), ["m-principal"]);
 }
 
 #[test]
@@ -334,38 +327,19 @@ fn leaving_out_unread_fields_never_changes_a_decision() {
 fn a_request_no_policy_can_apply_to_is_denied_by_default_or_refused_as_invalid() {
     let snapshot =
         snapshot("@id(\"bob-only\") permit (principal == Credential::\"bob\", action, resource);");
+    let signed = context(AuthMode::Signed);
+    let ask = |action: &str, key| decide(&snapshot, alice(), action, key, &signed);
     // Nothing names alice, her groups or the bucket: denied without Cedar,
     // exactly as an evaluation would deny it.
-    let decision = decide(
-        &snapshot,
-        alice(),
-        "GetObject",
-        Some("k"),
-        &context(AuthMode::Signed),
-    );
+    let decision = ask("GetObject", Some("k"));
     assert!(decision.is_no_permit(), "{decision:?}");
     assert!(decision.policies.is_empty() && decision.errors.is_empty());
     // A request the builder refuses keeps its reason.
-    let decision = decide(
-        &snapshot,
-        alice(),
-        "GetObject",
-        None,
-        &context(AuthMode::Signed),
-    );
-    assert_eq!(
-        decision.reason.as_deref(),
-        Some(crate::REASON_INVALID_REQUEST)
-    );
-    let decision = decide(
-        &snapshot,
-        alice(),
-        "NoSuchAction",
-        Some("k"),
-        &context(AuthMode::Signed),
-    );
-    assert_eq!(
-        decision.reason.as_deref(),
-        Some(crate::REASON_INVALID_REQUEST)
-    );
+    for (action, key) in [("GetObject", None), ("NoSuchAction", Some("k"))] {
+        let decision = ask(action, key);
+        assert_eq!(
+            decision.reason.as_deref(),
+            Some(crate::REASON_INVALID_REQUEST)
+        );
+    }
 }

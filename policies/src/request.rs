@@ -260,7 +260,7 @@ pub(crate) fn build(
         request: cedar,
         entities,
         principal: principal_uid,
-        groups,
+        groups: groups.to_vec(),
         bucket: bucket.to_owned(),
     })
 }
@@ -280,18 +280,21 @@ fn credential_attributes(usage: &PolicyUsage) -> u8 {
 }
 
 /// The principal's uid and the groups it is in.
-fn principal_uid(types: &EntityTypes, principal: &PrincipalRef<'_>) -> (EntityUid, Vec<String>) {
+pub(crate) fn principal_uid<'a>(
+    types: &EntityTypes,
+    principal: &PrincipalRef<'a>,
+) -> (EntityUid, &'a [String]) {
     match *principal {
         PrincipalRef::Credential { name, groups, .. } => {
-            (EntityTypes::uid(&types.credential, name), groups.to_vec())
+            (EntityTypes::uid(&types.credential, name), groups)
         }
         PrincipalRef::Session {
             issuer, subject, ..
         } => (
             EntityTypes::uid(&types.session, &format!("{issuer}#{subject}")),
-            Vec::new(),
+            &[],
         ),
-        PrincipalRef::Anonymous => (EntityTypes::uid(&types.anonymous, "anonymous"), Vec::new()),
+        PrincipalRef::Anonymous => (EntityTypes::uid(&types.anonymous, "anonymous"), &[]),
     }
 }
 

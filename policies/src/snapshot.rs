@@ -11,8 +11,8 @@ use cedar_policy::Authorizer;
 use crate::decide::{Decision, Permits, evaluate};
 use crate::error::{Diagnostic, PolicyError};
 use crate::load::{Compiled, PolicyInfo, SourceFile, compile, read_dir};
-use crate::request::{AuthzRequest, BuiltRequest, PrincipalRef, build};
-use crate::schema::{EntityTypes, Model, ResourceKind, model};
+use crate::request::{AuthzRequest, BuiltRequest, build, principal_uid};
+use crate::schema::{Model, ResourceKind, model};
 use crate::slice::Slices;
 use crate::usage::PolicyUsage;
 
@@ -168,19 +168,7 @@ impl PolicySnapshot {
         if action.resource == ResourceKind::Object && request.key.is_none() {
             return false;
         }
-        let types = &self.model.types;
-        let (principal, groups) = match request.principal {
-            PrincipalRef::Credential { name, groups, .. } => {
-                (EntityTypes::uid(&types.credential, name), groups)
-            }
-            PrincipalRef::Session {
-                issuer, subject, ..
-            } => (
-                EntityTypes::uid(&types.session, &format!("{issuer}#{subject}")),
-                &[][..],
-            ),
-            PrincipalRef::Anonymous => (EntityTypes::uid(&types.anonymous, "anonymous"), &[][..]),
-        };
+        let (principal, groups) = principal_uid(&self.model.types, &request.principal);
         self.slices
             .select(&principal, groups, bucket)
             .iter()
@@ -192,15 +180,15 @@ impl PolicySnapshot {
     /// [`Self::explain`]).
     pub fn decide_unsliced(&self, request: &AuthzRequest<'_>) -> Decision {
         match self.build(request) {
-            Ok(built) => evaluate(
-                &self.authorizer,
-                &self.info,
-                &[&self.slices.full],
-                &built,
-                Permits::All,
-            ),
+            Ok(built) => self.evaluate_everything(&built),
             Err(decision) => decision,
         }
+    }
+
+    /// Evaluates every policy for `built`, naming every satisfied permit.
+    fn evaluate_everything(&self, built: &BuiltRequest) -> Decision {
+        let full = [&self.slices.full];
+        evaluate(&self.authorizer, &self.info, &full, built, Permits::All)
     }
 
     /// Decides `request` with every attribute and context field built, as
@@ -209,13 +197,7 @@ impl PolicySnapshot {
     #[cfg(test)]
     pub(crate) fn decide_with_everything(&self, request: &AuthzRequest<'_>) -> Decision {
         match build(self.model, &PolicyUsage::everything(), request) {
-            Ok(built) => evaluate(
-                &self.authorizer,
-                &self.info,
-                &[&self.slices.full],
-                &built,
-                Permits::All,
-            ),
+            Ok(built) => self.evaluate_everything(&built),
             Err(error) => Decision::invalid(error),
         }
     }

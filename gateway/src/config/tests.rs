@@ -32,6 +32,30 @@ fn a_full_file_parses() {
 }
 
 #[test]
+fn fs_backends_read_inline_and_write_durably_unless_told_otherwise() {
+    let fs_options = |config: &Config| match &config.backends["local"] {
+        BackendConfig::Fs {
+            durable_writes,
+            inline_reads,
+            ..
+        } => (*durable_writes, *inline_reads),
+        other => panic!("not an fs backend: {other:?}"),
+    };
+    assert_eq!(
+        fs_options(&Config::from_str(EXAMPLE).unwrap()),
+        (true, true)
+    );
+    let text = EXAMPLE.replace(
+        "root = \"/tmp/cedargate\"",
+        "root = \"/tmp/cedargate\"\ndurable_writes = false\ninline_reads = false",
+    );
+    assert_eq!(
+        fs_options(&Config::from_str(&text).unwrap()),
+        (false, false)
+    );
+}
+
+#[test]
 fn limits_quotas_and_the_state_store_parse() {
     let text = format!(
         "{}{}",
