@@ -115,39 +115,48 @@ async fn contract_suite_with_default_settings() {
     assert_eq!(files_under(backend.root()), Vec::<PathBuf>::new());
 }
 
-#[tokio::test]
-async fn inline_reads_answer_without_waiting_for_the_blocking_pool() {
+#[test]
+fn inline_reads_answer_without_waiting_for_the_blocking_pool() {
     use futures::FutureExt;
-    let dir = TempDir::new().unwrap();
-    let backend = with_bucket(&dir).await;
-    put(&backend, "small", b"inline").await.unwrap();
-    let (etag, data) = get(&backend, "small").await.unwrap();
-    assert_eq!(
-        (etag.as_str(), data.as_slice()),
-        (md5_hex(b"inline").as_str(), &b"inline"[..])
-    );
-    // Inline, the reads finish in their first poll; on the pool they wait.
-    let head = || backend.head_object(BUCKET, "small", GetOptions::default());
-    let answered = head()
-        .now_or_never()
-        .expect("an inline HEAD is ready at once");
-    assert_eq!(answered.unwrap().size, 6);
-    let missing = backend
-        .get_object(BUCKET, "missing", GetOptions::default())
-        .now_or_never()
-        .expect("an inline GET is ready at once");
-    assert!(matches!(missing, Err(BackendError::NoSuchKey)));
-    let gone = backend
-        .head_object("no-such-bucket", "small", GetOptions::default())
-        .now_or_never()
-        .expect("an inline HEAD is ready at once");
-    assert!(matches!(gone, Err(BackendError::NoSuchBucket)));
-    let pooled = backend.clone().with_inline_reads(false);
-    assert!(
-        pooled
-            .head_object(BUCKET, "small", GetOptions::default())
+    // One blocking thread, which the test keeps busy: what still answers
+    // did not need the pool.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .max_blocking_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let dir = TempDir::new().unwrap();
+        let backend = with_bucket(&dir).await;
+        put(&backend, "small", b"inline").await.unwrap();
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        let busy = tokio::task::spawn_blocking(move || held.recv());
+        let head = |bucket| backend.head_object(bucket, "small", GetOptions::default());
+        let answered = head(BUCKET)
             .now_or_never()
-            .is_none(),
-        "without inline reads the HEAD waits for the pool"
-    );
+            .expect("an inline HEAD is ready at once");
+        assert_eq!(answered.unwrap().size, 6);
+        let got = backend
+            .get_object(BUCKET, "small", GetOptions::default())
+            .now_or_never()
+            .expect("an inline GET is ready at once")
+            .unwrap();
+        assert_eq!(collect_body(got.body).await.unwrap(), b"inline");
+        let missing = backend
+            .get_object(BUCKET, "missing", GetOptions::default())
+            .now_or_never()
+            .expect("an inline GET of a missing key is ready at once");
+        assert!(matches!(missing, Err(BackendError::NoSuchKey)));
+        let gone = head("no-such-bucket")
+            .now_or_never()
+            .expect("ready at once");
+        assert!(matches!(gone, Err(BackendError::NoSuchBucket)));
+        // Without inline reads the HEAD queues behind the busy pool thread.
+        let pooled = backend.clone().with_inline_reads(false);
+        let mut waiting = Box::pin(pooled.head_object(BUCKET, "small", GetOptions::default()));
+        assert!((&mut waiting).now_or_never().is_none());
+        release.send(()).unwrap();
+        busy.await.unwrap().unwrap();
+        assert_eq!(waiting.await.unwrap().size, 6);
+    });
 }
