@@ -20,6 +20,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
+. bench/lib.sh
 streams=${MEMORY_STREAMS:-64}
 mib=${MEMORY_MIB:-256}
 small=${MEMORY_SMALL:-200000}
@@ -56,18 +57,9 @@ cat >"$work/policies/bench.cedar" <<EOF
 @id("bench-may-do-everything")
 permit (principal == Credential::"bench", action, resource);
 EOF
-cat >"$work/cedargate.toml" <<EOF
-[server]
-listen = "127.0.0.1:$port"
-admin_listen = "127.0.0.1:$admin_port"
-threads = 2
-grace_period_seconds = 1
-
-[credentials]
-file = "credentials.toml"
-
-[policies]
-dir = "policies"
+{
+  gateway_config "$port" "$admin_port" 2
+  cat <<EOF
 
 [backends.fs]
 kind = "fs"
@@ -76,12 +68,10 @@ root = "$work/www"
 [buckets.bench]
 backend = "fs"
 EOF
+} >"$work/cedargate.toml"
 RUST_LOG=warn "$gateway_bin" serve --config "$work/cedargate.toml" >"$work/gateway.log" 2>&1 &
 pid=$!
-for _ in $(seq 1 300); do
-  (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
-  sleep 0.1
-done
+wait_port "$port"
 
 # kB of a /proc/PID/status field (VmRSS, VmHWM).
 status_kb() { awk -v f="$1:" '$1 == f { print $2 }' "/proc/$pid/status"; }

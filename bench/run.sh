@@ -34,6 +34,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
+. bench/lib.sh
 seconds=${BENCH_SECONDS:-3}
 work=${BENCH_WORK:-$root/target/bench}
 results=${BENCH_RESULTS:-$root/bench/results.md}
@@ -77,14 +78,6 @@ cleanup() {
   wait 2>/dev/null || true
 }
 trap cleanup EXIT
-wait_port() {
-  for _ in $(seq 1 300); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-    sleep 0.1
-  done
-  echo "nothing listens on 127.0.0.1:$1" >&2
-  return 1
-}
 
 cat >"$work/nginx.conf" <<EOF
 daemon off;
@@ -161,23 +154,9 @@ cat >"$work/policies/bench.cedar" <<EOF
 permit (principal == Credential::"bench", action, resource);
 EOF
 # Two gateways: (d) over the fs backend, (c) over the s3 backends.
-gateway_config() {
-  cat <<EOF
-[server]
-listen = "127.0.0.1:$1"
-admin_listen = "127.0.0.1:$2"
-threads = ${BENCH_GATEWAY_THREADS:-1}
-grace_period_seconds = 1
-
-[credentials]
-file = "credentials.toml"
-
-[policies]
-dir = "policies"
-EOF
-}
+threads=${BENCH_GATEWAY_THREADS:-1}
 {
-  gateway_config "$gw_port" "$gw_admin_port"
+  gateway_config "$gw_port" "$gw_admin_port" "$threads"
   cat <<EOF
 
 [backends.fs]
@@ -190,7 +169,7 @@ backend = "fs"
 EOF
 } >"$work/gateway-fs.toml"
 {
-  gateway_config "$gw_s3_port" "$gw_s3_admin_port"
+  gateway_config "$gw_s3_port" "$gw_s3_admin_port" "$threads"
   cat <<EOF
 
 [backends.s3s]

@@ -15,6 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
+. bench/lib.sh
 if [ -z "${CEDARGATE_BIN:-}" ]; then
   cargo build --locked -q -p cedargate
 fi
@@ -57,18 +58,9 @@ cat >"$work/policies/soak.cedar" <<EOF
 @id("soaker-may-do-everything")
 permit (principal == Credential::"soaker", action, resource);
 EOF
-cat >"$work/cedargate.toml" <<EOF
-[server]
-listen = "127.0.0.1:$s3_port"
-admin_listen = "127.0.0.1:$admin_port"
-threads = 2
-grace_period_seconds = 1
-
-[credentials]
-file = "credentials.toml"
-
-[policies]
-dir = "policies"
+{
+  gateway_config "$s3_port" "$admin_port" 2
+  cat <<EOF
 reload_debounce_ms = 100
 
 [state]
@@ -94,13 +86,11 @@ backend = "upstream"
 backend_bucket = "soak-store"
 prefix = "tenants/soak/"
 EOF
+} >"$work/cedargate.toml"
 RUST_LOG=warn,pingora=error "$gateway_bin" serve --config "$work/cedargate.toml" >"$work/gateway.log" 2>&1 &
 gateway_pid=$!
 pids+=("$gateway_pid")
-for _ in $(seq 1 300); do
-  (exec 3<>"/dev/tcp/127.0.0.1/$admin_port") 2>/dev/null && break
-  sleep 0.1
-done
+wait_port "$admin_port"
 
 CG_ENDPOINT="http://127.0.0.1:$s3_port" CG_ADMIN="http://127.0.0.1:$admin_port" \
 CG_ACCESS_KEY=CGSOAKFULLKEY0000001 CG_SECRET_KEY=soak-full-secret-00000000000000000000000 \
