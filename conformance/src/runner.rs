@@ -190,7 +190,7 @@ mod tests {
         let re = Regex::new("^auth\\.").unwrap();
         let auth = selected(Some(&re), None);
         assert!(auth.iter().all(|c| c.name.starts_with("auth.")));
-        assert_eq!(auth.len(), 9);
+        assert_eq!(auth.len(), 10);
         let re = Regex::new("^s3\\.AccessDenied$").unwrap();
         let names: Vec<_> = selected(Some(&re), None).iter().map(|c| c.name).collect();
         assert_eq!(names, ["presign.expired", "anonymous.no_credentials"]);

@@ -39,6 +39,7 @@ const AUTH_REASONS: &[&str] = &[
     "bad_credential_field",
     "bad_date",
     "time_skew",
+    "unsigned_header",
 ];
 const ANONYMOUS_REASONS: &[&str] = &[
     "disabled_globally",

@@ -205,7 +205,7 @@ fn the_binary_prints_the_summary_line_and_exits_1() {
     assert_eq!(out.status.code(), Some(1));
     let stdout = String::from_utf8(out.stdout).unwrap();
     let last = stdout.lines().last().unwrap();
-    assert_eq!(last, "0 passed, 15 failed, 0 skipped", "{stdout}");
+    assert_eq!(last, "0 passed, 16 failed, 0 skipped", "{stdout}");
     assert!(
         stdout
             .lines()

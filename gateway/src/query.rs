@@ -14,13 +14,17 @@
 //!   `%2F`). A `%` not followed by two hex digits, or bytes that do not
 //!   decode to UTF-8, make the whole query invalid ([`QueryError`], S3 code
 //!   `InvalidURI`).
-//! - `+` is kept as a literal `+`, never read as a space. This is RFC 3986
-//!   and what SigV4 assumes: every AWS SDK encodes a space as `%20` and a
-//!   plus as `%2B`, so signed traffic never carries an ambiguous `+`. (AWS S3
-//!   itself still reads a raw `+` as a space for legacy form-encoded URLs;
-//!   the gateway deliberately does not, and the backends re-encode decoded
-//!   values when they talk to an upstream, so the value authorized is the
-//!   value the upstream sees.)
+//! - `+` is a space, as AWS S3 reads a query string (and as
+//!   `application/x-www-form-urlencoded` defines it); a plus is `%2B`,
+//!   which every AWS SDK sends. `+` is replaced before percent-decoding, so
+//!   `%2B` stays a plus.
+//! - This is the gateway's one query decoding: the SigV4 canonical query
+//!   (`auth::sigv4`), the classifier, the handlers and the policy context
+//!   all read the pairs [`Query::parse`] makes, so a presigned URL whose
+//!   query is re-encoded (`%20` written as `+`, `%2D` as `-`) either fails
+//!   its signature or means exactly what was signed. The backends re-encode
+//!   decoded values when they talk to an upstream, so the value authorized
+//!   is the value the upstream sees.
 //! - A name without `=` (`?acl`) has the empty value, exactly like `?acl=`;
 //!   [`Query::has`] tells that it is present.
 
@@ -55,7 +59,7 @@ impl Query {
         let mut pairs = Vec::new();
         for segment in raw.split('&').filter(|segment| !segment.is_empty()) {
             let (name, value) = segment.split_once('=').unwrap_or((segment, ""));
-            pairs.push((decode(name)?, decode(value)?));
+            pairs.push((decode_component(name)?, decode_component(value)?));
         }
         Ok(Self { pairs })
     }
@@ -91,8 +95,15 @@ impl Query {
     }
 }
 
-fn decode(text: &str) -> Result<String, QueryError> {
-    percent_decode_strict(text).map_err(|error| match error {
+/// Decodes one query name or value: `+` is a space, then exactly one
+/// strict percent-decoding.
+fn decode_component(text: &str) -> Result<String, QueryError> {
+    let decoded = if text.contains('+') {
+        percent_decode_strict(&text.replace('+', " "))
+    } else {
+        percent_decode_strict(text)
+    };
+    decoded.map_err(|error| match error {
         DecodeError::InvalidEscape(at) => QueryError::InvalidPercentEncoding(at),
         DecodeError::InvalidUtf8 => QueryError::InvalidUtf8,
     })
@@ -109,7 +120,7 @@ pub(crate) enum DecodeError {
 
 /// Percent-decodes `text` exactly once, refusing malformed escapes (which
 /// the `percent-encoding` crate would pass through) and non-UTF-8 results.
-/// `+` stays `+`.
+/// `+` stays `+` (the rule of paths; a query reads `+` as a space).
 pub(crate) fn percent_decode_strict(text: &str) -> Result<String, DecodeError> {
     if !text.contains('%') {
         return Ok(text.to_owned());
@@ -160,9 +171,10 @@ mod tests {
     }
 
     #[test]
-    fn decodes_once_and_keeps_plus() {
-        let query = Query::parse("prefix=a%20b+c%2Bd%252F&x%2Did=1&v=a=b").unwrap();
-        assert_eq!(query.get("prefix"), Some("a b+c+d%2F"));
+    fn decodes_once_and_reads_plus_as_space() {
+        let query = Query::parse("prefix=a%20b+c%2Bd%252F&x%2Did=1&v=a=b&a+b=%2B+").unwrap();
+        assert_eq!(query.get("prefix"), Some("a b c+d%2F"));
+        assert_eq!(query.get("a b"), Some("+ "));
         assert_eq!(query.get("x-id"), Some("1"));
         assert_eq!(query.get("v"), Some("a=b"));
     }

@@ -75,6 +75,13 @@ pub(crate) const CASES: &[Case] = &[
         about: "GET signed with the full credential one hour beyond the skew tolerance",
         run: time_skew,
     },
+    Case {
+        name: "auth.unsigned_header",
+        row: RowId::Auth("unsigned_header"),
+        needs: &["credentials.full"],
+        about: "GET signed with the full credential, then given an unsigned `x-amz-expected-bucket-owner`",
+        run: unsigned_header,
+    },
 ];
 
 /// A GET for an object in the main (or probe) bucket, and that bucket.
@@ -211,6 +218,12 @@ fn time_skew(ctx: &Ctx<'_>) -> Step {
         .unwrap_or(SystemTime::UNIX_EPOCH);
     let (bucket, request) = signed_probe(ctx, ctx.full()?, time)?;
     send_and_judge(ctx, RowId::Auth("time_skew"), &request, &bucket)
+}
+
+fn unsigned_header(ctx: &Ctx<'_>) -> Step {
+    let (bucket, mut request) = signed_probe(ctx, ctx.full()?, SystemTime::now())?;
+    request.set_header("x-amz-expected-bucket-owner", "111122223333");
+    send_and_judge(ctx, RowId::Auth("unsigned_header"), &request, &bucket)
 }
 
 fn header(request: &S3Request, name: &str) -> String {

@@ -249,7 +249,7 @@ pub fn auth_error(failure: AuthFailure) -> S3Error {
         }
         R::BadSignature => S3ErrorCode::SignatureDoesNotMatch,
         R::BadAuthorizationFormat | R::BadDate => S3ErrorCode::AuthorizationHeaderMalformed,
-        R::Expired => S3ErrorCode::AccessDenied,
+        R::Expired | R::UnsignedHeader => S3ErrorCode::AccessDenied,
         R::SessionExpired => S3ErrorCode::ExpiredToken,
         R::InvalidSessionToken => S3ErrorCode::InvalidAccessKeyId,
         R::TimeSkew => S3ErrorCode::RequestTimeTooSkewed,

@@ -220,7 +220,7 @@ fn sts_auth_error(failure: &AuthFailure) -> StsError {
             (403, "InvalidClientTokenId")
         }
         R::SessionExpired => (400, "ExpiredToken"),
-        R::Expired => (403, "AccessDenied"),
+        R::Expired | R::UnsignedHeader => (403, "AccessDenied"),
         R::TimeSkew => (403, "RequestExpired"),
         R::BadSignature | R::BadAuthorizationFormat | R::BadDate | R::InvalidExpires => {
             (403, "SignatureDoesNotMatch")

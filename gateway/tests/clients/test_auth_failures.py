@@ -43,6 +43,11 @@ def without_host_signed():
     return headers
 
 
+def with_unsigned_amz_header():
+    return signed(headers={"x-amz-expected-bucket-owner": "111122223333"},
+                  signed=["host", "x-amz-content-sha256", "x-amz-date"])
+
+
 # reason, headers builder, documented (status, code), aws (status, code)
 CASES = [
     ("unknown_access_key", lambda: signed(access_key="CGNOBODY000000000001"),
@@ -73,6 +78,8 @@ CASES = [
      (401, "SignatureDoesNotMatch"), (400, "AuthorizationHeaderMalformed")),
     ("bad_authorization_format", without_host_signed,
      (401, "SignatureDoesNotMatch"), (400, "AuthorizationHeaderMalformed")),
+    ("unsigned_header", with_unsigned_amz_header,
+     (403, "AccessDenied"), (403, "AccessDenied")),
 ]
 
 

@@ -9,11 +9,12 @@
 //! - URI, other services ([`ServiceRules::Generic`]): optional RFC 3986
 //!   dot-segment and empty-segment removal, then the raw path is URI-encoded
 //!   once more (`%` becomes `%25`), `/` kept. Used by AWS's test vectors.
-//! - Query: split on `&` (empty pieces skipped), name and value split at the
-//!   first `=` (`acl` means `acl=`), each decoded with form rules (`+` is a
-//!   space, as S3 and the AWS SDKs read it) and URI-encoded again; sorted by
-//!   encoded name, then encoded value. Presigned requests leave out
-//!   `X-Amz-Signature`.
+//! - Query: the pairs of [`crate::query::Query::parse`], the one query
+//!   decoding every stage reads (`&`-split, empty pieces skipped, `acl`
+//!   means `acl=`, `+` a space, one strict percent-decoding), each
+//!   URI-encoded again; sorted by encoded name, then encoded value.
+//!   Presigned requests leave out `X-Amz-Signature`. A query that does not
+//!   decode is refused, never canonicalised some other way.
 //! - Headers: the client's `SignedHeaders` list, in its order; each value with
 //!   leading and trailing spaces and tabs removed and inner runs of spaces
 //!   collapsed to one; repeated headers joined with `,` in arrival order.
@@ -22,6 +23,7 @@ use http::HeaderMap;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode, percent_encode};
 
 use super::ServiceRules;
+use crate::query::{Query, QueryError};
 
 /// Everything except the SigV4 unreserved characters `A-Z a-z 0-9 - . _ ~`.
 const AWS_ENCODE: &AsciiSet = &NON_ALPHANUMERIC
@@ -39,27 +41,16 @@ pub(crate) struct QueryParam {
     pub(crate) value: Vec<u8>,
 }
 
-/// Splits and decodes a raw query string (without `?`).
-pub(crate) fn parse_query(raw_query: &str) -> Vec<QueryParam> {
-    raw_query
-        .split('&')
-        .filter(|piece| !piece.is_empty())
-        .map(|piece| {
-            let (name, value) = piece.split_once('=').unwrap_or((piece, ""));
-            QueryParam {
-                name: form_decode(name),
-                value: form_decode(value),
-            }
+/// Splits and decodes a raw query string (without `?`) with the
+/// gateway's one query decoding, [`Query::parse`].
+pub(crate) fn parse_query(raw_query: &str) -> Result<Vec<QueryParam>, QueryError> {
+    Ok(Query::parse(raw_query)?
+        .iter()
+        .map(|(name, value)| QueryParam {
+            name: name.as_bytes().to_vec(),
+            value: value.as_bytes().to_vec(),
         })
-        .collect()
-}
-
-fn form_decode(text: &str) -> Vec<u8> {
-    let plus_as_space: Vec<u8> = text
-        .bytes()
-        .map(|b| if b == b'+' { b' ' } else { b })
-        .collect();
-    percent_decode(&plus_as_space).collect()
+        .collect())
 }
 
 /// Inputs of a canonical request; `params` are all the query parameters.
@@ -265,7 +256,7 @@ mod tests {
 
     #[test]
     fn query_is_decoded_sorted_and_re_encoded() {
-        let params = parse_query("b=2&a=%7e&acl&&a=1&x=a+b%2Bc&k=&e%3D=%26");
+        let params = parse_query("b=2&a=%7e&acl&&a=1&x=a+b%2Bc&k=&e%3D=%26").unwrap();
         let mut out = Vec::new();
         write_query(&mut out, &params, Some(b"x"));
         assert_eq!(
@@ -273,6 +264,91 @@ mod tests {
             "a=1&a=~&acl=&b=2&e%3D=%26&k="
         );
         assert_eq!(params[4].value, b"a b+c");
+    }
+
+    fn canonical_query(raw: &str) -> String {
+        let mut out = Vec::new();
+        write_query(&mut out, &parse_query(raw).unwrap(), None);
+        String::from_utf8(out).unwrap()
+    }
+
+    /// Raw queries a client or a proxy may send for the same pairs, or
+    /// nearly the same: `+`, `%20`, `%2B`, `%25`, `=` in values, empty
+    /// names and values, repeated names, UTF-8, reserved characters.
+    const TRICKY: &[&str] = &[
+        "prefix=team+a/",
+        "prefix=team%20a/",
+        "prefix=team%20a%2F",
+        "prefix=team%2Ba/",
+        "prefix=team+%2B+a",
+        "prefix=%2B%2b+",
+        "a+b=c+d&a%20b=c%20d",
+        "prefix=100%25&delimiter=%2F",
+        "prefix=%252B",
+        "v=a=b&e%3D=%26&acl&&k=",
+        "prefix=%C3%A9t%C3%A9+%E2%82%AC",
+        "prefix=ሴ+x",
+        "list-type=2&prefix=a&prefix=b",
+        "x-id=GetObject&response-content-type=text%2Fplain%3B+charset%3Dutf-8",
+        "prefix=*!'();:@$,[]",
+        "prefix=~-._",
+        "++=++",
+    ];
+
+    #[test]
+    fn canonical_query_and_query_agree_on_every_byte() {
+        for raw in TRICKY {
+            let query = Query::parse(raw).unwrap();
+            let params = parse_query(raw).unwrap();
+            assert_eq!(params.len(), query.len(), "{raw}");
+            for (param, (name, value)) in params.iter().zip(query.iter()) {
+                assert_eq!(param.name, name.as_bytes(), "{raw}");
+                assert_eq!(param.value, value.as_bytes(), "{raw}");
+            }
+            // The canonical query is the decoded pairs encoded once more:
+            // decoding it gives the same pairs, sorted.
+            let canonical = canonical_query(raw);
+            let mut sorted: Vec<(String, String)> = query
+                .iter()
+                .map(|(name, value)| (name.to_owned(), value.to_owned()))
+                .collect();
+            sorted.sort_by(|a, b| {
+                let encode = |(n, v): &(String, String)| {
+                    (
+                        percent_encode(n.as_bytes(), AWS_ENCODE).to_string(),
+                        percent_encode(v.as_bytes(), AWS_ENCODE).to_string(),
+                    )
+                };
+                encode(a).cmp(&encode(b))
+            });
+            let again: Vec<(String, String)> = Query::parse(&canonical)
+                .unwrap()
+                .iter()
+                .map(|(name, value)| (name.to_owned(), value.to_owned()))
+                .collect();
+            assert_eq!(again, sorted, "{raw} -> {canonical}");
+        }
+        for invalid in ["a=%", "a=%zz", "a=%ff", "%g1=x", "a=+%"] {
+            assert!(Query::parse(invalid).is_err(), "{invalid}");
+            assert!(parse_query(invalid).is_err(), "{invalid}");
+        }
+    }
+
+    #[test]
+    fn a_space_and_a_plus_sign_differently() {
+        let space = canonical_query("prefix=team%20a%2F");
+        assert_eq!(space, "prefix=team%20a%2F");
+        assert_eq!(canonical_query("prefix=team+a/"), space);
+        assert_eq!(canonical_query("prefix=team%20a/"), space);
+        assert_eq!(canonical_query("prefix=team%2Ba/"), "prefix=team%2Ba%2F");
+        assert_eq!(
+            Query::parse("prefix=team+a/").unwrap().get("prefix"),
+            Some("team a/")
+        );
+        assert_eq!(
+            Query::parse("prefix=team%2Ba/").unwrap().get("prefix"),
+            Some("team+a/")
+        );
     }
 
     #[test]

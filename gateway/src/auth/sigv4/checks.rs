@@ -1,5 +1,17 @@
 //! Semantic checks of parsed SigV4 fields: credential scope, signed
 //! headers, payload hash and clock (steps 2 to 5 of the module docs).
+//!
+//! # Which headers must be signed
+//!
+//! As in AWS S3, every `x-amz-*` header present in the request must be
+//! listed in `SignedHeaders` (header auth) or `X-Amz-SignedHeaders`
+//! (presigned URL), whatever the operation: such headers choose the
+//! operation (`x-amz-copy-source`) or what it stores (tagging, ACL and
+//! grants, object lock, SSE, storage class, redirect, `x-amz-meta-*`,
+//! checksums). [`UNSIGNED_AMZ_HEADERS`] lists the one exception AWS
+//! makes. Headers outside the `x-amz-` prefix (`content-type`,
+//! `content-md5`, `cache-control`, ...) need not be signed, as in AWS;
+//! `x-amzn-trace-id` is not an `x-amz-` header.
 
 use std::time::SystemTime;
 
@@ -68,6 +80,36 @@ pub(super) fn check_signed_headers(raw: &str) -> Result<Vec<&str>, String> {
         return Err("the `host` header must be signed".to_owned());
     }
     Ok(names)
+}
+
+/// `x-amz-*` headers that may be present without being signed.
+///
+/// `x-amz-content-sha256` only: AWS S3 does not require it signed. Under
+/// header auth its value is the last line of the canonical request anyway
+/// (and this verifier requires it signed there, see [`payload_hash`]); a
+/// presigned URL's payload is `UNSIGNED-PAYLOAD` unless the header is
+/// signed, so an unsigned value is never used.
+pub(super) const UNSIGNED_AMZ_HEADERS: &[&str] = &["x-amz-content-sha256"];
+
+/// Whether a header, when present, must be listed in `SignedHeaders`.
+pub(super) fn must_be_signed(name: &str) -> bool {
+    name.starts_with("x-amz-") && !UNSIGNED_AMZ_HEADERS.contains(&name)
+}
+
+/// The `x-amz-*` headers of `headers` that must be signed but are not in
+/// `signed_headers`, sorted and without repeats; empty when none.
+pub(super) fn unsigned_headers<'a>(
+    headers: &'a HeaderMap,
+    signed_headers: &[&str],
+) -> Vec<&'a str> {
+    let mut unsigned: Vec<&str> = headers
+        .keys()
+        .map(http::HeaderName::as_str)
+        .filter(|name| must_be_signed(name) && !signed_headers.contains(name))
+        .collect();
+    unsigned.sort_unstable();
+    unsigned.dedup();
+    unsigned
 }
 
 /// The payload hash and the literal that ends the canonical request.

@@ -25,7 +25,11 @@
 //!    reason to; `bad_credential_field` is kept for an unsplittable field).
 //! 3. Signed headers: empty, upper-case, invalid or repeated names, `host`
 //!    not signed, a signed header absent from the request ->
-//!    `bad_authorization_format`.
+//!    `bad_authorization_format`; an `x-amz-*` header present but not
+//!    signed (header and presigned auth alike; the rule and its one
+//!    exception, `x-amz-content-sha256`, are in the `checks` submodule) ->
+//!    `unsigned_header` (403 AccessDenied, "There were headers present in
+//!    the request which were not signed").
 //! 4. Payload hash: with [`ServiceRules::S3`], header auth without
 //!    `x-amz-content-sha256`, or with it unsigned, or with a value that is
 //!    not 64 lowercase hex digits / `UNSIGNED-PAYLOAD` / `STREAMING-*` ->
@@ -62,6 +66,8 @@ mod tests;
 mod tests_aws_examples;
 #[cfg(test)]
 mod tests_oracle;
+#[cfg(test)]
+mod tests_signed_headers;
 
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -81,6 +87,11 @@ pub use signing::{EMPTY_SHA256_HEX, SigningContext, SigningKey, sha256_hex, sign
 
 use canonical::{CanonicalInput, parse_query};
 use parse::ParsedAuth;
+
+/// The message of an [`AuthFailureReason::UnsignedHeader`] failure, as AWS
+/// words it; the failure adds the names of the unsigned headers.
+const UNSIGNED_HEADERS_MESSAGE: &str =
+    "There were headers present in the request which were not signed";
 
 /// Authenticates `req` at time `now` against static credentials only.
 /// Never reads a body.
@@ -102,7 +113,9 @@ pub fn authenticate_with_sessions(
     config: &VerifierConfig,
     now: SystemTime,
 ) -> Result<AuthOutcome, AuthFailure> {
-    let params = parse_query(req.raw_query);
+    let params = parse_query(req.raw_query).map_err(|error| {
+        AuthFailure::new(AuthFailureReason::BadAuthorizationFormat, error.to_string())
+    })?;
     let presigned = params.iter().any(|p| p.name == parse::param::ALGORITHM);
     let parsed = match (req.headers.contains_key(AUTHORIZATION), presigned) {
         (false, false) => return Ok(AuthOutcome::Anonymous),
@@ -134,6 +147,13 @@ fn verify(
     checks::check_scope(&parsed, config).map_err(bad_format)?;
     let signed_headers =
         checks::check_signed_headers(&parsed.signed_headers).map_err(bad_format)?;
+    let unsigned = checks::unsigned_headers(req.headers, &signed_headers);
+    if !unsigned.is_empty() {
+        return Err(AuthFailure::new(
+            AuthFailureReason::UnsignedHeader,
+            format!("{UNSIGNED_HEADERS_MESSAGE}: `{}`", unsigned.join("`, `")),
+        ));
+    }
     let (payload, payload_line) = checks::payload_hash(
         req.headers,
         req.body_sha256,

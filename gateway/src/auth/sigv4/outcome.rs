@@ -114,6 +114,10 @@ pub enum AuthFailureReason {
     /// The session token does not open or belongs to another access key:
     /// rendered as InvalidAccessKeyId, counted as `invalid_token`.
     InvalidSessionToken,
+    /// An `x-amz-*` header that must be signed is present but not in
+    /// `SignedHeaders`: rendered as AccessDenied, counted as
+    /// `unsigned_header`.
+    UnsignedHeader,
 }
 
 impl AuthFailureReason {
@@ -129,6 +133,7 @@ impl AuthFailureReason {
             Self::BadCredentialField => "bad_credential_field",
             Self::BadDate => "bad_date",
             Self::TimeSkew => "time_skew",
+            Self::UnsignedHeader => "unsigned_header",
         }
     }
 }
@@ -182,6 +187,7 @@ mod tests {
             (BadCredentialField, "bad_credential_field"),
             (BadDate, "bad_date"),
             (TimeSkew, "time_skew"),
+            (UnsignedHeader, "unsigned_header"),
         ];
         for (reason, label) in expected {
             assert_eq!(reason.as_str(), label);

@@ -191,6 +191,7 @@ const FAILURES: &[(&str, Change, AuthFailureReason, &str, bool)] = &[
     ("listed twice", Authorization("host;", "host;host;"), BadAuthorizationFormat, "`host` is listed twice", true),
     ("missing signed", Remove("range"), BadAuthorizationFormat, "signed header `range` is not in the request", true),
     ("unsigned sha", Authorization(";x-amz-content-sha256", ""), BadAuthorizationFormat, "`x-amz-content-sha256` must be signed", true),
+    ("unsigned copy source", Header("x-amz-copy-source", "/private/p.txt"), UnsignedHeader, "which were not signed: `x-amz-copy-source`", true),
     ("no sha header", Remove("x-amz-content-sha256"), BadAuthorizationFormat, "`x-amz-content-sha256` header is missing", true),
     ("upper hex sha", Header("x-amz-content-sha256", "E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855"), BadAuthorizationFormat, "is not a lowercase hex sha-256", true),
     ("both", Query("X-Amz-Algorithm=AWS4-HMAC-SHA256"), BadAuthorizationFormat, "both an authorization header and `X-Amz-Algorithm`", false),
@@ -271,7 +272,7 @@ fn every_failure_reason_is_reported() {
     let reasons: std::collections::HashSet<_> = FAILURES.iter().map(|case| case.2).collect();
     assert_eq!(
         reasons.len(),
-        8,
+        9,
         "every reason but InvalidExpires (see presigned_failures)"
     );
 }
