@@ -73,7 +73,15 @@ const PATTERNS: [&str; 9] = [
     "",
 ];
 /// List prefixes.
-const PREFIXES: [&str; 7] = ["", "home/", "home/alice", "home/alice/", "tmp/x/y", "a*b", "/"];
+const PREFIXES: [&str; 7] = [
+    "",
+    "home/",
+    "home/alice",
+    "home/alice/",
+    "tmp/x/y",
+    "a*b",
+    "/",
+];
 /// (issuer, subject, role) of the STS sessions.
 const SESSIONS: [(&str, &str, &str); 2] = [
     ("https://idp.example", "u1", "reader"),
@@ -241,7 +249,9 @@ fn random_policy(draw: &mut impl Draw, index: usize, file: &str, line: &mut usiz
     let resource = resource_scope(draw, &mut scope);
     let action = action_scope(draw, &mut scope);
     let effect = if forbid { "forbid" } else { "permit" };
-    text.push_str(&format!("{effect} (\n  {principal},\n  {action},\n  {resource}\n)"));
+    text.push_str(&format!(
+        "{effect} (\n  {principal},\n  {action},\n  {resource}\n)"
+    ));
     for _ in 0..draw.below(3) {
         let keyword = if draw.chance(70) { "when" } else { "unless" };
         let condition = condition(draw, &scope, 2);
@@ -537,11 +547,18 @@ fn raw_atom(draw: &mut impl Draw) -> (String, Needs) {
         13 => {
             let part = draw.pick(&["first", "second"]);
             let value = draw.pick(&["home", "alice", ""]);
-            text = format!("context has list_segments && context.list_segments.{part} == \"{value}\"");
+            text =
+                format!("context has list_segments && context.list_segments.{part} == \"{value}\"");
             none
         }
         14 => {
-            text = draw.pick(&["context has list_prefix", "context has copy_source", "context has bucket_hard_cap"]).into();
+            text = draw
+                .pick(&[
+                    "context has list_prefix",
+                    "context has copy_source",
+                    "context has bucket_hard_cap",
+                ])
+                .into();
             none
         }
         15 => {
@@ -564,7 +581,7 @@ fn raw_atom(draw: &mut impl Draw) -> (String, Needs) {
         }
         // Record literals whose keys look like context fields or operators.
         19 => {
-            text = "{\"source_ip\": 1, \"has\": 2, \"Var\": \"context\"}.has == 2".into();
+            text = "{\"source_ip\": 1, \"has\": 2, \"Var\": \"context\"}[\"has\"] == 2".into();
             none
         }
         // The resource.
@@ -633,7 +650,8 @@ fn raw_atom(draw: &mut impl Draw) -> (String, Needs) {
             (Some(Who::Credential), Some(ResourceKind::Object))
         }
         35 => {
-            text = "context has list_segments && context.list_segments.second == principal.name".into();
+            text = "context has list_segments && context.list_segments.second == principal.name"
+                .into();
             credential
         }
         36 => {
@@ -721,7 +739,7 @@ impl RequestCase {
     /// A random request.
     pub fn generate(draw: &mut impl Draw) -> Self {
         let (asker, mode) = match draw.below(6) {
-            0..=2 => {
+            0..=3 => {
                 let groups = GROUPS
                     .iter()
                     .chain(&["ghost"])
@@ -736,7 +754,7 @@ impl RequestCase {
                 };
                 (credential, mode)
             }
-            3 => {
+            4 => {
                 let mut claims = BTreeMap::new();
                 if draw.chance(60) {
                     claims.insert("team".into(), draw.pick(&["team-a", "team-b"]).into());

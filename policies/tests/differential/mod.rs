@@ -20,9 +20,9 @@ use crate::support::Rng;
 /// Independent streams, one per thread.
 const SEEDS: [u64; 4] = [0xD1FF_0001, 0xD1FF_0002, 0xD1FF_0003, 0xD1FF_0004];
 /// Policy sets per stream.
-const SETS: usize = 250;
+const SETS: usize = 80;
 /// Requests decided against each set.
-const REQUESTS_PER_SET: usize = 100;
+const REQUESTS_PER_SET: usize = 320;
 /// Policies per set, at most.
 const MAX_POLICIES: usize = 12;
 
