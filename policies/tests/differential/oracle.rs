@@ -167,7 +167,7 @@ impl Oracle {
     /// Decides `case` with the gateway (`decide` and `explain`) and with
     /// Cedar, and says how it ended or where they differ.
     pub fn check(&self, case: &RequestCase) -> Result<Outcome, String> {
-        let checked = self.checks.get() % SCHEMA_CHECK_EVERY == 0;
+        let checked = self.checks.get().is_multiple_of(SCHEMA_CHECK_EVERY);
         self.checks.set(self.checks.get() + 1);
         let (entities, request) = cedar_request(case, checked)?;
         let full = self
