@@ -126,8 +126,12 @@ pub(crate) fn principal_entities(
     Ok(entities)
 }
 
-/// `ip("<ip>")`.
+/// `ip("<ip>")`. An IPv4 address mapped into IPv6 (`::ffff:10.1.2.3`,
+/// how a dual-stack socket reports an IPv4 client) is given as the IPv4
+/// address: Cedar refuses the mapped form, and `isInRange` must match it
+/// against IPv4 ranges.
 pub(crate) fn ip(ip: IpAddr) -> RestrictedExpression {
+    let ip = ip.to_canonical();
     IPS.with(|cache| {
         let Ok(mut cache) = cache.try_borrow_mut() else {
             return RestrictedExpression::new_ip(ip.to_string());

@@ -343,3 +343,17 @@ fn a_request_no_policy_can_apply_to_is_denied_by_default_or_refused_as_invalid()
         );
     }
 }
+
+#[test]
+fn an_ipv4_client_on_a_dual_stack_socket_is_decided_by_its_ipv4_address() {
+    let snapshot = snapshot(
+        r#"@id("office")
+permit (principal, action, resource)
+when { context.source_ip.isInRange(ip("10.0.0.0/8")) };"#,
+    );
+    let mapped = std::net::Ipv4Addr::new(10, 1, 2, 3).to_ipv6_mapped();
+    let context = RequestContext::new(AuthMode::Signed, IpAddr::V6(mapped));
+    let decision = decide(&snapshot, alice(), "GetObject", Some("k"), &context);
+    assert!(decision.allowed, "{decision:?}");
+    assert_eq!(decision.policies, ["office"]);
+}

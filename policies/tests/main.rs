@@ -11,6 +11,7 @@
 )]
 
 mod anonymous;
+mod differential;
 mod examples;
 mod reload;
 mod sliced;
