@@ -8,7 +8,9 @@ nothing, so the same requests show what they do when allowed.
 CG_IMPLIED says which half runs: `fs` (alpha and beta on the filesystem
 backend) or `lock` (alpha and beta in one object-lock bucket of a moto
 upstream, CG_UPSTREAM)."""
+import base64
 import datetime
+import hashlib
 import os
 
 import boto3
@@ -32,6 +34,9 @@ LOCK = {
 }
 RETENTION = {k: LOCK[k] for k in ("ObjectLockMode", "ObjectLockRetainUntilDate")}
 LEGAL_HOLD = {"ObjectLockLegalHoldStatus": "ON"}
+# S3 stores an object with lock settings only when it comes with a digest.
+BODY = b"x"
+BODY_MD5 = base64.b64encode(hashlib.md5(BODY).digest()).decode()
 
 
 @pytest.fixture(scope="module")
@@ -195,7 +200,8 @@ def lock_bucket():
 ], ids=["all", "retention", "legal-hold"])
 def test_object_lock_headers_need_retention_and_legal_hold(s3, prefix, lock, implied):
     upstream_key = "vault/" + prefix + "locked"
-    denied(lambda: s3.put_object(Bucket=FORBIDDEN, Key=prefix + "locked", Body=b"x", **lock), implied)
+    denied(lambda: s3.put_object(Bucket=FORBIDDEN, Key=prefix + "locked", Body=BODY,
+                                 ContentMD5=BODY_MD5, **lock), implied)
     absent(s3, FORBIDDEN, prefix + "locked")
     with pytest.raises(ClientError) as missing:
         upstream().head_object(Bucket="locked", Key=upstream_key)
@@ -215,7 +221,7 @@ def test_object_lock_headers_pass_where_allowed(s3, prefix):
     retain = {"ObjectLockMode": "GOVERNANCE",
               "ObjectLockRetainUntilDate": datetime.datetime(2099, 1, 1, tzinfo=datetime.timezone.utc),
               "ObjectLockLegalHoldStatus": "ON"}
-    s3.put_object(Bucket=ALLOWED, Key=key, Body=b"x", **retain)
+    s3.put_object(Bucket=ALLOWED, Key=key, Body=BODY, ContentMD5=BODY_MD5, **retain)
     stored = upstream().head_object(Bucket="locked", Key="open/" + key)
     assert stored["ObjectLockMode"] == "GOVERNANCE"
     assert stored["ObjectLockLegalHoldStatus"] == "ON"
