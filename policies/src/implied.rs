@@ -204,17 +204,25 @@ mod tests {
             .collect()
     }
 
+    /// An operation, the headers sent, the actions they imply.
+    type Case = (
+        &'static str,
+        &'static [(&'static str, &'static str)],
+        &'static [&'static str],
+    );
+
+    const LOCK: &[(&str, &str)] = &[
+        ("x-amz-object-lock-mode", "COMPLIANCE"),
+        (
+            "x-amz-object-lock-retain-until-date",
+            "2099-01-01T00:00:00Z",
+        ),
+        ("x-amz-object-lock-legal-hold", "ON"),
+    ];
+
     #[test]
     fn headers_imply_the_actions_of_the_table() {
-        let lock = [
-            ("x-amz-object-lock-mode", "COMPLIANCE"),
-            (
-                "x-amz-object-lock-retain-until-date",
-                "2099-01-01T00:00:00Z",
-            ),
-            ("x-amz-object-lock-legal-hold", "ON"),
-        ];
-        let table: &[(&str, &[(&str, &str)], &[&str])] = &[
+        let table: &[Case] = &[
             ("PutObject", &[], &[]),
             ("PutObject", &[("content-type", "text/plain")], &[]),
             (
@@ -248,7 +256,7 @@ mod tests {
             ),
             (
                 "PutObject",
-                &lock,
+                LOCK,
                 &["PutObjectRetention", "PutObjectLegalHold"],
             ),
             (
@@ -284,7 +292,7 @@ mod tests {
             ),
             ("PutObjectTagging", &[("x-amz-tagging", "a=b")], &[]),
             ("PutObjectAcl", &[("x-amz-acl", "public-read")], &[]),
-            ("UploadPart", &lock, &[]),
+            ("UploadPart", LOCK, &[]),
             (
                 "CreateBucket",
                 &[("x-amz-acl", "public-read")],
