@@ -6,6 +6,13 @@
 //! the operation itself, the source of a copy, each key of a
 //! DeleteObjects, each bucket of a ListBuckets — is answered by the same
 //! policy generation.
+//!
+//! A request whose headers make it perform further actions (tags, an ACL or
+//! object lock on a PutObject, a governance bypass on a DeleteObject: the
+//! table is [`cedargate_policies::IMPLIED_ACTIONS`]) is allowed only when
+//! each of those implied actions is allowed too, asked with the same
+//! principal, resource and context; the first deny decides and names the
+//! implied action and its header.
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -13,7 +20,7 @@ use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
 use cedargate_policies::{
-    AuthMode, AuthzRequest, Decision, PolicySnapshot, PrincipalRef, RequestContext,
+    AuthMode, AuthzRequest, Decision, ImpliedAction, PolicySnapshot, PrincipalRef, RequestContext,
 };
 
 use crate::auth::Credential;
@@ -112,6 +119,10 @@ pub struct Authorizer<'a> {
     /// Whether [`Self::outcome`] carries the question asked (for the
     /// console's replays); off, a decision costs no copy of the request.
     keeps_questions: bool,
+    /// The operation's name (`PutObject`).
+    operation: &'static str,
+    /// The actions the request's headers imply, asked after the operation.
+    implied: Vec<ImpliedAction>,
 }
 
 /// What the access log says of a request's authorization: its first
@@ -175,6 +186,13 @@ impl<'a> Authorizer<'a> {
             .query
             .iter()
             .any(|(n, _)| n.starts_with("response-"));
+        // A value that is not visible ASCII still counts as sent.
+        let headers: Vec<(&str, &str)> = request
+            .headers
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.to_str().unwrap_or_default()))
+            .collect();
+        let implied = cedargate_policies::implied_actions(request.operation.name(), &headers);
         Self {
             snapshot,
             caller,
@@ -184,7 +202,14 @@ impl<'a> Authorizer<'a> {
             target_tags: None,
             source_tags: None,
             keeps_questions: false,
+            operation: request.operation.name(),
+            implied,
         }
+    }
+
+    /// The actions the request's headers imply.
+    pub fn implied(&self) -> &[ImpliedAction] {
+        &self.implied
     }
 
     /// Keeps the question of the recorded decision, for replays.
@@ -218,9 +243,19 @@ impl<'a> Authorizer<'a> {
             .ok()
             .and_then(|outcome| outcome.clone())?;
         let asked = self.keeps_questions.then(|| {
+            // A decision on the operation or on one of its implied actions
+            // replays as the operation with every implied action.
+            let (action, implied) = if kept.action == self.operation
+                || self.implied.iter().any(|i| i.action == kept.action)
+            {
+                (self.operation.to_owned(), self.implied.clone())
+            } else {
+                (kept.action, Vec::new())
+            };
             Box::new(AskedRequest {
                 principal: self.caller.recorded(),
-                action: kept.action,
+                action,
+                implied,
                 bucket: kept.bucket,
                 key: kept.key,
                 context: self.context.clone(),
@@ -343,6 +378,46 @@ impl<'a> Authorizer<'a> {
         decision
     }
 
+    /// Asks each action the request's headers imply on `bucket` / `key`
+    /// (after its operation was allowed), the object seen with `tags` when
+    /// given, else as [`Self::decide`] sees it: the S3 error of the first
+    /// deny, naming the implied action and its header.
+    pub fn implied_refusal(
+        &self,
+        bucket: &str,
+        key: Option<&str>,
+        tags: Option<&BTreeMap<String, String>>,
+    ) -> Option<S3Error> {
+        self.implied.iter().find_map(|implied| {
+            let decision = match tags {
+                Some(tags) => self.decide_tagged(implied.action, bucket, key, Some(tags)),
+                None => self.decide(implied.action, bucket, key),
+            };
+            (!decision.allowed).then(|| {
+                let what = format!(
+                    "`{}` (implied by the `{}` header)",
+                    implied.action, implied.header
+                );
+                self.refuse_described(&decision, &what)
+            })
+        })
+    }
+
+    /// The operation `action` on `bucket` / `key`, then each action its
+    /// headers imply: the S3 error of the first deny.
+    pub fn require_with_implied(
+        &self,
+        action: &str,
+        bucket: &str,
+        key: Option<&str>,
+    ) -> Result<Decision, S3Error> {
+        let decision = self.require(action, bucket, key)?;
+        match self.implied_refusal(bucket, key, None) {
+            Some(error) => Err(error),
+            None => Ok(decision),
+        }
+    }
+
     /// Like [`Self::decide`], answering a deny with its S3 error and
     /// counting it (scope violation or anonymous reject).
     pub fn require(
@@ -361,6 +436,11 @@ impl<'a> Authorizer<'a> {
 
     /// The S3 error for a deny, after counting it.
     pub fn refuse(&self, decision: &Decision, action: &str) -> S3Error {
+        self.refuse_described(decision, &format!("`{action}`"))
+    }
+
+    /// As [`Self::refuse`], the action described by `what` (in backticks).
+    fn refuse_described(&self, decision: &Decision, what: &str) -> S3Error {
         let reason = decision.reason.as_deref().unwrap_or("forbidden");
         if self.caller.is_anonymous() {
             let counted = match reason {
@@ -380,15 +460,15 @@ impl<'a> Authorizer<'a> {
             self.metrics.record_quota_reject();
         }
         let message = match (&self.caller, decision.is_no_permit()) {
-            (Caller::Anonymous, _) => format!("anonymous `{action}` is not allowed here"),
+            (Caller::Anonymous, _) => format!("anonymous {what} is not allowed here"),
             (Caller::Credential { credential, .. } | Caller::Session { credential, .. }, true) => {
                 format!(
-                    "principal `{}` is not authorised for `{action}` on this resource",
+                    "principal `{}` is not authorised for {what} on this resource",
                     credential.principal
                 )
             }
             (Caller::Credential { .. } | Caller::Session { .. }, false) => {
-                format!("`{action}` was refused by policy (`{reason}`)")
+                format!("{what} was refused by policy (`{reason}`)")
             }
         };
         S3Error::new(code, message)

@@ -127,6 +127,11 @@ enum PolicyCommand {
         /// A context fact as `name=value` (repeatable), e.g. `source_ip=10.1.2.3`.
         #[arg(long = "context")]
         context: Vec<String>,
+        /// A request header as `name: value` (repeatable), e.g.
+        /// `x-amz-tagging: a=b`: headers that imply further actions are
+        /// decided as the gateway decides them.
+        #[arg(long = "header")]
+        headers: Vec<String>,
     },
 }
 
@@ -210,6 +215,7 @@ fn policy(command: PolicyCommand) -> anyhow::Result<()> {
             bucket,
             key,
             context,
+            headers,
         } => {
             let mut request = cli::ExplainRequest {
                 principal,
@@ -228,6 +234,14 @@ fn policy(command: PolicyCommand) -> anyhow::Result<()> {
                     .context
                     .set(name, value)
                     .map_err(anyhow::Error::msg)?;
+            }
+            for header in &headers {
+                let (name, value) = header
+                    .split_once(':')
+                    .with_context(|| format!("`{header}` is not of the form `name: value`"))?;
+                request
+                    .headers
+                    .insert(name.trim().to_ascii_lowercase(), value.trim().to_owned());
             }
             let explanation = cli::explain(&policies, &request)?;
             println!("{explanation}");

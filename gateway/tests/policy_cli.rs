@@ -135,3 +135,92 @@ fn every_s3_operation_has_a_cedar_action() {
         );
     }
 }
+
+#[test]
+fn explain_and_test_name_the_implied_action_that_denied() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("p.cedar"),
+        "@id(\"writers\")\npermit (principal, action == Action::\"s3:PutObject\", resource);\n\
+         @id(\"no-locks\") @reason(\"no_object_lock\")\n\
+         forbid (principal, action == Action::\"s3:PutObjectRetention\", resource);\n",
+    )
+    .expect("write policy");
+    let explain = |headers: &[&str]| {
+        let mut args: Vec<&std::ffi::OsStr> = vec![
+            "policy".as_ref(),
+            "explain".as_ref(),
+            "--policies".as_ref(),
+            dir.path().as_os_str(),
+            "--principal".as_ref(),
+            "ann".as_ref(),
+            "--action".as_ref(),
+            "PutObject".as_ref(),
+            "--bucket".as_ref(),
+            "b".as_ref(),
+            "--key".as_ref(),
+            "k".as_ref(),
+        ];
+        for header in headers {
+            args.push("--header".as_ref());
+            args.push(header.as_ref());
+        }
+        let run = cedargate(&args);
+        assert!(run.status.success(), "{run:?}");
+        String::from_utf8_lossy(&run.stdout).into_owned()
+    };
+    let plain = explain(&[]);
+    assert!(plain.contains("decision: allow"), "{plain}");
+    let locked = explain(&["X-Amz-Object-Lock-Mode: COMPLIANCE"]);
+    assert!(locked.contains("decision: deny (AccessDenied)"), "{locked}");
+    assert!(
+        locked.contains(
+            "denied action: `s3:PutObjectRetention`, implied by the `x-amz-object-lock-mode` header"
+        ),
+        "{locked}"
+    );
+    assert!(locked.contains("no-locks"), "{locked}");
+    let tests = dir.path().join("tests.toml");
+    std::fs::write(
+        &tests,
+        r#"
+[[case]]
+name = "a plain put"
+principal = "ann"
+action = "PutObject"
+bucket = "b"
+key = "k"
+expect = "allow"
+
+[[case]]
+name = "a locking put"
+principal = "ann"
+action = "PutObject"
+bucket = "b"
+key = "k"
+headers = { "x-amz-object-lock-mode" = "COMPLIANCE" }
+expect = "deny"
+reason = "no_object_lock"
+denied_by = "s3:PutObjectRetention"
+
+[[case]]
+name = "the wrong implied action"
+principal = "ann"
+action = "PutObject"
+bucket = "b"
+key = "k"
+headers = { "x-amz-object-lock-mode" = "COMPLIANCE" }
+expect = "deny"
+denied_by = "PutObjectLegalHold"
+"#,
+    )
+    .expect("write tests");
+    let run = cedargate(&["policy".as_ref(), "test".as_ref(), tests.as_os_str()]);
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(!run.status.success(), "{stdout}");
+    assert!(stdout.contains("2 passed, 1 failed"), "{stdout}");
+    assert!(
+        stdout.contains("(denied action s3:PutObjectRetention)"),
+        "{stdout}"
+    );
+}

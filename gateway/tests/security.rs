@@ -1,4 +1,6 @@
-//! Security regression suite: real `cedargate` processes attacked the way a holder of a credential or a presigned URL would try to get around a policy.
+//! Security regression suite: real `cedargate` processes attacked the way a
+//! holder of a credential or a presigned URL would try to get around a
+//! policy, one module per class of attack.
 
 #![allow(
     clippy::expect_used,
@@ -8,5 +10,7 @@
 
 mod utils;
 
+#[path = "security/implied.rs"]
+mod implied;
 #[path = "security/signed_headers.rs"]
 mod signed_headers;

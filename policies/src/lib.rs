@@ -3,6 +3,7 @@
 mod cache;
 mod decide;
 mod error;
+mod implied;
 mod load;
 mod request;
 mod schema;
@@ -17,6 +18,9 @@ pub mod cli;
 
 pub use decide::{Decision, REASON_EVALUATION_ERROR, REASON_INVALID_REQUEST, REASON_NO_PERMIT};
 pub use error::{Diagnostic, Location, PolicyError};
+pub use implied::{
+    HeaderName, IMPLIED_ACTIONS, ImpliedAction, ImpliedRule, decide_with_implied, implied_actions,
+};
 pub use load::{DENY_ERROR_CODES, PolicyEffect, PolicyInfo};
 pub use request::{AuthMode, AuthzRequest, PrincipalRef, RequestContext};
 pub use schema::{

@@ -92,8 +92,7 @@ pub(super) fn decide(gateway: &Gateway, request: &AdminRequest<'_>) -> Reply {
     };
     let asked = input.to_asked(&gateway.credentials.load());
     let snapshot = gateway.policies.snapshot();
-    let decision = asked.decide(&snapshot);
-    Reply::json(200, &playground::decision_json(&decision, &snapshot))
+    Reply::json(200, &playground::asked_json(&asked, &snapshot))
 }
 
 pub(super) async fn candidate(gateway: &Arc<Gateway>, request: &AdminRequest<'_>) -> Reply {

@@ -11,7 +11,9 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use cedargate_policies::{ACTION_PREFIX, AuthMode, Decision, PolicySnapshot, RequestContext};
+use cedargate_policies::{
+    ACTION_PREFIX, AuthMode, Decision, ImpliedAction, PolicySnapshot, RequestContext,
+};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -91,6 +93,10 @@ pub struct DecideInput {
     /// Context fields.
     #[serde(default)]
     pub context: ContextInput,
+    /// Request headers (name -> value): those that imply further actions
+    /// (`x-amz-tagging` on a PutObject...) are decided as on the request path.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
 }
 
 impl DecideInput {
@@ -137,14 +143,36 @@ impl DecideInput {
             Some(_) => self.action.clone(),
             None => format!("{ACTION_PREFIX}{}", self.action),
         };
+        let headers: Vec<(&str, &str)> = self
+            .headers
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_str()))
+            .collect();
+        let implied = cedargate_policies::implied_actions(&action, &headers);
         AskedRequest {
             principal,
             action,
+            implied,
             bucket: self.bucket.clone(),
             key: self.key.clone().filter(|key| !key.is_empty()),
             context,
         }
     }
+}
+
+/// The answer of a replayed or made-up request: [`decision_json`], with
+/// `denied_by` naming the implied action that denied (and its header).
+pub fn asked_json(asked: &AskedRequest, snapshot: &PolicySnapshot) -> Value {
+    let (decision, denied_by) = asked.decide_naming(snapshot);
+    let mut answer = decision_json(&decision, snapshot);
+    answer["denied_by"] = match denied_by {
+        Some(implied) => json!({
+            "action": format!("{ACTION_PREFIX}{}", implied.action),
+            "header": implied.header,
+        }),
+        None => Value::Null,
+    };
+    answer
 }
 
 /// A decision with its explanation: each deciding policy's effect,
@@ -179,6 +207,14 @@ pub fn decision_json(decision: &Decision, snapshot: &PolicySnapshot) -> Value {
         "explanation": explanation,
         "generation": snapshot.generation(),
     })
+}
+
+/// The implied actions as Cedar action ids.
+pub fn implied_names(implied: &[ImpliedAction]) -> Vec<String> {
+    implied
+        .iter()
+        .map(|implied| format!("{ACTION_PREFIX}{}", implied.action))
+        .collect()
 }
 
 /// `POST /console/api/candidate`.
@@ -255,8 +291,9 @@ pub fn try_candidate(
                 "action": asked.action,
                 "bucket": asked.bucket,
                 "key": asked.key,
-                "before": decision_json(&before, live),
-                "after": decision_json(&after, &candidate),
+                "implied": implied_names(&asked.implied),
+                "before": asked_json(asked, live),
+                "after": asked_json(asked, &candidate),
             }));
         }
     }
@@ -286,6 +323,10 @@ mod tests {
         "@id(\"tester-all\")\npermit (principal == Credential::\"tester\", action, resource);\n";
 
     fn record(log: &DecisionLog, id: &str, action: &str) {
+        record_implying(log, id, action, Vec::new());
+    }
+
+    fn record_implying(log: &DecisionLog, id: &str, action: &str, implied: Vec<ImpliedAction>) {
         let asked = AskedRequest {
             principal: RecordedPrincipal::Credential {
                 name: "tester".into(),
@@ -293,6 +334,7 @@ mod tests {
                 groups: Vec::new(),
             },
             action: action.into(),
+            implied,
             bucket: "alpha".into(),
             key: Some("a/b".into()),
             context: RequestContext::new(AuthMode::Signed, [127, 0, 0, 1].into()),
@@ -336,6 +378,49 @@ mod tests {
         // The live set still allows.
         let first = log.recent(1);
         assert!(first[0].asked.as_ref().unwrap().decide(&live).allowed);
+    }
+
+    #[test]
+    fn a_recorded_request_replays_with_its_implied_actions() {
+        let live = PolicySnapshot::from_sources(&[("/p/tester.cedar", LIVE)], 4).unwrap();
+        let log = DecisionLog::new(10);
+        let tagging = cedargate_policies::implied_actions("PutObject", &[("x-amz-tagging", "a=b")]);
+        record_implying(&log, "tagged", "s3:PutObject", tagging);
+        record(&log, "plain", "s3:PutObject");
+        let forbid = "@id(\"no-tagging\")\nforbid (principal, action == Action::\"s3:PutObjectTagging\", resource);\n";
+        let answer = try_candidate(&live, "extra.cedar", forbid, &log.recent(10));
+        assert_eq!(answer["changed"], 1, "{answer}");
+        let change = &answer["changes"][0];
+        assert_eq!(change["request_id"], "tagged");
+        assert_eq!(change["implied"][0], "s3:PutObjectTagging");
+        assert_eq!(change["before"]["denied_by"], Value::Null);
+        assert_eq!(change["after"]["decision"], "deny");
+        assert_eq!(change["after"]["policies"][0], "no-tagging");
+        assert_eq!(
+            change["after"]["denied_by"]["action"],
+            "s3:PutObjectTagging"
+        );
+        assert_eq!(change["after"]["denied_by"]["header"], "x-amz-tagging");
+        // The playground states headers the same way.
+        let input: DecideInput = serde_json::from_value(json!({
+            "principal": { "kind": "credential", "name": "tester" },
+            "action": "PutObject",
+            "bucket": "alpha",
+            "key": "k",
+            "headers": { "x-amz-acl": "public-read" },
+        }))
+        .unwrap();
+        let asked = input.to_asked(&CredentialStore::default());
+        assert_eq!(implied_names(&asked.implied), ["s3:PutObjectAcl"]);
+        let candidate = live
+            .with_file(
+                "extra.cedar",
+                &forbid.replace("PutObjectTagging", "PutObjectAcl"),
+            )
+            .unwrap();
+        let answer = asked_json(&asked, &candidate);
+        assert_eq!(answer["decision"], "deny", "{answer}");
+        assert_eq!(answer["denied_by"]["action"], "s3:PutObjectAcl");
     }
 
     #[test]

@@ -1,12 +1,14 @@
 //! What an authorization question asked, kept so the console can put it to
 //! another policy set: the principal (kind, name, groups; a session's role,
-//! issuer, subject and claims), the action, bucket, key and the request
-//! context (auth mode, source ip, ...). Never a secret, a signature, a
-//! query string or an object's content.
+//! issuer, subject and claims), the action and the actions its headers
+//! implied, bucket, key and the request context (auth mode, source ip,
+//! ...). Never a secret, a signature, a query string or an object's content.
 
 use std::collections::BTreeMap;
 
-use cedargate_policies::{AuthzRequest, Decision, PolicySnapshot, PrincipalRef, RequestContext};
+use cedargate_policies::{
+    AuthzRequest, Decision, ImpliedAction, PolicySnapshot, PrincipalRef, RequestContext,
+};
 
 /// A principal as recorded for replay.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,6 +101,8 @@ pub struct AskedRequest {
     pub principal: RecordedPrincipal,
     /// The Cedar action (`s3:GetObject`).
     pub action: String,
+    /// The actions the request's headers implied, asked after `action`.
+    pub implied: Vec<ImpliedAction>,
     /// The bucket.
     pub bucket: String,
     /// The key, for object operations.
@@ -109,14 +113,21 @@ pub struct AskedRequest {
 
 impl AskedRequest {
     /// Asks `snapshot` the same question again, naming every satisfied
-    /// permit of an allow (an explanation, not the request path's answer).
+    /// permit of an allow (an explanation, not the request path's answer);
+    /// the first deny of the action or of an implied one decides.
     pub fn decide(&self, snapshot: &PolicySnapshot) -> Decision {
-        snapshot.explain(&AuthzRequest {
+        self.decide_naming(snapshot).0
+    }
+
+    /// As [`Self::decide`], with the implied action that denied, if one did.
+    pub fn decide_naming(&self, snapshot: &PolicySnapshot) -> (Decision, Option<&ImpliedAction>) {
+        let request = AuthzRequest {
             principal: self.principal.as_ref(),
             action: &self.action,
             bucket: Some(&self.bucket),
             key: self.key.as_deref(),
             context: &self.context,
-        })
+        };
+        cedargate_policies::decide_with_implied(snapshot, &request, &self.implied)
     }
 }

@@ -356,27 +356,37 @@ pub(super) async fn delete_objects(
     let mut keys = Vec::new();
     let reads_tags = env.authz.reads_object_tags();
     for object in delete.objects {
-        let decision = if reads_tags {
+        let tags = if reads_tags {
             // Each key is decided on its stored tags; a key whose tags
             // cannot be read is refused, never decided without them.
             match crate::object_tags::stored_on(target, &object.key).await {
-                Ok(tags) => {
-                    env.authz
-                        .decide_with_tags("DeleteObjects", &target.name, &object.key, &tags)
-                }
+                Ok(tags) => Some(tags),
                 Err(error) => {
                     refused.push((object.key, error));
                     continue;
                 }
             }
         } else {
-            env.authz
-                .decide("DeleteObjects", &target.name, Some(&object.key))
+            None
         };
-        if decision.allowed {
-            keys.push(object.key);
-        } else {
+        let decision = match &tags {
+            Some(tags) => {
+                env.authz
+                    .decide_with_tags("DeleteObjects", &target.name, &object.key, tags)
+            }
+            None => env
+                .authz
+                .decide("DeleteObjects", &target.name, Some(&object.key)),
+        };
+        if !decision.allowed {
             refused.push((object.key, env.authz.refuse(&decision, "DeleteObjects")));
+        } else if let Some(error) =
+            env.authz
+                .implied_refusal(&target.name, Some(&object.key), tags.as_ref())
+        {
+            refused.push((object.key, error));
+        } else {
+            keys.push(object.key);
         }
     }
     let sizes = env.quotas.sizes(target, &keys).await;

@@ -112,9 +112,9 @@ impl Gateway {
         }
     }
 
-    /// Stage *authorize*: the operation on its bucket and key, and the
-    /// source of a copy. DeleteObjects is decided per key and ListBuckets
-    /// per bucket, by their handlers.
+    /// Stage *authorize*: the operation on its bucket and key with the
+    /// actions its headers imply, and the source of a copy. DeleteObjects
+    /// is decided per key and ListBuckets per bucket, by their handlers.
     pub(super) fn authorize(
         &self,
         request: &S3Request,
@@ -148,12 +148,12 @@ impl Gateway {
             Op::CopyObject | Op::UploadPartCopy => {
                 let source = handlers::copy_source(request)?;
                 authz.set_copy_source(&source.bucket, &source.key);
-                authz.require(action, bucket, request.route.key.as_deref())?;
+                authz.require_with_implied(action, bucket, request.route.key.as_deref())?;
                 authz.require_copy_source(&source.bucket, &source.key)?;
                 Ok(())
             }
             _ => authz
-                .require(action, bucket, request.route.key.as_deref())
+                .require_with_implied(action, bucket, request.route.key.as_deref())
                 .map(|_| ()),
         }
     }

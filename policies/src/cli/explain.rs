@@ -1,7 +1,8 @@
 //! `cedargate policy explain`: decide one written request and say why —
 //! the decision, the deciding policies with their `@reason` / `@error`
-//! annotations and locations, and for a deny without any matching permit,
-//! that nothing granted it.
+//! annotations and locations, the action a header implied when that is
+//! what denied, and for a deny without any matching permit, that nothing
+//! granted it.
 
 use std::fmt;
 use std::path::Path;
@@ -9,7 +10,9 @@ use std::path::Path;
 use super::request::{ContextOverrides, ExplainRequest};
 use crate::decide::{Decision, REASON_EVALUATION_ERROR, REASON_NO_PERMIT};
 use crate::error::PolicyError;
+use crate::implied::{ImpliedAction, decide_with_implied};
 use crate::load::PolicyInfo;
+use crate::schema::ACTION_PREFIX;
 use crate::snapshot::PolicySnapshot;
 
 /// A decision and the policies behind it.
@@ -19,6 +22,8 @@ pub struct Explanation {
     pub decision: Decision,
     /// The deciding policies, in the order of `decision.policies`.
     pub deciding: Vec<PolicyInfo>,
+    /// The action a header of the request implied, when it is what denied.
+    pub denied_by: Option<ImpliedAction>,
 }
 
 /// Loads `policy_dir` and explains the decision on `request`. A request
@@ -31,16 +36,35 @@ pub fn explain(policy_dir: &Path, request: &ExplainRequest) -> Result<Explanatio
 
 /// Explains `request` against an already loaded snapshot.
 pub fn explain_with(snapshot: &PolicySnapshot, request: &ExplainRequest) -> Explanation {
-    let decision = match request.resolve(&ContextOverrides::default()) {
-        Ok(resolved) => snapshot.explain(&resolved.authz()),
-        Err(message) => Decision::invalid(message),
-    };
+    let (decision, denied_by) = decide_request(snapshot, request, &ContextOverrides::default());
     let deciding = decision
         .policies
         .iter()
         .filter_map(|id| snapshot.policy(id).cloned())
         .collect();
-    Explanation { decision, deciding }
+    Explanation {
+        decision,
+        deciding,
+        denied_by,
+    }
+}
+
+/// Decides `request` over `defaults` as the gateway would: its action,
+/// then each action its headers imply; the first deny decides, with the
+/// implied action that denied.
+pub(crate) fn decide_request(
+    snapshot: &PolicySnapshot,
+    request: &ExplainRequest,
+    defaults: &ContextOverrides,
+) -> (Decision, Option<ImpliedAction>) {
+    match request.resolve(defaults) {
+        Ok(resolved) => {
+            let implied = resolved.implied();
+            let (decision, by) = decide_with_implied(snapshot, &resolved.authz(), &implied);
+            (decision, by.cloned())
+        }
+        Err(message) => (Decision::invalid(message), None),
+    }
 }
 
 impl fmt::Display for Explanation {
@@ -51,6 +75,13 @@ impl fmt::Display for Explanation {
         } else {
             let code = decision.error_code.as_deref().unwrap_or("AccessDenied");
             writeln!(f, "decision: deny ({code})")?;
+        }
+        if let Some(implied) = &self.denied_by {
+            writeln!(
+                f,
+                "denied action: `{ACTION_PREFIX}{}`, implied by the `{}` header",
+                implied.action, implied.header
+            )?;
         }
         match decision.reason.as_deref() {
             Some(REASON_NO_PERMIT) => writeln!(

@@ -41,6 +41,10 @@ pub struct ExplainRequest {
     /// Context facts; unset ones take defaults (see [`ContextOverrides`]).
     #[serde(default)]
     pub context: ContextOverrides,
+    /// Request headers (name -> value) that imply further actions, e.g.
+    /// `x-amz-tagging` on a PutObject (see [`crate::IMPLIED_ACTIONS`]).
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
 }
 
 /// An STS session principal.
@@ -266,6 +270,17 @@ impl ExplainRequest {
 }
 
 impl ResolvedRequest<'_> {
+    /// The actions the request's headers imply.
+    pub(crate) fn implied(&self) -> Vec<crate::ImpliedAction> {
+        let headers: Vec<(&str, &str)> = self
+            .spec
+            .headers
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_str()))
+            .collect();
+        crate::implied_actions(&self.spec.action, &headers)
+    }
+
     /// The request to decide.
     pub(crate) fn authz(&self) -> AuthzRequest<'_> {
         let spec = self.spec;

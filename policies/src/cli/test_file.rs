@@ -7,13 +7,15 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use super::explain::decide_request;
 use super::request::{ContextOverrides, ExplainRequest};
 use crate::decide::Decision;
+use crate::schema::ACTION_PREFIX;
 use crate::snapshot::PolicySnapshot;
 
 /// The keys of a `[[case]]` that describe the expectation; every other key
 /// describes the request.
-const EXPECTATION_KEYS: [&str; 5] = ["name", "expect", "error", "reason", "policies"];
+const EXPECTATION_KEYS: [&str; 6] = ["name", "expect", "error", "reason", "policies", "denied_by"];
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -39,6 +41,8 @@ struct Expectation {
     error: Option<String>,
     reason: Option<String>,
     policies: Option<Vec<String>>,
+    /// The implied action expected to deny (`s3:PutObjectTagging`).
+    denied_by: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -190,22 +194,32 @@ fn run_case(
             };
         }
     };
-    let decision = match request.resolve(defaults) {
-        Ok(resolved) => snapshot.explain(&resolved.authz()),
-        Err(message) => Decision::invalid(message),
-    };
+    let (decision, denied_by) = decide_request(snapshot, &request, defaults);
+    let denied_by = denied_by.map(|implied| format!("{ACTION_PREFIX}{}", implied.action));
+    let mut got = describe_decision(&decision);
+    if let Some(action) = &denied_by {
+        got.push_str(&format!(" (denied action {action})"));
+    }
     CaseResult {
-        passed: matches(&expectation, &decision),
+        passed: matches(&expectation, &decision, denied_by.as_deref()),
         name: expectation.name.clone(),
         expected: describe_expectation(&expectation),
-        got: describe_decision(&decision),
+        got,
     }
 }
 
-fn matches(expectation: &Expectation, decision: &Decision) -> bool {
+fn matches(expectation: &Expectation, decision: &Decision, denied_by: Option<&str>) -> bool {
     let allowed = expectation.expect == Expect::Allow;
     let code = decision.error_code.as_deref().unwrap_or("AccessDenied");
-    decision.allowed == allowed
+    let with_prefix = |action: &str| match action.strip_prefix(ACTION_PREFIX) {
+        Some(_) => action.to_owned(),
+        None => format!("{ACTION_PREFIX}{action}"),
+    };
+    expectation
+        .denied_by
+        .as_deref()
+        .is_none_or(|expected| Some(with_prefix(expected).as_str()) == denied_by)
+        && decision.allowed == allowed
         && expectation
             .error
             .as_deref()
@@ -239,6 +253,9 @@ fn describe_expectation(expectation: &Expectation) -> String {
     }
     if let Some(policies) = &expectation.policies {
         text.push_str(&format!(" by [{}]", sorted(policies).join(", ")));
+    }
+    if let Some(action) = &expectation.denied_by {
+        text.push_str(&format!(" (denied action {action})"));
     }
     text
 }
