@@ -401,10 +401,15 @@ pub fn run(
         }
         None => None,
     };
+    let bound = |field| {
+        listeners
+            .local_addr(field)
+            .map_or_else(|| "off".to_owned(), |address| address.to_string())
+    };
     tracing::info!(
-        s3 = ?listeners.local_addr("server.listen"),
-        s3_tls = ?listeners.local_addr("server.tls.listen"),
-        admin = ?listeners.local_addr("server.admin_listen"),
+        s3 = %bound("server.listen"),
+        s3_tls = %bound("server.tls.listen"),
+        admin = %bound("server.admin_listen"),
         "cedargate listening"
     );
     server.run_forever()

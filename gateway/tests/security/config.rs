@@ -298,23 +298,34 @@ fn a_config_file_without_a_policy_directory_denies_every_request() {
     let credentials = format!(
         "[[credential]]\naccess_key = \"{FILE_KEY}\"\nsecret_key = \"{FILE_SECRET}\"\nprincipal = \"dev\"\n"
     );
-    let gateway = Gateway::start(&Setup {
-        credentials: Some(&credentials),
-        policy: None,
-        ..Setup::default()
-    });
-    let (status, body) = gateway.list_alpha(FILE_KEY, FILE_SECRET);
-    assert!(
-        status == 403 && body.contains("<Code>AccessDenied</Code>"),
-        "expected 403 AccessDenied, got {status}: {body}"
-    );
-    assert!(
-        gateway.stderr().contains("no `[policies] dir`"),
-        "the start warns:\n{}",
-        gateway.stderr()
-    );
+    // (case, the policy directory's one file, what the start warns)
+    let cases = [
+        ("no `[policies]` table", None, "no `[policies] dir`"),
+        (
+            "a directory without a permit",
+            Some("// nothing is permitted yet\n"),
+            "has no permit",
+        ),
+    ];
+    for (case, policy, warning) in cases {
+        let gateway = Gateway::start(&Setup {
+            credentials: Some(&credentials),
+            policy,
+            ..Setup::default()
+        });
+        let (status, body) = gateway.list_alpha(FILE_KEY, FILE_SECRET);
+        assert!(
+            status == 403 && body.contains("<Code>AccessDenied</Code>"),
+            "{case}: expected 403 AccessDenied, got {status}: {body}"
+        );
+        assert!(
+            gateway.stderr().contains(warning),
+            "{case}: the start warns:\n{}",
+            gateway.stderr()
+        );
+    }
     // With the permit in a directory, the same request is served: the
-    // denial above is the missing directory's, not the credential's.
+    // denials above are the policies', not the credential's.
     let gateway = Gateway::start(&Setup {
         credentials: Some(&credentials),
         policy: Some(ALLOW_ALL),
