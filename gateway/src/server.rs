@@ -245,13 +245,16 @@ pub fn configured_credentials(config: &Config) -> anyhow::Result<Vec<Credential>
     Ok(credentials)
 }
 
-/// Warns when no static credential can sign a request: every signed
-/// request will be refused with InvalidAccessKeyId (or as disabled).
+/// Warns when no static credential can sign a request (none, or all
+/// disabled or expired): every request signed with a static access key
+/// will be refused.
 pub fn warn_if_no_usable_credential(store: &CredentialStore) {
-    if !store.iter().any(|credential| credential.enabled) {
+    let now = std::time::SystemTime::now();
+    let usable = |credential: &Arc<Credential>| credential.enabled && !credential.is_expired(now);
+    if !store.iter().any(usable) {
         tracing::warn!(
             credentials = store.len(),
-            "no enabled static credential: every request signed with a static access key is refused"
+            "no usable static credential (none, or all disabled or expired): every request signed with a static access key is refused"
         );
     }
 }

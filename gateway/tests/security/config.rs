@@ -48,6 +48,10 @@ const UNUSABLE_CREDENTIAL_FILES: &[(&str, &str)] = &[
     ("an empty file", ""),
     ("a comment only", "# every credential was revoked\n"),
     (
+        "only an expired entry",
+        "[[credential]]\naccess_key = \"CGEXPIREDKEY00000001\"\nsecret_key = \"expired-secret-000000000000000000000000\"\nprincipal = \"dev\"\nexpires_at = \"2020-01-01T00:00:00Z\"\n",
+    ),
+    (
         "only disabled entries",
         "[[credential]]\naccess_key = \"CGDISABLEDKEY0000001\"\nsecret_key = \"disabled-secret-0000000000000000000000\"\nprincipal = \"dev\"\nenabled = false\n",
     ),
@@ -275,7 +279,7 @@ fn a_credentials_file_without_a_usable_credential_starts_with_no_credential() {
             gateway.stdout()
         );
         assert!(
-            gateway.stderr().contains("no enabled static credential"),
+            gateway.stderr().contains("no usable static credential"),
             "{case}: the start warns:\n{}",
             gateway.stderr()
         );
@@ -361,7 +365,7 @@ fn emptying_the_credentials_file_revokes_everything_and_brings_no_development_cr
     assert_invalid_access_key("after the reload", gateway.list_alpha(DEV_KEY, DEV_SECRET));
     assert!(printed_credential(&gateway.stdout()).is_none());
     assert!(
-        gateway.stderr().contains("no enabled static credential"),
+        gateway.stderr().contains("no usable static credential"),
         "the reload warns:\n{}",
         gateway.stderr()
     );
