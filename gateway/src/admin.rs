@@ -1,6 +1,7 @@
 //! The admin listener: `/healthz` (the process answers), `/readyz` (JSON:
 //! `ready` and each backend's `up` / `down` / `unknown`; 503 when every
-//! backend is down), `/metrics` (Prometheus text), `/quotas` (JSON: per
+//! backend is down; it answers at all only once every listener is bound,
+//! see [`crate::sockets`]), `/metrics` (Prometheus text), `/quotas` (JSON: per
 //! capped bucket `bucket`, `used`, `reserved`, `soft`, `hard`, `state`)
 //! and the operator console under `/console` ([`crate::console`]). It
 //! never serves S3 and the S3 listener never serves these.

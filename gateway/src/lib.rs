@@ -29,6 +29,7 @@ pub mod request;
 pub mod response;
 pub mod route;
 pub mod server;
+pub mod sockets;
 pub mod state;
 pub mod sts;
 pub mod telemetry;

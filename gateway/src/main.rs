@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use cedargate::auth::{Credential, CredentialStore};
 use cedargate::config::Config;
+use cedargate::sockets::BoundListeners;
 use clap::{Parser, Subcommand};
 
 /// Every request allocates (Cedar's entities and evaluation above all);
@@ -30,7 +31,9 @@ enum Command {
     /// filesystem backend under ./data, buckets `demo` and `scratch`, S3 on
     /// 127.0.0.1:9000, admin on 127.0.0.1:9001, and a development credential
     /// from CEDARGATE_ACCESS_KEY / CEDARGATE_SECRET_KEY (generated and
-    /// printed when unset).
+    /// printed when unset) that may do everything. A config file gets
+    /// neither: only its credentials file and policy directory count.
+    /// A listener that cannot bind ends the command with an error.
     Serve {
         /// The TOML configuration file.
         #[arg(long)]
@@ -179,9 +182,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 loaded.server.grace_period_seconds = grace;
             }
             let loaded = loaded.validate()?;
+            // Bound first: an address in use ends the start before anything
+            // else is set up or says "listening".
+            let listeners = BoundListeners::bind(&loaded)?;
             let credentials = load_credentials(&loaded)?;
             let gateway = cedargate::server::build_gateway(loaded, credentials)?;
-            cedargate::server::run(gateway, config.as_deref())
+            cedargate::server::run(gateway, &listeners, config.as_deref())
         }
     }
 }
@@ -264,11 +270,13 @@ fn init_logging(format: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The configured credentials; with none at all, a generated development
-/// credential, printed once.
+/// The configured credentials. The embedded default with none at all gets
+/// a generated development credential, printed once; a config file never
+/// does: with no enabled credential it starts refusing every signed
+/// request, with a warning.
 fn load_credentials(config: &Config) -> anyhow::Result<CredentialStore> {
     let mut credentials = cedargate::server::configured_credentials(config)?;
-    if credentials.is_empty() {
+    if credentials.is_empty() && config.embedded_default {
         let (access_key, secret_key) = generate_dev_credential();
         println!(
             "cedargate development credential (set CEDARGATE_ACCESS_KEY / CEDARGATE_SECRET_KEY to choose one):"
@@ -277,7 +285,9 @@ fn load_credentials(config: &Config) -> anyhow::Result<CredentialStore> {
         println!("  AWS_SECRET_ACCESS_KEY={secret_key}");
         credentials.push(Credential::new(access_key, secret_key, "dev"));
     }
-    Ok(CredentialStore::from_credentials(credentials)?)
+    let store = CredentialStore::from_credentials(credentials)?;
+    cedargate::server::warn_if_no_usable_credential(&store);
+    Ok(store)
 }
 
 fn generate_dev_credential() -> (String, String) {

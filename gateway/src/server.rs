@@ -9,7 +9,7 @@ use pingora::server::Server;
 use pingora::server::configuration::ServerConf;
 use pingora::services::listening::Service;
 
-use cedargate_policies::{PolicySnapshot, PolicyStore, WatchHandle, watch_files};
+use cedargate_policies::{PolicyEffect, PolicySnapshot, PolicyStore, WatchHandle, watch_files};
 
 use std::time::Duration;
 
@@ -29,6 +29,7 @@ use crate::metrics::Metrics;
 use crate::pipeline::Gateway;
 use crate::proxy::S3Proxy;
 use crate::quota::Quotas;
+use crate::sockets::BoundListeners;
 use crate::state::{EmbeddedStore, RedisSettings, RedisStore, StateStore};
 use crate::sts::{SessionSealer, StsService};
 use crate::telemetry::Telemetry;
@@ -40,17 +41,43 @@ const DEV_POLICY: &str = r#"
 permit (principal == Credential::"dev", action, resource);
 "#;
 
-/// Loads the configured policy directory, or the embedded development set.
+/// Loads the configured policy directory. Without one, the embedded
+/// default gets the development set; a config file gets the base set
+/// alone, which denies every request (fail closed), with a warning.
 pub fn load_policies(config: &Config) -> anyhow::Result<PolicyStore> {
-    match &config.policies.dir {
+    let store = match &config.policies.dir {
         Some(dir) => PolicyStore::load(dir)
-            .with_context(|| format!("cannot load policies from `{}`", dir.display())),
-        None => {
+            .with_context(|| format!("cannot load policies from `{}`", dir.display()))?,
+        None if config.embedded_default => {
             let snapshot = PolicySnapshot::from_sources(&[("embedded-dev.cedar", DEV_POLICY)], 1)
                 .context("the embedded development policy does not load")?;
-            Ok(PolicyStore::from_snapshot(snapshot))
+            return Ok(PolicyStore::from_snapshot(snapshot));
         }
+        None => {
+            let snapshot = PolicySnapshot::from_sources(&[], 1)
+                .context("the base policy set does not load")?;
+            tracing::warn!(
+                "no `[policies] dir` in the config file: no policy permits anything, every request is denied"
+            );
+            return Ok(PolicyStore::from_snapshot(snapshot));
+        }
+    };
+    if !has_permit(&store.snapshot()) {
+        tracing::warn!(
+            dir = %store.dir().map(|d| d.display().to_string()).unwrap_or_default(),
+            "the policy directory has no permit: every request is denied until one is added"
+        );
     }
+    Ok(store)
+}
+
+/// Whether `snapshot` has a permit of its own (the base set has none).
+fn has_permit(snapshot: &PolicySnapshot) -> bool {
+    snapshot.policy_ids().iter().any(|id| {
+        snapshot
+            .policy(id)
+            .is_some_and(|info| !info.builtin && info.effect == PolicyEffect::Permit)
+    })
 }
 
 /// Builds the backends and the bucket map of `config` (outside any runtime:
@@ -185,9 +212,10 @@ fn watch_policies(gateway: &Arc<Gateway>) -> anyhow::Result<Option<WatchHandle>>
     Ok(Some(handle))
 }
 
-/// The static credentials the configuration names: the credentials file's,
-/// plus the development credential of `CEDARGATE_ACCESS_KEY` /
-/// `CEDARGATE_SECRET_KEY` when both are set.
+/// The static credentials the configuration names: the credentials
+/// file's; in the embedded default, the development credential of
+/// `CEDARGATE_ACCESS_KEY` / `CEDARGATE_SECRET_KEY` when both are set (a
+/// config file ignores them, with a warning).
 pub fn configured_credentials(config: &Config) -> anyhow::Result<Vec<Credential>> {
     let mut credentials = match &config.credentials.file {
         Some(path) => CredentialStore::from_file(path)
@@ -195,10 +223,19 @@ pub fn configured_credentials(config: &Config) -> anyhow::Result<Vec<Credential>
             .into_credentials(),
         None => Vec::new(),
     };
-    match (
+    let from_env = (
         std::env::var("CEDARGATE_ACCESS_KEY").ok(),
         std::env::var("CEDARGATE_SECRET_KEY").ok(),
-    ) {
+    );
+    if !config.embedded_default {
+        if from_env != (None, None) {
+            tracing::warn!(
+                "CEDARGATE_ACCESS_KEY / CEDARGATE_SECRET_KEY are ignored with a config file: credentials come from `[credentials] file`"
+            );
+        }
+        return Ok(credentials);
+    }
+    match from_env {
         (Some(access_key), Some(secret_key)) => {
             credentials.push(Credential::new(access_key, secret_key, "dev"));
         }
@@ -208,6 +245,20 @@ pub fn configured_credentials(config: &Config) -> anyhow::Result<Vec<Credential>
     Ok(credentials)
 }
 
+/// Warns when no static credential can sign a request (none, or all
+/// disabled or expired): every request signed with a static access key
+/// will be refused.
+pub fn warn_if_no_usable_credential(store: &CredentialStore) {
+    let now = std::time::SystemTime::now();
+    let usable = |credential: &Arc<Credential>| credential.enabled && !credential.is_expired(now);
+    if !store.iter().any(usable) {
+        tracing::warn!(
+            credentials = store.len(),
+            "no usable static credential (none, or all disabled or expired): every request signed with a static access key is refused"
+        );
+    }
+}
+
 /// Reloads the credentials: validate, then swap. A file that does not
 /// load leaves the current credentials in force. Requests in flight keep
 /// the snapshot they loaded.
@@ -215,6 +266,7 @@ pub fn reload_credentials(gateway: &Gateway) -> anyhow::Result<usize> {
     let store = configured_credentials(&gateway.config)
         .and_then(|credentials| Ok(CredentialStore::from_credentials(credentials)?))?;
     let count = store.len();
+    warn_if_no_usable_credential(&store);
     gateway.credentials.store(Arc::new(store));
     gateway.metrics.set_credential_count(count);
     Ok(count)
@@ -274,10 +326,14 @@ fn watch_file(
     .with_context(|| format!("cannot watch `{}`", dir.display()))
 }
 
-/// Runs the listeners until the process is told to stop; never returns on
-/// success. With `config_file`, its `[buckets]` and `[backends]` reload on
-/// change.
-pub fn run(gateway: Arc<Gateway>, config_file: Option<&std::path::Path>) -> anyhow::Result<()> {
+/// Serves on the `listeners` bound for the gateway's config until the
+/// process is told to stop; never returns on success. With `config_file`,
+/// its `[buckets]` and `[backends]` reload on change.
+pub fn run(
+    gateway: Arc<Gateway>,
+    listeners: &BoundListeners,
+    config_file: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
     let config = gateway.config.clone();
     let conf = ServerConf {
         threads: config.server.threads,
@@ -321,8 +377,8 @@ pub fn run(gateway: Arc<Gateway>, config_file: Option<&std::path::Path>) -> anyh
     }
     let mut admin = Service::new("admin".to_owned(), admin_app);
     admin.add_tcp(&config.server.admin_listen.to_string());
-    server.add_service(s3);
-    server.add_service(admin);
+    server.add_service(listeners.serve(s3));
+    server.add_service(listeners.serve(admin));
     server.add_service(maintenance);
     server.add_service(sampler);
     // Held for the life of the process: run_forever never returns.
@@ -348,10 +404,15 @@ pub fn run(gateway: Arc<Gateway>, config_file: Option<&std::path::Path>) -> anyh
         }
         None => None,
     };
+    let bound = |field| {
+        listeners
+            .local_addr(field)
+            .map_or_else(|| "off".to_owned(), |address| address.to_string())
+    };
     tracing::info!(
-        s3 = %config.server.listen,
-        s3_tls = ?config.server.tls.as_ref().map(|t| t.listen),
-        admin = %config.server.admin_listen,
+        s3 = %bound("server.listen"),
+        s3_tls = %bound("server.tls.listen"),
+        admin = %bound("server.admin_listen"),
         "cedargate listening"
     );
     server.run_forever()

@@ -1,6 +1,7 @@
-//! Security regression suite: real `cedargate` processes attacked the way a
-//! holder of a credential or a presigned URL would try to get around a
-//! policy, one module per class of attack.
+//! Security regression suite: real `cedargate` processes on 127.0.0.1
+//! attacked the way a holder of a credential or a presigned URL, an outsider
+//! or a careless deployment would try to get around a policy, one module per
+//! class of attack.
 
 #![allow(
     clippy::expect_used,
@@ -10,6 +11,8 @@
 
 mod utils;
 
+#[path = "security/config.rs"]
+mod config;
 #[path = "security/implied.rs"]
 mod implied;
 #[path = "security/signed_headers.rs"]

@@ -109,6 +109,11 @@ pub struct Config {
     /// The operator console on the admin listener.
     #[serde(default)]
     pub console: ConsoleConfig,
+    /// Whether this is [`Config::embedded_default`] (`cedargate serve`
+    /// without a file): only then do the development credential and the
+    /// development policy set exist. A file cannot set it.
+    #[serde(skip)]
+    pub embedded_default: bool,
 }
 
 /// Trace export (`[telemetry]`).
@@ -222,7 +227,9 @@ impl Default for S3Config {
 #[serde(deny_unknown_fields, default)]
 pub struct CredentialsConfig {
     /// A TOML file of `[[credential]]` entries; relative paths are relative
-    /// to the config file.
+    /// to the config file. Unset, or with no enabled entry, no static
+    /// credential is accepted (logged at start): a generated development
+    /// credential exists only in the embedded default.
     pub file: Option<PathBuf>,
 }
 
@@ -231,8 +238,10 @@ pub struct CredentialsConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct PoliciesConfig {
     /// A directory of `.cedar` files; relative paths are relative to the
-    /// config file. Unset: the embedded development set (the dev credential
-    /// may do everything, nobody else anything).
+    /// config file. Unset in a config file: only the base set, so every
+    /// request is denied (logged at start); unset in the embedded default:
+    /// the development set (the dev credential may do everything, nobody
+    /// else anything).
     pub dir: Option<PathBuf>,
     /// Reload the directory when a `.cedar` file changes.
     pub watch: bool,
@@ -400,6 +409,7 @@ impl Config {
             sts: StsConfig::default(),
             telemetry: TelemetryConfig::default(),
             console: ConsoleConfig::default(),
+            embedded_default: true,
         }
     }
 

@@ -129,6 +129,19 @@ fn the_embedded_default_is_valid() {
     assert_eq!(config.server.listen.to_string(), "127.0.0.1:9000");
     assert_eq!(config.server.admin_listen.to_string(), "127.0.0.1:9001");
     assert_eq!(config.buckets.len(), 2);
+    assert!(config.embedded_default);
+}
+
+#[test]
+fn a_config_file_is_never_the_embedded_default() {
+    for text in ["", EXAMPLE] {
+        assert!(!Config::from_str(text).unwrap().embedded_default);
+    }
+    let refused = Config::from_str("embedded_default = true").unwrap_err();
+    assert!(
+        refused.to_string().contains("embedded_default"),
+        "{refused}"
+    );
 }
 
 #[test]

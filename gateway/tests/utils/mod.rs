@@ -389,7 +389,7 @@ root = "{data}"
 }
 
 /// Writes `cert.pem` and `key.pem` for `localhost` / 127.0.0.1 into `dir`.
-fn self_signed_certificate(dir: &Path) {
+pub fn self_signed_certificate(dir: &Path) {
     let status = Command::new("openssl")
         .args([
             "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
