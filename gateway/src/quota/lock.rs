@@ -148,3 +148,34 @@ impl Drop for ObjectLock {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::EmbeddedStore;
+
+    #[tokio::test]
+    async fn one_holder_per_object_and_no_lock_outlives_its_users() {
+        let locks = Arc::new(ObjectLocks::default());
+        let store: Arc<dyn StateStore> = Arc::new(EmbeddedStore::default());
+        let first = lock(&locks, &store, "b", "k").await.expect("free lock");
+        // Another object, or the same key in another bucket, is another lock.
+        let other = lock(&locks, &store, "b", "k2").await.expect("other key");
+        let elsewhere = lock(&locks, &store, "c", "k").await.expect("other bucket");
+        let waiter = tokio::spawn({
+            let (locks, store) = (Arc::clone(&locks), Arc::clone(&store));
+            async move { lock(&locks, &store, "b", "k").await.map(drop) }
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(!waiter.is_finished(), "a second holder got in");
+        first.release().await;
+        tokio::time::timeout(Duration::from_secs(5), waiter)
+            .await
+            .expect("the waiter gets the lock once released")
+            .expect("no panic")
+            .expect("granted");
+        drop(other);
+        elsewhere.release().await;
+        assert!(locks.live().is_empty(), "{:?}", locks.live().keys());
+    }
+}

@@ -64,3 +64,12 @@ fn a_hard_cap_holds_with_no_quota_policy_in_the_directory() {
     let gateway = TestGateway::start_on(&config, &POLICIES, None);
     run(&gateway, "-k hard_cap", &[]);
 }
+
+#[test]
+fn a_hard_cap_answers_the_aws_error_in_the_aws_profile() {
+    let config = format!(
+        "{CAPPED_BUCKETS}\n[s3]\nerror_profile = \"aws\"\n\n[state]\nmaintenance_interval_seconds = 1\n"
+    );
+    let gateway = TestGateway::start_on(&config, &POLICIES, None);
+    run(&gateway, "-k hard_cap", &[("CG_QUOTA_STATUS", "400")]);
+}

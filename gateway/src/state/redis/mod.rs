@@ -410,10 +410,11 @@ impl StateStore for RedisStore {
                 lock(&self.object_locks).insert(name, token.clone());
                 return Ok(ObjectLockGrant::Held(token));
             }
-            if tokio::time::Instant::now() + pause > deadline {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            if left.is_zero() {
                 return Ok(ObjectLockGrant::Busy);
             }
-            tokio::time::sleep(pause).await;
+            tokio::time::sleep(pause.min(left)).await;
             pause = (pause * 2).min(Duration::from_millis(50));
         }
     }
