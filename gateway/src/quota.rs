@@ -4,17 +4,24 @@
 //! byte reaches the backend and settles or releases them afterwards.
 //!
 //! The decision is Cedar's: policies see `context.bucket_usage`,
-//! `bucket_reserved`, `bucket_hard_cap` and `write_bytes`, and the shipped
-//! quota policy forbids what would overflow with `@error("EntityTooLarge")`.
+//! `bucket_reserved`, `bucket_hard_cap` and `write_bytes`, and the base
+//! policy set (always loaded) forbids what would overflow a hard cap with
+//! `@error("EntityTooLarge")`.
 //! The reservation is atomic and checks the cap again; when it finds the
 //! bucket fuller than the decision saw (a concurrent write won), the
 //! policies are asked again with the fresh figures, so a policy that exempts
 //! a principal keeps working and nobody else overshoots.
 //!
+//! Operations that change an object's size hold the object's lock
+//! ([`lock`]) from reading its old size until usage is settled, so usage
+//! moves exactly once per real change however many requests race on one
+//! key. A write that failed is measured again under its lock (the upstream
+//! may have applied it all the same).
+//!
 //! Usage is unknown until a scan of the backend records it; writes to a
 //! capped bucket with unknown usage, or while the store does not answer,
-//! are refused with 503 (fail closed). Buckets without a quota are never
-//! touched.
+//! are refused with 503 (fail closed), and so are deletes while the store
+//! cannot lock. Buckets without a quota are never touched.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -30,6 +37,10 @@ use crate::handlers::{backend_error, copy_source};
 use crate::metrics::Metrics;
 use crate::request::S3Request;
 use crate::state::{Reservation, StateError, StateStore};
+
+use self::lock::{ObjectLock, ObjectLocks};
+
+mod lock;
 
 /// A bucket's caps in bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -63,6 +74,7 @@ pub struct Quotas {
     store: Arc<dyn StateStore>,
     caps: BTreeMap<String, BucketQuota>,
     metrics: Metrics,
+    locks: Arc<ObjectLocks>,
 }
 
 impl Quotas {
@@ -86,6 +98,7 @@ impl Quotas {
             store,
             caps,
             metrics,
+            locks: Arc::default(),
         }
     }
 
@@ -146,26 +159,31 @@ impl Quotas {
         }
     }
 
-    /// The byte sizes of `keys` in a capped bucket (absent keys omitted),
-    /// before a DeleteObjects; empty when the bucket has no quota.
-    pub async fn sizes(&self, target: &BucketTarget, keys: &[String]) -> BTreeMap<String, u64> {
-        let mut sizes = BTreeMap::new();
+    /// Before a DeleteObjects: locks `keys` of a capped bucket (in key
+    /// order) and reads their sizes; nothing for a bucket without a quota.
+    pub async fn before_delete(
+        &self,
+        target: &BucketTarget,
+        keys: &[String],
+    ) -> Result<DeleteTicket, S3Error> {
+        let mut ticket = DeleteTicket::default();
         if self.caps(&target.name).is_none() {
-            return sizes;
+            return Ok(ticket);
         }
-        for key in keys {
-            if let Ok(Some(size)) = object_size(target, key).await {
-                sizes.insert(key.clone(), size);
+        let ordered: std::collections::BTreeSet<&String> = keys.iter().collect();
+        for key in ordered {
+            ticket.locks.push(self.lock(&target.name, key).await?);
+            if let Some(size) = object_size(target, key).await? {
+                ticket.sizes.insert(key.clone(), size);
             }
         }
-        sizes
+        ticket.bucket = Some(target.name.clone());
+        Ok(ticket)
     }
 
-    /// Records that `bytes` were deleted from a capped bucket.
-    pub async fn record_deleted(&self, bucket: &str, bytes: u64) {
-        if bytes > 0 && self.caps(bucket).is_some() {
-            self.settle_logged(bucket, 0, negative(bytes)).await;
-        }
+    /// Takes object `key`'s lock in `bucket`.
+    async fn lock(&self, bucket: &str, key: &str) -> Result<ObjectLock, S3Error> {
+        lock::lock(&self.locks, &self.store, bucket, key).await
     }
 
     /// The quota facts policies see for `request` on a capped bucket:
@@ -199,6 +217,22 @@ impl Quotas {
         let Some(caps) = self.caps(&target.name) else {
             return Ok(None);
         };
+        let bytes = match request.operation {
+            Op::PutObject | Op::UploadPart => match request.content_length()? {
+                Some(length) => length,
+                // The handler answers MissingContentLength.
+                None => return Ok(None),
+            },
+            Op::CopyObject | Op::UploadPartCopy => copy_length(request, buckets).await?,
+            _ => 0,
+        };
+        // The object's lock, for what changes its size, before its old size is read.
+        let lock = match request.operation {
+            Op::PutObject | Op::CopyObject | Op::CompleteMultipartUpload | Op::DeleteObject => {
+                Some(self.lock(&target.name, request.key()?).await?)
+            }
+            _ => None,
+        };
         let kind = match request.operation {
             Op::PutObject | Op::CopyObject => TicketKind::Object {
                 old: object_size(target, request.key()?).await?.unwrap_or(0),
@@ -214,26 +248,19 @@ impl Quotas {
             Op::AbortMultipartUpload => TicketKind::Abort {
                 upload_id: upload_id(request)?,
             },
-            Op::DeleteObject => match object_size(target, request.key()?).await? {
-                Some(old) => TicketKind::Delete { old },
-                None => return Ok(None),
+            // Kept even for an object that does not exist: the lock stops
+            // a write from landing between this read and the delete.
+            Op::DeleteObject => TicketKind::Delete {
+                old: object_size(target, request.key()?).await?.unwrap_or(0),
             },
             _ => return Ok(None),
-        };
-        let bytes = match request.operation {
-            Op::PutObject | Op::UploadPart => match request.content_length()? {
-                Some(length) => length,
-                // The handler answers MissingContentLength.
-                None => return Ok(None),
-            },
-            Op::CopyObject | Op::UploadPartCopy => copy_length(request, buckets).await?,
-            _ => 0,
         };
         let mut ticket = QuotaTicket {
             quotas: Arc::clone(self),
             bucket: target.name.clone(),
             reserved: 0,
             kind,
+            lock,
             done: false,
         };
         if matches!(
@@ -305,6 +332,37 @@ impl Quotas {
     }
 }
 
+/// A DeleteObjects on a capped bucket: its keys locked and their sizes
+/// read; [`Self::finish`] frees what was deleted and releases the locks.
+#[derive(Debug, Default)]
+pub struct DeleteTicket {
+    /// The capped bucket; `None` when there is nothing to account for.
+    bucket: Option<String>,
+    sizes: BTreeMap<String, u64>,
+    locks: Vec<ObjectLock>,
+}
+
+impl DeleteTicket {
+    /// Frees the sizes of the `deleted` keys.
+    pub async fn finish<'k>(self, quotas: &Quotas, deleted: impl IntoIterator<Item = &'k str>) {
+        let Some(bucket) = self.bucket.as_deref() else {
+            return;
+        };
+        let mut seen = std::collections::BTreeSet::new();
+        let freed = deleted
+            .into_iter()
+            .filter(|key| seen.insert(*key))
+            .filter_map(|key| self.sizes.get(key))
+            .fold(0u64, |sum, size| sum.saturating_add(*size));
+        if freed > 0 {
+            quotas.settle_logged(bucket, 0, negative(freed)).await;
+        }
+        for lock in self.locks {
+            lock.release().await;
+        }
+    }
+}
+
 /// What a request does to its bucket's usage.
 #[derive(Debug)]
 enum TicketKind {
@@ -329,6 +387,8 @@ pub struct QuotaTicket {
     bucket: String,
     reserved: u64,
     kind: TicketKind,
+    /// The object's lock, held until usage is settled.
+    lock: Option<ObjectLock>,
     done: bool,
 }
 
@@ -373,11 +433,25 @@ impl QuotaTicket {
                 store.finish_upload(bucket, upload_id, 0).await
             }
             (TicketKind::Delete { old }, Ok(())) => store.settle(bucket, 0, negative(*old)).await,
+            (TicketKind::Object { old } | TicketKind::Delete { old }, Err(_)) => {
+                // The upstream may have applied the change anyway (a
+                // timeout, a connection lost after the write): what it
+                // stores now decides, read under the lock.
+                let now = match key {
+                    Some(key) => object_size(target, key).await.ok(),
+                    None => None,
+                };
+                let moved = now.map_or(0, |now| delta(now.unwrap_or(0), *old));
+                store.settle(bucket, self.reserved, moved).await
+            }
             (_, Err(_)) if self.reserved > 0 => store.settle(bucket, self.reserved, 0).await,
             (_, Err(_)) => Ok(()),
         };
         if let Err(error) = result {
             tracing::error!(%error, bucket, "quota usage not updated; it may drift until the next scan");
+        }
+        if let Some(lock) = self.lock.take() {
+            lock.release().await;
         }
     }
 }

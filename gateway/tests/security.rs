@@ -15,5 +15,7 @@ mod utils;
 mod config;
 #[path = "security/implied.rs"]
 mod implied;
+#[path = "security/quota.rs"]
+mod quota;
 #[path = "security/signed_headers.rs"]
 mod signed_headers;

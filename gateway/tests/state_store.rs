@@ -617,3 +617,66 @@ async fn maintenance_sets_back_in_flight_bytes_after_a_call_that_failed() {
     store.maintain().await.unwrap();
     assert_eq!(store.usage("b").await.unwrap(), usage(0, 10));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_object_lock_has_one_holder_across_instances_and_expires_with_its_lease() {
+    use cedargate::state::ObjectLockGrant;
+
+    let server = RedisServer::start();
+    let a = with_lease(server.url(), Duration::from_secs(1));
+    let b = with_lease(server.url(), Duration::from_secs(1));
+    let wait = Duration::from_millis(200);
+    let ObjectLockGrant::Held(token) = a.lock_object("b", "k", wait).await.unwrap() else {
+        panic!("a free lock was not granted");
+    };
+    let started = Instant::now();
+    assert_eq!(
+        b.lock_object("b", "k", wait).await.unwrap(),
+        ObjectLockGrant::Busy
+    );
+    assert!(started.elapsed() >= wait, "{:?}", started.elapsed());
+    // Another object is another lock.
+    assert!(matches!(
+        b.lock_object("b", "other", wait).await.unwrap(),
+        ObjectLockGrant::Held(_)
+    ));
+    // Maintenance keeps a held lock past its lease.
+    for _ in 0..6 {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        a.maintain().await.unwrap();
+    }
+    assert_eq!(
+        b.lock_object("b", "k", Duration::ZERO).await.unwrap(),
+        ObjectLockGrant::Busy
+    );
+    // A release with someone else's token does nothing; the holder's frees it.
+    b.unlock_object("b", "k", "not-the-token").await.unwrap();
+    assert_eq!(
+        b.lock_object("b", "k", Duration::ZERO).await.unwrap(),
+        ObjectLockGrant::Busy
+    );
+    a.unlock_object("b", "k", &token).await.unwrap();
+    let ObjectLockGrant::Held(taken) = b.lock_object("b", "k", wait).await.unwrap() else {
+        panic!("a released lock was not granted");
+    };
+    // A holder that stops renewing loses the lock one lease later, and its
+    // late release cannot free the new holder's lock.
+    tokio::time::sleep(Duration::from_millis(1300)).await;
+    assert!(matches!(
+        a.lock_object("b", "k", wait).await.unwrap(),
+        ObjectLockGrant::Held(_)
+    ));
+    b.unlock_object("b", "k", &taken).await.unwrap();
+    assert_eq!(
+        b.lock_object("b", "k", Duration::ZERO).await.unwrap(),
+        ObjectLockGrant::Busy
+    );
+    // The embedded store has nothing to share: the process's lock suffices.
+    assert_eq!(
+        EmbeddedStore::default()
+            .lock_object("b", "k", wait)
+            .await
+            .unwrap(),
+        ObjectLockGrant::Local
+    );
+}

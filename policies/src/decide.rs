@@ -7,15 +7,15 @@
 //!
 //! Precedence among reasons to deny, first match wins:
 //!
-//! 1. a satisfied base forbid (`cedargate-base/...`): anonymous outside the
-//!    read-only allowlist, `operation_not_allowed`;
+//! 1. a satisfied base forbid (`cedargate-base/...`) without `@error`:
+//!    anonymous outside the read-only allowlist, `operation_not_allowed`;
 //! 2. a satisfied team forbid without `@error` (a plain AccessDenied);
 //! 3. a forbid whose evaluation failed: reason `evaluation_error`. Cedar
 //!    itself skips erroring policies, which would let a permit through a
 //!    broken forbid; cedargate fails closed instead;
 //! 4. no satisfied permit: reason `no_permit` (deny by default);
-//! 5. a satisfied forbid with `@error("...")`, e.g. the quota forbid's
-//!    `EntityTooLarge`. Specific codes are shown only to callers that a
+//! 5. a satisfied forbid with `@error("...")`, base or team, e.g. the base
+//!    set's hard-cap forbid's `EntityTooLarge`. Specific codes are shown only to callers that a
 //!    permit would otherwise have let in, so a caller without scope on a
 //!    full bucket gets AccessDenied, not a quota answer.
 //!
@@ -129,9 +129,10 @@ pub(crate) fn evaluate(
             .extend(response.diagnostics().reason().map(ToString::to_string));
     }
     let rank = |id: &String| match info.get(id) {
+        Some(policy) if policy.error.is_some() => 2,
         Some(policy) if policy.builtin => 0,
-        Some(policy) if policy.error.is_none() => 1,
-        _ => 2,
+        Some(_) => 1,
+        None => 2,
     };
     for wanted in [0, 1] {
         let deciding: Vec<String> = forbids

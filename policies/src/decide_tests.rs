@@ -168,6 +168,43 @@ fn the_base_set_keeps_anonymous_read_only() {
 }
 
 #[test]
+fn the_base_set_enforces_hard_caps_with_no_quota_policy() {
+    let mut full = context(AuthMode::Signed);
+    full.bucket_usage = Some(50);
+    full.bucket_reserved = Some(0);
+    full.bucket_hard_cap = Some(60);
+    full.write_bytes = Some(50);
+    let open = snapshot("@id(\"open\") permit (principal, action, resource);");
+    for action in ["PutObject", "CopyObject", "UploadPart", "UploadPartCopy"] {
+        let denied = decide(&open, alice(), action, Some("k"), &full);
+        assert!(!denied.allowed, "{action}");
+        assert_eq!(denied.policies, ["cedargate-base/quota"], "{action}");
+        assert_eq!(denied.error_code.as_deref(), Some("EntityTooLarge"));
+        assert_eq!(denied.reason.as_deref(), Some("quota"));
+    }
+    // Deletes free space; a write that fits, or a bucket without a cap, passes.
+    assert!(decide(&open, alice(), "DeleteObject", Some("k"), &full).allowed);
+    let mut fits = full.clone();
+    fits.write_bytes = Some(10);
+    assert!(decide(&open, alice(), "PutObject", Some("k"), &fits).allowed);
+    let mut uncapped = full.clone();
+    uncapped.bucket_hard_cap = None;
+    assert!(decide(&open, alice(), "PutObject", Some("k"), &uncapped).allowed);
+    // The quota-exempt group is the one way past the cap.
+    let exempt = ["quota-exempt".to_owned()];
+    let root = PrincipalRef::Credential {
+        name: "root",
+        access_key: "AKROOT",
+        groups: &exempt,
+    };
+    assert!(decide(&open, root, "PutObject", Some("k"), &full).allowed);
+    // Without a permit the caller learns nothing about the quota.
+    let decision = decide(&snapshot(""), alice(), "PutObject", Some("k"), &full);
+    assert!(decision.is_no_permit(), "{decision:?}");
+    assert_eq!(decision.error_code, None);
+}
+
+#[test]
 fn error_codes_show_only_when_a_permit_would_allow() {
     let mut full = context(AuthMode::Signed);
     full.bucket_usage = Some(100);

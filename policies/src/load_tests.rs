@@ -33,7 +33,7 @@ fn policies_are_keyed_by_id_annotation_or_file_and_line() {
     assert!(compiled.info["cedargate-base/anonymous-read-only"].builtin);
     assert_eq!(
         compiled.files,
-        vec![(BASE_FILE.to_owned(), 2), ("dir/teams.cedar".to_owned(), 2)]
+        vec![(BASE_FILE.to_owned(), 3), ("dir/teams.cedar".to_owned(), 2)]
     );
     let ids: Vec<String> = compiled
         .set

@@ -39,10 +39,10 @@ fn every_example_set_validates() {
     for dir in example_dirs() {
         let summary = validate_dir(&dir).unwrap();
         assert!(summary.policies > 0, "{summary}");
-        assert_eq!(summary.builtin, 2);
+        assert_eq!(summary.builtin, 3);
         assert!(summary.warnings.is_empty(), "{summary}");
         assert!(
-            summary.to_string().contains("are valid (plus 2 built-in)"),
+            summary.to_string().contains("are valid (plus 3 built-in)"),
             "{summary}"
         );
     }
@@ -143,9 +143,10 @@ fn explain_names_the_deciding_policies_and_why() {
         Some("EntityTooLarge")
     );
     let text = explanation.to_string();
-    assert!(text.starts_with("decision: deny (EntityTooLarge)\nreason: quota\ndeciding policies:\n  forbid `quota` at "), "{text}");
+    assert!(text.starts_with("decision: deny (EntityTooLarge)\nreason: quota\ndeciding policies:\n  forbid `cedargate-base/quota` at <builtin>/base.cedar:"), "{text}");
+    assert!(text.contains("forbid `quota-headroom` at "), "{text}");
     assert!(
-        text.contains("quota.cedar:17:1 @error(\"EntityTooLarge\") @reason(\"quota\")"),
+        text.contains("quota.cedar:24:1 @error(\"EntityTooLarge\") @reason(\"quota\")"),
         "{text}"
     );
 

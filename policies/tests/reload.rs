@@ -80,6 +80,7 @@ fn only_cedar_files_directly_in_the_directory_load() {
         [
             "cedargate-base/anonymous-no-response-overrides",
             "cedargate-base/anonymous-read-only",
+            "cedargate-base/quota",
             "read"
         ]
     );

@@ -389,7 +389,7 @@ pub(super) async fn delete_objects(
             keys.push(object.key);
         }
     }
-    let sizes = env.quotas.sizes(target, &keys).await;
+    let quota = env.quotas.before_delete(target, &keys).await?;
     let results = if keys.is_empty() {
         Vec::new()
     } else {
@@ -403,13 +403,13 @@ pub(super) async fn delete_objects(
             .await
             .map_err(target_error(target))?
     };
-    let freed = keys
+    let deleted = keys
         .iter()
         .zip(&results)
-        .filter(|(_, result)| result.is_ok())
-        .filter_map(|(key, _)| sizes.get(key))
-        .fold(0u64, |sum, size| sum.saturating_add(*size));
-    env.quotas.record_deleted(&target.name, freed).await;
+        .filter(|(_, result)| result.is_ok());
+    quota
+        .finish(env.quotas, deleted.map(|(key, _)| key.as_str()))
+        .await;
     let deleted = keys.into_iter().zip(results);
     let denied = refused.into_iter().map(|(key, error)| (key, Err(error)));
     let outcomes: Vec<xml::DeleteOutcome> = deleted

@@ -20,7 +20,7 @@ use governor::state::keyed::ShrinkableKeyedStateStore;
 use governor::state::{InMemoryState, NotKeyed, StateStore as GovernorStore};
 use governor::{Quota, RateLimiter};
 
-use super::{RateLimit, RateVerdict, Reservation, StateError, StateStore, Usage};
+use super::{ObjectLockGrant, RateLimit, RateVerdict, Reservation, StateError, StateStore, Usage};
 
 /// Default bound on tracked limiter keys per rate.
 pub const DEFAULT_MAX_KEYS: usize = 100_000;
@@ -210,6 +210,24 @@ impl StateStore for EmbeddedStore {
             state.uploads.remove(upload_id);
             state.move_used(used_delta);
         });
+        Ok(())
+    }
+
+    async fn lock_object(
+        &self,
+        _bucket: &str,
+        _key: &str,
+        _wait: std::time::Duration,
+    ) -> Result<ObjectLockGrant, StateError> {
+        Ok(ObjectLockGrant::Local)
+    }
+
+    async fn unlock_object(
+        &self,
+        _bucket: &str,
+        _key: &str,
+        _token: &str,
+    ) -> Result<(), StateError> {
         Ok(())
     }
 

@@ -93,6 +93,20 @@ pub enum Reservation {
     Unknown,
 }
 
+/// The answer of [`StateStore::lock_object`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ObjectLockGrant {
+    /// The store is this process's own: the ledger's in-process lock is
+    /// the only one needed.
+    Local,
+    /// The store-wide lock is held under this token until
+    /// [`StateStore::unlock_object`] (or until it expires, one lease after
+    /// its last renewal).
+    Held(String),
+    /// Another holder kept the lock for the whole wait.
+    Busy,
+}
+
 /// Why the state store could not answer.
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
@@ -167,7 +181,23 @@ pub trait StateStore: Send + Sync + Debug {
         used_delta: i64,
     ) -> Result<(), StateError>;
 
+    /// Takes the lock on object `key` of `bucket` shared by every process
+    /// using the store, waiting at most `wait` for another holder. The
+    /// caller holds its in-process lock on the object meanwhile, so one
+    /// process asks for one object's lock once at a time.
+    async fn lock_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        wait: Duration,
+    ) -> Result<ObjectLockGrant, StateError>;
+
+    /// Releases a lock [`Self::lock_object`] granted under `token`; a lock
+    /// that expired and was taken by another holder is left alone.
+    async fn unlock_object(&self, bucket: &str, key: &str, token: &str) -> Result<(), StateError>;
+
     /// Periodic housekeeping (evict idle limiter state, renew the process
-    /// lease); called every few seconds by a background task.
+    /// lease and the object locks held); called every few seconds by a
+    /// background task.
     async fn maintain(&self) -> Result<(), StateError>;
 }

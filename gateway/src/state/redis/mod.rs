@@ -16,6 +16,10 @@
 //!   flight; reservations of an instance whose lease expired are dropped.
 //! - `P:quota:{b}:held`: bytes held by uploaded multipart parts.
 //! - `P:quota:{b}:upload:<id>`: hash, part number -> bytes.
+//! - `P:quota:{b}:lock:<key>`: the lock on object `key` while an instance
+//!   changes its size: the holder's token, set only if absent, expiring one
+//!   lease after the holder's last renewal ([`StateStore::maintain`] renews
+//!   the locks an instance holds), deleted by its holder alone.
 //! - `P:rate:<key>`: a token bucket as a GCRA theoretical arrival time
 //!   (µs, redis `TIME`) that expires once the bucket would be full again.
 //!
@@ -45,7 +49,7 @@ use async_trait::async_trait;
 use tokio::sync::OnceCell;
 
 use self::settings::{Secrets, redact};
-use super::{RateLimit, RateVerdict, Reservation, StateError, StateStore, Usage};
+use super::{ObjectLockGrant, RateLimit, RateVerdict, Reservation, StateError, StateStore, Usage};
 
 pub use self::settings::RedisSettings;
 
@@ -69,6 +73,8 @@ struct Scripts {
     renew: Script,
     reconcile: Script,
     take_token: Script,
+    unlock_object: Script,
+    renew_object_lock: Script,
 }
 
 impl Scripts {
@@ -82,6 +88,8 @@ impl Scripts {
             renew: quota_script!("lua/renew.lua"),
             reconcile: quota_script!("lua/reconcile.lua"),
             take_token: Script::new(include_str!("lua/take_token.lua")),
+            unlock_object: Script::new(include_str!("lua/unlock_object.lua")),
+            renew_object_lock: Script::new(include_str!("lua/renew_object_lock.lua")),
         }
     }
 }
@@ -103,6 +111,9 @@ pub struct RedisStore {
     /// learning whether it ran: maintenance sets the store's count of this
     /// instance's in-flight bytes back to the local one.
     unsure: Mutex<HashSet<String>>,
+    /// Object locks this instance holds: lock key -> token, renewed by
+    /// maintenance.
+    object_locks: Mutex<HashMap<String, String>>,
     scripts: Scripts,
 }
 
@@ -145,6 +156,7 @@ impl RedisStore {
             connection: OnceCell::new(),
             in_flight: Mutex::new(HashMap::new()),
             unsure: Mutex::new(HashSet::new()),
+            object_locks: Mutex::new(HashMap::new()),
             scripts: Scripts::new(),
         })
     }
@@ -371,7 +383,72 @@ impl StateStore for RedisStore {
         self.eval(invocation).await.map(drop)
     }
 
+    async fn lock_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        wait: Duration,
+    ) -> Result<ObjectLockGrant, StateError> {
+        let name = self.quota_key(bucket, &format!("lock:{key}"));
+        let token = format!("{}:{:016x}", self.instance, rand::random::<u64>());
+        let deadline = tokio::time::Instant::now() + wait;
+        let mut pause = Duration::from_millis(2);
+        loop {
+            let mut command = ::redis::cmd("SET");
+            command
+                .arg(&name)
+                .arg(&token)
+                .arg("NX")
+                .arg("PX")
+                .arg(self.lease_ms);
+            let reply =
+                self.run(|mut connection| async move {
+                    command.query_async::<Value>(&mut connection).await
+                })
+                .await?;
+            if reply != Value::Nil {
+                lock(&self.object_locks).insert(name, token.clone());
+                return Ok(ObjectLockGrant::Held(token));
+            }
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            if left.is_zero() {
+                return Ok(ObjectLockGrant::Busy);
+            }
+            tokio::time::sleep(pause.min(left)).await;
+            pause = (pause * 2).min(Duration::from_millis(50));
+        }
+    }
+
+    async fn unlock_object(&self, bucket: &str, key: &str, token: &str) -> Result<(), StateError> {
+        let name = self.quota_key(bucket, &format!("lock:{key}"));
+        {
+            let mut held = lock(&self.object_locks);
+            if held.get(&name).is_some_and(|held| held == token) {
+                held.remove(&name);
+            }
+        }
+        let mut invocation = self.scripts.unlock_object.key(name);
+        invocation.arg(token);
+        self.run(
+            |mut connection| async move { invocation.invoke_async::<i64>(&mut connection).await },
+        )
+        .await
+        .map(drop)
+    }
+
     async fn maintain(&self) -> Result<(), StateError> {
+        let held: Vec<(String, String)> = lock(&self.object_locks)
+            .iter()
+            .map(|(name, token)| (name.clone(), token.clone()))
+            .collect();
+        for (name, token) in held {
+            let mut invocation = self.scripts.renew_object_lock.key(name);
+            invocation.arg(token).arg(self.lease_ms);
+            self.run(|mut connection| async move {
+                invocation.invoke_async::<i64>(&mut connection).await
+            })
+            .await?;
+        }
         let unsure: Vec<String> = lock(&self.unsure).iter().cloned().collect();
         for bucket in unsure {
             let known = lock(&self.in_flight).get(&bucket).copied().unwrap_or(0);
