@@ -8,4 +8,5 @@
 
 mod utils;
 
+#[path = "security/keys.rs"]
 mod keys;
