@@ -50,8 +50,8 @@ pub use objects::{
 pub use uploads::{multipart_list_parts, multipart_list_uploads};
 
 use crate::{
-    Backend, BackendResult, BodySource, ListOptions, ListUploadsOptions, MemoryBody, PartOptions,
-    PutOptions, PutOutput, UploadRef,
+    Backend, BackendResult, BodySource, ListOptions, ListUploadsOptions, MemoryBody,
+    ObjectIdentifier, PartOptions, PutOptions, PutOutput, UploadRef,
 };
 
 /// What the suite needs to know about the backend under test.
@@ -308,8 +308,9 @@ fn check_progress(previous: Option<&str>, next: Option<&str>) {
 async fn clean(backend: &dyn Backend, bucket: &str, prefix: &str) {
     let keys = all_keys(backend, bucket, prefix).await;
     for batch in keys.chunks(1000) {
+        let objects: Vec<ObjectIdentifier> = batch.iter().map(ObjectIdentifier::key).collect();
         let results = must(
-            backend.delete_objects(bucket, batch).await,
+            backend.delete_objects(bucket, &objects).await,
             "delete_objects",
         );
         for (key, result) in batch.iter().zip(results) {

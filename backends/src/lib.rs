@@ -100,12 +100,24 @@ impl BodySource for MemoryBody {
 ///   prefixes at the delimiter;
 /// - answer [`BackendError::NotImplemented`] for anything it cannot do,
 ///   never a silent approximation;
-/// - never let a key address anything outside its bucket.
+/// - never let a key address anything outside its bucket;
+/// - store every key it accepts literally (one key, one object), refusing
+///   up front, through [`Backend::check_key`], any key it could not.
 #[async_trait]
 pub trait Backend: Send + Sync + std::fmt::Debug {
     /// A short name for the kind of backend (`fs`, `s3`, `gcs`), for logs
     /// and metrics labels; never shown to clients.
     fn kind(&self) -> &'static str;
+
+    /// Refuses, with [`BackendError::InvalidArgument`], a key this backend
+    /// could not store as itself (an upstream that resolves `..` in a URL
+    /// path would read it as another key). The gateway asks before any
+    /// policy decides on the key; every operation that takes a key refuses
+    /// it too. The default accepts every key.
+    fn check_key(&self, key: &str) -> BackendResult<()> {
+        let _ = key;
+        Ok(())
+    }
 
     /// Checks that the bucket exists and returns its details.
     async fn head_bucket(&self, bucket: &str) -> BackendResult<BucketInfo>;
@@ -192,11 +204,15 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
     /// Removes every tag of the object.
     async fn delete_object_tagging(&self, object: ObjectRef<'_>) -> BackendResult<()>;
 
-    /// Deletes several objects, answering one result per key in order.
+    /// Deletes several objects, answering one result per object in order.
+    /// Each is deleted as [`Self::delete_object`] would, or, when it names
+    /// a version, as [`Self::delete_object_version`] would (so a version
+    /// the backend cannot delete is that object's error, and nothing of it
+    /// is deleted).
     async fn delete_objects(
         &self,
         bucket: &str,
-        keys: &[String],
+        objects: &[ObjectIdentifier],
     ) -> BackendResult<Vec<BackendResult<()>>>;
 
     /// Starts a multipart upload and returns its upload id.

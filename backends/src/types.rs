@@ -45,6 +45,27 @@ pub struct ObjectRef<'a> {
     pub key: &'a str,
 }
 
+/// One object of a batch delete (S3's `ObjectIdentifier`): its key and,
+/// optionally, the version to delete, with DeleteObject's meaning of
+/// `versionId`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectIdentifier {
+    /// Object key.
+    pub key: String,
+    /// The version to delete; `None` deletes as DeleteObject without one.
+    pub version_id: Option<String>,
+}
+
+impl ObjectIdentifier {
+    /// The object `key`, without a version.
+    pub fn key(key: impl Into<String>) -> Self {
+        Self {
+            key: key.into(),
+            version_id: None,
+        }
+    }
+}
+
 /// A multipart upload addressed by bucket, key and upload id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct UploadRef<'a> {

@@ -17,7 +17,9 @@ use std::path::{Path, PathBuf};
 
 use cedargate_backends::contract::{self, ContractConfig};
 use cedargate_backends::fs::FsBackend;
-use cedargate_backends::{Backend, BackendError, GetOptions, MemoryBody, PutOptions, collect_body};
+use cedargate_backends::{
+    Backend, BackendError, GetOptions, MemoryBody, ObjectIdentifier, PutOptions, collect_body,
+};
 use md5::{Digest, Md5};
 use tempfile::TempDir;
 
@@ -159,4 +161,46 @@ fn inline_reads_answer_without_waiting_for_the_blocking_pool() {
         busy.await.unwrap().unwrap();
         assert_eq!(waiting.await.unwrap().size, 6);
     });
+}
+
+#[tokio::test]
+async fn delete_objects_takes_a_version_as_delete_object_does() {
+    let dir = TempDir::new().unwrap();
+    let backend = with_bucket(&dir).await;
+    for key in ["kept", "gone", "plain", "a/../b", "b"] {
+        let mut body = MemoryBody::from(key.as_bytes());
+        backend
+            .put_object(BUCKET, key, &mut body, PutOptions::default())
+            .await
+            .unwrap();
+    }
+    let versioned = |key: &str, version: &str| ObjectIdentifier {
+        key: key.to_owned(),
+        version_id: Some(version.to_owned()),
+    };
+    let objects = [
+        versioned("kept", "3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY"),
+        versioned("gone", "null"),
+        ObjectIdentifier::key("plain"),
+        ObjectIdentifier::key("a/../b"),
+    ];
+    let results = backend.delete_objects(BUCKET, &objects).await.unwrap();
+    assert!(
+        matches!(results[0], Err(BackendError::InvalidArgument { .. })),
+        "{results:?}"
+    );
+    assert!(results[1..].iter().all(Result::is_ok), "{results:?}");
+    let exists = |key: &'static str| {
+        let backend = &backend;
+        async move {
+            backend
+                .head_object(BUCKET, key, GetOptions::default())
+                .await
+                .is_ok()
+        }
+    };
+    assert!(exists("kept").await, "a bogus version deletes nothing");
+    assert!(!exists("gone").await && !exists("plain").await);
+    assert!(!exists("a/../b").await, "the literal key is deleted");
+    assert!(exists("b").await, "and only it");
 }

@@ -15,8 +15,8 @@ use md5::{Digest, Md5};
 
 use cedargate_backends::gcs::{GcsBackend, GcsConfig};
 use cedargate_backends::{
-    Backend, BackendError, ListOptions, MemoryBody, ObjectChecksum, ObjectRef, PartCopyOptions,
-    PutOptions, UploadRef,
+    Backend, BackendError, ListOptions, MemoryBody, ObjectChecksum, ObjectIdentifier, ObjectRef,
+    PartCopyOptions, PutOptions, UploadRef,
 };
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
@@ -143,7 +143,10 @@ async fn requests_follow_the_xml_api_rules() {
     assert_gcs_clean(&seen.recv().await.unwrap());
 
     // Multi-object delete: one POST ?delete whose body carries a Content-MD5.
-    let keys = vec!["one".to_owned(), "two".to_owned(), "a b".to_owned()];
+    let keys: Vec<ObjectIdentifier> = ["one", "two", "a b"]
+        .into_iter()
+        .map(ObjectIdentifier::key)
+        .collect();
     let results = gcs.delete_objects("b", &keys).await.unwrap();
     assert_eq!(results.len(), 3);
     assert!(results[0].is_ok() && results[1].is_ok(), "{results:?}");

@@ -21,8 +21,8 @@ use bytes::Bytes;
 use cedargate_backends::s3::{S3Backend, S3Config};
 use cedargate_backends::{
     Backend, BackendError, ByteRange, CompletedPart, Conditions, CopyOptions, GetOptions,
-    ListOptions, ListPartsOptions, MemoryBody, MetadataDirective, ObjectHeaders, ObjectRef,
-    PartCopyOptions, PartOptions, PutOptions, UploadRef, collect_body,
+    ListOptions, ListPartsOptions, MemoryBody, MetadataDirective, ObjectHeaders, ObjectIdentifier,
+    ObjectRef, PartCopyOptions, PartOptions, PutOptions, UploadRef, collect_body,
 };
 use md5::{Digest, Md5};
 use tempfile::TempDir;
@@ -285,8 +285,9 @@ async fn every_request_shape_is_signed_as_s3_expects() {
 
     let mut all: Vec<String> = keys.iter().map(|k| (*k).to_owned()).collect();
     all.extend(["copies/a b+c".to_owned(), key.to_owned()]);
+    let objects: Vec<ObjectIdentifier> = all[1..].iter().map(ObjectIdentifier::key).collect();
     let results = backend
-        .delete_objects(BUCKET, &all[1..])
+        .delete_objects(BUCKET, &objects)
         .await
         .unwrap_or_else(|e| panic!("delete_objects: {e:?}"));
     for (key, result) in all[1..].iter().zip(results) {

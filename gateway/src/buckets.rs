@@ -58,6 +58,15 @@ impl BucketTarget {
         }
     }
 
+    /// Refuses a client key that, under the prefix, the backend could not
+    /// store as itself (see [`Backend::check_key`]): it would address
+    /// another key, maybe outside the prefix, than the one policies decide.
+    pub fn check_key(&self, key: &str) -> Result<(), BackendError> {
+        self.backend
+            .check_key(&self.backend_key(key))
+            .map_err(|error| self.client_error(error))
+    }
+
     /// The client key of a backend key; `None` for a key outside the prefix
     /// or equal to it (no client key names it), which must not be shown.
     pub fn client_key<'k>(&self, backend_key: &'k str) -> Option<&'k str> {

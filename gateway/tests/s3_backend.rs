@@ -32,8 +32,11 @@ prefix = "tenants/beta/"
 /// and ETag checks on completion, so the boto3 multipart scenarios run
 /// against moto only (multipart through a signature-checking upstream is
 /// covered by the AWS CLI's 20 MiB upload here and by the backends crate).
+/// As on every s3 backend (`CG_URL_PATH_KEYS`), keys with empty or dot
+/// segments are refused.
 const S3S_FS_LIMITS: &[(&str, &str)] = &[
     ("CG_UPSTREAM_PATH_KEYS_ONLY", "1"),
+    ("CG_URL_PATH_KEYS", "1"),
     ("PYTEST_ADDOPTS", "-k 'not test_multipart'"),
 ];
 
@@ -50,7 +53,7 @@ fn gateway_in_front_of(upstream: &S3Upstream) -> TestGateway {
 fn boto3_scenarios_pass_through_moto() {
     let upstream = S3Upstream::moto(&["store"]);
     let gateway = gateway_in_front_of(&upstream);
-    gateway.assert_pytest_passes("test_boto3.py");
+    gateway.assert_pytest_env_passes("test_boto3.py", &[("CG_URL_PATH_KEYS", "1")]);
     gateway.assert_pytest_env_passes("test_storage_headers.py", &[("CG_STORAGE", "s3")]);
 }
 
@@ -122,10 +125,13 @@ fn a_gcs_backend_serves_the_boto3_scenarios_through_an_s3_dialect_server() {
         TestGateway::start_custom(BUCKETS, &gcs, &[("tester.cedar", TESTER_POLICY)], None);
     gateway.assert_pytest_env_passes(
         "test_boto3.py",
-        &[(
-            "PYTEST_ADDOPTS",
-            "-k 'not test_multipart_abort_and_part_copy'",
-        )],
+        &[
+            (
+                "PYTEST_ADDOPTS",
+                "-k 'not test_multipart_abort_and_part_copy'",
+            ),
+            ("CG_URL_PATH_KEYS", "1"),
+        ],
     );
     gateway.assert_pytest_env_passes("test_storage_headers.py", &[("CG_STORAGE", "gcs")]);
 }

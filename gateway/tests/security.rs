@@ -15,6 +15,8 @@ mod utils;
 mod config;
 #[path = "security/implied.rs"]
 mod implied;
+#[path = "security/keys.rs"]
+mod keys;
 #[path = "security/quota.rs"]
 mod quota;
 #[path = "security/signed_headers.rs"]

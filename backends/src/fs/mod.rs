@@ -107,8 +107,8 @@ use crate::{
     Backend, BackendError, BackendResult, BodySource, BucketInfo, BucketSummary, CompletedPart,
     CopyOptions, CopyOutput, GetObjectOutput, GetOptions, ListOptions, ListPage, ListPartsOptions,
     ListPartsPage, ListUploadsOptions, ListUploadsPage, ListVersionsOptions, ListVersionsPage,
-    ObjectMeta, ObjectRef, PartCopyOptions, PartOptions, PartOutput, PutOptions, PutOutput, TagSet,
-    UploadRef, VersioningStatus,
+    ObjectIdentifier, ObjectMeta, ObjectRef, PartCopyOptions, PartOptions, PartOutput, PutOptions,
+    PutOutput, TagSet, UploadRef, VersioningStatus,
 };
 
 /// S3's minimum size for every part but the last.
@@ -435,9 +435,9 @@ impl Backend for FsBackend {
     async fn delete_objects(
         &self,
         bucket: &str,
-        keys: &[String],
+        objects: &[ObjectIdentifier],
     ) -> BackendResult<Vec<BackendResult<()>>> {
-        object::delete_many(&self.ctx, bucket, keys).await
+        object::delete_many(&self.ctx, bucket, objects).await
     }
 
     async fn create_multipart_upload(

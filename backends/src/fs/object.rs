@@ -17,8 +17,8 @@ use super::write::{
 use super::{Ctx, blocking, ensure_bucket, io_error, read_work};
 use crate::{
     BackendError, BackendResult, BodySource, ByteStream, Conditions, CopyOptions, CopyOutput,
-    GetObjectOutput, GetOptions, MetadataDirective, ObjectMeta, ObjectRef, PutOptions, PutOutput,
-    TagSet,
+    GetObjectOutput, GetOptions, MetadataDirective, ObjectIdentifier, ObjectMeta, ObjectRef,
+    PutOptions, PutOutput, TagSet,
 };
 
 /// Size of the chunks a read streams.
@@ -260,13 +260,20 @@ pub(super) async fn delete(ctx: &Ctx, bucket: &str, key: &str) -> BackendResult<
 pub(super) async fn delete_many(
     ctx: &Ctx,
     bucket: &str,
-    keys: &[String],
+    objects: &[ObjectIdentifier],
 ) -> BackendResult<Vec<BackendResult<()>>> {
     let bucket_dir = ctx.shared.layout.bucket_dir(bucket)?;
     blocking(move || ensure_bucket(&bucket_dir)).await?;
     // Built eagerly: a lazily mapped stream trips the `Send` check of the
-    // `async_trait` future.
-    let deletes: Vec<_> = keys.iter().map(|key| delete(ctx, bucket, key)).collect();
+    // `async_trait` future. A version other than `null` is that object's
+    // error, as on DeleteObject, and nothing of it is deleted.
+    let deletes: Vec<_> = objects
+        .iter()
+        .map(|object| async move {
+            check_version(object.version_id.as_deref())?;
+            delete(ctx, bucket, &object.key).await
+        })
+        .collect();
     let results = futures::stream::iter(deletes).buffered(16).collect().await;
     Ok(results)
 }

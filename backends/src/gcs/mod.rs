@@ -27,8 +27,8 @@ use crate::{
     Backend, BackendError, BackendResult, BodySource, BucketInfo, BucketSummary, CompletedPart,
     CopyOptions, CopyOutput, GetObjectOutput, GetOptions, ListOptions, ListPage, ListPartsOptions,
     ListPartsPage, ListUploadsOptions, ListUploadsPage, ListVersionsOptions, ListVersionsPage,
-    ObjectMeta, ObjectRef, PartCopyOptions, PartOptions, PartOutput, PutOptions, PutOutput, TagSet,
-    UploadRef, VersioningStatus,
+    ObjectIdentifier, ObjectMeta, ObjectRef, PartCopyOptions, PartOptions, PartOutput, PutOptions,
+    PutOutput, TagSet, UploadRef, VersioningStatus,
 };
 
 /// GCS's XML API endpoint.
@@ -119,6 +119,10 @@ fn lacks(operation: &'static str) -> BackendError {
 impl Backend for GcsBackend {
     fn kind(&self) -> &'static str {
         "gcs"
+    }
+
+    fn check_key(&self, key: &str) -> BackendResult<()> {
+        self.inner.check_key(key)
     }
 
     async fn head_bucket(&self, bucket: &str) -> BackendResult<BucketInfo> {
@@ -240,9 +244,36 @@ impl Backend for GcsBackend {
     async fn delete_objects(
         &self,
         bucket: &str,
-        keys: &[String],
+        objects: &[ObjectIdentifier],
     ) -> BackendResult<Vec<BackendResult<()>>> {
-        self.inner.delete_objects(bucket, keys).await
+        // As DeleteObject: only version `null` (the object) can be named;
+        // any other version is that object's error.
+        let (named, plain): (Vec<usize>, Vec<usize>) = (0..objects.len()).partition(|&i| {
+            objects[i]
+                .version_id
+                .as_deref()
+                .is_some_and(|v| v != "null")
+        });
+        let keys: Vec<ObjectIdentifier> = plain
+            .iter()
+            .map(|&i| ObjectIdentifier::key(objects[i].key.clone()))
+            .collect();
+        let deleted = if keys.is_empty() {
+            Vec::new()
+        } else {
+            self.inner.delete_objects(bucket, &keys).await?
+        };
+        let mut results: Vec<Option<BackendResult<()>>> = objects.iter().map(|_| None).collect();
+        for index in named {
+            results[index] = Some(Err(lacks("DeleteObject")));
+        }
+        for (index, result) in plain.into_iter().zip(deleted) {
+            results[index] = Some(result);
+        }
+        Ok(results
+            .into_iter()
+            .map(|r| r.unwrap_or_else(|| Err(BackendError::other("an object was not deleted"))))
+            .collect())
     }
 
     async fn create_multipart_upload(

@@ -161,6 +161,9 @@ impl Client {
         if !service {
             url::check_bucket(request.bucket, self.path_style)?;
         }
+        if let Some(key) = request.key {
+            url::check_key(key)?;
+        }
         let host = if self.path_style || service {
             self.endpoint.host.clone()
         } else {

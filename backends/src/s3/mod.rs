@@ -25,7 +25,11 @@
 //!   with their SHA-256 signed and a Content-MD5.
 //! - **Keys** are percent-encoded as S3 wants: every byte but the
 //!   unreserved characters and `/`, so keys with spaces, `+`, `%`,
-//!   unicode, `//` or a trailing `/` address themselves.
+//!   unicode or a trailing `/` address themselves. A key an upstream could
+//!   read as another (a `.` or `..` segment, an empty segment but the
+//!   last, a backslash) is refused with InvalidArgument
+//!   ([`Backend::check_key`], see `url.rs`), in the path, a copy's source
+//!   and a batch delete alike.
 //! - **Headers forwarded**: Content-Type, Content-Encoding,
 //!   Content-Disposition, Content-Language, Cache-Control, Expires,
 //!   `x-amz-meta-*`, Content-MD5, Range, the conditions (`If-*` on GET,
@@ -157,8 +161,8 @@ use crate::{
     Backend, BackendResult, BodySource, BucketInfo, BucketSummary, CompletedPart, CopyOptions,
     CopyOutput, GetObjectOutput, GetOptions, ListOptions, ListPage, ListPartsOptions,
     ListPartsPage, ListUploadsOptions, ListUploadsPage, ListVersionsOptions, ListVersionsPage,
-    ObjectMeta, ObjectRef, PartCopyOptions, PartOptions, PartOutput, PutOptions, PutOutput, TagSet,
-    UploadRef, VersioningStatus,
+    ObjectIdentifier, ObjectMeta, ObjectRef, PartCopyOptions, PartOptions, PartOutput, PutOptions,
+    PutOutput, TagSet, UploadRef, VersioningStatus,
 };
 
 /// A backend serving buckets of one S3-compatible upstream.
@@ -207,6 +211,10 @@ impl S3Backend {
 impl Backend for S3Backend {
     fn kind(&self) -> &'static str {
         "s3"
+    }
+
+    fn check_key(&self, key: &str) -> BackendResult<()> {
+        url::check_key(key)
     }
 
     async fn head_bucket(&self, bucket: &str) -> BackendResult<BucketInfo> {
@@ -306,9 +314,9 @@ impl Backend for S3Backend {
     async fn delete_objects(
         &self,
         bucket: &str,
-        keys: &[String],
+        objects: &[ObjectIdentifier],
     ) -> BackendResult<Vec<BackendResult<()>>> {
-        objects::delete_many(&self.client, bucket, keys).await
+        objects::delete_many(&self.client, bucket, objects).await
     }
 
     async fn create_multipart_upload(

@@ -133,7 +133,7 @@ pub(super) async fn upload_part_copy(
         .param("partNumber", part_number.to_string());
     request.headers.add(
         "x-amz-copy-source",
-        &super::url::copy_source(source.bucket, source.key),
+        &super::url::copy_source(source.bucket, source.key)?,
     )?;
     if let Some((first, last)) = range {
         let value = range_value(&ByteRange::FromTo {

@@ -13,7 +13,7 @@ use super::headers::{self, content_length, content_range, range_value};
 use super::xml::{self, CopyResult, DeleteResult, unquote_etag};
 use crate::{
     BackendError, BackendResult, BodySource, BucketInfo, CopyOptions, CopyOutput, GetObjectOutput,
-    GetOptions, MetadataDirective, ObjectMeta, ObjectRef, PutOptions, PutOutput,
+    GetOptions, MetadataDirective, ObjectIdentifier, ObjectMeta, ObjectRef, PutOptions, PutOutput,
 };
 
 const HEAD_BUCKET: Op = Op::new("HeadBucket", Target::Bucket);
@@ -240,7 +240,7 @@ pub(super) async fn copy(
     let mut request = Request::new(Method::PUT, COPY_OBJECT, destination.bucket, Some(key));
     request.headers.add(
         "x-amz-copy-source",
-        &super::url::copy_source(source.bucket, source.key),
+        &super::url::copy_source(source.bucket, source.key)?,
     )?;
     match options.metadata_directive {
         MetadataDirective::Copy => {
@@ -317,22 +317,28 @@ pub(super) async fn delete(
 pub(super) async fn delete_many(
     client: &Arc<Client>,
     bucket: &str,
-    keys: &[String],
+    objects: &[ObjectIdentifier],
 ) -> BackendResult<Vec<BackendResult<()>>> {
-    let mut results: Vec<Option<BackendResult<()>>> = keys.iter().map(|_| None).collect();
-    // Keys XML 1.0 cannot carry go one by one; the empty key is never an object.
+    let mut results: Vec<Option<BackendResult<()>>> = objects.iter().map(|_| None).collect();
+    // Keys XML 1.0 cannot carry go one by one, keys an upstream could read
+    // as others are refused; the empty key is never an object.
     let mut batched = Vec::new();
-    for (index, key) in keys.iter().enumerate() {
-        if key.is_empty() {
+    for (index, object) in objects.iter().enumerate() {
+        let version_id = object.version_id.as_deref();
+        if object.key.is_empty() {
             results[index] = Some(Ok(()));
-        } else if xml::text(key).is_none() {
-            results[index] = Some(delete(client, bucket, key, None).await);
+        } else if let Err(error) = super::url::check_key(&object.key) {
+            results[index] = Some(Err(error));
+        } else if xml::text(&object.key).is_none()
+            || version_id.is_some_and(|v| xml::text(v).is_none())
+        {
+            results[index] = Some(delete(client, bucket, &object.key, version_id).await);
         } else {
             batched.push(index);
         }
     }
     for batch in batched.chunks(DELETE_BATCH) {
-        let doc = xml::delete_request(batch.iter().map(|&i| keys[i].as_str()))
+        let doc = xml::delete_request(batch.iter().map(|&i| &objects[i]))
             .ok_or_else(|| BackendError::other("a key cannot be written as XML"))?;
         let request = Request::new(Method::POST, DELETE_OBJECTS, bucket, None).param("delete", "");
         let response = client
@@ -342,9 +348,10 @@ pub(super) async fn delete_many(
             .await?;
         let body = document(response, DELETE_OBJECTS).await?;
         let answer: DeleteResult = xml::parse(&body)?;
-        let mut outcome: HashMap<String, Option<Failure>> = HashMap::new();
+        // By key and version: one request may name several versions of a key.
+        let mut outcome: HashMap<(String, Option<String>), Option<Failure>> = HashMap::new();
         for deleted in answer.deleted {
-            outcome.insert(deleted.key, None);
+            outcome.insert((deleted.key, deleted.version_id), None);
         }
         for error in answer.errors {
             let failure = Failure {
@@ -353,10 +360,21 @@ pub(super) async fn delete_many(
                 code: error.code,
                 ..Failure::default()
             };
-            outcome.insert(error.key, Some(failure));
+            outcome.insert((error.key, error.version_id), Some(failure));
         }
         for &index in batch {
-            let result = match outcome.get(&keys[index]) {
+            let object = &objects[index];
+            // Exactly, else by key alone (an upstream that leaves the
+            // version out of its answer).
+            let found = outcome
+                .get(&(object.key.clone(), object.version_id.clone()))
+                .or_else(|| {
+                    outcome
+                        .iter()
+                        .find(|((key, _), _)| *key == object.key)
+                        .map(|(_, found)| found)
+                });
+            let result = match found {
                 Some(None) => Ok(()),
                 Some(Some(failure)) => Err(failure.clone().into_error(DELETE_OBJECT)),
                 None => Err(BackendError::other(

@@ -2,6 +2,18 @@
 //! bucket in the host), every byte of a key percent-encoded except the
 //! unreserved characters and `/`, query parameters encoded the same way
 //! (including `/`) and sorted, as SigV4's canonical form expects.
+//!
+//! # Keys that would mean another key
+//!
+//! `.` and `/` are sent as they are, so an upstream (or anything between)
+//! that resolves dot segments or merges slashes in the path, as URL rules
+//! allow, would read `t1/../t2/x` as `t2/x`, outside a bucket's prefix.
+//! Percent-encoding the dots would not help: RFC 3986 makes `%2E` the same
+//! as `.`. So [`check_key`] refuses, before anything is sent, a key with a
+//! `.` or `..` segment, an empty segment other than the last (`a//b`, a
+//! leading `/`; `dir/` stays valid) or a backslash (which some servers
+//! read as `/`). Every key of a request goes through it: the path's, a
+//! copy's source and the keys of a batch delete.
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
@@ -28,9 +40,44 @@ pub(super) fn encode_query(value: &str) -> String {
     utf8_percent_encode(value, QUERY).to_string()
 }
 
-/// `/bucket/key` as `x-amz-copy-source` wants it (URL-encoded).
-pub(super) fn copy_source(bucket: &str, key: &str) -> String {
-    format!("/{}/{}", encode_query(bucket), encode_key(key))
+/// `/bucket/key` as `x-amz-copy-source` wants it (URL-encoded), for a key
+/// [`check_key`] accepts.
+pub(super) fn copy_source(bucket: &str, key: &str) -> BackendResult<String> {
+    check_key(key)?;
+    Ok(format!("/{}/{}", encode_query(bucket), encode_key(key)))
+}
+
+/// Refuses a key that an upstream could read as another key (see the
+/// module docs).
+pub(crate) fn check_key(key: &str) -> BackendResult<()> {
+    let why = if key.contains('\\') {
+        "a backslash, which the bucket's storage may read as `/`"
+    } else {
+        let mut segments = key.split('/').peekable();
+        let mut why = None;
+        while let Some(segment) = segments.next() {
+            let last = segments.peek().is_none();
+            if segment == "." || segment == ".." {
+                why = Some(
+                    "a `.` or `..` segment, which the bucket's storage would resolve to another key",
+                );
+                break;
+            }
+            if segment.is_empty() && !last {
+                why = Some(
+                    "an empty segment (`//` or a leading `/`), which the bucket's storage may merge into another key",
+                );
+                break;
+            }
+        }
+        match why {
+            Some(why) => why,
+            None => return Ok(()),
+        }
+    };
+    Err(BackendError::invalid_argument(format!(
+        "the object key has {why}; such keys cannot be used in this bucket"
+    )))
 }
 
 /// Checks a bucket name before it is put into a path or a host name.
@@ -118,7 +165,45 @@ mod tests {
             assert_eq!(encode_key(key), encoded, "{key:?}");
         }
         assert_eq!(encode_query("a/b c+d"), "a%2Fb%20c%2Bd");
-        assert_eq!(copy_source("bkt", "x y/z+"), "/bkt/x%20y/z%2B");
+        assert_eq!(
+            copy_source("bkt", "x y/z+").ok().as_deref(),
+            Some("/bkt/x%20y/z%2B")
+        );
+        assert!(copy_source("bkt", "t1/../t2/x").is_err());
+    }
+
+    #[test]
+    fn keys_an_upstream_could_read_as_others_are_refused() {
+        let accepted = [
+            "plain", "dir/", "a/b/c", "a.b", "...", "a/.../b", ".hidden", "a/..b", "%2E%2E",
+            "a/%2E/b", "a b/c+d", "t1/dir/",
+        ];
+        for key in accepted {
+            assert!(check_key(key).is_ok(), "{key:?}");
+        }
+        let refused = [
+            ("..", "`..`"),
+            (".", "`..`"),
+            ("../x", "`..`"),
+            ("t1/../t2/x", "`..`"),
+            ("a/./b", "`..`"),
+            ("up/..", "`..`"),
+            ("t1/./", "`..`"),
+            ("a//b", "empty"),
+            ("/lead", "empty"),
+            ("t1//lead", "empty"),
+            ("/", "empty"),
+            ("dir//", "empty"),
+            ("a\\b", "backslash"),
+            ("..\\x", "backslash"),
+        ];
+        for (key, why) in refused {
+            let message = check_key(key)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            assert!(message.contains(why), "{key:?}: {message}");
+        }
     }
 
     #[test]

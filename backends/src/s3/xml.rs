@@ -231,6 +231,9 @@ pub(super) struct DeleteResult {
 pub(super) struct Deleted {
     /// The key.
     pub key: String,
+    /// The version deleted, when the request named one.
+    #[serde(default)]
+    pub version_id: Option<String>,
 }
 
 /// `<Error>` inside a `<DeleteResult>`.
@@ -239,6 +242,9 @@ pub(super) struct Deleted {
 pub(super) struct DeleteError {
     /// The key.
     pub key: String,
+    /// The version named, when the request named one.
+    #[serde(default)]
+    pub version_id: Option<String>,
     /// The S3 error code.
     #[serde(default)]
     pub code: Option<String>,
@@ -393,12 +399,20 @@ pub(super) fn text(value: &str) -> Option<String> {
 }
 
 /// `<Delete>` for DeleteObjects (every key must pass [`text`]).
-pub(super) fn delete_request<'a>(keys: impl Iterator<Item = &'a str>) -> Option<String> {
+pub(super) fn delete_request<'a>(
+    objects: impl Iterator<Item = &'a crate::ObjectIdentifier>,
+) -> Option<String> {
     let mut out = String::from("<Delete><Quiet>false</Quiet>");
-    for key in keys {
+    for object in objects {
         out.push_str("<Object><Key>");
-        out.push_str(&text(key)?);
-        out.push_str("</Key></Object>");
+        out.push_str(&text(&object.key)?);
+        out.push_str("</Key>");
+        if let Some(version_id) = &object.version_id {
+            out.push_str("<VersionId>");
+            out.push_str(&text(version_id)?);
+            out.push_str("</VersionId>");
+        }
+        out.push_str("</Object>");
     }
     out.push_str("</Delete>");
     Some(out)

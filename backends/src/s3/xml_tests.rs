@@ -241,13 +241,21 @@ fn error_documents_parse() {
 
 #[test]
 fn request_documents_are_escaped() {
-    let keys = ["a&b", "tab\tx", "plain"];
+    let mut objects: Vec<crate::ObjectIdentifier> = ["a&b", "tab\tx", "plain"]
+        .into_iter()
+        .map(crate::ObjectIdentifier::key)
+        .collect();
+    objects[2].version_id = Some("v<1>".into());
     assert_eq!(
-        delete_request(keys.into_iter()).unwrap(),
+        delete_request(objects.iter()).unwrap(),
         "<Delete><Quiet>false</Quiet><Object><Key>a&amp;b</Key></Object>\
-         <Object><Key>tab&#x9;x</Key></Object><Object><Key>plain</Key></Object></Delete>"
+         <Object><Key>tab&#x9;x</Key></Object><Object><Key>plain</Key>\
+         <VersionId>v&lt;1&gt;</VersionId></Object></Delete>"
     );
-    assert_eq!(delete_request(["x\u{1}"].into_iter()), None);
+    assert_eq!(
+        delete_request([crate::ObjectIdentifier::key("x\u{1}")].iter()),
+        None
+    );
     let parts = [
         CompletedPart {
             part_number: 1,

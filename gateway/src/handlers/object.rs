@@ -2,7 +2,7 @@
 //! DeleteObject and DeleteObjects.
 
 use cedargate_backends::{
-    BodySource, CopyOptions, GetOptions, MetadataDirective, ObjectRef, PutOptions,
+    BodySource, CopyOptions, GetOptions, MetadataDirective, ObjectIdentifier, ObjectRef, PutOptions,
 };
 
 use std::borrow::Cow;
@@ -335,6 +335,17 @@ pub(super) async fn read_capped(body: &mut dyn BodySource, max: usize) -> Result
     }
 }
 
+/// The actions a key of DeleteObjects is decided as, each of which must
+/// allow it: the operation itself, `s3:DeleteObject` as AWS decides each
+/// key, and `s3:DeleteObjectVersion` when the key names a version (as
+/// DeleteObject with `versionId` is decided).
+fn delete_actions(version_id: Option<&str>) -> &'static [&'static str] {
+    match version_id {
+        None => &["DeleteObjects", "DeleteObject"],
+        Some(_) => &["DeleteObjects", "DeleteObject", "DeleteObjectVersion"],
+    }
+}
+
 pub(super) async fn delete_objects(
     request: &S3Request,
     target: &BucketTarget,
@@ -353,53 +364,64 @@ pub(super) async fn delete_objects(
     }
     let delete = xml::parse_delete(&document).map_err(super::xml_error)?;
     let mut refused = Vec::new();
-    let mut keys = Vec::new();
+    let mut allowed: Vec<xml::ObjectToDelete> = Vec::new();
     let reads_tags = env.authz.reads_object_tags();
     for object in delete.objects {
+        // A key the backend would read as another is refused before any
+        // policy is asked about it.
+        if let Err(error) = target.check_key(&object.key) {
+            refused.push((object, backend_error(error)));
+            continue;
+        }
         let tags = if reads_tags {
             // Each key is decided on its stored tags; a key whose tags
             // cannot be read is refused, never decided without them.
             match crate::object_tags::stored_on(target, &object.key).await {
                 Ok(tags) => Some(tags),
                 Err(error) => {
-                    refused.push((object.key, error));
+                    refused.push((object, error));
                     continue;
                 }
             }
         } else {
             None
         };
-        let decision = match &tags {
-            Some(tags) => {
+        let denied = delete_actions(object.version_id.as_deref())
+            .iter()
+            .find_map(|action| {
+                let decision = match &tags {
+                    Some(tags) => {
+                        env.authz
+                            .decide_with_tags(action, &target.name, &object.key, tags)
+                    }
+                    None => env.authz.decide(action, &target.name, Some(&object.key)),
+                };
+                (!decision.allowed).then(|| env.authz.refuse(&decision, action))
+            })
+            .or_else(|| {
                 env.authz
-                    .decide_with_tags("DeleteObjects", &target.name, &object.key, tags)
-            }
-            None => env
-                .authz
-                .decide("DeleteObjects", &target.name, Some(&object.key)),
-        };
-        if !decision.allowed {
-            refused.push((object.key, env.authz.refuse(&decision, "DeleteObjects")));
-        } else if let Some(error) =
-            env.authz
-                .implied_refusal(&target.name, Some(&object.key), tags.as_ref())
-        {
-            refused.push((object.key, error));
-        } else {
-            keys.push(object.key);
+                    .implied_refusal(&target.name, Some(&object.key), tags.as_ref())
+            });
+        match denied {
+            None => allowed.push(object),
+            Some(error) => refused.push((object, error)),
         }
     }
+    let keys: Vec<String> = allowed.iter().map(|object| object.key.clone()).collect();
     let quota = env.quotas.before_delete(target, &keys).await?;
-    let results = if keys.is_empty() {
+    let results = if allowed.is_empty() {
         Vec::new()
     } else {
-        let backend_keys: Vec<String> = keys
+        let backend_objects: Vec<ObjectIdentifier> = allowed
             .iter()
-            .map(|key| target.backend_key(key).into_owned())
+            .map(|object| ObjectIdentifier {
+                key: target.backend_key(&object.key).into_owned(),
+                version_id: object.version_id.clone(),
+            })
             .collect();
         target
             .backend
-            .delete_objects(&target.backend_bucket, &backend_keys)
+            .delete_objects(&target.backend_bucket, &backend_objects)
             .await
             .map_err(target_error(target))?
     };
@@ -410,30 +432,22 @@ pub(super) async fn delete_objects(
     quota
         .finish(env.quotas, deleted.map(|(key, _)| key.as_str()))
         .await;
-    let deleted = keys.into_iter().zip(results);
-    let denied = refused.into_iter().map(|(key, error)| (key, Err(error)));
+    let deleted = allowed.into_iter().zip(results);
+    let denied = refused
+        .into_iter()
+        .map(|(object, error)| (object, Err(error)));
     let outcomes: Vec<xml::DeleteOutcome> = deleted
-        .map(|(key, result)| (key, result.map_err(target_error(target))))
+        .map(|(object, result)| (object, result.map_err(target_error(target))))
         .chain(denied)
-        .map(|(key, result)| match result {
-            Ok(()) => xml::DeleteOutcome {
-                key,
-                version_id: None,
-                failure: None,
-            },
-            Err(error) => {
-                let failure = xml::DeleteFailure {
-                    code: error.code().as_str().to_owned(),
-                    message: error
-                        .wire_message(crate::error::ErrorProfile::Aws)
-                        .to_owned(),
-                };
-                xml::DeleteOutcome {
-                    key,
-                    version_id: None,
-                    failure: Some(failure),
-                }
-            }
+        .map(|(object, result)| xml::DeleteOutcome {
+            key: object.key,
+            version_id: object.version_id,
+            failure: result.err().map(|error| xml::DeleteFailure {
+                code: error.code().as_str().to_owned(),
+                message: error
+                    .wire_message(crate::error::ErrorProfile::Aws)
+                    .to_owned(),
+            }),
         })
         .collect();
     Ok(S3Response::xml(xml::delete_result(&outcomes, delete.quiet)))

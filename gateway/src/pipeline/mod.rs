@@ -227,6 +227,9 @@ impl Gateway {
                 .await
                 .map_err(|limited| self.rate_limited(limited, false, ctx))?;
         }
+        // Before any policy is asked, or the backend reached for the
+        // key's tags or size: one key, one meaning.
+        check_keys(&request, buckets)?;
         let mut authz = Authorizer::new(
             self.policies.snapshot(),
             caller,
@@ -408,6 +411,6 @@ mod stages;
 
 pub use stages::auth_error;
 use stages::{
-    MAX_KEY_BYTES, is_unsigned, record_route, request_host, resolve_bucket, route_error,
-    wire_length,
+    MAX_KEY_BYTES, check_keys, is_unsigned, record_route, request_host, resolve_bucket,
+    route_error, wire_length,
 };

@@ -152,6 +152,13 @@ impl Gateway {
                 authz.require_copy_source(&source.bucket, &source.key)?;
                 Ok(())
             }
+            Op::DeleteObject if request.query.has("versionId") => {
+                // As AWS decides it, and still a DeleteObject.
+                let key = request.route.key.as_deref();
+                authz.require(action, bucket, key)?;
+                authz.require("DeleteObjectVersion", bucket, key)?;
+                Ok(())
+            }
             _ => authz
                 .require_with_implied(action, bucket, request.route.key.as_deref())
                 .map(|_| ()),
@@ -202,6 +209,31 @@ pub(super) fn resolve_bucket<'a>(
             )
         }),
     }
+}
+
+/// Refuses a request whose key, or copy source key, its bucket's backend
+/// would read as another key (see `BucketTarget::check_key`): policies
+/// must decide on the key that is stored. A bucket that does not resolve
+/// is left to the later stages.
+pub(super) fn check_keys(request: &S3Request, buckets: &BucketMap) -> Result<(), S3Error> {
+    let check = |bucket: &str, key: &str| match buckets.resolve(bucket) {
+        Some(target) => target.check_key(key).map_err(handlers::backend_error),
+        None => Ok(()),
+    };
+    if let (Some(bucket), Some(key)) = (
+        request.route.bucket.as_deref(),
+        request.route.key.as_deref(),
+    ) {
+        check(bucket, key)?;
+    }
+    if matches!(
+        request.operation,
+        S3Operation::CopyObject | S3Operation::UploadPartCopy
+    ) && let Ok(source) = handlers::copy_source(request)
+    {
+        check(&source.bucket, &source.key)?;
+    }
+    Ok(())
 }
 
 /// S3's limit on key length, in bytes.

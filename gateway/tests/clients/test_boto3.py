@@ -173,8 +173,22 @@ AWKWARD_KEYS = ["with space.txt", "plus+sign", "100%done", "ünï/cödé ✓", "
 # An upstream that stores objects as files (s3s-fs) cannot hold keys that
 # are not file paths; the gateway passes them on all the same.
 PATH_KEYS_ONLY = os.environ.get("CG_UPSTREAM_PATH_KEYS_ONLY") == "1"
+# A backend that addresses objects by URL path (s3, gcs) refuses keys with
+# empty or dot segments, which an upstream could read as other keys.
+URL_PATH_KEYS = os.environ.get("CG_URL_PATH_KEYS") == "1"
+SEGMENT_KEYS = [k for k in AWKWARD_KEYS if "//" in k or "/./" in k]
+if PATH_KEYS_ONLY or URL_PATH_KEYS:
+    AWKWARD_KEYS = [k for k in AWKWARD_KEYS if k not in SEGMENT_KEYS]
 if PATH_KEYS_ONLY:
-    AWKWARD_KEYS = [k for k in AWKWARD_KEYS if "//" not in k and "/./" not in k and not k.endswith("/")]
+    AWKWARD_KEYS = [k for k in AWKWARD_KEYS if not k.endswith("/")]
+
+
+@pytest.mark.skipif(not URL_PATH_KEYS, reason="the backend stores every key literally")
+def test_keys_with_empty_or_dot_segments_are_refused(s3, prefix):
+    for k in [prefix + k for k in SEGMENT_KEYS] + HOSTILE_KEYS:
+        with pytest.raises(ClientError) as e:
+            s3.put_object(Bucket=BUCKET, Key=k, Body=b"x")
+        assert error_of(e) == ("InvalidArgument", 400), k
 
 
 def test_awkward_keys_roundtrip_and_list(s3, prefix):
@@ -192,10 +206,13 @@ def test_awkward_keys_roundtrip_and_list(s3, prefix):
     assert decoded == sorted((prefix + k for k in AWKWARD_KEYS), key=lambda s: s.encode())
 
 
-@pytest.mark.skipif(PATH_KEYS_ONLY, reason="the upstream stores keys as file paths")
+HOSTILE_KEYS = ["../x", "../../etc/passwd-cg", "/abs", "..", "./."]
+
+
+@pytest.mark.skipif(PATH_KEYS_ONLY or URL_PATH_KEYS, reason="the backend refuses such keys")
 def test_hostile_key_never_escapes_the_bucket(s3, prefix):
     before = set(os.listdir(os.path.dirname(DATA_DIR)))
-    for key in ["../x", "../../etc/passwd-cg", prefix + "../../escape", "/abs", "..", "./."]:
+    for key in HOSTILE_KEYS + [prefix + "../../escape"]:
         s3.put_object(Bucket=BUCKET, Key=key, Body=b"hostile")
         assert s3.get_object(Bucket=BUCKET, Key=key)["Body"].read() == b"hostile"
         s3.delete_object(Bucket=BUCKET, Key=key)
