@@ -9,8 +9,8 @@
 //!   (Cedar skips a failing forbid; the gateway fails closed);
 //! - an allow names the first satisfied permit in load order (`decide`),
 //!   or every satisfied permit (`explain`): Cedar's reason set;
-//! - a deny names, first match wins, the satisfied base forbids, the
-//!   satisfied forbids without `@error`, the forbids that failed
+//! - a deny names, first match wins, the satisfied base forbids without
+//!   `@error`, the satisfied team forbids without `@error`, the forbids that failed
 //!   (`evaluation_error`), nothing (`no_permit`, when no permit is
 //!   satisfied), or the satisfied forbids with `@error`; with several, the
 //!   first (sorted) with a `@reason` gives the error code and reason.
@@ -294,9 +294,9 @@ impl Oracle {
         };
         let info = |id: &String| &self.annotations[id];
         let rank = |id: &String| match info(id) {
+            a if a.error.is_some() => 2,
             a if a.builtin => 0,
-            a if a.error.is_none() => 1,
-            _ => 2,
+            _ => 1,
         };
         let deny = |deciding: Vec<String>| {
             let primary = deciding
