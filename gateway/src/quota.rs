@@ -343,19 +343,32 @@ pub struct DeleteTicket {
 }
 
 impl DeleteTicket {
-    /// Frees the sizes of the `deleted` keys.
-    pub async fn finish<'k>(self, quotas: &Quotas, deleted: impl IntoIterator<Item = &'k str>) {
+    /// Accounts for the `deleted` keys: each changes usage by what it
+    /// stores now minus what it stored before, read under its lock (a
+    /// versioned delete may leave an older version current, or remove a
+    /// version that was not the current one); a key whose size cannot be
+    /// read now counts as gone.
+    pub async fn finish<'k>(
+        self,
+        quotas: &Quotas,
+        target: &BucketTarget,
+        deleted: impl IntoIterator<Item = &'k str>,
+    ) {
         let Some(bucket) = self.bucket.as_deref() else {
             return;
         };
-        let mut seen = std::collections::BTreeSet::new();
-        let freed = deleted
+        // Each key once, with the size it had; collected before any await.
+        let deleted: BTreeMap<String, u64> = deleted
             .into_iter()
-            .filter(|key| seen.insert(*key))
-            .filter_map(|key| self.sizes.get(key))
-            .fold(0u64, |sum, size| sum.saturating_add(*size));
-        if freed > 0 {
-            quotas.settle_logged(bucket, 0, negative(freed)).await;
+            .filter_map(|key| Some((key.to_owned(), *self.sizes.get(key)?)))
+            .collect();
+        let mut moved: i64 = 0;
+        for (key, old) in &deleted {
+            let now = object_size(target, key).await.ok().flatten().unwrap_or(0);
+            moved = moved.saturating_add(delta(now, *old));
+        }
+        if moved != 0 {
+            quotas.settle_logged(bucket, 0, moved).await;
         }
         for lock in self.locks {
             lock.release().await;
@@ -432,7 +445,19 @@ impl QuotaTicket {
             | (TicketKind::Abort { upload_id }, Ok(())) => {
                 store.finish_upload(bucket, upload_id, 0).await
             }
-            (TicketKind::Delete { old }, Ok(())) => store.settle(bucket, 0, negative(*old)).await,
+            (TicketKind::Delete { old }, Ok(())) => {
+                // What is stored now decides, read under the lock: a
+                // versioned delete may leave an older version current, or
+                // remove a version that was not the current one.
+                let moved = match key {
+                    Some(key) => match object_size(target, key).await {
+                        Ok(now) => delta(now.unwrap_or(0), *old),
+                        Err(_) => negative(*old),
+                    },
+                    None => negative(*old),
+                };
+                store.settle(bucket, 0, moved).await
+            }
             (TicketKind::Object { old } | TicketKind::Delete { old }, Err(_)) => {
                 // The upstream may have applied the change anyway (a
                 // timeout, a connection lost after the write): what it

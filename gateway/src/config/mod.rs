@@ -577,13 +577,21 @@ impl Config {
                     || prefix.len() > 512
                     || prefix.contains('\0')
                     || prefix.starts_with('/')
-                    || !prefix.ends_with('/'))
+                    || !prefix.ends_with('/')
+                    || prefix.contains("//")
+                    || prefix.contains('\\')
+                    || prefix
+                        .split('/')
+                        .any(|segment| segment == "." || segment == ".."))
             {
                 // Without the final `/`, `tenants/acme` would also cover
-                // `tenants/acme-x`, which this bucket's clients would see.
+                // `tenants/acme-x`, which this bucket's clients would see;
+                // a segment an upstream normalises (`..`, `.`, `//`, `\`)
+                // would put the bucket's objects somewhere else.
                 return Err(invalid(
                     format!("buckets.{name}.prefix"),
-                    "must be 2 to 512 bytes ending in `/`, not starting with `/`, without NUL",
+                    "must be 2 to 512 bytes ending in `/`, not starting with `/`, without NUL, \
+                     backslash, empty, `.` or `..` segments",
                 ));
             }
             if crate::route::validate_bucket(name).is_err() {

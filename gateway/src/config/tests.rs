@@ -216,6 +216,24 @@ fn errors_name_the_field() {
             "buckets.photos.prefix",
         ),
         (
+            EXAMPLE.replace(
+                "backend_bucket = \"photos-store\"",
+                "prefix = \"tenants/../other/\"",
+            ),
+            "buckets.photos.prefix",
+        ),
+        (
+            EXAMPLE.replace(
+                "backend_bucket = \"photos-store\"",
+                "prefix = \"tenants//acme/\"",
+            ),
+            "buckets.photos.prefix",
+        ),
+        (
+            EXAMPLE.replace("backend_bucket = \"photos-store\"", "prefix = \"./acme/\""),
+            "buckets.photos.prefix",
+        ),
+        (
             EXAMPLE.replace("backend_bucket = \"photos-store\"", "quota = {}"),
             "buckets.photos.quota",
         ),

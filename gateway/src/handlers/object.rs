@@ -430,7 +430,7 @@ pub(super) async fn delete_objects(
         .zip(&results)
         .filter(|(_, result)| result.is_ok());
     quota
-        .finish(env.quotas, deleted.map(|(key, _)| key.as_str()))
+        .finish(env.quotas, target, deleted.map(|(key, _)| key.as_str()))
         .await;
     let deleted = allowed.into_iter().zip(results);
     let denied = refused

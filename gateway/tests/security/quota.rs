@@ -4,7 +4,7 @@
 //! directory), and uploads past a hard cap with no quota policy in the
 //! policy directory. The clients are boto3 (tests/clients/test_security_quota.py).
 
-use crate::utils::{RedisServer, TESTER_POLICY, TestGateway};
+use crate::utils::{RedisServer, S3Upstream, TESTER_POLICY, TestGateway};
 
 /// `tight` (1 MiB), `roomy` (64 MiB) and `capped60` (60 MiB), all on fs.
 const CAPPED_BUCKETS: &str = r#"
@@ -72,4 +72,16 @@ fn a_hard_cap_answers_the_aws_error_in_the_aws_profile() {
     );
     let gateway = TestGateway::start_on(&config, &POLICIES, None);
     run(&gateway, "-k hard_cap", &[("CG_QUOTA_STATUS", "400")]);
+}
+
+#[test]
+fn deleting_named_versions_on_a_versioned_upstream_keeps_usage_exact() {
+    let upstream = S3Upstream::moto(&["store"]);
+    let bucket = "\n[buckets.vquota]\nbackend = \"upstream\"\nbackend_bucket = \"store\"\nprefix = \"vq/\"\nquota = { hard = \"1 MiB\" }\n\n[state]\nmaintenance_interval_seconds = 1\n";
+    let gateway =
+        TestGateway::start_custom(bucket, &upstream.backend_toml("upstream"), &POLICIES, None);
+    gateway.assert_pytest_env_passes(
+        "test_versioned_quota.py",
+        &[("CG_UPSTREAM", upstream.endpoint().as_str())],
+    );
 }
