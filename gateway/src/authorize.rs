@@ -312,6 +312,11 @@ impl<'a> Authorizer<'a> {
         }
     }
 
+    /// Sets `context.write_bytes`: the bytes a copy writes.
+    pub fn set_write_bytes(&mut self, bytes: u64) {
+        self.context.write_bytes = Some(bytes);
+    }
+
     /// Asks the policies whether `action` is allowed on `bucket` / `key`.
     pub fn decide(&self, action: &str, bucket: &str, key: Option<&str>) -> Decision {
         let tags = match (&self.target_tags, key) {

@@ -39,6 +39,9 @@ pub async fn load(
     ) else {
         return Ok(());
     };
+    if request.query.has("versionId") {
+        return Err(named_version_refused());
+    }
     let source = match request.operation {
         Op::CopyObject | Op::UploadPartCopy => Some(crate::handlers::copy_source(request)?),
         _ => None,
@@ -61,6 +64,17 @@ pub async fn load(
         authz.set_copy_source_tags(source_tags);
     }
     Ok(())
+}
+
+/// The refusal of a request for a named version while policies read object
+/// tags: the tags read are the current version's, which may not be the
+/// named version's, so such a request is never decided on them.
+pub fn named_version_refused() -> S3Error {
+    S3Error::new(
+        S3ErrorCode::AccessDenied,
+        "the policies decide on object tags, which cannot be read for a named version: \
+         only the current version (no `versionId`) can be requested",
+    )
 }
 
 /// The tags the request sets: the very header value the write stores

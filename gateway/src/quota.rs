@@ -187,8 +187,26 @@ impl Quotas {
     }
 
     /// The quota facts policies see for `request` on a capped bucket:
-    /// usage (fetched only for writes) and the hard cap.
-    pub async fn set_context(&self, request: &S3Request, authz: &mut Authorizer<'_>) {
+    /// usage (fetched only for writes) and the hard cap; and, on any
+    /// bucket, the bytes a copy writes.
+    pub async fn set_context(
+        &self,
+        request: &S3Request,
+        buckets: &BucketMap,
+        authz: &mut Authorizer<'_>,
+    ) {
+        if matches!(
+            request.operation,
+            S3Operation::CopyObject | S3Operation::UploadPartCopy
+        ) {
+            // What a copy writes is its source (range), for every policy
+            // that limits a write's size. Best effort: a source that cannot
+            // be measured is answered by the copy itself, after the
+            // decision, so nothing is told before authorization.
+            if let Ok(bytes) = copy_length(request, buckets).await {
+                authz.set_write_bytes(bytes);
+            }
+        }
         let Some(bucket) = request.route.bucket.as_deref() else {
             return;
         };
@@ -438,11 +456,10 @@ impl QuotaTicket {
                     .finish_upload(bucket, upload_id, delta(new, *old))
                     .await
             }
-            (
-                TicketKind::Complete { upload_id, .. } | TicketKind::Abort { upload_id },
-                Err(S3ErrorCode::NoSuchUpload),
-            )
-            | (TicketKind::Abort { upload_id }, Ok(())) => {
+            // Only an abort that succeeded frees an upload's parts. A
+            // NoSuchUpload answer frees nothing: the id may belong to an
+            // upload of another key, whose parts are still stored.
+            (TicketKind::Abort { upload_id }, Ok(())) => {
                 store.finish_upload(bucket, upload_id, 0).await
             }
             (TicketKind::Delete { old }, Ok(())) => {

@@ -29,6 +29,11 @@ impl Headers {
         Ok(())
     }
 
+    /// Removes every value of header `name`.
+    pub fn remove(&mut self, name: &str) {
+        self.0.retain(|(header, _)| header.as_str() != name);
+    }
+
     /// Adds a header when `value` is set.
     pub fn add_opt(&mut self, name: &str, value: Option<&str>) -> BackendResult<()> {
         match value {

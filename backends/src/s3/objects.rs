@@ -252,6 +252,12 @@ pub(super) async fn copy(
             request
                 .headers
                 .object(&options.headers, &options.user_metadata)?;
+            if options.tagging_directive != MetadataDirective::Replace {
+                // Tags follow `x-amz-tagging-directive` alone: with COPY the
+                // copy keeps the source's tags, which policies decided on,
+                // whatever `x-amz-tagging` says.
+                request.headers.remove("x-amz-tagging");
+            }
         }
     }
     if options.tagging_directive == MetadataDirective::Replace {

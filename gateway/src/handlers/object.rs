@@ -375,7 +375,12 @@ pub(super) async fn delete_objects(
         }
         let tags = if reads_tags {
             // Each key is decided on its stored tags; a key whose tags
-            // cannot be read is refused, never decided without them.
+            // cannot be read (a named version's) is refused, never decided
+            // without them.
+            if object.version_id.is_some() {
+                refused.push((object, crate::object_tags::named_version_refused()));
+                continue;
+            }
             match crate::object_tags::stored_on(target, &object.key).await {
                 Ok(tags) => Some(tags),
                 Err(error) => {

@@ -239,7 +239,7 @@ impl Gateway {
         )
         .keeping_questions(self.console.enabled);
         let span = trace.stage("authorize");
-        self.quotas.set_context(&request, &mut authz).await;
+        self.quotas.set_context(&request, buckets, &mut authz).await;
         crate::object_tags::load(&request, buckets, &mut authz).await?;
         let authorized = self.authorize(&request, buckets, &mut authz);
         ctx.decision = authz.outcome();

@@ -155,9 +155,8 @@ impl Gateway {
             Op::DeleteObject if request.query.has("versionId") => {
                 // As AWS decides it, and still a DeleteObject.
                 let key = request.route.key.as_deref();
-                authz.require(action, bucket, key)?;
                 authz.require("DeleteObjectVersion", bucket, key)?;
-                Ok(())
+                authz.require_with_implied(action, bucket, key).map(|_| ())
             }
             _ => authz
                 .require_with_implied(action, bucket, request.route.key.as_deref())
@@ -255,11 +254,13 @@ pub(super) fn wire_length(request: &S3Request) -> Result<Option<u64>, S3Error> {
 }
 
 /// Whether the request carries no SigV4 credentials at all (it will be
-/// treated as anonymous, or refused as such).
+/// treated as anonymous, or refused as such): exactly the test
+/// authentication applies, so a stray `X-Amz-Signature` or
+/// `X-Amz-Credential` without `X-Amz-Algorithm` cannot dodge the anonymous
+/// rate limits while being served as anonymous.
 pub(super) fn is_unsigned(request: &S3Request) -> bool {
     !request.headers.contains_key(http::header::AUTHORIZATION)
-        && !request.query.has("X-Amz-Credential")
-        && !request.query.has("X-Amz-Signature")
+        && !request.query.has("X-Amz-Algorithm")
 }
 
 pub(super) fn route_error(error: RouteError) -> S3Error {
