@@ -17,8 +17,8 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use cedargate_backends::s3::{S3Backend, S3Config};
 use cedargate_backends::{
-    Backend, BackendError, BodySource, CopyOptions, GetOptions, MemoryBody, ObjectChecksum,
-    ObjectHeaders, ObjectRef, PutOptions, collect_body,
+    Backend, BackendError, BodySource, CopyOptions, GetOptions, MemoryBody, MetadataDirective,
+    ObjectChecksum, ObjectHeaders, ObjectRef, PutOptions, collect_body,
 };
 use futures::StreamExt;
 use md5::{Digest, Md5};
@@ -538,6 +538,32 @@ async fn a_copy_keeping_metadata_still_sends_storage_class_and_encryption() {
             "a copy keeping metadata sent {kept}: {request}"
         );
     }
+
+    // Replacing metadata but keeping the source's tags: the tags the
+    // gateway decided on are the source's, so no `x-amz-tagging` is sent.
+    let destination = ObjectRef {
+        bucket: "b",
+        key: "other",
+    };
+    let replace_metadata = CopyOptions {
+        metadata_directive: MetadataDirective::Replace,
+        headers: storage(&[("x-amz-tagging", "team=blue")]),
+        ..CopyOptions::default()
+    };
+    backend
+        .copy_object(object, destination, replace_metadata)
+        .await
+        .unwrap();
+    let request = seen.recv().await.unwrap().head.to_ascii_lowercase();
+    assert!(
+        request.contains("x-amz-metadata-directive: replace")
+            && request.contains("text/not-for-copies"),
+        "{request}"
+    );
+    assert!(
+        !request.contains("x-amz-tagging"),
+        "a copy keeping its source's tags sent other tags: {request}"
+    );
 
     // Onto itself changing nothing S3 lets a copy change: refused here.
     let unchanged = CopyOptions {

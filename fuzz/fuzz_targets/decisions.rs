@@ -38,16 +38,10 @@ impl Draw for Bytes<'_> {
 fuzz_target!(|data: &[u8]| {
     let mut draw = Bytes(data);
     let case = SetCase::generate(&mut draw, MAX_POLICIES);
-    let files = || {
-        case.sources()
-            .iter()
-            .map(|(name, text)| format!("--- {name}\n{text}"))
-            .collect::<String>()
-    };
     let oracle = match Oracle::new(&case) {
         Ok(Some(oracle)) => oracle,
         Ok(None) => return,
-        Err(message) => panic!("{message}\n{}", files()),
+        Err(message) => panic!("{message}\n{}", case.listing()),
     };
     for _ in 0..MAX_REQUESTS {
         if draw.0.is_empty() {
@@ -55,7 +49,7 @@ fuzz_target!(|data: &[u8]| {
         }
         let request = RequestCase::generate(&mut draw);
         if let Err(message) = oracle.check(&request) {
-            panic!("{message}\n{}", files());
+            panic!("{message}\n{}", case.listing());
         }
     }
 });

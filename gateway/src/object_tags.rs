@@ -14,7 +14,7 @@
 //! over an existing object is decided on the tags it sets, not on the
 //! replaced object's (as S3's `ExistingObjectTag` does not apply to PutObject).
 
-use cedargate_backends::{BackendError, ObjectRef, TagSet, tagging};
+use cedargate_backends::{BackendError, ObjectRef, TagSet, VersioningStatus, tagging};
 
 use crate::authorize::Authorizer;
 use crate::buckets::{BucketMap, BucketTarget};
@@ -40,7 +40,13 @@ pub async fn load(
         return Ok(());
     };
     if request.query.has("versionId") {
-        return Err(named_version_refused());
+        let never_versioned = match buckets.resolve(bucket) {
+            Some(target) => never_versioned(&target).await,
+            None => true,
+        };
+        if !never_versioned {
+            return Err(named_version_refused());
+        }
     }
     let source = match request.operation {
         Op::CopyObject | Op::UploadPartCopy => Some(crate::handlers::copy_source(request)?),
@@ -66,9 +72,23 @@ pub async fn load(
     Ok(())
 }
 
+/// Whether `target`'s storage was never versioned, so that its one version
+/// (`null`) is the current one and the tags read are the named version's.
+/// Unknown (the backend cannot tell) counts as versioned.
+pub async fn never_versioned(target: &BucketTarget) -> bool {
+    matches!(
+        target
+            .backend
+            .get_bucket_versioning(&target.backend_bucket)
+            .await,
+        Ok(VersioningStatus::Unversioned)
+    )
+}
+
 /// The refusal of a request for a named version while policies read object
-/// tags: the tags read are the current version's, which may not be the
-/// named version's, so such a request is never decided on them.
+/// tags, in a bucket that is or was versioned: the tags read are the
+/// current version's, which may not be the named version's, so such a
+/// request is never decided on them.
 pub fn named_version_refused() -> S3Error {
     S3Error::new(
         S3ErrorCode::AccessDenied,

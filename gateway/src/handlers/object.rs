@@ -366,6 +366,14 @@ pub(super) async fn delete_objects(
     let mut refused = Vec::new();
     let mut allowed: Vec<xml::ObjectToDelete> = Vec::new();
     let reads_tags = env.authz.reads_object_tags();
+    // Named versions are decided on their tags only where the current
+    // version is the one a version id can name.
+    let versions_decidable = !reads_tags
+        || delete
+            .objects
+            .iter()
+            .all(|object| object.version_id.is_none())
+        || crate::object_tags::never_versioned(target).await;
     for object in delete.objects {
         // A key the backend would read as another is refused before any
         // policy is asked about it.
@@ -377,7 +385,7 @@ pub(super) async fn delete_objects(
             // Each key is decided on its stored tags; a key whose tags
             // cannot be read (a named version's) is refused, never decided
             // without them.
-            if object.version_id.is_some() {
+            if object.version_id.is_some() && !versions_decidable {
                 refused.push((object, crate::object_tags::named_version_refused()));
                 continue;
             }

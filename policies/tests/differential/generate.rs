@@ -202,6 +202,14 @@ impl SetCase {
             .collect()
     }
 
+    /// Every file, each after a `--- name` line: what a failure prints.
+    pub fn listing(&self) -> String {
+        self.sources()
+            .iter()
+            .map(|(name, text)| format!("--- {name}\n{text}"))
+            .collect()
+    }
+
     /// Every policy, in load order.
     pub fn policies(&self) -> impl Iterator<Item = &PolicyCase> {
         self.files.iter().flat_map(|(_, policies)| policies)

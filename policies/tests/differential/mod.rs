@@ -46,26 +46,20 @@ fn run(seed: u64) -> Tally {
     let mut tally = Tally::default();
     for set in 0..SETS {
         let case = SetCase::generate(&mut rng, MAX_POLICIES);
-        let files = || {
-            case.sources()
-                .iter()
-                .map(|(name, text)| format!("--- {name}\n{text}"))
-                .collect::<String>()
-        };
         let oracle = match Oracle::new(&case) {
             Ok(Some(oracle)) => oracle,
             Ok(None) => {
                 tally.discarded += 1;
                 continue;
             }
-            Err(message) => panic!("seed {seed:#x}, set {set}: {message}\n{}", files()),
+            Err(message) => panic!("seed {seed:#x}, set {set}: {message}\n{}", case.listing()),
         };
         tally.sets += 1;
         for _ in 0..REQUESTS_PER_SET {
             let request = RequestCase::generate(&mut rng);
             match oracle.check(&request) {
                 Ok(outcome) => *tally.outcomes.entry(outcome).or_default() += 1,
-                Err(message) => panic!("seed {seed:#x}, set {set}: {message}\n{}", files()),
+                Err(message) => panic!("seed {seed:#x}, set {set}: {message}\n{}", case.listing()),
             }
             tally.cases += 1;
         }
