@@ -317,6 +317,11 @@ impl<'a> Authorizer<'a> {
         self.context.write_bytes = Some(bytes);
     }
 
+    /// `context.write_bytes` as the policies saw it, when set.
+    pub fn write_bytes(&self) -> Option<u64> {
+        self.context.write_bytes
+    }
+
     /// Asks the policies whether `action` is allowed on `bucket` / `key`.
     pub fn decide(&self, action: &str, bucket: &str, key: Option<&str>) -> Decision {
         let tags = match (&self.target_tags, key) {

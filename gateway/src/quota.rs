@@ -241,7 +241,12 @@ impl Quotas {
                 // The handler answers MissingContentLength.
                 None => return Ok(None),
             },
-            Op::CopyObject | Op::UploadPartCopy => copy_length(request, buckets).await?,
+            // The size the decision saw (measured once, in `set_context`);
+            // measured here only when that failed, so its error is answered.
+            Op::CopyObject | Op::UploadPartCopy => match authz.write_bytes() {
+                Some(bytes) => bytes,
+                None => copy_length(request, buckets).await?,
+            },
             _ => 0,
         };
         // The object's lock, for what changes its size, before its old size is read.
