@@ -9,8 +9,19 @@
 //! `/healthz`, `/readyz` and `/metrics` stay open for probes and
 //! Prometheus; `/quotas` and the console need the admin token when one is
 //! configured.
+//!
+//! The listener is guarded like the S3 one ([`crate::listener`]: a small
+//! connection cap, a header-section deadline) and decides from the request
+//! head alone, before any body byte is read, whether the path and method
+//! exist, whether the caller is let in and how large a body the endpoint
+//! reads ([`gate`]): an unknown path, a wrong method or a missing token is
+//! answered without reading the body, a body announced larger than the
+//! endpoint's cap gets 413, and a body that does not arrive within
+//! `server.admin_body_timeout_seconds` gets 408. Each of these closes the
+//! connection.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use bytes::{Bytes, BytesMut};
@@ -18,9 +29,29 @@ use http::Response;
 use pingora::apps::http_app::ServeHttp;
 use pingora::protocols::http::ServerSession;
 
-use crate::console::{self, AdminRequest, MAX_BODY_BYTES, Reply};
+use crate::console::{self, AdminRequest, Reply};
 use crate::health::BackendState;
 use crate::pipeline::Gateway;
+
+/// The admin listener's own endpoints (the console's are
+/// [`console::ENDPOINTS`]): path, and whether it needs the admin token.
+/// Each answers GET and HEAD and reads no body.
+const ADMIN_ENDPOINTS: &[(&str, bool)] = &[
+    ("/healthz", false),
+    ("/readyz", false),
+    ("/metrics", false),
+    ("/quotas", true),
+];
+
+/// What a request head allows before any body byte is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gate {
+    /// The request is refused whatever its body: an unknown path, a method
+    /// the path does not answer, or a caller without the admin token.
+    Refuse,
+    /// The endpoint reads a body of at most this many bytes (0: none).
+    Read(usize),
+}
 
 /// The admin listener's handler.
 #[derive(Debug, Clone)]
@@ -41,6 +72,63 @@ impl AdminApp {
         match serde_json::to_vec_pretty(&body) {
             Ok(json) => Reply::new(if ready { 200 } else { 503 }, "application/json", json),
             Err(_) => Reply::new(500, "text/plain", b"internal error\n".to_vec()),
+        }
+    }
+
+    /// What the head of a request to `path` with `method` and `headers`
+    /// allows (see [`Gate`]); looks at nothing else.
+    pub fn gate(&self, method: &http::Method, path: &str, headers: &http::HeaderMap) -> Gate {
+        let console = &self.gateway.console;
+        let found = if path == "/console" || path.starts_with("/console/") {
+            console::endpoint(path)
+                .filter(|_| console.enabled)
+                .map(|e| (e.get, e.post, e.needs_token))
+        } else {
+            ADMIN_ENDPOINTS
+                .iter()
+                .find(|(known, _)| *known == path)
+                .map(|(_, needs_token)| (true, None, *needs_token))
+        };
+        let Some((get, post, needs_token)) = found else {
+            return Gate::Refuse;
+        };
+        let cap = if get && (method == http::Method::GET || method == http::Method::HEAD) {
+            0
+        } else if method == http::Method::POST
+            && let Some(cap) = post
+        {
+            cap
+        } else {
+            return Gate::Refuse;
+        };
+        if needs_token && !console.auth.allows(headers) {
+            return Gate::Refuse;
+        }
+        Gate::Read(cap)
+    }
+
+    /// The body of the request in `session` if its head lets it be read:
+    /// `Err` with the answer (and the connection not to be reused) when it
+    /// is refused, too large or too slow. A request without a body reads
+    /// nothing.
+    async fn body(&self, session: &mut ServerSession) -> Result<Bytes, Option<Reply>> {
+        if session.is_body_empty() {
+            return Ok(Bytes::new());
+        }
+        let head = session.req_header();
+        let cap = match self.gate(&head.method, head.uri.path(), &head.headers) {
+            // Answered as without a body, which refuses it the same way.
+            Gate::Refuse => return Err(None),
+            Gate::Read(cap) => cap,
+        };
+        let seconds = self.gateway.config.server.admin_body_timeout_seconds;
+        match tokio::time::timeout(Duration::from_secs(seconds), read_body(session, cap)).await {
+            Ok(body) => body.map_err(Some),
+            Err(_) => Err(Some(Reply::error(
+                408,
+                "request_timeout",
+                &format!("the request body did not arrive within {seconds} seconds"),
+            ))),
         }
     }
 
@@ -74,8 +162,8 @@ impl AdminApp {
 }
 
 /// Reads the request body, `Err` once it passes `cap` bytes (or announces
-/// more). A client waiting for `100 Continue` (curl does above 1 KiB) gets
-/// it first, else it stalls a second.
+/// more, then before reading any). A client waiting for `100 Continue`
+/// (curl does above 1 KiB) gets it first, else it stalls a second.
 async fn read_body(session: &mut ServerSession, cap: usize) -> Result<Bytes, Reply> {
     let too_large = || {
         Reply::error(
@@ -117,24 +205,26 @@ async fn read_body(session: &mut ServerSession, cap: usize) -> Result<Bytes, Rep
 #[async_trait]
 impl ServeHttp for AdminApp {
     async fn response(&self, session: &mut ServerSession) -> Response<Vec<u8>> {
-        let body = read_body(session, MAX_BODY_BYTES).await;
+        let body = self.body(session).await;
+        if body.is_err() {
+            // The body was left unread: the connection cannot be reused.
+            session.set_keepalive(None);
+        }
         let head = session.req_header();
+        let mut request = AdminRequest {
+            method: &head.method,
+            path: head.uri.path(),
+            query: head.uri.query(),
+            headers: &head.headers,
+            body: Bytes::new(),
+        };
         let reply = match body {
             Ok(body) => {
-                let request = AdminRequest {
-                    method: &head.method,
-                    path: head.uri.path(),
-                    query: head.uri.query(),
-                    headers: &head.headers,
-                    body,
-                };
+                request.body = body;
                 self.answer(&request).await
             }
-            Err(reply) => {
-                // The body was left unread: the connection cannot be reused.
-                session.set_keepalive(None);
-                reply
-            }
+            Err(None) => self.answer(&request).await,
+            Err(Some(reply)) => reply,
         };
         let mut response = Response::new(reply.body);
         *response.status_mut() = http::StatusCode::from_u16(reply.status)

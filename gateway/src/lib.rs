@@ -21,6 +21,7 @@ pub mod limits;
 pub mod listener;
 pub mod metrics;
 pub mod object_tags;
+pub mod open_files;
 pub mod pipeline;
 pub mod proxy;
 pub mod query;

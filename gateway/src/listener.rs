@@ -1,18 +1,19 @@
-//! Connection guards on the S3 listeners, below HTTP: a cap on connections
-//! open at once, and a deadline for each request's header section, so slow
-//! senders (slowloris) cannot hold connections open while slow but steady
-//! bodies are never cut off.
+//! Connection guards on the S3 and admin listeners, below HTTP: a cap on
+//! connections open at once, and a deadline for each request's header
+//! section, so slow senders (slowloris) cannot hold connections open while
+//! slow but steady bodies are never cut off.
 //!
 //! [`GuardedApp`] wraps the pingora HTTP app. Over `max_connections`, a new
-//! connection is answered at once with 429 SlowDown (503 in the `aws`
-//! profile) and `Retry-After`, then closed. Every other connection's
+//! connection is answered at once, then closed: on an S3 listener with 429
+//! SlowDown (503 in the `aws` profile), on the admin listener with a plain
+//! 503, both with `Retry-After`. Every other connection's
 //! stream is wrapped in [`GuardedStream`], which watches the bytes going
 //! both ways:
 //!
 //! - a request's header section must be complete (`\r\n\r\n`) within
 //!   `header_timeout` of its first byte (of the connection's start, for the
-//!   first request); past that, the client is sent 400 RequestTimeout and
-//!   reads fail with `TimedOut`, so pingora closes the connection;
+//!   first request); past that, the client is sent 400 RequestTimeout (a
+//!   plain 408 on the admin listener) and reads fail with `TimedOut`, so pingora closes the connection;
 //! - once the header section is complete, the body is governed only by
 //!   pingora's per-read timeout: any progress keeps a transfer alive;
 //! - the server writing a response head (`HTTP/1.x` other than `100
@@ -49,8 +50,69 @@ pub struct ConnectionLimits {
     pub max_connections: usize,
     /// Time a request's header section may take to arrive.
     pub header_timeout: Duration,
-    /// Which status the over-limit answer carries.
-    pub profile: ErrorProfile,
+    /// How the guards' own answers are written.
+    pub dialect: Dialect,
+}
+
+/// How a listener's guards answer a connection they refuse or cut off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// S3 XML errors, with the statuses of this profile.
+    S3(ErrorProfile),
+    /// Plain text (the admin listener).
+    Plain,
+}
+
+/// Why the guards answer below HTTP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Refusal {
+    /// Over the connection cap.
+    TooManyConnections,
+    /// The header section did not arrive in time.
+    HeaderTimeout,
+}
+
+impl Dialect {
+    /// The whole HTTP/1.1 answer for `refusal`; it closes the connection.
+    fn answer(self, refusal: Refusal) -> Vec<u8> {
+        match self {
+            Self::S3(profile) => {
+                let (code, message, extra) = match refusal {
+                    Refusal::TooManyConnections => (
+                        S3ErrorCode::SlowDown,
+                        "too many connections; please reduce your request rate",
+                        "Retry-After: 1\r\n",
+                    ),
+                    Refusal::HeaderTimeout => (
+                        S3ErrorCode::RequestTimeout,
+                        "your socket connection to the server was not read from or written to within the timeout period",
+                        "",
+                    ),
+                };
+                raw_answer(&S3Error::new(code, message), profile, extra)
+            }
+            Self::Plain => {
+                let (status, body, extra) = match refusal {
+                    Refusal::TooManyConnections => (
+                        "503 Service Unavailable",
+                        "too many connections; try again later\n",
+                        "Retry-After: 1\r\n",
+                    ),
+                    Refusal::HeaderTimeout => (
+                        "408 Request Timeout",
+                        "the request header section did not arrive in time\n",
+                        "",
+                    ),
+                };
+                format!(
+                    "HTTP/1.1 {status}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\
+                     {extra}Connection: close\r\n\r\n{body}",
+                    body.len()
+                )
+                .into_bytes()
+            }
+        }
+    }
 }
 
 /// A pingora app that guards connections before handing them to `inner`.
@@ -91,13 +153,13 @@ impl<A: ServerApp + Send + Sync + 'static> ServerApp for GuardedApp<A> {
         let open = self.active.fetch_add(1, Ordering::AcqRel) + 1;
         let _active = Active(Arc::clone(&self.active));
         if open > self.limits.max_connections {
-            refuse(&mut stream, self.limits.profile).await;
+            refuse(&mut stream, self.limits.dialect).await;
             return None;
         }
         let guarded: Stream = Box::new(GuardedStream::new(
             stream,
             self.limits.header_timeout,
-            self.limits.profile,
+            self.limits.dialect,
         ));
         self.inner.process_new(guarded, shutdown).await
     }
@@ -125,14 +187,10 @@ fn raw_answer(error: &S3Error, profile: ErrorProfile, extra_header: &str) -> Vec
     .into_bytes()
 }
 
-/// Answers an over-limit connection with an S3 error and closes it.
-async fn refuse(stream: &mut Stream, profile: ErrorProfile) {
-    let error = S3Error::new(
-        S3ErrorCode::SlowDown,
-        "too many connections; please reduce your request rate",
-    );
+/// Answers an over-limit connection and closes it.
+async fn refuse(stream: &mut Stream, dialect: Dialect) {
     let _ = stream
-        .write_all(&raw_answer(&error, profile, "Retry-After: 1\r\n"))
+        .write_all(&dialect.answer(Refusal::TooManyConnections))
         .await;
     let _ = stream.flush().await;
     Shutdown::shutdown(stream.as_mut()).await;
@@ -212,18 +270,18 @@ pub struct GuardedStream {
     deadline: Pin<Box<Sleep>>,
     /// The RequestTimeout answer still to write, once the deadline passed.
     timed_out: Option<(Vec<u8>, usize)>,
-    profile: ErrorProfile,
+    dialect: Dialect,
 }
 
 impl GuardedStream {
-    fn new(inner: Stream, header_timeout: Duration, profile: ErrorProfile) -> Self {
+    fn new(inner: Stream, header_timeout: Duration, dialect: Dialect) -> Self {
         Self {
             inner,
             tracker: HeaderTracker::new(),
             header_timeout,
             deadline: Box::pin(tokio::time::sleep(header_timeout)),
             timed_out: None,
-            profile,
+            dialect,
         }
     }
 
@@ -255,11 +313,7 @@ impl AsyncRead for GuardedStream {
             && this.tracker.in_headers()
             && this.deadline.as_mut().poll(cx).is_ready()
         {
-            let error = S3Error::new(
-                S3ErrorCode::RequestTimeout,
-                "your socket connection to the server was not read from or written to within the timeout period",
-            );
-            this.timed_out = Some((raw_answer(&error, this.profile, ""), 0));
+            this.timed_out = Some((this.dialect.answer(Refusal::HeaderTimeout), 0));
         }
         if this.timed_out.is_some() {
             if this.poll_timeout_answer(cx).is_pending() {

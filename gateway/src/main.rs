@@ -182,6 +182,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 loaded.server.grace_period_seconds = grace;
             }
             let loaded = loaded.validate()?;
+            cedargate::open_files::check(&loaded);
             // Bound first: an address in use ends the start before anything
             // else is set up or says "listening".
             let listeners = BoundListeners::bind(&loaded)?;

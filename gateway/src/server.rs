@@ -24,7 +24,7 @@ use crate::config::StoreKind;
 use crate::console::{ConsoleState, Sampler};
 use crate::health::BackendHealth;
 use crate::limits::RateLimiter;
-use crate::listener::{ConnectionLimits, GuardedApp};
+use crate::listener::{ConnectionLimits, Dialect, GuardedApp};
 use crate::metrics::Metrics;
 use crate::pipeline::Gateway;
 use crate::proxy::S3Proxy;
@@ -361,7 +361,7 @@ pub fn run(
     let limits = ConnectionLimits {
         max_connections: config.server.max_connections,
         header_timeout: Duration::from_secs(config.server.header_timeout_seconds),
-        profile: config.s3.error_profile,
+        dialect: Dialect::S3(config.s3.error_profile),
     };
     let proxy = pingora::proxy::http_proxy(&server.configuration, S3Proxy::new(gateway));
     let mut s3 = Service::new("s3".to_owned(), GuardedApp::new(proxy, limits));
@@ -375,7 +375,12 @@ pub fn run(
         )
         .map_err(|e| anyhow::anyhow!("cannot set up the TLS listener: {e}"))?;
     }
-    let mut admin = Service::new("admin".to_owned(), admin_app);
+    let admin_limits = ConnectionLimits {
+        max_connections: config.server.admin_max_connections,
+        header_timeout: Duration::from_secs(config.server.admin_header_timeout_seconds),
+        dialect: Dialect::Plain,
+    };
+    let mut admin = Service::new("admin".to_owned(), GuardedApp::new(admin_app, admin_limits));
     admin.add_tcp(&config.server.admin_listen.to_string());
     server.add_service(listeners.serve(s3));
     server.add_service(listeners.serve(admin));

@@ -62,6 +62,10 @@ fn invalid(field: impl Into<String>, message: impl Into<String>) -> ConfigError 
     }
 }
 
+/// Most connections the admin listener may hold open at once: it serves
+/// probes, Prometheus and a few operators, never S3 traffic.
+pub const MAX_ADMIN_CONNECTIONS: usize = 1024;
+
 /// The whole configuration file.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -160,6 +164,17 @@ pub struct ServerConfig {
     /// Seconds a request's header section may take to arrive (slow senders
     /// are cut off; bodies are not limited by it).
     pub header_timeout_seconds: u64,
+    /// Client connections open at once on the admin listener; more are
+    /// answered with 503 and closed. Kept small: the admin listener must
+    /// never take the file descriptors the S3 listener needs.
+    pub admin_max_connections: usize,
+    /// Seconds a request's header section may take to arrive on the admin
+    /// listener.
+    pub admin_header_timeout_seconds: u64,
+    /// Seconds a request body may take to arrive on the admin listener,
+    /// once its header section was accepted; past that the request is
+    /// answered 408 and the connection closed.
+    pub admin_body_timeout_seconds: u64,
 }
 
 /// An HTTPS listener for S3 (`[server.tls]`), served with rustls.
@@ -184,6 +199,9 @@ impl Default for ServerConfig {
             tls: None,
             max_connections: 4096,
             header_timeout_seconds: 10,
+            admin_max_connections: 64,
+            admin_header_timeout_seconds: 5,
+            admin_body_timeout_seconds: 10,
         }
     }
 }
@@ -420,10 +438,28 @@ impl Config {
         if self.server.max_connections == 0 {
             return Err(invalid("server.max_connections", "must be at least 1"));
         }
-        if self.server.header_timeout_seconds == 0 {
-            return Err(invalid(
+        for (field, value) in [
+            (
                 "server.header_timeout_seconds",
-                "must be at least 1",
+                self.server.header_timeout_seconds,
+            ),
+            (
+                "server.admin_header_timeout_seconds",
+                self.server.admin_header_timeout_seconds,
+            ),
+            (
+                "server.admin_body_timeout_seconds",
+                self.server.admin_body_timeout_seconds,
+            ),
+        ] {
+            if value == 0 {
+                return Err(invalid(field, "must be at least 1"));
+            }
+        }
+        if !(1..=MAX_ADMIN_CONNECTIONS).contains(&self.server.admin_max_connections) {
+            return Err(invalid(
+                "server.admin_max_connections",
+                format!("must be between 1 and {MAX_ADMIN_CONNECTIONS}"),
             ));
         }
         if self.server.threads == 0 || self.server.threads > 1024 {

@@ -37,6 +37,67 @@ const ICON: &str = include_str!("favicon.svg");
 /// Largest request body the console reads (a candidate file plus JSON).
 pub const MAX_BODY_BYTES: usize = playground::MAX_CANDIDATE_BYTES + 16 * 1024;
 
+/// Largest body of the login and logout forms.
+pub const MAX_FORM_BYTES: usize = 4 * 1024;
+
+/// Largest body of a playground question.
+pub const MAX_DECIDE_BYTES: usize = 64 * 1024;
+
+/// A console endpoint as the admin listener checks it from the request
+/// head, before reading any body byte.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Endpoint {
+    /// The path.
+    pub path: &'static str,
+    /// Whether it answers GET and HEAD (which read no body).
+    pub get: bool,
+    /// The largest body a POST to it may carry; `None`: it takes no POST.
+    pub post: Option<usize>,
+    /// Whether it needs the admin token or the login cookie.
+    pub needs_token: bool,
+}
+
+const fn page(path: &'static str, needs_token: bool) -> Endpoint {
+    Endpoint {
+        path,
+        get: true,
+        post: None,
+        needs_token,
+    }
+}
+
+const fn form(path: &'static str, get: bool, cap: usize, needs_token: bool) -> Endpoint {
+    Endpoint {
+        path,
+        get,
+        post: Some(cap),
+        needs_token,
+    }
+}
+
+/// Every console endpoint (see [`route`]).
+pub const ENDPOINTS: &[Endpoint] = &[
+    form("/console/login", true, MAX_FORM_BYTES, false),
+    form("/console/logout", false, MAX_FORM_BYTES, false),
+    page("/console/favicon.svg", false),
+    page("/console/console.css", false),
+    page("/console", true),
+    page("/console/", true),
+    page("/console/console.js", true),
+    page("/console/api/status", true),
+    page("/console/api/quotas", true),
+    page("/console/api/traffic", true),
+    page("/console/api/decisions", true),
+    page("/console/api/choices", true),
+    form("/console/api/decide", false, MAX_DECIDE_BYTES, true),
+    form("/console/api/candidate", false, MAX_BODY_BYTES, true),
+];
+
+/// The console endpoint at `path`, if there is one.
+pub fn endpoint(path: &str) -> Option<&'static Endpoint> {
+    ENDPOINTS.iter().find(|e| e.path == path)
+}
+
 /// The console's state: who may use it, the decision log, the sampler.
 #[derive(Debug)]
 pub struct ConsoleState {
