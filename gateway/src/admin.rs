@@ -137,9 +137,16 @@ impl AdminApp {
         if let Some(reply) = console::answer(&self.gateway, request).await {
             return reply;
         }
+        let Some((_, needs_token)) = ADMIN_ENDPOINTS.iter().find(|(p, _)| *p == request.path)
+        else {
+            return Reply::new(404, "text/plain", b"not found\n".to_vec());
+        };
         let method = request.method;
         if method != http::Method::GET && method != http::Method::HEAD {
             return Reply::new(405, "text/plain", b"method not allowed\n".to_vec());
+        }
+        if *needs_token && !self.gateway.console.auth.allows(request.headers) {
+            return Reply::unauthorized();
         }
         match request.path {
             "/healthz" => Reply::new(200, "text/plain", b"ok\n".to_vec()),
@@ -149,9 +156,6 @@ impl AdminApp {
                 "text/plain; version=0.0.4",
                 self.gateway.metrics.render(),
             ),
-            "/quotas" if !self.gateway.console.auth.allows(request.headers) => {
-                Reply::unauthorized()
-            }
             "/quotas" => match serde_json::to_vec_pretty(&self.gateway.quotas.view().await) {
                 Ok(json) => Reply::new(200, "application/json", json),
                 Err(_) => Reply::new(500, "text/plain", b"internal error\n".to_vec()),

@@ -11,6 +11,8 @@
 
 mod utils;
 
+#[path = "security/admin_listener.rs"]
+mod admin_listener;
 #[path = "security/config.rs"]
 mod config;
 #[path = "security/decisions.rs"]

@@ -317,6 +317,11 @@ root = "{data}"
         Some((status, body))
     }
 
+    /// The gateway process's id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// The directory of the gateway's config, log and temp files.
     pub fn dir(&self) -> &Path {
         self.dir.path()
