@@ -250,3 +250,34 @@ fn errors_name_the_field() {
         assert!(err.contains(field), "`{field}` not named in: {err}");
     }
 }
+
+#[test]
+fn the_admin_listener_limits_are_bounded_and_named_when_wrong() {
+    let config = Config::from_str(EXAMPLE).unwrap();
+    assert_eq!(config.server.admin_max_connections, 64);
+    assert_eq!(config.server.admin_header_timeout_seconds, 5);
+    assert_eq!(config.server.admin_body_timeout_seconds, 10);
+    let cases = [
+        ("admin_max_connections = 0", "server.admin_max_connections"),
+        (
+            "admin_max_connections = 1025",
+            "server.admin_max_connections",
+        ),
+        (
+            "admin_header_timeout_seconds = 0",
+            "server.admin_header_timeout_seconds",
+        ),
+        (
+            "admin_body_timeout_seconds = 0",
+            "server.admin_body_timeout_seconds",
+        ),
+    ];
+    for (line, field) in cases {
+        let text = EXAMPLE.replace(
+            "admin_listen = \"127.0.0.1:19001\"",
+            &format!("admin_listen = \"127.0.0.1:19001\"\n{line}"),
+        );
+        let error = Config::from_str(&text).unwrap_err().to_string();
+        assert!(error.contains(&format!("`{field}`")), "{line}: {error}");
+    }
+}
