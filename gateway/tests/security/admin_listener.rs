@@ -291,6 +291,26 @@ fn a_body_is_refused_from_the_request_head_without_waiting_for_it() {
 }
 
 #[test]
+fn every_endpoint_the_head_check_knows_is_served() {
+    let gateway = start("");
+    let bearer = format!("Authorization: Bearer {ADMIN_TOKEN}");
+    for endpoint in cedargate::console::ENDPOINTS {
+        let methods = [("GET", endpoint.get), ("POST", endpoint.post.is_some())];
+        for (method, answered) in methods {
+            let (status, body) = gateway
+                .admin_request(method, endpoint.path, &[&bearer])
+                .expect("the admin listener answers");
+            assert_eq!(
+                !matches!(status, 404 | 405),
+                answered,
+                "{method} {}: {status} {body}",
+                endpoint.path
+            );
+        }
+    }
+}
+
+#[test]
 fn a_stalled_body_or_header_section_is_cut_off_at_its_deadline() {
     let gateway = start("admin_body_timeout_seconds = 2\nadmin_header_timeout_seconds = 2\n");
     let stalls = [
