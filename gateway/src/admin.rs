@@ -14,8 +14,9 @@
 //! connection cap, a header-section deadline) and decides from the request
 //! head alone, before any body byte is read, whether the path and method
 //! exist, whether the caller is let in and how large a body the endpoint
-//! reads ([`gate`]): an unknown path, a wrong method or a missing token is
-//! answered without reading the body, a body announced larger than the
+//! reads ([`AdminApp::gate`]): an unknown path (404), a missing token (401)
+//! or a wrong method (405) is answered without reading the body, and no
+//! handler runs, a body announced larger than the
 //! endpoint's cap gets 413, and a body that does not arrive within
 //! `server.admin_body_timeout_seconds` gets 408. Each of these closes the
 //! connection.
@@ -46,9 +47,10 @@ const ADMIN_ENDPOINTS: &[(&str, bool)] = &[
 /// What a request head allows before any body byte is read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Gate {
-    /// The request is refused whatever its body: an unknown path, a method
-    /// the path does not answer, or a caller without the admin token.
-    Refuse,
+    /// The request is refused whatever its body, with this status: 404 for
+    /// an unknown path, 401 for a caller without the admin token, 405 for
+    /// a method the path does not answer (checked in that order).
+    Refuse(u16),
     /// The endpoint reads a body of at most this many bytes (0: none).
     Read(usize),
 }
@@ -79,7 +81,7 @@ impl AdminApp {
     /// allows (see [`Gate`]); looks at nothing else.
     pub fn gate(&self, method: &http::Method, path: &str, headers: &http::HeaderMap) -> Gate {
         let console = &self.gateway.console;
-        let found = if path == "/console" || path.starts_with("/console/") {
+        let found = if is_console(path) {
             console::endpoint(path)
                 .filter(|_| console.enabled)
                 .map(|e| (e.get, e.post, e.needs_token))
@@ -90,45 +92,66 @@ impl AdminApp {
                 .map(|(_, needs_token)| (true, None, *needs_token))
         };
         let Some((get, post, needs_token)) = found else {
-            return Gate::Refuse;
+            return Gate::Refuse(404);
         };
-        let cap = if get && (method == http::Method::GET || method == http::Method::HEAD) {
-            0
+        if needs_token && !console.auth.allows(headers) {
+            return Gate::Refuse(401);
+        }
+        if get && (method == http::Method::GET || method == http::Method::HEAD) {
+            Gate::Read(0)
         } else if method == http::Method::POST
             && let Some(cap) = post
         {
-            cap
+            Gate::Read(cap)
         } else {
-            return Gate::Refuse;
-        };
-        if needs_token && !console.auth.allows(headers) {
-            return Gate::Refuse;
+            Gate::Refuse(405)
         }
-        Gate::Read(cap)
+    }
+
+    /// The answer of a request the gate refused with `status`, shaped like
+    /// the endpoint's own answers.
+    fn refusal(&self, path: &str, status: u16) -> Reply {
+        if !is_console(path) {
+            return match status {
+                401 => Reply::unauthorized(),
+                405 => Reply::new(405, "text/plain", b"method not allowed\n".to_vec()),
+                _ => Reply::new(404, "text/plain", b"not found\n".to_vec()),
+            };
+        }
+        let mut reply = match status {
+            401 => Reply::unauthorized(),
+            405 => Reply::error(405, "method_not_allowed", "method not allowed"),
+            _ if !self.gateway.console.enabled => {
+                Reply::error(404, "not_found", "the console is disabled")
+            }
+            _ => Reply::error(404, "not_found", "no such console endpoint"),
+        };
+        console::security_headers(&mut reply);
+        reply
     }
 
     /// The body of the request in `session` if its head lets it be read:
     /// `Err` with the answer (and the connection not to be reused) when it
     /// is refused, too large or too slow. A request without a body reads
-    /// nothing.
-    async fn body(&self, session: &mut ServerSession) -> Result<Bytes, Option<Reply>> {
+    /// nothing (its handler refuses it as the gate would).
+    async fn body(&self, session: &mut ServerSession) -> Result<Bytes, Reply> {
         if session.is_body_empty() {
             return Ok(Bytes::new());
         }
         let head = session.req_header();
-        let cap = match self.gate(&head.method, head.uri.path(), &head.headers) {
-            // Answered as without a body, which refuses it the same way.
-            Gate::Refuse => return Err(None),
+        let path = head.uri.path();
+        let cap = match self.gate(&head.method, path, &head.headers) {
+            Gate::Refuse(status) => return Err(self.refusal(path, status)),
             Gate::Read(cap) => cap,
         };
         let seconds = self.gateway.config.server.admin_body_timeout_seconds;
         match tokio::time::timeout(Duration::from_secs(seconds), read_body(session, cap)).await {
-            Ok(body) => body.map_err(Some),
-            Err(_) => Err(Some(Reply::error(
+            Ok(body) => body,
+            Err(_) => Err(Reply::error(
                 408,
                 "request_timeout",
                 &format!("the request body did not arrive within {seconds} seconds"),
-            ))),
+            )),
         }
     }
 
@@ -137,16 +160,8 @@ impl AdminApp {
         if let Some(reply) = console::answer(&self.gateway, request).await {
             return reply;
         }
-        let Some((_, needs_token)) = ADMIN_ENDPOINTS.iter().find(|(p, _)| *p == request.path)
-        else {
-            return Reply::new(404, "text/plain", b"not found\n".to_vec());
-        };
-        let method = request.method;
-        if method != http::Method::GET && method != http::Method::HEAD {
-            return Reply::new(405, "text/plain", b"method not allowed\n".to_vec());
-        }
-        if *needs_token && !self.gateway.console.auth.allows(request.headers) {
-            return Reply::unauthorized();
+        if let Gate::Refuse(status) = self.gate(request.method, request.path, request.headers) {
+            return self.refusal(request.path, status);
         }
         match request.path {
             "/healthz" => Reply::new(200, "text/plain", b"ok\n".to_vec()),
@@ -163,6 +178,11 @@ impl AdminApp {
             _ => Reply::new(404, "text/plain", b"not found\n".to_vec()),
         }
     }
+}
+
+/// Whether `path` is the console's.
+fn is_console(path: &str) -> bool {
+    path == "/console" || path.starts_with("/console/")
 }
 
 /// Reads the request body, `Err` once it passes `cap` bytes (or announces
@@ -215,20 +235,18 @@ impl ServeHttp for AdminApp {
             session.set_keepalive(None);
         }
         let head = session.req_header();
-        let mut request = AdminRequest {
-            method: &head.method,
-            path: head.uri.path(),
-            query: head.uri.query(),
-            headers: &head.headers,
-            body: Bytes::new(),
-        };
         let reply = match body {
             Ok(body) => {
-                request.body = body;
+                let request = AdminRequest {
+                    method: &head.method,
+                    path: head.uri.path(),
+                    query: head.uri.query(),
+                    headers: &head.headers,
+                    body,
+                };
                 self.answer(&request).await
             }
-            Err(None) => self.answer(&request).await,
-            Err(Some(reply)) => reply,
+            Err(reply) => reply,
         };
         let mut response = Response::new(reply.body);
         *response.status_mut() = http::StatusCode::from_u16(reply.status)

@@ -247,7 +247,8 @@ fn a_body_is_refused_from_the_request_head_without_waiting_for_it() {
     let cases: &[(&str, &str, &str, usize, u16)] = &[
         ("POST", CANDIDATE, "", 200_000, 401),
         ("POST", "/console/api/decide", "", 60_000, 401),
-        ("POST", "/quotas", "", 1_000, 405),
+        ("POST", "/quotas", "", 1_000, 401),
+        ("POST", "/quotas", &bearer, 1_000, 405),
         ("GET", "/quotas", "", 1_000, 401),
         (
             "POST",
