@@ -83,7 +83,7 @@ async fn usage_is_unknown_until_a_scan_records_it(subject: &Subject) {
     );
     // Settling and finishing lower `reserved` but leave `used` unknown.
     store.settle("b", 0, 50).await.unwrap();
-    store.finish_upload("b", "u", 50).await.unwrap();
+    store.finish_upload("b", "k", "u", 50).await.unwrap();
     assert_eq!(store.usage("b").await.unwrap(), None);
     // Usage is per bucket.
     store.set_usage("other", 7, false).await.unwrap();
@@ -204,7 +204,7 @@ async fn uploaded_parts_are_held_until_the_upload_finishes(subject: &Subject) {
         store.reserve("b", 100, Some(1000)).await.unwrap(),
         Reservation::Granted
     );
-    store.hold_part("b", "up", 1, 100).await.unwrap();
+    store.hold_part("b", "k", "up", 1, 100).await.unwrap();
     assert_eq!(store.usage("b").await.unwrap(), usage(0, 100));
     // The same part again replaces the first.
     assert_eq!(
@@ -212,18 +212,21 @@ async fn uploaded_parts_are_held_until_the_upload_finishes(subject: &Subject) {
         Reservation::Granted
     );
     assert_eq!(store.usage("b").await.unwrap(), usage(0, 160));
-    store.hold_part("b", "up", 1, 60).await.unwrap();
+    store.hold_part("b", "k", "up", 1, 60).await.unwrap();
     assert_eq!(store.usage("b").await.unwrap(), usage(0, 60));
     assert_eq!(
         store.reserve("b", 40, Some(1000)).await.unwrap(),
         Reservation::Granted
     );
-    store.hold_part("b", "up", 2, 40).await.unwrap();
+    store.hold_part("b", "k", "up", 2, 40).await.unwrap();
     assert_eq!(
         store.reserve("b", 7, Some(1000)).await.unwrap(),
         Reservation::Granted
     );
-    store.hold_part("b", "other-upload", 1, 7).await.unwrap();
+    store
+        .hold_part("b", "k2", "other-upload", 1, 7)
+        .await
+        .unwrap();
     assert_eq!(store.usage("b").await.unwrap(), usage(0, 107));
     // Held parts count against the cap.
     assert_eq!(
@@ -233,14 +236,25 @@ async fn uploaded_parts_are_held_until_the_upload_finishes(subject: &Subject) {
             reserved: 107
         })
     );
+    // The upload's id named with another key is another upload: ending
+    // it releases nothing.
+    store.finish_upload("b", "k2", "up", 0).await.unwrap();
+    store
+        .finish_upload("b", "k", "other-upload", 0)
+        .await
+        .unwrap();
+    assert_eq!(store.usage("b").await.unwrap(), usage(0, 107));
     // Completing releases the parts and stores the object.
-    store.finish_upload("b", "up", 100).await.unwrap();
+    store.finish_upload("b", "k", "up", 100).await.unwrap();
     assert_eq!(store.usage("b").await.unwrap(), usage(100, 7));
     // Finishing twice (or an unknown upload) releases nothing more.
-    store.finish_upload("b", "up", 0).await.unwrap();
+    store.finish_upload("b", "k", "up", 0).await.unwrap();
     assert_eq!(store.usage("b").await.unwrap(), usage(100, 7));
     // Aborting releases without storing.
-    store.finish_upload("b", "other-upload", 0).await.unwrap();
+    store
+        .finish_upload("b", "k2", "other-upload", 0)
+        .await
+        .unwrap();
     assert_eq!(store.usage("b").await.unwrap(), usage(100, 0));
 }
 
@@ -531,7 +545,10 @@ async fn keys_follow_the_documented_layout_and_idle_state_expires() {
         store.reserve("photos", 5, None).await.unwrap(),
         Reservation::Granted
     );
-    store.hold_part("photos", "up1", 3, 5).await.unwrap();
+    store
+        .hold_part("photos", "cat.jpg", "up1", 3, 5)
+        .await
+        .unwrap();
     let limit = RateLimit {
         rate: 10.0,
         burst: 2,
@@ -549,7 +566,7 @@ async fn keys_follow_the_documented_layout_and_idle_state_expires() {
         [
             "cgtest:quota:{photos}:held",
             "cgtest:quota:{photos}:lease",
-            "cgtest:quota:{photos}:upload:up1",
+            "cgtest:quota:{photos}:upload:3:up1:cat.jpg",
             "cgtest:quota:{photos}:used",
             "cgtest:rate:credential:AKID",
         ]
@@ -560,7 +577,7 @@ async fn keys_follow_the_documented_layout_and_idle_state_expires() {
         .unwrap();
     assert_eq!(used, "10");
     let part: String = redis::cmd("HGET")
-        .arg("cgtest:quota:{photos}:upload:up1")
+        .arg("cgtest:quota:{photos}:upload:3:up1:cat.jpg")
         .arg(3)
         .query(&mut redis)
         .unwrap();

@@ -161,22 +161,29 @@ pub trait StateStore: Send + Sync + Debug {
     async fn settle(&self, bucket: &str, reserved: u64, used_delta: i64) -> Result<(), StateError>;
 
     /// Keeps a granted reservation of `bytes` as part `part` of multipart
-    /// upload `upload_id` until the upload finishes. A part uploaded again
-    /// under the same number replaces the earlier one, whose bytes are
-    /// released.
+    /// upload `upload_id` of object `key` until the upload finishes. A part
+    /// uploaded again under the same number replaces the earlier one, whose
+    /// bytes are released.
+    ///
+    /// An upload is known by its bucket, key *and* id together: an id named
+    /// with another key is another upload (one that holds nothing), so
+    /// nothing a request says about it moves the real upload's bytes.
     async fn hold_part(
         &self,
         bucket: &str,
+        key: &str,
         upload_id: &str,
         part: u32,
         bytes: u64,
     ) -> Result<(), StateError>;
 
-    /// Ends a multipart upload (completed or aborted): releases every part
-    /// it holds and moves `used` by `used_delta`.
+    /// Ends multipart upload `upload_id` of object `key` (completed or
+    /// aborted): releases every part it holds and moves `used` by
+    /// `used_delta`.
     async fn finish_upload(
         &self,
         bucket: &str,
+        key: &str,
         upload_id: &str,
         used_delta: i64,
     ) -> Result<(), StateError>;
