@@ -132,6 +132,11 @@ pub enum StateError {
 /// - Reservations of a process that stops without settling them are
 ///   dropped by the store in bounded time ([`RedisStore`]: the process
 ///   lease) or with the process ([`EmbeddedStore`]).
+/// - Reservations of a live process survive a store outage: a store that
+///   may drop them (the [`RedisStore`] lease) has the process re-assert
+///   them once the store answers again.
+/// - A store that does not answer fails each call within its timeouts, and
+///   fails at once while it is known not to answer.
 #[async_trait]
 pub trait StateStore: Send + Sync + Debug {
     /// `embedded` or `redis`.

@@ -35,7 +35,16 @@
 //! a connection succeeds every call fails with [`StateError::Unavailable`]
 //! and the next one tries again; once connected, the connection manager
 //! reconnects by itself. Every call is bounded by the connect and response
-//! timeouts.
+//! timeouts, and once a call found the server silent a circuit breaker
+//! ([`breaker`]) fails calls at once until a trial call answers, so a
+//! request waits on a silent server at most once.
+//!
+//! # Outages longer than the lease
+//!
+//! Every quota script re-asserts the bytes this instance knows it has in
+//! flight on the bucket (never lowering what the store holds), so
+//! reservations the store dropped when this instance's lease lapsed during
+//! an outage count again with the first call after it.
 
 mod breaker;
 mod settings;
