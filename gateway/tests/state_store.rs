@@ -697,3 +697,78 @@ async fn an_object_lock_has_one_holder_across_instances_and_expires_with_its_lea
         ObjectLockGrant::Local
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reservations_dropped_while_redis_was_frozen_are_re_asserted_by_the_next_call() {
+    let server = RedisServer::start();
+    let a = with_lease(server.url(), Duration::from_secs(1));
+    let b = with_lease(server.url(), Duration::from_secs(1));
+    a.set_usage("b", 0, false).await.unwrap();
+    assert_eq!(
+        a.reserve("b", 6, Some(10)).await.unwrap(),
+        Reservation::Granted
+    );
+    // Frozen past the lease: A's lease and in-flight entry expire meanwhile.
+    server.signal("-STOP");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    server.signal("-CONT");
+    let seen = eventually(Duration::from_secs(5), || b.usage("b")).await;
+    assert_eq!(seen, usage(0, 0), "the lapsed reservation was dropped");
+    // A's next call (here its maintenance round) counts its write again.
+    eventually(Duration::from_secs(5), || a.maintain()).await;
+    assert_eq!(b.usage("b").await.unwrap(), usage(0, 6));
+    assert_eq!(
+        b.reserve("b", 6, Some(10)).await.unwrap(),
+        Reservation::Refused(Usage {
+            used: 0,
+            reserved: 6
+        })
+    );
+    // So does its own next reservation, without maintenance.
+    server.signal("-STOP");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    server.signal("-CONT");
+    assert_eq!(
+        eventually(Duration::from_secs(5), || a.reserve("b", 6, Some(10))).await,
+        Reservation::Refused(Usage {
+            used: 0,
+            reserved: 6
+        })
+    );
+    // Settling ends it for good.
+    a.settle("b", 6, 6).await.unwrap();
+    assert_eq!(b.usage("b").await.unwrap(), usage(6, 0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_frozen_redis_is_waited_on_once_then_calls_fail_at_once_until_it_answers() {
+    let server = RedisServer::start();
+    let store = redis_store(server.url());
+    store.set_usage("b", 5, false).await.unwrap();
+    server.signal("-STOP");
+    let started = Instant::now();
+    assert_unavailable(store.usage("b").await);
+    let first = started.elapsed();
+    let started = Instant::now();
+    for _ in 0..5 {
+        assert_unavailable(store.reserve("b", 1, Some(10)).await);
+        assert_unavailable(
+            store
+                .take_token(
+                    "k",
+                    RateLimit {
+                        rate: 1.0,
+                        burst: 1,
+                    },
+                )
+                .await,
+        );
+    }
+    let then = started.elapsed();
+    server.signal("-CONT");
+    // One response timeout (500 ms) for the first call, none for the rest.
+    assert!(first >= Duration::from_millis(400), "{first:?}");
+    assert!(then < Duration::from_millis(200), "{then:?}");
+    let found = eventually(Duration::from_secs(5), || store.usage("b")).await;
+    assert_eq!(found, usage(5, 0));
+}
