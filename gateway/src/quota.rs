@@ -348,6 +348,20 @@ impl Quotas {
         }
     }
 
+    /// An object's lock was lost while a change of its size was counted:
+    /// another write of it may have read the same old size, so the count
+    /// may be wrong. The bucket's usage becomes unknown (writes to it are
+    /// refused with 503 until the next maintenance round scans it again).
+    async fn lock_lost(&self, bucket: &str) {
+        tracing::error!(
+            bucket,
+            "an object lock expired while its write was counted; the bucket's usage is scanned again"
+        );
+        if let Err(error) = self.store.forget_usage(bucket).await {
+            tracing::error!(%error, bucket, "quota usage not reset; it may drift until the next scan");
+        }
+    }
+
     async fn settle_logged(&self, bucket: &str, reserved: u64, used_delta: i64) {
         if let Err(error) = self.store.settle(bucket, reserved, used_delta).await {
             tracing::error!(%error, bucket, reserved, used_delta, "quota usage not updated; it may drift until the next scan");
@@ -393,8 +407,12 @@ impl DeleteTicket {
         if moved != 0 {
             quotas.settle_logged(bucket, 0, moved).await;
         }
+        let mut lost = false;
         for lock in self.locks {
-            lock.release().await;
+            lost |= !lock.release().await;
+        }
+        if lost {
+            quotas.lock_lost(bucket).await;
         }
     }
 }
@@ -501,8 +519,10 @@ impl QuotaTicket {
         if let Err(error) = result {
             tracing::error!(%error, bucket, "quota usage not updated; it may drift until the next scan");
         }
-        if let Some(lock) = self.lock.take() {
-            lock.release().await;
+        if let Some(lock) = self.lock.take()
+            && !lock.release().await
+        {
+            quotas.lock_lost(bucket).await;
         }
     }
 }

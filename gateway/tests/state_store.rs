@@ -89,6 +89,11 @@ async fn usage_is_unknown_until_a_scan_records_it(subject: &Subject) {
     store.set_usage("other", 7, false).await.unwrap();
     assert_eq!(store.usage("b").await.unwrap(), None);
     assert_eq!(store.usage("other").await.unwrap(), usage(7, 0));
+    // Forgotten usage is unknown again, until the next scan.
+    store.forget_usage("other").await.unwrap();
+    assert_eq!(store.usage("other").await.unwrap(), None);
+    store.set_usage("other", 9, false).await.unwrap();
+    assert_eq!(store.usage("other").await.unwrap(), usage(9, 0));
 }
 
 async fn a_late_scan_never_overwrites_unless_it_replaces(subject: &Subject) {
@@ -667,23 +672,23 @@ async fn an_object_lock_has_one_holder_across_instances_and_expires_with_its_lea
         ObjectLockGrant::Busy
     );
     // A release with someone else's token does nothing; the holder's frees it.
-    b.unlock_object("b", "k", "not-the-token").await.unwrap();
+    assert!(!b.unlock_object("b", "k", "not-the-token").await.unwrap());
     assert_eq!(
         b.lock_object("b", "k", Duration::ZERO).await.unwrap(),
         ObjectLockGrant::Busy
     );
-    a.unlock_object("b", "k", &token).await.unwrap();
+    assert!(a.unlock_object("b", "k", &token).await.unwrap());
     let ObjectLockGrant::Held(taken) = b.lock_object("b", "k", wait).await.unwrap() else {
         panic!("a released lock was not granted");
     };
     // A holder that stops renewing loses the lock one lease later, and its
-    // late release cannot free the new holder's lock.
+    // late release cannot free the new holder's lock, and says it was lost.
     tokio::time::sleep(Duration::from_millis(1300)).await;
     assert!(matches!(
         a.lock_object("b", "k", wait).await.unwrap(),
         ObjectLockGrant::Held(_)
     ));
-    b.unlock_object("b", "k", &taken).await.unwrap();
+    assert!(!b.unlock_object("b", "k", &taken).await.unwrap());
     assert_eq!(
         b.lock_object("b", "k", Duration::ZERO).await.unwrap(),
         ObjectLockGrant::Busy

@@ -110,17 +110,27 @@ impl std::fmt::Debug for ObjectLock {
 }
 
 impl ObjectLock {
-    /// Releases the store's lock, then this process's.
-    pub(crate) async fn release(mut self) {
-        if let Some(token) = self.token.take() {
-            unlock(self.store.as_ref(), &self.id, &token).await;
+    /// Releases the store's lock, then this process's. Answers `false`
+    /// when the store's lock was found lost (it expired while the store
+    /// did not answer, and another write of the object may have run
+    /// meanwhile).
+    pub(crate) async fn release(mut self) -> bool {
+        match self.token.take() {
+            Some(token) => unlock(self.store.as_ref(), &self.id, &token).await,
+            None => true,
         }
     }
 }
 
-async fn unlock(store: &dyn StateStore, id: &ObjectId, token: &str) {
-    if let Err(error) = store.unlock_object(&id.0, &id.1, token).await {
-        tracing::warn!(%error, bucket = id.0, "object lock not released; it expires with the lease");
+/// Releases the store's lock; `false` unless the store confirmed it was
+/// still held.
+async fn unlock(store: &dyn StateStore, id: &ObjectId, token: &str) -> bool {
+    match store.unlock_object(&id.0, &id.1, token).await {
+        Ok(held) => held,
+        Err(error) => {
+            tracing::warn!(%error, bucket = id.0, "object lock not released; it expires with the lease");
+            false
+        }
     }
 }
 
@@ -136,6 +146,7 @@ impl Drop for ObjectLock {
                 // process's lock is kept until the store's is released.
                 let store = Arc::clone(&self.store);
                 runtime.spawn(async move {
+                    // Abandoned before settling: nothing was counted under it.
                     unlock(store.as_ref(), &id, &token).await;
                     drop(guard);
                     locks.forget(&id);

@@ -231,7 +231,12 @@ impl StateStore for EmbeddedStore {
         _bucket: &str,
         _key: &str,
         _token: &str,
-    ) -> Result<(), StateError> {
+    ) -> Result<bool, StateError> {
+        Ok(true)
+    }
+
+    async fn forget_usage(&self, bucket: &str) -> Result<(), StateError> {
+        self.bucket(bucket, |state| state.used = None);
         Ok(())
     }
 

@@ -205,8 +205,16 @@ pub trait StateStore: Send + Sync + Debug {
     ) -> Result<ObjectLockGrant, StateError>;
 
     /// Releases a lock [`Self::lock_object`] granted under `token`; a lock
-    /// that expired and was taken by another holder is left alone.
-    async fn unlock_object(&self, bucket: &str, key: &str, token: &str) -> Result<(), StateError>;
+    /// that expired and was taken by another holder is left alone. Answers
+    /// whether `token` still held it: `false` when the lock expired
+    /// meanwhile (another holder may have changed the object in between).
+    async fn unlock_object(&self, bucket: &str, key: &str, token: &str)
+    -> Result<bool, StateError>;
+
+    /// Makes the bucket's usage unknown again, so that writes to it are
+    /// refused until a scan records it (after the ledger may have counted
+    /// a change wrongly). Reservations stay.
+    async fn forget_usage(&self, bucket: &str) -> Result<(), StateError>;
 
     /// Periodic housekeeping (evict idle limiter state, renew the process
     /// lease and the object locks held); called every few seconds by a

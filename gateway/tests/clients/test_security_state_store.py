@@ -178,3 +178,33 @@ def test_a_gateway_killed_mid_upload_leaves_no_reservation_past_its_lease():
     other.put_object(Bucket=BUCKET, Key="fifteen", Body=b"f" * (15 * MIB))
     row = quota(ADMINS[1])
     assert row["used"] + row["reserved"] <= HARD, row
+
+
+def test_a_write_that_lost_its_object_lock_has_its_bucket_scanned_again():
+    redis = int(os.environ["CG_REDIS_PID"])
+    known_usage()
+    key = "contested"
+    thread, result = start_slow_upload(BUCKET, key, b"s" * (15 * MIB), pieces=50, delay=0.3)
+    try:
+        wait_for(row_where(lambda r: r["reserved"] == 15 * MIB), "the slow upload's reservation")
+        # Frozen past the lease: the object lock of the slow upload expires.
+        os.kill(redis, signal.SIGSTOP)
+        try:
+            time.sleep(4.5)
+        finally:
+            os.kill(redis, signal.SIGCONT)
+        # Meanwhile the other gateway writes the same key.
+        other = client_b()
+        deadline = time.time() + 15
+        while outcome(lambda: other.put_object(Bucket=BUCKET, Key=key, Body=b"o" * MIB)) != (200, None):
+            assert time.time() < deadline, "the other gateway kept refusing the write"
+            time.sleep(0.2)
+    finally:
+        thread.join(timeout=60)
+    assert result.get("status") == 200, result
+    # Both writes read the same old size; the ledger does not trust either
+    # count and scans the bucket again.
+    expected = sum(o["Size"] for o in S3.list_objects_v2(Bucket=BUCKET).get("Contents", []))
+    for admin in ADMINS:
+        wait_for(row_where(lambda r: (r["used"], r["reserved"]) == (expected, 0), admin),
+                 f"usage {expected} on {admin}")

@@ -100,3 +100,23 @@ fn the_reservations_of_a_gateway_killed_mid_upload_expire_with_its_lease() {
         &[("CG_ENDPOINT_B", &b.endpoint), ("CG_ADMIN_B", &admin_b)],
     );
 }
+
+#[test]
+fn a_write_that_lost_its_object_lock_has_its_bucket_scanned_again() {
+    let redis = RedisServer::start();
+    let data = tempfile::tempdir().expect("shared data dir");
+    let config = format!("{CAP20}{}", redis_state(&redis, ""));
+    let a = TestGateway::start_on(&config, &POLICIES, Some(data.path()));
+    let b = TestGateway::start_on(&config, &POLICIES, Some(data.path()));
+    let admin_b = format!("http://{}", b.admin);
+    let pid = redis.pid().to_string();
+    run(
+        &a,
+        "-k lost_its_object_lock",
+        &[
+            ("CG_ENDPOINT_B", &b.endpoint),
+            ("CG_ADMIN_B", &admin_b),
+            ("CG_REDIS_PID", &pid),
+        ],
+    );
+}

@@ -488,7 +488,12 @@ impl StateStore for RedisStore {
         }
     }
 
-    async fn unlock_object(&self, bucket: &str, key: &str, token: &str) -> Result<(), StateError> {
+    async fn unlock_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        token: &str,
+    ) -> Result<bool, StateError> {
         let name = self.quota_key(bucket, &format!("lock:{key}"));
         {
             let mut held = lock(&self.object_locks);
@@ -500,6 +505,16 @@ impl StateStore for RedisStore {
         invocation.arg(token);
         self.run(
             |mut connection| async move { invocation.invoke_async::<i64>(&mut connection).await },
+        )
+        .await
+        .map(|released| released == 1)
+    }
+
+    async fn forget_usage(&self, bucket: &str) -> Result<(), StateError> {
+        let mut command = ::redis::cmd("DEL");
+        command.arg(self.quota_key(bucket, "used"));
+        self.run(
+            |mut connection| async move { command.query_async::<Value>(&mut connection).await },
         )
         .await
         .map(drop)
