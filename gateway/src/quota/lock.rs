@@ -10,6 +10,10 @@
 //! the in-process one. Every request takes its locks in key order, so two
 //! requests never wait on each other. The wait is bounded by [`LOCK_WAIT`];
 //! past it the request is refused with 503.
+//!
+//! The store's lock expires one lease after its last renewal; a holder
+//! that finds it lost at release learns so ([`ObjectLock::release`]), and
+//! the ledger then stops trusting the bucket's count (it is scanned again).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
