@@ -41,10 +41,11 @@
 //!
 //! # Outages longer than the lease
 //!
-//! Every quota script re-asserts the bytes this instance knows it has in
-//! flight on the bucket (never lowering what the store holds), so
-//! reservations the store dropped when this instance's lease lapsed during
-//! an outage count again with the first call after it.
+//! Every quota script is given the bytes this instance knows it has in
+//! flight on the bucket; the first one to find the instance's lease lapsed
+//! re-asserts them (never lowering what the store holds), so reservations
+//! the store dropped when the lease lapsed during an outage count again
+//! with the first call after it.
 
 mod breaker;
 mod settings;
@@ -260,9 +261,9 @@ impl RedisStore {
     }
 
     /// `script` with the bucket's four keys, this instance's id and lease,
-    /// and the bytes it knows it has in flight on the bucket: every script
-    /// re-asserts them (the store may have dropped them when this
-    /// instance's lease lapsed while the server did not answer).
+    /// and the bytes it knows it has in flight on the bucket, which a
+    /// script finding the lease lapsed re-asserts (the store may have
+    /// dropped them while the server did not answer).
     ///
     /// The local count rises only after the store granted a reservation
     /// and falls before the store is told it ended, so it never exceeds

@@ -53,13 +53,16 @@ end
 
 -- This instance's lease: now + lease. Once every lease of a bucket has
 -- expired, its in-flight reservations are void, so both hashes expire too.
--- Its in-flight entry is raised back to what it knows it holds: a lease
--- that lapsed while the server did not answer (or both hashes expiring
--- meanwhile) must not lose the bytes of writes still running.
+-- When its lease had lapsed (the server did not answer it for longer than
+-- the lease, so its entry may be gone), its in-flight entry is raised back
+-- to what it knows it holds: writes still running keep their bytes. Only
+-- the first script after a lapse does so: the count it was given may be
+-- older than a settle that ran since, which later scripts must not undo.
 local function renew()
+  local lease = tonumber(redis.call('HGET', lease_key, me))
   redis.call('HSET', lease_key, me, int(now + lease_ms))
   keep(lease_key)
-  if known_inflight > num(redis.call('HGET', inflight_key, me)) then
+  if (not lease or lease < now) and known_inflight > num(redis.call('HGET', inflight_key, me)) then
     redis.call('HSET', inflight_key, me, int(known_inflight))
   end
   keep(inflight_key)
