@@ -355,7 +355,7 @@ impl Quotas {
     async fn lock_lost(&self, bucket: &str) {
         tracing::error!(
             bucket,
-            "an object lock expired while its write was counted; the bucket's usage is scanned again"
+            "an object lock was lost, or its release not confirmed, while its write was counted; the bucket's usage is scanned again"
         );
         if let Err(error) = self.store.forget_usage(bucket).await {
             tracing::error!(%error, bucket, "quota usage not reset; it may drift until the next scan");
