@@ -261,15 +261,15 @@ impl Quotas {
                 old: object_size(target, request.key()?).await?.unwrap_or(0),
             },
             Op::UploadPart | Op::UploadPartCopy => TicketKind::Part {
-                upload_id: upload_id(request)?,
+                upload: Upload::of(request)?,
                 part: part_number(request)?,
             },
             Op::CompleteMultipartUpload => TicketKind::Complete {
-                upload_id: upload_id(request)?,
+                upload: Upload::of(request)?,
                 old: object_size(target, request.key()?).await?.unwrap_or(0),
             },
             Op::AbortMultipartUpload => TicketKind::Abort {
-                upload_id: upload_id(request)?,
+                upload: Upload::of(request)?,
             },
             // Kept even for an object that does not exist: the lock stops
             // a write from landing between this read and the delete.
@@ -348,6 +348,20 @@ impl Quotas {
         }
     }
 
+    /// An object's lock was lost while a change of its size was counted:
+    /// another write of it may have read the same old size, so the count
+    /// may be wrong. The bucket's usage becomes unknown (writes to it are
+    /// refused with 503 until the next maintenance round scans it again).
+    async fn lock_lost(&self, bucket: &str) {
+        tracing::error!(
+            bucket,
+            "an object lock was lost, or its release not confirmed, while its write was counted; the bucket's usage is scanned again"
+        );
+        if let Err(error) = self.store.forget_usage(bucket).await {
+            tracing::error!(%error, bucket, "quota usage not reset; it may drift until the next scan");
+        }
+    }
+
     async fn settle_logged(&self, bucket: &str, reserved: u64, used_delta: i64) {
         if let Err(error) = self.store.settle(bucket, reserved, used_delta).await {
             tracing::error!(%error, bucket, reserved, used_delta, "quota usage not updated; it may drift until the next scan");
@@ -393,8 +407,12 @@ impl DeleteTicket {
         if moved != 0 {
             quotas.settle_logged(bucket, 0, moved).await;
         }
+        let mut lost = false;
         for lock in self.locks {
-            lock.release().await;
+            lost |= !lock.release().await;
+        }
+        if lost {
+            quotas.lock_lost(bucket).await;
         }
     }
 }
@@ -405,11 +423,11 @@ enum TicketKind {
     /// PutObject, CopyObject: replaces an object of `old` bytes.
     Object { old: u64 },
     /// UploadPart, UploadPartCopy: a part held until the upload ends.
-    Part { upload_id: String, part: u32 },
+    Part { upload: Upload, part: u32 },
     /// CompleteMultipartUpload: replaces an object of `old` bytes.
-    Complete { upload_id: String, old: u64 },
+    Complete { upload: Upload, old: u64 },
     /// AbortMultipartUpload.
-    Abort { upload_id: String },
+    Abort { upload: Upload },
     /// DeleteObject of an object of `old` bytes.
     Delete { old: u64 },
 }
@@ -447,25 +465,29 @@ impl QuotaTicket {
                     .settle(bucket, self.reserved, delta(self.reserved, *old))
                     .await
             }
-            (TicketKind::Part { upload_id, part }, Ok(())) => {
+            (TicketKind::Part { upload, part }, Ok(())) => {
                 store
-                    .hold_part(bucket, upload_id, *part, self.reserved)
+                    .hold_part(bucket, &upload.key, &upload.id, *part, self.reserved)
                     .await
             }
-            (TicketKind::Complete { upload_id, old }, Ok(())) => {
+            (TicketKind::Complete { upload, old }, Ok(())) => {
                 let new = match key {
                     Some(key) => object_size(target, key).await.ok().flatten().unwrap_or(0),
                     None => 0,
                 };
                 store
-                    .finish_upload(bucket, upload_id, delta(new, *old))
+                    .finish_upload(bucket, &upload.key, &upload.id, delta(new, *old))
                     .await
             }
-            // Only an abort that succeeded frees an upload's parts. A
-            // NoSuchUpload answer frees nothing: the id may belong to an
-            // upload of another key, whose parts are still stored.
-            (TicketKind::Abort { upload_id }, Ok(())) => {
-                store.finish_upload(bucket, upload_id, 0).await
+            // Only an abort that succeeded frees an upload's parts, and
+            // only those held under the key it names: a NoSuchUpload answer
+            // frees nothing, and neither does an upstream that ends an
+            // upload named with another key (the ledger holds nothing under
+            // that pair).
+            (TicketKind::Abort { upload }, Ok(())) => {
+                store
+                    .finish_upload(bucket, &upload.key, &upload.id, 0)
+                    .await
             }
             (TicketKind::Delete { old }, Ok(())) => {
                 // What is stored now decides, read under the lock: a
@@ -497,8 +519,10 @@ impl QuotaTicket {
         if let Err(error) = result {
             tracing::error!(%error, bucket, "quota usage not updated; it may drift until the next scan");
         }
-        if let Some(lock) = self.lock.take() {
-            lock.release().await;
+        if let Some(lock) = self.lock.take()
+            && !lock.release().await
+        {
+            quotas.lock_lost(bucket).await;
         }
     }
 }
@@ -606,6 +630,22 @@ async fn bucket_size(target: &BucketTarget) -> Result<u64, BackendError> {
             Some(next) if page.is_truncated => start_after = target.backend_marker(Some(&next)),
             _ => return Ok(total),
         }
+    }
+}
+
+/// A multipart upload as the ledger knows it: its object key and id together.
+#[derive(Debug)]
+struct Upload {
+    key: String,
+    id: String,
+}
+
+impl Upload {
+    fn of(request: &S3Request) -> Result<Self, S3Error> {
+        Ok(Self {
+            key: request.key()?.to_owned(),
+            id: upload_id(request)?,
+        })
     }
 }
 

@@ -25,3 +25,5 @@ mod keys;
 mod quota;
 #[path = "security/signed_headers.rs"]
 mod signed_headers;
+#[path = "security/state_store.rs"]
+mod state_store;

@@ -83,12 +83,17 @@ async fn usage_is_unknown_until_a_scan_records_it(subject: &Subject) {
     );
     // Settling and finishing lower `reserved` but leave `used` unknown.
     store.settle("b", 0, 50).await.unwrap();
-    store.finish_upload("b", "u", 50).await.unwrap();
+    store.finish_upload("b", "k", "u", 50).await.unwrap();
     assert_eq!(store.usage("b").await.unwrap(), None);
     // Usage is per bucket.
     store.set_usage("other", 7, false).await.unwrap();
     assert_eq!(store.usage("b").await.unwrap(), None);
     assert_eq!(store.usage("other").await.unwrap(), usage(7, 0));
+    // Forgotten usage is unknown again, until the next scan.
+    store.forget_usage("other").await.unwrap();
+    assert_eq!(store.usage("other").await.unwrap(), None);
+    store.set_usage("other", 9, false).await.unwrap();
+    assert_eq!(store.usage("other").await.unwrap(), usage(9, 0));
 }
 
 async fn a_late_scan_never_overwrites_unless_it_replaces(subject: &Subject) {
@@ -204,7 +209,7 @@ async fn uploaded_parts_are_held_until_the_upload_finishes(subject: &Subject) {
         store.reserve("b", 100, Some(1000)).await.unwrap(),
         Reservation::Granted
     );
-    store.hold_part("b", "up", 1, 100).await.unwrap();
+    store.hold_part("b", "k", "up", 1, 100).await.unwrap();
     assert_eq!(store.usage("b").await.unwrap(), usage(0, 100));
     // The same part again replaces the first.
     assert_eq!(
@@ -212,18 +217,21 @@ async fn uploaded_parts_are_held_until_the_upload_finishes(subject: &Subject) {
         Reservation::Granted
     );
     assert_eq!(store.usage("b").await.unwrap(), usage(0, 160));
-    store.hold_part("b", "up", 1, 60).await.unwrap();
+    store.hold_part("b", "k", "up", 1, 60).await.unwrap();
     assert_eq!(store.usage("b").await.unwrap(), usage(0, 60));
     assert_eq!(
         store.reserve("b", 40, Some(1000)).await.unwrap(),
         Reservation::Granted
     );
-    store.hold_part("b", "up", 2, 40).await.unwrap();
+    store.hold_part("b", "k", "up", 2, 40).await.unwrap();
     assert_eq!(
         store.reserve("b", 7, Some(1000)).await.unwrap(),
         Reservation::Granted
     );
-    store.hold_part("b", "other-upload", 1, 7).await.unwrap();
+    store
+        .hold_part("b", "k2", "other-upload", 1, 7)
+        .await
+        .unwrap();
     assert_eq!(store.usage("b").await.unwrap(), usage(0, 107));
     // Held parts count against the cap.
     assert_eq!(
@@ -233,14 +241,25 @@ async fn uploaded_parts_are_held_until_the_upload_finishes(subject: &Subject) {
             reserved: 107
         })
     );
+    // The upload's id named with another key is another upload: ending
+    // it releases nothing.
+    store.finish_upload("b", "k2", "up", 0).await.unwrap();
+    store
+        .finish_upload("b", "k", "other-upload", 0)
+        .await
+        .unwrap();
+    assert_eq!(store.usage("b").await.unwrap(), usage(0, 107));
     // Completing releases the parts and stores the object.
-    store.finish_upload("b", "up", 100).await.unwrap();
+    store.finish_upload("b", "k", "up", 100).await.unwrap();
     assert_eq!(store.usage("b").await.unwrap(), usage(100, 7));
     // Finishing twice (or an unknown upload) releases nothing more.
-    store.finish_upload("b", "up", 0).await.unwrap();
+    store.finish_upload("b", "k", "up", 0).await.unwrap();
     assert_eq!(store.usage("b").await.unwrap(), usage(100, 7));
     // Aborting releases without storing.
-    store.finish_upload("b", "other-upload", 0).await.unwrap();
+    store
+        .finish_upload("b", "k2", "other-upload", 0)
+        .await
+        .unwrap();
     assert_eq!(store.usage("b").await.unwrap(), usage(100, 0));
 }
 
@@ -531,7 +550,10 @@ async fn keys_follow_the_documented_layout_and_idle_state_expires() {
         store.reserve("photos", 5, None).await.unwrap(),
         Reservation::Granted
     );
-    store.hold_part("photos", "up1", 3, 5).await.unwrap();
+    store
+        .hold_part("photos", "cat.jpg", "up1", 3, 5)
+        .await
+        .unwrap();
     let limit = RateLimit {
         rate: 10.0,
         burst: 2,
@@ -549,7 +571,7 @@ async fn keys_follow_the_documented_layout_and_idle_state_expires() {
         [
             "cgtest:quota:{photos}:held",
             "cgtest:quota:{photos}:lease",
-            "cgtest:quota:{photos}:upload:up1",
+            "cgtest:quota:{photos}:upload:3:up1:cat.jpg",
             "cgtest:quota:{photos}:used",
             "cgtest:rate:credential:AKID",
         ]
@@ -560,7 +582,7 @@ async fn keys_follow_the_documented_layout_and_idle_state_expires() {
         .unwrap();
     assert_eq!(used, "10");
     let part: String = redis::cmd("HGET")
-        .arg("cgtest:quota:{photos}:upload:up1")
+        .arg("cgtest:quota:{photos}:upload:3:up1:cat.jpg")
         .arg(3)
         .query(&mut redis)
         .unwrap();
@@ -650,23 +672,23 @@ async fn an_object_lock_has_one_holder_across_instances_and_expires_with_its_lea
         ObjectLockGrant::Busy
     );
     // A release with someone else's token does nothing; the holder's frees it.
-    b.unlock_object("b", "k", "not-the-token").await.unwrap();
+    assert!(!b.unlock_object("b", "k", "not-the-token").await.unwrap());
     assert_eq!(
         b.lock_object("b", "k", Duration::ZERO).await.unwrap(),
         ObjectLockGrant::Busy
     );
-    a.unlock_object("b", "k", &token).await.unwrap();
+    assert!(a.unlock_object("b", "k", &token).await.unwrap());
     let ObjectLockGrant::Held(taken) = b.lock_object("b", "k", wait).await.unwrap() else {
         panic!("a released lock was not granted");
     };
     // A holder that stops renewing loses the lock one lease later, and its
-    // late release cannot free the new holder's lock.
+    // late release cannot free the new holder's lock, and says it was lost.
     tokio::time::sleep(Duration::from_millis(1300)).await;
     assert!(matches!(
         a.lock_object("b", "k", wait).await.unwrap(),
         ObjectLockGrant::Held(_)
     ));
-    b.unlock_object("b", "k", &taken).await.unwrap();
+    assert!(!b.unlock_object("b", "k", &taken).await.unwrap());
     assert_eq!(
         b.lock_object("b", "k", Duration::ZERO).await.unwrap(),
         ObjectLockGrant::Busy
@@ -679,4 +701,79 @@ async fn an_object_lock_has_one_holder_across_instances_and_expires_with_its_lea
             .unwrap(),
         ObjectLockGrant::Local
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reservations_dropped_while_redis_was_frozen_are_re_asserted_by_the_next_call() {
+    let server = RedisServer::start();
+    let a = with_lease(server.url(), Duration::from_secs(1));
+    let b = with_lease(server.url(), Duration::from_secs(1));
+    a.set_usage("b", 0, false).await.unwrap();
+    assert_eq!(
+        a.reserve("b", 6, Some(10)).await.unwrap(),
+        Reservation::Granted
+    );
+    // Frozen past the lease: A's lease and in-flight entry expire meanwhile.
+    server.signal("-STOP");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    server.signal("-CONT");
+    let seen = eventually(Duration::from_secs(5), || b.usage("b")).await;
+    assert_eq!(seen, usage(0, 0), "the lapsed reservation was dropped");
+    // A's next call (here its maintenance round) counts its write again.
+    eventually(Duration::from_secs(5), || a.maintain()).await;
+    assert_eq!(b.usage("b").await.unwrap(), usage(0, 6));
+    assert_eq!(
+        b.reserve("b", 6, Some(10)).await.unwrap(),
+        Reservation::Refused(Usage {
+            used: 0,
+            reserved: 6
+        })
+    );
+    // So does its own next reservation, without maintenance.
+    server.signal("-STOP");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    server.signal("-CONT");
+    assert_eq!(
+        eventually(Duration::from_secs(5), || a.reserve("b", 6, Some(10))).await,
+        Reservation::Refused(Usage {
+            used: 0,
+            reserved: 6
+        })
+    );
+    // Settling ends it for good.
+    a.settle("b", 6, 6).await.unwrap();
+    assert_eq!(b.usage("b").await.unwrap(), usage(6, 0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_frozen_redis_is_waited_on_once_then_calls_fail_at_once_until_it_answers() {
+    let server = RedisServer::start();
+    let store = redis_store(server.url());
+    store.set_usage("b", 5, false).await.unwrap();
+    server.signal("-STOP");
+    let started = Instant::now();
+    assert_unavailable(store.usage("b").await);
+    let first = started.elapsed();
+    let started = Instant::now();
+    for _ in 0..5 {
+        assert_unavailable(store.reserve("b", 1, Some(10)).await);
+        assert_unavailable(
+            store
+                .take_token(
+                    "k",
+                    RateLimit {
+                        rate: 1.0,
+                        burst: 1,
+                    },
+                )
+                .await,
+        );
+    }
+    let then = started.elapsed();
+    server.signal("-CONT");
+    // One response timeout (500 ms) for the first call, none for the rest.
+    assert!(first >= Duration::from_millis(400), "{first:?}");
+    assert!(then < Duration::from_millis(200), "{then:?}");
+    let found = eventually(Duration::from_secs(5), || store.usage("b")).await;
+    assert_eq!(found, usage(5, 0));
 }

@@ -10,6 +10,10 @@
 //! the in-process one. Every request takes its locks in key order, so two
 //! requests never wait on each other. The wait is bounded by [`LOCK_WAIT`];
 //! past it the request is refused with 503.
+//!
+//! The store's lock expires one lease after its last renewal; a holder
+//! that finds it lost at release learns so ([`ObjectLock::release`]), and
+//! the ledger then stops trusting the bucket's count (it is scanned again).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -110,17 +114,27 @@ impl std::fmt::Debug for ObjectLock {
 }
 
 impl ObjectLock {
-    /// Releases the store's lock, then this process's.
-    pub(crate) async fn release(mut self) {
-        if let Some(token) = self.token.take() {
-            unlock(self.store.as_ref(), &self.id, &token).await;
+    /// Releases the store's lock, then this process's. Answers `false`
+    /// when the store's lock was found lost (it expired while the store
+    /// did not answer, and another write of the object may have run
+    /// meanwhile).
+    pub(crate) async fn release(mut self) -> bool {
+        match self.token.take() {
+            Some(token) => unlock(self.store.as_ref(), &self.id, &token).await,
+            None => true,
         }
     }
 }
 
-async fn unlock(store: &dyn StateStore, id: &ObjectId, token: &str) {
-    if let Err(error) = store.unlock_object(&id.0, &id.1, token).await {
-        tracing::warn!(%error, bucket = id.0, "object lock not released; it expires with the lease");
+/// Releases the store's lock; `false` unless the store confirmed it was
+/// still held.
+async fn unlock(store: &dyn StateStore, id: &ObjectId, token: &str) -> bool {
+    match store.unlock_object(&id.0, &id.1, token).await {
+        Ok(held) => held,
+        Err(error) => {
+            tracing::warn!(%error, bucket = id.0, "object lock not released; it expires with the lease");
+            false
+        }
     }
 }
 
@@ -136,6 +150,7 @@ impl Drop for ObjectLock {
                 // process's lock is kept until the store's is released.
                 let store = Arc::clone(&self.store);
                 runtime.spawn(async move {
+                    // Abandoned before settling: nothing was counted under it.
                     unlock(store.as_ref(), &id, &token).await;
                     drop(guard);
                     locks.forget(&id);

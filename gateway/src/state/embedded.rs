@@ -46,8 +46,8 @@ struct BucketState {
     /// `None` until a scan records it.
     used: Option<u64>,
     in_flight: u64,
-    /// Multipart uploads: upload id -> part number -> bytes.
-    uploads: BTreeMap<String, BTreeMap<u32, u64>>,
+    /// Multipart uploads: (object key, upload id) -> part number -> bytes.
+    uploads: BTreeMap<(String, String), BTreeMap<u32, u64>>,
 }
 
 impl BucketState {
@@ -185,6 +185,7 @@ impl StateStore for EmbeddedStore {
     async fn hold_part(
         &self,
         bucket: &str,
+        key: &str,
         upload_id: &str,
         part: u32,
         bytes: u64,
@@ -193,7 +194,7 @@ impl StateStore for EmbeddedStore {
             state.in_flight = state.in_flight.saturating_sub(bytes);
             state
                 .uploads
-                .entry(upload_id.to_owned())
+                .entry((key.to_owned(), upload_id.to_owned()))
                 .or_default()
                 .insert(part, bytes);
         });
@@ -203,11 +204,14 @@ impl StateStore for EmbeddedStore {
     async fn finish_upload(
         &self,
         bucket: &str,
+        key: &str,
         upload_id: &str,
         used_delta: i64,
     ) -> Result<(), StateError> {
         self.bucket(bucket, |state| {
-            state.uploads.remove(upload_id);
+            state
+                .uploads
+                .remove(&(key.to_owned(), upload_id.to_owned()));
             state.move_used(used_delta);
         });
         Ok(())
@@ -227,7 +231,12 @@ impl StateStore for EmbeddedStore {
         _bucket: &str,
         _key: &str,
         _token: &str,
-    ) -> Result<(), StateError> {
+    ) -> Result<bool, StateError> {
+        Ok(true)
+    }
+
+    async fn forget_usage(&self, bucket: &str) -> Result<(), StateError> {
+        self.bucket(bucket, |state| state.used = None);
         Ok(())
     }
 

@@ -132,6 +132,11 @@ pub enum StateError {
 /// - Reservations of a process that stops without settling them are
 ///   dropped by the store in bounded time ([`RedisStore`]: the process
 ///   lease) or with the process ([`EmbeddedStore`]).
+/// - Reservations of a live process survive a store outage: a store that
+///   may drop them (the [`RedisStore`] lease) has the process re-assert
+///   them once the store answers again.
+/// - A store that does not answer fails each call within its timeouts, and
+///   fails at once while it is known not to answer.
 #[async_trait]
 pub trait StateStore: Send + Sync + Debug {
     /// `embedded` or `redis`.
@@ -161,22 +166,29 @@ pub trait StateStore: Send + Sync + Debug {
     async fn settle(&self, bucket: &str, reserved: u64, used_delta: i64) -> Result<(), StateError>;
 
     /// Keeps a granted reservation of `bytes` as part `part` of multipart
-    /// upload `upload_id` until the upload finishes. A part uploaded again
-    /// under the same number replaces the earlier one, whose bytes are
-    /// released.
+    /// upload `upload_id` of object `key` until the upload finishes. A part
+    /// uploaded again under the same number replaces the earlier one, whose
+    /// bytes are released.
+    ///
+    /// An upload is known by its bucket, key *and* id together: an id named
+    /// with another key is another upload (one that holds nothing), so
+    /// nothing a request says about it moves the real upload's bytes.
     async fn hold_part(
         &self,
         bucket: &str,
+        key: &str,
         upload_id: &str,
         part: u32,
         bytes: u64,
     ) -> Result<(), StateError>;
 
-    /// Ends a multipart upload (completed or aborted): releases every part
-    /// it holds and moves `used` by `used_delta`.
+    /// Ends multipart upload `upload_id` of object `key` (completed or
+    /// aborted): releases every part it holds and moves `used` by
+    /// `used_delta`.
     async fn finish_upload(
         &self,
         bucket: &str,
+        key: &str,
         upload_id: &str,
         used_delta: i64,
     ) -> Result<(), StateError>;
@@ -193,8 +205,16 @@ pub trait StateStore: Send + Sync + Debug {
     ) -> Result<ObjectLockGrant, StateError>;
 
     /// Releases a lock [`Self::lock_object`] granted under `token`; a lock
-    /// that expired and was taken by another holder is left alone.
-    async fn unlock_object(&self, bucket: &str, key: &str, token: &str) -> Result<(), StateError>;
+    /// that expired and was taken by another holder is left alone. Answers
+    /// whether `token` still held it: `false` when the lock expired
+    /// meanwhile (another holder may have changed the object in between).
+    async fn unlock_object(&self, bucket: &str, key: &str, token: &str)
+    -> Result<bool, StateError>;
+
+    /// Makes the bucket's usage unknown again, so that writes to it are
+    /// refused until a scan records it (after the ledger may have counted
+    /// a change wrongly). Reservations stay.
+    async fn forget_usage(&self, bucket: &str) -> Result<(), StateError>;
 
     /// Periodic housekeeping (evict idle limiter state, renew the process
     /// lease and the object locks held); called every few seconds by a

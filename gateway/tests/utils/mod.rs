@@ -506,6 +506,11 @@ impl RedisServer {
             && &reply == b"+PONG\r\n"
     }
 
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("running").id()
+    }
+
     /// Freezes (`-STOP`) or thaws (`-CONT`) the server process.
     pub fn signal(&self, signal: &str) {
         let pid = self.child.as_ref().expect("running").id().to_string();

@@ -15,7 +15,9 @@
 //!   [`StateStore::maintain`] renews it wherever the instance has writes in
 //!   flight; reservations of an instance whose lease expired are dropped.
 //! - `P:quota:{b}:held`: bytes held by uploaded multipart parts.
-//! - `P:quota:{b}:upload:<id>`: hash, part number -> bytes.
+//! - `P:quota:{b}:upload:<n>:<id>:<key>`: hash, part number -> bytes, of
+//!   the multipart upload `id` of object `key` (`n` the length of `id` in
+//!   bytes, so no id and key pair can name another pair's hash).
 //! - `P:quota:{b}:lock:<key>`: the lock on object `key` while an instance
 //!   changes its size: the holder's token, set only if absent, expiring one
 //!   lease after the holder's last renewal ([`StateStore::maintain`] renews
@@ -33,8 +35,19 @@
 //! a connection succeeds every call fails with [`StateError::Unavailable`]
 //! and the next one tries again; once connected, the connection manager
 //! reconnects by itself. Every call is bounded by the connect and response
-//! timeouts.
+//! timeouts, and once a call found the server silent a circuit breaker
+//! ([`breaker`]) fails calls at once until a trial call answers, so a
+//! request waits on a silent server at most once.
+//!
+//! # Outages longer than the lease
+//!
+//! Every quota script is given the bytes this instance knows it has in
+//! flight on the bucket; the first one to find the instance's lease lapsed
+//! re-asserts them (never lowering what the store holds), so reservations
+//! the store dropped when the lease lapsed during an outage count again
+//! with the first call after it.
 
+mod breaker;
 mod settings;
 
 use std::collections::{HashMap, HashSet};
@@ -48,6 +61,7 @@ use ::redis::{Client, RedisError, RedisResult, Script, ScriptInvocation, Value};
 use async_trait::async_trait;
 use tokio::sync::OnceCell;
 
+use self::breaker::{Admission, Breaker};
 use self::settings::{Secrets, redact};
 use super::{ObjectLockGrant, RateLimit, RateVerdict, Reservation, StateError, StateStore, Usage};
 
@@ -114,6 +128,8 @@ pub struct RedisStore {
     /// Object locks this instance holds: lock key -> token, renewed by
     /// maintenance.
     object_locks: Mutex<HashMap<String, String>>,
+    /// Stops calls from waiting on a server known not to answer.
+    breaker: Breaker,
     scripts: Scripts,
 }
 
@@ -123,6 +139,7 @@ impl fmt::Debug for RedisStore {
             .field("settings", &self.settings)
             .field("instance", &self.instance)
             .field("connected", &self.connection.initialized())
+            .field("breaker_open", &self.breaker.is_open())
             .finish_non_exhaustive()
     }
 }
@@ -147,6 +164,11 @@ impl RedisStore {
         let lease_ms = u64::try_from(settings.lease.as_millis())
             .unwrap_or(u64::MAX)
             .max(1);
+        let breaker = Breaker::new(
+            settings
+                .connect_timeout
+                .saturating_add(settings.response_timeout),
+        );
         Ok(Self {
             settings,
             client,
@@ -157,6 +179,7 @@ impl RedisStore {
             in_flight: Mutex::new(HashMap::new()),
             unsure: Mutex::new(HashSet::new()),
             object_locks: Mutex::new(HashMap::new()),
+            breaker,
             scripts: Scripts::new(),
         })
     }
@@ -176,24 +199,43 @@ impl RedisStore {
     }
 
     /// Runs `command` on the connection within the connect and response
-    /// timeouts.
+    /// timeouts, or fails at once while the breaker is open.
     async fn run<T, F, Fut>(&self, command: F) -> Result<T, StateError>
     where
         F: FnOnce(ConnectionManager) -> Fut,
         Fut: Future<Output = RedisResult<T>>,
     {
+        if self.breaker.admit() == Admission::Refused {
+            return Err(StateError::Unavailable(
+                "redis did not answer a recent call; not waiting on it again yet".into(),
+            ));
+        }
         let deadline = self
             .settings
             .connect_timeout
             .saturating_add(self.settings.response_timeout);
         let work = async { command(self.connection().await?).await };
-        match tokio::time::timeout(deadline, work).await {
-            Ok(Ok(value)) => Ok(value),
-            Ok(Err(error)) => Err(self.unavailable(&error)),
-            Err(_) => Err(StateError::Unavailable(format!(
-                "redis did not answer within {deadline:?}"
-            ))),
+        let (result, silent) = match tokio::time::timeout(deadline, work).await {
+            Ok(Ok(value)) => (Ok(value), false),
+            Ok(Err(error)) => (Err(self.unavailable(&error)), is_silence(&error)),
+            Err(_) => (
+                Err(StateError::Unavailable(format!(
+                    "redis did not answer within {deadline:?}"
+                ))),
+                true,
+            ),
+        };
+        if silent {
+            if self.breaker.silent() {
+                tracing::warn!(
+                    cool_down = ?breaker::COOL_DOWN,
+                    "redis does not answer: calls fail at once until a trial call answers"
+                );
+            }
+        } else if self.breaker.answered() {
+            tracing::info!("redis answers again");
         }
+        result
     }
 
     /// Runs a script answering a list of integers.
@@ -210,8 +252,24 @@ impl RedisStore {
         format!("{}:quota:{{{bucket}}}:{name}", self.settings.key_prefix)
     }
 
-    /// `script` with the bucket's four keys and this instance's id and lease.
+    /// The hash of the parts of upload `upload_id` of object `key`.
+    fn upload_key(&self, bucket: &str, key: &str, upload_id: &str) -> String {
+        self.quota_key(
+            bucket,
+            &format!("upload:{}:{upload_id}:{key}", upload_id.len()),
+        )
+    }
+
+    /// `script` with the bucket's four keys, this instance's id and lease,
+    /// and the bytes it knows it has in flight on the bucket, which a
+    /// script finding the lease lapsed re-asserts (the store may have
+    /// dropped them while the server did not answer).
+    ///
+    /// The local count rises only after the store granted a reservation
+    /// and falls before the store is told it ended, so it never exceeds
+    /// what the store should hold.
     fn quota<'a>(&self, script: &'a Script, bucket: &str) -> ScriptInvocation<'a> {
+        let known = lock(&self.in_flight).get(bucket).copied().unwrap_or(0);
         let mut invocation = script.prepare_invoke();
         invocation
             .key(self.quota_key(bucket, "used"))
@@ -219,7 +277,8 @@ impl RedisStore {
             .key(self.quota_key(bucket, "lease"))
             .key(self.quota_key(bucket, "held"))
             .arg(&self.instance)
-            .arg(self.lease_ms);
+            .arg(self.lease_ms)
+            .arg(known);
         invocation
     }
 
@@ -252,6 +311,15 @@ impl RedisStore {
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     // Every update under this lock is a single insert or remove.
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Whether `error` says the server is out of reach (rather than that it
+/// answered with an error).
+fn is_silence(error: &RedisError) -> bool {
+    error.is_timeout()
+        || error.is_io_error()
+        || error.is_connection_dropped()
+        || error.is_connection_refusal()
 }
 
 fn unexpected(reply: &[i64]) -> StateError {
@@ -357,6 +425,7 @@ impl StateStore for RedisStore {
     async fn hold_part(
         &self,
         bucket: &str,
+        key: &str,
         upload_id: &str,
         part: u32,
         bytes_held: u64,
@@ -364,7 +433,7 @@ impl StateStore for RedisStore {
         self.track(bucket, |held| held.saturating_sub(bytes_held));
         let mut invocation = self.quota(&self.scripts.hold_part, bucket);
         invocation
-            .key(self.quota_key(bucket, &format!("upload:{upload_id}")))
+            .key(self.upload_key(bucket, key, upload_id))
             .arg(part)
             .arg(bytes_held);
         self.eval_in_flight(bucket, invocation).await.map(drop)
@@ -373,12 +442,13 @@ impl StateStore for RedisStore {
     async fn finish_upload(
         &self,
         bucket: &str,
+        key: &str,
         upload_id: &str,
         used_delta: i64,
     ) -> Result<(), StateError> {
         let mut invocation = self.quota(&self.scripts.finish_upload, bucket);
         invocation
-            .key(self.quota_key(bucket, &format!("upload:{upload_id}")))
+            .key(self.upload_key(bucket, key, upload_id))
             .arg(used_delta);
         self.eval(invocation).await.map(drop)
     }
@@ -419,7 +489,12 @@ impl StateStore for RedisStore {
         }
     }
 
-    async fn unlock_object(&self, bucket: &str, key: &str, token: &str) -> Result<(), StateError> {
+    async fn unlock_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        token: &str,
+    ) -> Result<bool, StateError> {
         let name = self.quota_key(bucket, &format!("lock:{key}"));
         {
             let mut held = lock(&self.object_locks);
@@ -431,6 +506,16 @@ impl StateStore for RedisStore {
         invocation.arg(token);
         self.run(
             |mut connection| async move { invocation.invoke_async::<i64>(&mut connection).await },
+        )
+        .await
+        .map(|released| released == 1)
+    }
+
+    async fn forget_usage(&self, bucket: &str) -> Result<(), StateError> {
+        let mut command = ::redis::cmd("DEL");
+        command.arg(self.quota_key(bucket, "used"));
+        self.run(
+            |mut connection| async move { command.query_async::<Value>(&mut connection).await },
         )
         .await
         .map(drop)
@@ -451,10 +536,9 @@ impl StateStore for RedisStore {
         }
         let unsure: Vec<String> = lock(&self.unsure).iter().cloned().collect();
         for bucket in unsure {
-            let known = lock(&self.in_flight).get(&bucket).copied().unwrap_or(0);
-            let mut invocation = self.quota(&self.scripts.reconcile, &bucket);
-            invocation.arg(known);
-            self.eval(invocation).await?;
+            // The script sets the entry to the count `quota` passes.
+            self.eval(self.quota(&self.scripts.reconcile, &bucket))
+                .await?;
             lock(&self.unsure).remove(&bucket);
         }
         let buckets: Vec<String> = lock(&self.in_flight).keys().cloned().collect();

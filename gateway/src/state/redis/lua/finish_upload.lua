@@ -1,4 +1,4 @@
--- finish_upload: KEYS[5] the upload's parts, ARGV[3] used delta.
+-- finish_upload: KEYS[5] the upload's parts, ARGV[4] used delta.
 renew()
 local parts = 0
 for _, bytes in ipairs(redis.call('HVALS', KEYS[5])) do
@@ -8,5 +8,5 @@ if parts > 0 then
   put(held_key, num(redis.call('GET', held_key)) - parts)
 end
 redis.call('DEL', KEYS[5])
-move_used(tonumber(ARGV[3]))
+move_used(tonumber(ARGV[4]))
 return {1}

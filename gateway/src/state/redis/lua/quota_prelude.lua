@@ -4,8 +4,9 @@
 -- KEYS[2] P:quota:{b}:inflight  hash instance id -> bytes its writes in flight reserve
 -- KEYS[3] P:quota:{b}:lease     hash instance id -> lease expiry (ms since epoch)
 -- KEYS[4] P:quota:{b}:held      string integer: bytes held by uploaded parts
--- KEYS[5] P:quota:{b}:upload:ID hash part number -> bytes (upload scripts only)
--- ARGV[1] this instance's id, ARGV[2] its lease in ms; further ARGV per script.
+-- KEYS[5] P:quota:{b}:upload:N:ID:KEY hash part number -> bytes (upload scripts only)
+-- ARGV[1] this instance's id, ARGV[2] its lease in ms, ARGV[3] the bytes it
+-- knows it has in flight on the bucket; further ARGV per script.
 --
 -- Counters are Lua numbers (doubles): exact up to 2^53 bytes.
 
@@ -14,7 +15,7 @@ if redis.replicate_commands then
 end
 
 local used_key, inflight_key, lease_key, held_key = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-local me, lease_ms = ARGV[1], tonumber(ARGV[2])
+local me, lease_ms, known_inflight = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
@@ -52,9 +53,18 @@ end
 
 -- This instance's lease: now + lease. Once every lease of a bucket has
 -- expired, its in-flight reservations are void, so both hashes expire too.
+-- When its lease had lapsed (the server did not answer it for longer than
+-- the lease, so its entry may be gone), its in-flight entry is raised back
+-- to what it knows it holds: writes still running keep their bytes. Only
+-- the first script after a lapse does so: the count it was given may be
+-- older than a settle that ran since, which later scripts must not undo.
 local function renew()
+  local lease = tonumber(redis.call('HGET', lease_key, me))
   redis.call('HSET', lease_key, me, int(now + lease_ms))
   keep(lease_key)
+  if (not lease or lease < now) and known_inflight > num(redis.call('HGET', inflight_key, me)) then
+    redis.call('HSET', inflight_key, me, int(known_inflight))
+  end
   keep(inflight_key)
 end
 

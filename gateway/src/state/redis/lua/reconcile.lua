@@ -1,10 +1,10 @@
--- reconcile: ARGV[3] the bytes this instance knows it has in flight.
+-- reconcile: sets this instance's in-flight bytes to exactly ARGV[3].
 -- After a call whose outcome this instance could not learn (a timeout),
 -- its in-flight entry is set back to what it knows, so bytes of a
 -- reservation it never got (or a settle that never arrived) do not stay
 -- counted for as long as it keeps renewing its lease.
 renew()
-local bytes = tonumber(ARGV[3])
+local bytes = known_inflight
 if bytes > 0 then
   redis.call('HSET', inflight_key, me, int(bytes))
 else

@@ -1,5 +1,5 @@
--- settle: ARGV[3] reserved bytes to end, ARGV[4] used delta.
+-- settle: ARGV[4] reserved bytes to end, ARGV[5] used delta.
 renew()
-take_inflight(tonumber(ARGV[3]))
-move_used(tonumber(ARGV[4]))
+take_inflight(tonumber(ARGV[4]))
+move_used(tonumber(ARGV[5]))
 return {1}
