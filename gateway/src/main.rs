@@ -82,7 +82,9 @@ enum StsCommand {
         /// A claim as `name=value` (repeatable).
         #[arg(long = "claim")]
         claims: Vec<String>,
-        /// Lifetime in seconds; negative mints an already expired session.
+        /// Lifetime in seconds, at most the role's `max_session_seconds`
+        /// (a longer one is refused); negative mints an already expired
+        /// session.
         #[arg(long, default_value_t = 3600, allow_negative_numbers = true)]
         seconds: i64,
     },
@@ -328,6 +330,13 @@ fn mint_session(
         .iter()
         .find(|role| role.arn == role_arn)
         .with_context(|| format!("role `{role_arn}` is not configured"))?;
+    // As AssumeRoleWithWebIdentity refuses a DurationSeconds above the
+    // role's maximum, so does this command.
+    anyhow::ensure!(
+        seconds <= i64::try_from(role.max_session_seconds).unwrap_or(i64::MAX),
+        "--seconds {seconds} exceeds the role's max_session_seconds ({}); ask for at most that",
+        role.max_session_seconds
+    );
     let sealer = SessionSealer::from_config(&config.sts.seal_keys)?;
     let mut claim_map = std::collections::BTreeMap::new();
     for claim in claims {
@@ -348,7 +357,18 @@ fn mint_session(
         role_arn: role.arn.clone(),
         session_name: "minted".to_owned(),
         issuer: match issuer {
-            Some(issuer) => issuer,
+            Some(issuer) => {
+                let trusted = role
+                    .issuers
+                    .iter()
+                    .filter_map(|name| config.sts.issuers.get(name))
+                    .any(|known| known.issuer == issuer);
+                anyhow::ensure!(
+                    trusted,
+                    "issuer `{issuer}` is not one the role trusts: its session would be refused"
+                );
+                issuer
+            }
             None => config
                 .sts
                 .issuers
