@@ -83,10 +83,10 @@ enum StsCommand {
         #[arg(long = "claim")]
         claims: Vec<String>,
         /// Lifetime in seconds, at most the role's `max_session_seconds`
-        /// (a longer one is refused); negative mints an already expired
-        /// session.
-        #[arg(long, default_value_t = 3600, allow_negative_numbers = true)]
-        seconds: i64,
+        /// (a longer one is refused; default 3600 or that maximum if
+        /// lower); negative mints an already expired session.
+        #[arg(long, allow_negative_numbers = true)]
+        seconds: Option<i64>,
     },
 }
 
@@ -316,7 +316,7 @@ fn mint_session(
     subject: &str,
     issuer: Option<String>,
     claims: &[String],
-    seconds: i64,
+    seconds: Option<i64>,
 ) -> anyhow::Result<()> {
     use cedargate::sts::{SessionSealer, StsSession, session};
     let config = Config::from_file(config)?;
@@ -330,10 +330,12 @@ fn mint_session(
         .iter()
         .find(|role| role.arn == role_arn)
         .with_context(|| format!("role `{role_arn}` is not configured"))?;
+    let max = i64::try_from(role.max_session_seconds).unwrap_or(i64::MAX);
+    let seconds = seconds.unwrap_or(max.min(3600));
     // As AssumeRoleWithWebIdentity refuses a DurationSeconds above the
     // role's maximum, so does this command.
     anyhow::ensure!(
-        seconds <= i64::try_from(role.max_session_seconds).unwrap_or(i64::MAX),
+        seconds <= max,
         "--seconds {seconds} exceeds the role's max_session_seconds ({}); ask for at most that",
         role.max_session_seconds
     );
