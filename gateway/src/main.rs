@@ -184,6 +184,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 loaded.server.grace_period_seconds = grace;
             }
             let loaded = loaded.validate()?;
+            cedargate::config::warn_about_readable_secret_files(&loaded, config.as_deref());
             // Bound first: an address in use ends the start before anything
             // else is set up or says "listening".
             let listeners = BoundListeners::bind(&loaded)?;

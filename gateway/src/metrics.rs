@@ -357,7 +357,10 @@ mod tests {
             .collect();
         assert_eq!(series.len(), 2, "{text}");
         assert!(text.contains(r#"method="other""#), "{text}");
-        assert!(!text.contains("PROPFIND") && !text.contains("BREW"), "{text}");
+        assert!(
+            !text.contains("PROPFIND") && !text.contains("BREW"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -152,7 +152,10 @@ pub async fn verify(
     let mut unavailable = None;
     let mut rest = candidates;
     while let Some(trusted) = keys.trusted(rest, &issuer) {
-        let at = rest.iter().position(|name| name == trusted).unwrap_or(rest.len());
+        let at = rest
+            .iter()
+            .position(|name| name == trusted)
+            .unwrap_or(rest.len());
         rest = rest.get(at + 1..).unwrap_or_default();
         match keys.key(trusted, &kid).await {
             Ok(Some(jwk)) => {
@@ -269,7 +272,10 @@ mod tests {
             (r#"{"alg":"RS256","kid":"k"}"#, true),
             (r#"{"alg":"RS256","kid":"k","crit":["exp"],"exp":1}"#, false),
             (r#"{"alg":"RS256","kid":"k","crit":[]}"#, false),
-            (r#"{"alg":"ES256","kid":"k","crit":["b64"],"b64":false}"#, false),
+            (
+                r#"{"alg":"ES256","kid":"k","crit":["b64"],"b64":false}"#,
+                false,
+            ),
             ("not json", false),
         ];
         for (header, accepted) in table {

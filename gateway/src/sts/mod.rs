@@ -371,7 +371,11 @@ impl StsService {
     /// What `role` requires of a verified token: one of its issuers, one of
     /// its audiences (the one returned), one of its subject patterns, and
     /// its claim patterns. The reason is for the log only.
-    fn admits(&self, role: &RoleConfig, token: &jwt::VerifiedToken) -> Result<String, &'static str> {
+    fn admits(
+        &self,
+        role: &RoleConfig,
+        token: &jwt::VerifiedToken,
+    ) -> Result<String, &'static str> {
         if self.keys.trusted(&role.issuers, &token.issuer).is_none() {
             return Err("the role does not trust the token's issuer");
         }
