@@ -34,6 +34,8 @@ pub const MAX_TOKEN_BYTES: usize = 20_000;
 pub struct VerifiedToken {
     /// `iss`.
     pub issuer: String,
+    /// The configured issuer (`[sts.issuers.<name>]`) whose keys verified it.
+    pub issuer_name: String,
     /// `sub`.
     pub subject: String,
     /// Every `aud` value.
@@ -124,8 +126,10 @@ fn scalar(value: &Value) -> Option<String> {
 }
 
 /// Verifies `token` against the keys of the first issuer in `candidates`
-/// whose URL is the token's `iss` (an issuer whose keys cannot be had
-/// passes the token on to the next such issuer).
+/// whose URL is the token's `iss`; an issuer whose keys cannot be had
+/// (logged) passes the token on to the next such issuer, and only when
+/// none is left is the failure the answer. Which issuer verified is part
+/// of the answer: a role trusts issuers by name, not by URL.
 pub async fn verify(
     token: &str,
     candidates: &[String],
@@ -159,10 +163,16 @@ pub async fn verify(
         rest = rest.get(at + 1..).unwrap_or_default();
         match keys.key(trusted, &kid).await {
             Ok(Some(jwk)) => {
-                return check_signed(token, &jwk, header.alg, &kid, issuer, leeway_seconds);
+                let mut verified =
+                    check_signed(token, &jwk, header.alg, &kid, issuer, leeway_seconds)?;
+                trusted.clone_into(&mut verified.issuer_name);
+                return Ok(verified);
             }
             Ok(None) => return Err(invalid(format!("the issuer has no key `{kid}`"))),
-            Err(error) => unavailable = Some(error),
+            Err(error) => {
+                tracing::error!(%error, "web identity keys unavailable");
+                unavailable = Some(error);
+            }
         }
     }
     match unavailable {
@@ -232,6 +242,7 @@ fn check_signed(
         .collect();
     Ok(VerifiedToken {
         issuer,
+        issuer_name: String::new(),
         subject,
         audiences,
         claims,

@@ -17,11 +17,18 @@
 //! | check | error |
 //! |---|---|
 //! | `RoleArn`, `RoleSessionName` (2-64 of `\w+=,.@-`), `WebIdentityToken` present; no session `Policy` / `PolicyArns` | 400 InvalidParameterValue |
-//! | `RoleArn` is a configured role | 400 MalformedPolicyDocument |
-//! | `DurationSeconds` in 900 ..= the role's `max_session_seconds` (default 3600, or the role's maximum if lower) | 400 InvalidParameterValue |
-//! | the token verifies (see [`jwt`]): algorithm, `kid`, issuer, signature, audience, `exp`, `nbf`, `iat`, subject pattern | 400 InvalidIdentityToken |
-//! | the role's `claims` patterns match the token's claims | 403 AccessDenied |
+//! | `DurationSeconds`, when given, in 900 ..= 43200 | 400 InvalidParameterValue |
+//! | the token verifies (see [`jwt`]) with the keys of a configured issuer of its `iss`: algorithm, `kid`, no `crit`, signature, `exp`, `nbf`, `iat` | 400 InvalidIdentityToken |
+//! | one of its audiences is accepted by some configured role | 400 InvalidIdentityToken |
+//! | `RoleArn` is a configured role that trusts that issuer, accepts one of the audiences, and whose `subjects` and `claims` patterns match | 403 AccessDenied |
+//! | `DurationSeconds` at most the role's `max_session_seconds` (default 3600, or the maximum if lower) | 400 InvalidParameterValue |
 //! | the issuer's keys could be had | 500 InternalError (generic message, cause logged) |
+//!
+//! An unknown role and a role that refuses the token answer the same 403
+//! AccessDenied, "Not authorized to perform sts:AssumeRoleWithWebIdentity",
+//! as AWS does: nothing before the token is verified depends on the role,
+//! so the answers cannot tell which roles exist. Why a token was refused is
+//! logged (values escaped), never answered.
 //!
 //! The answer carries an access key id (`ASIA...`), a secret, and a
 //! session token sealed as [`session`] describes; nothing is stored. The
@@ -31,8 +38,12 @@
 //! attributes and the token's claims as tags
 //! (`principal.getTag("repository") like "myorg/*"`). A session used past
 //! its expiry answers 403 ExpiredToken (400 in the `aws` profile); a token
-//! that does not open, or belongs to another access key, 401
-//! InvalidAccessKeyId (reason `invalid_token`).
+//! that does not open, or belongs to another access key, or whose role is
+//! no longer configured (or no longer trusts its issuer), 401
+//! InvalidAccessKeyId (reason `invalid_token`; GetCallerIdentity answers
+//! 403 InvalidClientTokenId, as AWS does for the credentials of a deleted
+//! identity). Sessions are capped at their role's `max_session_seconds`,
+//! `cedargate sts mint-session` included.
 //!
 //! # GetCallerIdentity
 //!
@@ -298,10 +309,7 @@ impl StsService {
                 jwt::TokenError::Invalid(message) => {
                     StsError::new(400, "InvalidIdentityToken", message)
                 }
-                jwt::TokenError::Keys(error) => {
-                    tracing::error!(%error, role = %crate::telemetry::escaped(role_arn), "web identity keys unavailable");
-                    StsError::internal()
-                }
+                jwt::TokenError::Keys(_) => StsError::internal(),
             })?;
         if !self.config.roles.iter().any(|role| {
             verified
@@ -376,7 +384,7 @@ impl StsService {
         role: &RoleConfig,
         token: &jwt::VerifiedToken,
     ) -> Result<String, &'static str> {
-        if self.keys.trusted(&role.issuers, &token.issuer).is_none() {
+        if !role.issuers.contains(&token.issuer_name) {
             return Err("the role does not trust the token's issuer");
         }
         let audience = token
