@@ -19,7 +19,11 @@ mod decisions;
 mod implied;
 #[path = "security/keys.rs"]
 mod keys;
+#[path = "security/metrics.rs"]
+mod metrics;
 #[path = "security/quota.rs"]
 mod quota;
 #[path = "security/signed_headers.rs"]
 mod signed_headers;
+#[path = "security/sts.rs"]
+mod sts;
