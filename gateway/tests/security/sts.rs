@@ -74,9 +74,14 @@ fn sessions_are_bound_to_the_live_configuration() {
 }
 
 #[test]
-fn sessions_share_their_identity_s_budget_and_newcomers_get_their_own() {
+fn sessions_of_one_web_identity_share_one_budget() {
+    run("limits", "[rate_limits]\ncredential = { rate = 0.001, burst = 2 }\n");
+}
+
+#[test]
+fn a_full_limiter_table_gives_a_newcomer_its_own_bucket() {
     run(
-        "limits",
+        "table",
         "[rate_limits]\ncredential = { rate = 0.001, burst = 2 }\nmax_tracked_keys = 2\n",
     );
 }
