@@ -25,5 +25,7 @@ mod metrics;
 mod quota;
 #[path = "security/signed_headers.rs"]
 mod signed_headers;
+#[path = "security/startup_secrets.rs"]
+mod startup_secrets;
 #[path = "security/sts.rs"]
 mod sts;

@@ -75,7 +75,10 @@ fn sessions_are_bound_to_the_live_configuration() {
 
 #[test]
 fn sessions_of_one_web_identity_share_one_budget() {
-    run("limits", "[rate_limits]\ncredential = { rate = 0.001, burst = 2 }\n");
+    run(
+        "limits",
+        "[rate_limits]\ncredential = { rate = 0.001, burst = 2 }\n",
+    );
 }
 
 #[test]
