@@ -40,7 +40,7 @@ issuer = "http://127.0.0.1:{issuer_port}/file-issuer"
 jwks_file = "file-issuer-jwks.json"
 
 [sts.issuers.keys-down]
-issuer = "http://127.0.0.1:{issuer_port}/keys-down"
+issuer = "http://127.0.0.1:{issuer_port}"
 jwks_url = "http://127.0.0.1:{dead_port}/jwks"
 
 [[sts.roles]]

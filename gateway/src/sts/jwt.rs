@@ -50,6 +50,9 @@ pub enum TokenError {
     /// The token is not acceptable (InvalidIdentityToken).
     #[error("{0}")]
     Invalid(String),
+    /// No issuer among those asked has the token's `iss` (InvalidIdentityToken).
+    #[error("issuer `{0}` is not trusted")]
+    UntrustedIssuer(String),
     /// The issuer's keys could not be had (InternalError).
     #[error(transparent)]
     Keys(#[from] JwksError),
@@ -177,7 +180,7 @@ pub async fn verify(
     }
     match unavailable {
         Some(error) => Err(TokenError::Keys(error)),
-        None => Err(invalid(format!("issuer `{issuer}` is not trusted"))),
+        None => Err(TokenError::UntrustedIssuer(issuer)),
     }
 }
 

@@ -27,8 +27,9 @@
 //! An unknown role and a role that refuses the token answer the same 403
 //! AccessDenied, "Not authorized to perform sts:AssumeRoleWithWebIdentity",
 //! as AWS does: nothing before the token is verified depends on the role,
-//! so the answers cannot tell which roles exist. Why a token was refused is
-//! logged (values escaped), never answered.
+//! so the answers cannot tell which roles exist (short of a role whose own
+//! issuer's keys cannot be fetched, which answers the 500). Why a token was
+//! refused is logged (values escaped), never answered.
 //!
 //! The answer carries an access key id (`ASIA...`), a secret, and a
 //! session token sealed as [`session`] describes; nothing is stored. The
@@ -281,8 +282,8 @@ impl StsService {
                 "session policies are not supported: sessions are scoped by the gateway's Cedar policies",
             ));
         }
-        // Everything up to the token's verification is the same whatever
-        // the role: an unknown role and a refused one answer alike.
+        // Nothing up to the token's verification depends on the role, so
+        // an unknown role and a refused one answer alike.
         let requested = match params.get("DurationSeconds") {
             None => None,
             Some(text) => Some(
@@ -297,20 +298,25 @@ impl StsService {
             ),
         };
         let role = self.role(role_arn);
-        let candidates: Vec<String> = role
-            .map(|role| role.issuers.clone())
-            .unwrap_or_default()
-            .into_iter()
-            .chain(self.config.issuers.keys().cloned())
-            .collect();
-        let verified = jwt::verify(token, &candidates, &self.keys, self.config.leeway_seconds)
-            .await
-            .map_err(|error| match error {
-                jwt::TokenError::Invalid(message) => {
-                    StsError::new(400, "InvalidIdentityToken", message)
+        // The role's own issuers first: when their keys cannot be had the
+        // answer is an internal error. A token from none of them is then
+        // verified against every configured issuer, as it is for a role
+        // that does not exist, so that both are refused alike below.
+        let every_issuer: Vec<String> = self.config.issuers.keys().cloned().collect();
+        let leeway = self.config.leeway_seconds;
+        let verified = match role {
+            Some(role) => match jwt::verify(token, &role.issuers, &self.keys, leeway).await {
+                Err(jwt::TokenError::UntrustedIssuer(_)) => {
+                    jwt::verify(token, &every_issuer, &self.keys, leeway).await
                 }
-                jwt::TokenError::Keys(_) => StsError::internal(),
-            })?;
+                other => other,
+            },
+            None => jwt::verify(token, &every_issuer, &self.keys, leeway).await,
+        }
+        .map_err(|error| match error {
+            jwt::TokenError::Keys(_) => StsError::internal(),
+            refused => StsError::new(400, "InvalidIdentityToken", refused.to_string()),
+        })?;
         if !self.config.roles.iter().any(|role| {
             verified
                 .audiences

@@ -212,8 +212,8 @@ ERRORS = {
                        400, "InvalidParameterValue"),
     "claim condition": (lambda i: {"RoleArn": DEPLOY_ROLE, "WebIdentityToken": i.token(
         claims={"ref": "refs/heads/feature"})}, 403, "AccessDenied"),
-    "issuer keys unreachable": (lambda i: {"RoleArn": BROKEN_ROLE, "WebIdentityToken": i.token(
-        iss=i.url + "/keys-down")}, 500, "InternalError"),
+    "issuer keys unreachable": (lambda i: {"RoleArn": BROKEN_ROLE, "WebIdentityToken": i.token()},
+                                500, "InternalError"),
 }
 
 
