@@ -295,7 +295,7 @@ impl<K: Hash + Eq + Clone> ShrinkableKeyedStateStore<K> for BoundedKeys<K> {
                     .measure_and_replace(&NotKeyed::NonKey, Err::<((), Nanos), _>)
                     .err()
                     .flatten();
-                !current.is_some_and(|tat| tat > drop_below)
+                current.is_none_or(|tat| tat <= drop_below)
             })
             .map(|(key, _)| key.clone())
             .collect();
