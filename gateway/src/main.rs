@@ -266,11 +266,30 @@ fn init_logging(format: &str) -> anyhow::Result<()> {
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
     match format {
-        "text" => builder.init(),
+        // Every field and message of a text line is written with its
+        // control characters escaped: no value a client chose (a key, a
+        // token's subject, an error naming either) can start a forged line.
+        "text" => builder.fmt_fields(escaped_fields()).init(),
         "json" => builder.json().flatten_event(true).init(),
         other => anyhow::bail!("unknown log format `{other}` (use `text` or `json`)"),
     }
     Ok(())
+}
+
+/// The text log's field formatter: `name=value` pairs separated by spaces,
+/// the message bare, each with its control characters escaped.
+fn escaped_fields() -> impl for<'w> tracing_subscriber::fmt::FormatFields<'w> {
+    use tracing_subscriber::field::MakeExt as _;
+    tracing_subscriber::fmt::format::debug_fn(|writer, field, value| {
+        let text = format!("{value:?}");
+        let text = cedargate::telemetry::escaped(&text);
+        if field.name() == "message" {
+            write!(writer, "{text}")
+        } else {
+            write!(writer, "{field}={text}")
+        }
+    })
+    .delimited(" ")
 }
 
 /// The configured credentials. The embedded default with none at all gets

@@ -211,9 +211,12 @@ def test_control_characters_in_a_subject_reach_the_log_escaped(issuer):
     forged = "repo:myorg/app\nINFO cedargate: forged line\x00end"
     assert exchange(ROLE, issuer.token(sub=forged))[0] == 200
     assert exchange(DEPLOY_ROLE, issuer.token(sub="repo:other\r\nWARN forged"))[:2] == NOT_AUTHORIZED[:2]
+    # The access log writes a key the same way.
+    client().put_object(Bucket="alpha", Key="log/a\nINFO cedargate::access: forged\x1b[0m", Body=b"x")
     time.sleep(0.2)
     with open(os.path.join(TMP, "gateway.log"), encoding="utf-8", errors="replace") as log:
         text = log.read()
+    assert "\nINFO cedargate::access: forged" not in text and "\x1b" not in text
     assert "\nINFO cedargate: forged line" not in text
     assert "\x00" not in text
     assert "\nWARN forged" not in text
