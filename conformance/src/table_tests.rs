@@ -48,7 +48,6 @@ const ANONYMOUS_REASONS: &[&str] = &[
     "rate_limited",
 ];
 const STS_ROWS: &[&str] = &[
-    "MalformedPolicyDocument",
     "InvalidIdentityToken",
     "InvalidParameterValue",
     "AccessDenied",

@@ -1,6 +1,7 @@
 //! The *limit* stage's rate limits: which client a request comes from
 //! (trusted proxies), and the token buckets it must take from — per source
-//! address and global before authentication, per credential after.
+//! address and global before authentication, per credential (or per
+//! session identity) after.
 //!
 //! A state store that cannot answer never stops traffic: rate limits fail
 //! open (logged, at most once every few seconds), while quota reservations
@@ -13,11 +14,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use http::HeaderMap;
+use sha2::{Digest, Sha256};
 
+use crate::authorize::Caller;
 use crate::config::{Config, RateLimitsConfig};
 use crate::error::{S3Error, S3ErrorCode};
 use crate::metrics::Metrics;
 use crate::state::{RateLimit, RateVerdict, StateStore};
+use crate::sts::StsSession;
 
 /// What a rate limit applies to; the `scope` label of `rate_limited_total`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -150,28 +154,25 @@ impl RateLimiter {
         Ok(())
     }
 
-    /// The per-credential limit, once the signature verified.
-    pub async fn check_credential(
-        &self,
-        access_key: &str,
-        metrics: &Metrics,
-    ) -> Result<(), Limited> {
-        let limit = self
-            .config
-            .credentials
-            .get(access_key)
-            .copied()
-            .or(self.config.credential);
+    /// The per-credential limit, once the signature verified: per access
+    /// key for a static credential; for an STS session, per (role, issuer,
+    /// subject), so that exchanging the same web identity again does not
+    /// give another budget.
+    pub async fn check_caller(&self, caller: &Caller, metrics: &Metrics) -> Result<(), Limited> {
+        let (key, limit) = match caller {
+            Caller::Credential { credential, .. } => (
+                format!("credential:{}", credential.access_key),
+                self.config
+                    .credentials
+                    .get(&credential.access_key)
+                    .copied()
+                    .or(self.config.credential),
+            ),
+            Caller::Session { session, .. } => (session_key(session), self.config.credential),
+            Caller::Anonymous => return Ok(()),
+        };
         match limit {
-            Some(limit) => {
-                self.take(
-                    &format!("credential:{access_key}"),
-                    limit,
-                    Scope::Credential,
-                    metrics,
-                )
-                .await
-            }
+            Some(limit) => self.take(&key, limit, Scope::Credential, metrics).await,
             None => Ok(()),
         }
     }
@@ -205,6 +206,17 @@ impl RateLimiter {
             tracing::warn!(%error, store = self.store.kind(), "rate limits not enforced: the state store does not answer");
         }
     }
+}
+
+/// The rate-limit key of a session's identity: a hash of its role, issuer
+/// and subject (bounded in length whatever the token's subject).
+fn session_key(session: &StsSession) -> String {
+    let mut hash = Sha256::new();
+    for part in [&session.role_arn, &session.issuer, &session.subject] {
+        hash.update(part.as_bytes());
+        hash.update([0]);
+    }
+    format!("session:{}", hex::encode(hash.finalize()))
 }
 
 /// The addresses of `X-Forwarded-For` (preferred) or `Forwarded: for=`,

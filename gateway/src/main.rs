@@ -82,9 +82,11 @@ enum StsCommand {
         /// A claim as `name=value` (repeatable).
         #[arg(long = "claim")]
         claims: Vec<String>,
-        /// Lifetime in seconds; negative mints an already expired session.
-        #[arg(long, default_value_t = 3600, allow_negative_numbers = true)]
-        seconds: i64,
+        /// Lifetime in seconds, at most the role's `max_session_seconds`
+        /// (a longer one is refused; default 3600 or that maximum if
+        /// lower); negative mints an already expired session.
+        #[arg(long, allow_negative_numbers = true)]
+        seconds: Option<i64>,
     },
 }
 
@@ -183,6 +185,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             let loaded = loaded.validate()?;
             cedargate::open_files::check(&loaded);
+            cedargate::config::warn_about_readable_secret_files(&loaded, config.as_deref());
             // Bound first: an address in use ends the start before anything
             // else is set up or says "listening".
             let listeners = BoundListeners::bind(&loaded)?;
@@ -264,11 +267,30 @@ fn init_logging(format: &str) -> anyhow::Result<()> {
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
     match format {
-        "text" => builder.init(),
+        // Every field and message of a text line is written with its
+        // control characters escaped: no value a client chose (a key, a
+        // token's subject, an error naming either) can start a forged line.
+        "text" => builder.fmt_fields(escaped_fields()).init(),
         "json" => builder.json().flatten_event(true).init(),
         other => anyhow::bail!("unknown log format `{other}` (use `text` or `json`)"),
     }
     Ok(())
+}
+
+/// The text log's field formatter: `name=value` pairs separated by spaces,
+/// the message bare, each with its control characters escaped.
+fn escaped_fields() -> impl for<'w> tracing_subscriber::fmt::FormatFields<'w> {
+    use tracing_subscriber::field::MakeExt as _;
+    tracing_subscriber::fmt::format::debug_fn(|writer, field, value| {
+        let text = format!("{value:?}");
+        let text = cedargate::telemetry::escaped(&text);
+        if field.name() == "message" {
+            write!(writer, "{text}")
+        } else {
+            write!(writer, "{field}={text}")
+        }
+    })
+    .delimited(" ")
 }
 
 /// The configured credentials. The embedded default with none at all gets
@@ -315,7 +337,7 @@ fn mint_session(
     subject: &str,
     issuer: Option<String>,
     claims: &[String],
-    seconds: i64,
+    seconds: Option<i64>,
 ) -> anyhow::Result<()> {
     use cedargate::sts::{SessionSealer, StsSession, session};
     let config = Config::from_file(config)?;
@@ -329,6 +351,15 @@ fn mint_session(
         .iter()
         .find(|role| role.arn == role_arn)
         .with_context(|| format!("role `{role_arn}` is not configured"))?;
+    let max = i64::try_from(role.max_session_seconds).unwrap_or(i64::MAX);
+    let seconds = seconds.unwrap_or(max.min(3600));
+    // As AssumeRoleWithWebIdentity refuses a DurationSeconds above the
+    // role's maximum, so does this command.
+    anyhow::ensure!(
+        seconds <= max,
+        "--seconds {seconds} exceeds the role's max_session_seconds ({}); ask for at most that",
+        role.max_session_seconds
+    );
     let sealer = SessionSealer::from_config(&config.sts.seal_keys)?;
     let mut claim_map = std::collections::BTreeMap::new();
     for claim in claims {
@@ -349,7 +380,18 @@ fn mint_session(
         role_arn: role.arn.clone(),
         session_name: "minted".to_owned(),
         issuer: match issuer {
-            Some(issuer) => issuer,
+            Some(issuer) => {
+                let trusted = role
+                    .issuers
+                    .iter()
+                    .filter_map(|name| config.sts.issuers.get(name))
+                    .any(|known| known.issuer == issuer);
+                anyhow::ensure!(
+                    trusted,
+                    "issuer `{issuer}` is not one the role trusts: its session would be refused"
+                );
+                issuer
+            }
             None => config
                 .sts
                 .issuers

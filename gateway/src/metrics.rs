@@ -58,14 +58,20 @@ pub struct RequestSample<'a> {
     pub bytes_out: u64,
 }
 
-/// The `method` label: the methods S3 uses as static strings, any other
-/// as sent.
-fn method_label(method: &str) -> opentelemetry::Value {
-    const KNOWN: [&str; 7] = ["GET", "PUT", "POST", "DELETE", "HEAD", "OPTIONS", "PATCH"];
-    match KNOWN.iter().find(|known| **known == method) {
-        Some(known) => opentelemetry::Value::from(*known),
-        None => opentelemetry::Value::from(method.to_owned()),
-    }
+/// The methods S3 clients use; any other method is counted as [`OTHER_METHOD`].
+const KNOWN_METHODS: [&str; 7] = ["GET", "PUT", "POST", "DELETE", "HEAD", "OPTIONS", "PATCH"];
+
+/// The `method` label of a method outside [`KNOWN_METHODS`].
+pub const OTHER_METHOD: &str = "other";
+
+/// The `method` label: one of [`KNOWN_METHODS`], else [`OTHER_METHOD`], so
+/// that made-up methods cannot add series.
+fn method_label(method: &str) -> &'static str {
+    KNOWN_METHODS
+        .iter()
+        .find(|known| **known == method)
+        .copied()
+        .unwrap_or(OTHER_METHOD)
 }
 
 /// The gateway's instruments and the registry they are exported from.
@@ -327,6 +333,35 @@ impl Metrics {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn made_up_methods_share_one_label_value() {
+        let metrics = Metrics::new("cg").unwrap();
+        for method in ["FOO", "get", "PROPFIND", "BREW", "GET"] {
+            metrics.record_request(&RequestSample {
+                method,
+                operation: "Unclassified",
+                status: 400,
+                result: "ok",
+                auth_mode: "none",
+                duration: 0.001,
+                upstream_duration: None,
+                bytes_in: 0,
+                bytes_out: 0,
+            });
+        }
+        let text = String::from_utf8(metrics.render()).unwrap();
+        let series: Vec<&str> = text
+            .lines()
+            .filter(|line| line.starts_with("cg_s3_request_total{"))
+            .collect();
+        assert_eq!(series.len(), 2, "{text}");
+        assert!(text.contains(r#"method="other""#), "{text}");
+        assert!(
+            !text.contains("PROPFIND") && !text.contains("BREW"),
+            "{text}"
+        );
+    }
 
     #[test]
     fn request_samples_appear_with_their_labels() {

@@ -6,6 +6,12 @@
 //! The request span carries `request_id` (the `x-amz-request-id`),
 //! `s3.operation`, `s3.bucket` and `http.response.status_code`; never a key,
 //! a credential or a signature. Without an endpoint no span is made.
+//!
+//! Log lines take a value a client chose (a token's subject or issuer, a
+//! role ARN asked for) through [`escaped`], so that a newline or a NUL in
+//! it cannot forge or break a line of the text log. Plain string fields
+//! (`key = value`) are already written quoted and escaped by the log
+//! formatter; `%` (display) fields and messages are not.
 
 use std::io::Read;
 use std::time::Duration;
@@ -22,6 +28,31 @@ use opentelemetry_sdk::trace::{
 };
 
 use crate::config::TelemetryConfig;
+
+/// `value` for a log line: control characters (newline, carriage return,
+/// NUL, escape...) written as Rust escapes (`\n`, `\0`, `\u{1b}`), the
+/// rest as is.
+pub fn escaped(value: &str) -> Escaped<'_> {
+    Escaped(value)
+}
+
+/// A value displayed with its control characters escaped; see [`escaped`].
+#[derive(Debug, Clone, Copy)]
+pub struct Escaped<'a>(&'a str);
+
+impl std::fmt::Display for Escaped<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use std::fmt::Write as _;
+        for c in self.0.chars() {
+            if c.is_control() {
+                write!(f, "{}", c.escape_debug())?;
+            } else {
+                f.write_char(c)?;
+            }
+        }
+        Ok(())
+    }
+}
 
 /// The tracer of the gateway; `None` when no endpoint is configured.
 #[derive(Debug, Default)]
@@ -150,5 +181,25 @@ impl HttpClient for BlockingClient {
             .take(1024 * 1024)
             .read_to_end(&mut body)?;
         Ok(Response::builder().status(status).body(Bytes::from(body))?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escaped;
+
+    #[test]
+    fn control_characters_are_escaped_in_logged_values() {
+        let table = [
+            ("repo:myorg/app", "repo:myorg/app"),
+            ("a\nINFO forged line", "a\\nINFO forged line"),
+            ("nul\0byte", "nul\\0byte"),
+            ("cr\rtab\t", "cr\\rtab\\t"),
+            ("esc\u{1b}[31m", "esc\\u{1b}[31m"),
+            ("déjà vu \"quoted\"", "déjà vu \"quoted\""),
+        ];
+        for (value, logged) in table {
+            assert_eq!(escaped(value).to_string(), logged, "{value:?}");
+        }
     }
 }

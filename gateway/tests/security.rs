@@ -21,9 +21,15 @@ mod decisions;
 mod implied;
 #[path = "security/keys.rs"]
 mod keys;
+#[path = "security/metrics.rs"]
+mod metrics;
 #[path = "security/quota.rs"]
 mod quota;
 #[path = "security/signed_headers.rs"]
 mod signed_headers;
+#[path = "security/startup_secrets.rs"]
+mod startup_secrets;
 #[path = "security/state_store.rs"]
 mod state_store;
+#[path = "security/sts.rs"]
+mod sts;

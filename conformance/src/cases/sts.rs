@@ -25,9 +25,9 @@ pub(crate) const CASES: &[Case] = &[
     },
     Case {
         name: "sts.unknown_role",
-        row: RowId::Sts("MalformedPolicyDocument"),
-        needs: &["sts"],
-        about: "AssumeRoleWithWebIdentity for a role that is not configured",
+        row: RowId::Sts("AccessDenied"),
+        needs: &["sts", TOKEN],
+        about: "AssumeRoleWithWebIdentity with a valid token for a role that is not configured: the answer of a refused role",
         run: unknown_role,
     },
     Case {
@@ -129,7 +129,7 @@ fn error_shape(ctx: &Ctx<'_>) -> Step {
 }
 
 fn unknown_role(ctx: &Ctx<'_>) -> Step {
-    let token = token(ctx)?.unwrap_or_else(|| GARBAGE_TOKEN.to_owned());
+    let token = need(token(ctx)?, TOKEN)?;
     let role = "arn:aws:iam::000000000000:role/cedargate-conformance-no-such-role";
     let response = assume_role(
         ctx,
@@ -139,7 +139,7 @@ fn unknown_role(ctx: &Ctx<'_>) -> Step {
             ("WebIdentityToken", &token),
         ],
     )?;
-    judge_sts(ctx, RowId::Sts("MalformedPolicyDocument"), &response)
+    judge_sts(ctx, RowId::Sts("AccessDenied"), &response)
 }
 
 fn garbage_token(ctx: &Ctx<'_>) -> Step {

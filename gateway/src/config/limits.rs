@@ -32,7 +32,8 @@ pub struct RateLimitsConfig {
     #[serde(deserialize_with = "addresses_or_networks")]
     pub trusted_proxies: Vec<IpNet>,
     /// Largest number of per-address and per-key buckets the embedded
-    /// store tracks per rate; while full, new sources share one bucket.
+    /// store tracks per rate; when full, a new source evicts the least
+    /// recently used one.
     pub max_tracked_keys: usize,
 }
 

@@ -21,12 +21,14 @@ mod backends;
 mod console;
 mod cors;
 mod limits;
+mod secrets;
 mod sts;
 
 pub use backends::{BackendConfig, GcsUpstreamConfig, UpstreamConfig};
 pub use console::{ConsoleConfig, MAX_CONSOLE_DECISIONS};
 pub use cors::{CORS_METHODS, CorsRule, MAX_CORS_RULES};
 pub use limits::{RateLimitsConfig, StateConfig, StoreKind};
+pub use secrets::{readable_by_others, warn_about_readable_secret_files};
 pub use sts::{
     IssuerConfig, MAX_SESSION_SECONDS, MIN_SESSION_SECONDS, RoleConfig, SealKeyConfig, StsConfig,
 };

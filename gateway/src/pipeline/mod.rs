@@ -220,10 +220,10 @@ impl Gateway {
         let span = trace.stage("authenticate");
         let (caller, payload, signing) = self.authenticate(&request, ctx)?;
         drop(span);
-        if let Some(credential) = caller.credential() {
+        if caller.credential().is_some() {
             let _span = trace.stage("limit");
             self.limits
-                .check_credential(&credential.access_key, &self.metrics)
+                .check_caller(&caller, &self.metrics)
                 .await
                 .map_err(|limited| self.rate_limited(limited, false, ctx))?;
         }

@@ -2,9 +2,12 @@
 //! behind a mutex, all in this process. The default for a single gateway.
 //!
 //! Limiter state is bounded: at most `max_keys` buckets per distinct
-//! [`RateLimit`] are tracked; while the table is full, new keys share one
-//! overflow bucket (so a flood from many sources is limited as one source),
-//! and [`StateStore::maintain`] drops the state of idle buckets.
+//! [`RateLimit`] are tracked; when the table is full, a new key evicts the
+//! least recently used one (so a client never seen before gets its own
+//! full bucket, never one shared with strangers), and
+//! [`StateStore::maintain`] drops the state of idle buckets. An evicted
+//! key starts again with a full bucket: the global limit is what bounds a
+//! flood from more sources than the table holds.
 
 use std::collections::{BTreeMap, HashMap};
 use std::hash::Hash;
@@ -12,13 +15,13 @@ use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
-use dashmap::DashMap;
 use governor::clock::{Clock, DefaultClock};
 use governor::middleware::NoOpMiddleware;
 use governor::nanos::Nanos;
 use governor::state::keyed::ShrinkableKeyedStateStore;
 use governor::state::{InMemoryState, NotKeyed, StateStore as GovernorStore};
 use governor::{Quota, RateLimiter};
+use lru::LruCache;
 
 use super::{ObjectLockGrant, RateLimit, RateVerdict, Reservation, StateError, StateStore, Usage};
 
@@ -250,21 +253,21 @@ impl StateStore for EmbeddedStore {
     }
 }
 
-/// A governor keyed state store holding at most `capacity` keys; while
-/// full, unknown keys share one overflow state.
+/// A governor keyed state store holding at most `capacity` keys; a new
+/// key evicts the least recently used one when it is full.
 #[derive(Debug)]
 pub(crate) struct BoundedKeys<K: Hash + Eq> {
-    map: DashMap<K, InMemoryState>,
-    overflow: InMemoryState,
+    map: Mutex<LruCache<K, InMemoryState>>,
     capacity: usize,
 }
 
 impl<K: Hash + Eq + Clone> BoundedKeys<K> {
     fn new(capacity: usize) -> Self {
         Self {
-            map: DashMap::new(),
-            overflow: InMemoryState::default(),
-            capacity,
+            // Unbounded to the cache itself (nothing is allocated up front);
+            // the capacity is kept by evicting before each insertion.
+            map: Mutex::new(LruCache::unbounded()),
+            capacity: capacity.max(1),
         }
     }
 }
@@ -276,39 +279,48 @@ impl<K: Hash + Eq + Clone> GovernorStore for BoundedKeys<K> {
     where
         F: Fn(Option<Nanos>) -> Result<(T, Nanos), E>,
     {
-        if let Some(state) = self.map.get(key) {
+        let mut map = lock(&self.map);
+        if let Some(state) = map.get(key) {
             return state.measure_and_replace(&NotKeyed::NonKey, f);
         }
-        if self.map.len() >= self.capacity {
-            return self.overflow.measure_and_replace(&NotKeyed::NonKey, f);
+        while map.len() >= self.capacity {
+            if map.pop_lru().is_none() {
+                break;
+            }
         }
-        let state = self.map.entry(key.clone()).or_default();
-        state.measure_and_replace(&NotKeyed::NonKey, f)
+        map.get_or_insert_ref(key, InMemoryState::default)
+            .measure_and_replace(&NotKeyed::NonKey, f)
     }
 }
 
 impl<K: Hash + Eq + Clone> ShrinkableKeyedStateStore<K> for BoundedKeys<K> {
     fn retain_recent(&self, drop_below: Nanos) {
-        self.map.retain(|_, state| {
-            // Read the state without changing it: the closure refuses.
-            let current = state
-                .measure_and_replace(&NotKeyed::NonKey, Err::<((), Nanos), _>)
-                .err()
-                .flatten();
-            current.is_some_and(|tat| tat > drop_below)
-        });
+        let mut map = lock(&self.map);
+        let idle: Vec<K> = map
+            .iter()
+            .filter(|(_, state)| {
+                // Read the state without changing it: the closure refuses.
+                let current = state
+                    .measure_and_replace(&NotKeyed::NonKey, Err::<((), Nanos), _>)
+                    .err()
+                    .flatten();
+                current.is_none_or(|tat| tat <= drop_below)
+            })
+            .map(|(key, _)| key.clone())
+            .collect();
+        for key in idle {
+            map.pop(&key);
+        }
     }
 
-    fn shrink_to_fit(&self) {
-        self.map.shrink_to_fit();
-    }
+    fn shrink_to_fit(&self) {}
 
     fn len(&self) -> usize {
-        self.map.len()
+        lock(&self.map).len()
     }
 
     fn is_empty(&self) -> bool {
-        self.map.is_empty()
+        lock(&self.map).len() == 0
     }
 }
 
@@ -345,32 +357,23 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_full_key_table_sends_new_keys_to_one_overflow_bucket() {
+    async fn a_full_key_table_evicts_the_least_recently_used_key() {
         let store = EmbeddedStore::new(2);
         let one = limit(0.001, 1);
-        assert_eq!(
-            store.take_token("a", one).await.unwrap(),
-            RateVerdict::Allowed
-        );
-        assert_eq!(
-            store.take_token("b", one).await.unwrap(),
-            RateVerdict::Allowed
-        );
-        // The table is full: c and d share the overflow bucket.
-        assert_eq!(
-            store.take_token("c", one).await.unwrap(),
-            RateVerdict::Allowed
-        );
-        assert!(matches!(
-            store.take_token("d", one).await.unwrap(),
-            RateVerdict::Limited { .. }
-        ));
-        // Known keys keep their own state.
-        assert!(matches!(
-            store.take_token("a", one).await.unwrap(),
-            RateVerdict::Limited { .. }
-        ));
+        let allowed = |verdict: RateVerdict| verdict == RateVerdict::Allowed;
+        assert!(allowed(store.take_token("a", one).await.unwrap()));
+        assert!(allowed(store.take_token("b", one).await.unwrap()));
+        // `a` is used again (and limited): `b` is now the least recent.
+        assert!(!allowed(store.take_token("a", one).await.unwrap()));
+        // The table is full: newcomers each get their own full bucket,
+        // never one shared with other newcomers.
+        assert!(allowed(store.take_token("c", one).await.unwrap()));
+        assert!(allowed(store.take_token("d", one).await.unwrap()));
+        assert!(!allowed(store.take_token("d", one).await.unwrap()));
         assert_eq!(store.limiter(one).unwrap().len(), 2);
+        // `c` outlived `a`; `a` was evicted and starts again.
+        assert!(!allowed(store.take_token("c", one).await.unwrap()));
+        assert!(allowed(store.take_token("a", one).await.unwrap()));
     }
 
     #[tokio::test]

@@ -34,6 +34,13 @@ pub fn is_sts_request(method: &Method, path: &str, query: &str, headers: &Header
     (*method == Method::POST && (form || action)) || (*method == Method::GET && action)
 }
 
+/// Whether a request carries no signature: no `Authorization` header and
+/// no `X-Amz-Algorithm` in its query.
+fn is_unsigned(headers: &HeaderMap, query: &str) -> bool {
+    !headers.contains_key(http::header::AUTHORIZATION)
+        && !form_urlencoded::parse(query.as_bytes()).any(|(name, _)| name == "X-Amz-Algorithm")
+}
+
 /// Answers one STS request; errors are `<ErrorResponse>` documents.
 pub async fn serve(gateway: &Gateway, session: &mut Session, ctx: &mut RequestCtx) -> S3Response {
     let (status, document) = match answer(gateway, session, ctx).await {
@@ -50,6 +57,10 @@ pub async fn serve(gateway: &Gateway, session: &mut Session, ctx: &mut RequestCt
     };
     let mut response = S3Response::xml(document);
     response.status = status;
+    // STS answers `text/xml`, once.
+    response
+        .headers
+        .retain(|(name, _)| !name.eq_ignore_ascii_case("content-type"));
     response.header("content-type", "text/xml")
 }
 
@@ -64,12 +75,19 @@ async fn answer(
         .and_then(|addr| addr.as_inet())
         .map_or(std::net::IpAddr::from([0, 0, 0, 0]), |addr| addr.ip());
     let source_ip = gateway.limits.client_ip(peer, &head.headers);
+    // An unsigned request (AssumeRoleWithWebIdentity) takes from the
+    // anonymous per-address limit, as unsigned S3 requests do.
+    let unsigned = is_unsigned(&head.headers, head.uri.query().unwrap_or_default());
     if let Err(limited) = gateway
         .limits
-        .check_source(source_ip, false, None, &gateway.metrics)
+        .check_source(source_ip, unsigned, None, &gateway.metrics)
         .await
     {
         ctx.result = "rate_limited";
+        if unsigned {
+            ctx.auth_mode = "anonymous";
+            gateway.metrics.record_anonymous_reject("rate_limited");
+        }
         let seconds = limited.retry_after.as_secs().max(1);
         return Err(StsError::new(
             429,

@@ -5,7 +5,8 @@
 //!
 //! Fetches run on a blocking thread with a 5 s timeout and a 1 MiB cap on
 //! each document. URLs must be `https://`, except on loopback hosts
-//! (`127.0.0.1`, `[::1]`, `localhost`), where `http://` is allowed for tests.
+//! (`127.0.0.1`, `[::1]`, `localhost`), where `http://` is allowed for tests;
+//! a URL naming a user or a password is refused whatever its scheme.
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -169,20 +170,27 @@ impl IssuerKeys {
     }
 }
 
-/// Whether `url` may be fetched: https, or http to a loopback host.
+/// Whether `url` may be fetched: it parses as a URL with no user name or
+/// password, and is https, or http to a loopback host (`127.0.0.1`,
+/// `[::1]`, `localhost`). The host is the parsed one, never a prefix of
+/// the text: `http://127.0.0.1:x@evil.example/` names `evil.example`.
 pub fn fetchable(url: &str) -> bool {
-    if url.starts_with("https://") {
-        return true;
-    }
-    let Some(rest) = url.strip_prefix("http://") else {
+    let Ok(parsed) = url::Url::parse(url) else {
         return false;
     };
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    let host = match authority.strip_prefix('[') {
-        Some(v6) => v6.split(']').next().unwrap_or_default(),
-        None => authority.split(':').next().unwrap_or_default(),
-    };
-    matches!(host, "127.0.0.1" | "::1" | "localhost")
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return false;
+    }
+    match parsed.scheme() {
+        "https" => parsed.host().is_some(),
+        "http" => match parsed.host() {
+            Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+            Some(url::Host::Ipv4(ip)) => ip == std::net::Ipv4Addr::LOCALHOST,
+            Some(url::Host::Ipv6(ip)) => ip == std::net::Ipv6Addr::LOCALHOST,
+            None => false,
+        },
+        _ => false,
+    }
 }
 
 /// GETs `url` on a blocking thread, capped in time and size.
@@ -233,6 +241,16 @@ mod tests {
             "http://localhost.evil.example/",
             "ftp://127.0.0.1/",
             "file:///etc/passwd",
+            // Userinfo: the host is what follows the `@`.
+            "http://127.0.0.1:x@evil.example/jwks.json",
+            "http://127.0.0.1@evil.example/jwks.json",
+            "http://localhost:80@evil.example/",
+            "http://[::1]:1@evil.example/",
+            // Userinfo is refused even where the host would be allowed.
+            "http://user:pass@127.0.0.1/jwks",
+            "https://user@issuer.example/jwks",
+            "http://127.0.0.2/jwks",
+            "not a url",
         ] {
             assert!(!fetchable(refused), "{refused}");
         }

@@ -17,11 +17,19 @@
 //! | check | error |
 //! |---|---|
 //! | `RoleArn`, `RoleSessionName` (2-64 of `\w+=,.@-`), `WebIdentityToken` present; no session `Policy` / `PolicyArns` | 400 InvalidParameterValue |
-//! | `RoleArn` is a configured role | 400 MalformedPolicyDocument |
-//! | `DurationSeconds` in 900 ..= the role's `max_session_seconds` (default 3600, or the role's maximum if lower) | 400 InvalidParameterValue |
-//! | the token verifies (see [`jwt`]): algorithm, `kid`, issuer, signature, audience, `exp`, `nbf`, `iat`, subject pattern | 400 InvalidIdentityToken |
-//! | the role's `claims` patterns match the token's claims | 403 AccessDenied |
+//! | `DurationSeconds`, when given, in 900 ..= 43200 | 400 InvalidParameterValue |
+//! | the token verifies (see [`jwt`]) with the keys of a configured issuer of its `iss`: algorithm, `kid`, no `crit`, signature, `exp`, `nbf`, `iat` | 400 InvalidIdentityToken |
+//! | one of its audiences is accepted by some configured role | 400 InvalidIdentityToken |
+//! | `RoleArn` is a configured role that trusts that issuer, accepts one of the audiences, and whose `subjects` and `claims` patterns match | 403 AccessDenied |
+//! | `DurationSeconds` at most the role's `max_session_seconds` (default 3600, or the maximum if lower) | 400 InvalidParameterValue |
 //! | the issuer's keys could be had | 500 InternalError (generic message, cause logged) |
+//!
+//! An unknown role and a role that refuses the token answer the same 403
+//! AccessDenied, "Not authorized to perform sts:AssumeRoleWithWebIdentity",
+//! as AWS does: nothing before the token is verified depends on the role,
+//! so the answers cannot tell which roles exist (short of a role whose own
+//! issuer's keys cannot be fetched, which answers the 500). Why a token was
+//! refused is logged (values escaped), never answered.
 //!
 //! The answer carries an access key id (`ASIA...`), a secret, and a
 //! session token sealed as [`session`] describes; nothing is stored. The
@@ -31,8 +39,12 @@
 //! attributes and the token's claims as tags
 //! (`principal.getTag("repository") like "myorg/*"`). A session used past
 //! its expiry answers 403 ExpiredToken (400 in the `aws` profile); a token
-//! that does not open, or belongs to another access key, 401
-//! InvalidAccessKeyId (reason `invalid_token`).
+//! that does not open, or belongs to another access key, or whose role is
+//! no longer configured (or no longer trusts its issuer), 401
+//! InvalidAccessKeyId (reason `invalid_token`; GetCallerIdentity answers
+//! 403 InvalidClientTokenId, as AWS does for the credentials of a deleted
+//! identity). Sessions are capped at their role's `max_session_seconds`,
+//! `cedargate sts mint-session` included.
 //!
 //! # GetCallerIdentity
 //!
@@ -171,6 +183,16 @@ pub fn role_id(arn: &str) -> String {
     format!("AROA{tail}")
 }
 
+/// AWS's answer to a web identity that may not assume the role, or to a
+/// role that does not exist: the same, so that roles cannot be enumerated.
+fn not_authorized() -> StsError {
+    StsError::new(
+        403,
+        "AccessDenied",
+        "Not authorized to perform sts:AssumeRoleWithWebIdentity",
+    )
+}
+
 /// What a successful exchange produced.
 #[derive(Debug)]
 pub struct Minted {
@@ -184,6 +206,7 @@ impl StsService {
     /// The service for `config`, with its sealer.
     pub fn new(config: StsConfig, sealer: SessionSealer) -> Self {
         let keys = JwksCache::new(&config.issuers);
+        let sealer = sealer.bound_to(&config);
         Self {
             config,
             keys,
@@ -259,47 +282,76 @@ impl StsService {
                 "session policies are not supported: sessions are scoped by the gateway's Cedar policies",
             ));
         }
-        let role = self.role(role_arn).ok_or_else(|| {
-            StsError::new(
-                400,
-                "MalformedPolicyDocument",
-                format!("role `{role_arn}` is not configured"),
-            )
-        })?;
-        let duration = match params.get("DurationSeconds") {
-            None => role.max_session_seconds.min(3600),
-            Some(text) => text
-                .parse::<u64>()
-                .ok()
-                .filter(|d| (MIN_SESSION_SECONDS..=role.max_session_seconds).contains(d))
-                .ok_or_else(|| {
-                    StsError::parameter(format!(
-                        "DurationSeconds must be between {MIN_SESSION_SECONDS} and {} for this role",
-                        role.max_session_seconds.min(MAX_SESSION_SECONDS)
-                    ))
-                })?,
+        // Nothing up to the token's verification depends on the role, so
+        // an unknown role and a refused one answer alike.
+        let requested = match params.get("DurationSeconds") {
+            None => None,
+            Some(text) => Some(
+                text.parse::<u64>()
+                    .ok()
+                    .filter(|d| (MIN_SESSION_SECONDS..=MAX_SESSION_SECONDS).contains(d))
+                    .ok_or_else(|| {
+                        StsError::parameter(format!(
+                            "DurationSeconds must be between {MIN_SESSION_SECONDS} and {MAX_SESSION_SECONDS}"
+                        ))
+                    })?,
+            ),
         };
-        let verified = jwt::verify(token, role, &self.keys, self.config.leeway_seconds)
-            .await
-            .map_err(|error| match error {
-                jwt::TokenError::Invalid(message) => {
-                    StsError::new(400, "InvalidIdentityToken", message)
+        let role = self.role(role_arn);
+        // The role's own issuers first: when their keys cannot be had the
+        // answer is an internal error. A token from none of them is then
+        // verified against every configured issuer, as it is for a role
+        // that does not exist, so that both are refused alike below.
+        let every_issuer: Vec<String> = self.config.issuers.keys().cloned().collect();
+        let leeway = self.config.leeway_seconds;
+        let verified = match role {
+            Some(role) => match jwt::verify(token, &role.issuers, &self.keys, leeway).await {
+                Err(jwt::TokenError::UntrustedIssuer(_)) => {
+                    jwt::verify(token, &every_issuer, &self.keys, leeway).await
                 }
-                jwt::TokenError::Keys(error) => {
-                    tracing::error!(%error, role = %role.arn, "web identity keys unavailable");
-                    StsError::internal()
-                }
-            })?;
-        for (claim, pattern) in &role.claims {
-            let value = verified.claims.get(claim).map(String::as_str);
-            if !value.is_some_and(|v| jwt::matches_pattern(pattern, v)) {
-                return Err(StsError::new(
-                    403,
-                    "AccessDenied",
-                    format!("the token's `{claim}` claim does not allow this role"),
-                ));
-            }
+                other => other,
+            },
+            None => jwt::verify(token, &every_issuer, &self.keys, leeway).await,
         }
+        .map_err(|error| match error {
+            jwt::TokenError::Keys(_) => StsError::internal(),
+            refused => StsError::new(400, "InvalidIdentityToken", refused.to_string()),
+        })?;
+        if !self.config.roles.iter().any(|role| {
+            verified
+                .audiences
+                .iter()
+                .any(|aud| role.audiences.contains(aud))
+        }) {
+            return Err(StsError::new(
+                400,
+                "InvalidIdentityToken",
+                "the web identity token's audience is not accepted",
+            ));
+        }
+        let (role, audience) = role
+            .ok_or("the role is not configured")
+            .and_then(|role| self.admits(role, &verified).map(|aud| (role, aud)))
+            .map_err(|reason| {
+                tracing::info!(
+                    role = %crate::telemetry::escaped(role_arn),
+                    issuer = %crate::telemetry::escaped(&verified.issuer),
+                    subject = %crate::telemetry::escaped(&verified.subject),
+                    reason,
+                    "web identity refused"
+                );
+                not_authorized()
+            })?;
+        let duration = match requested {
+            None => role.max_session_seconds.min(3600),
+            Some(duration) if duration <= role.max_session_seconds => duration,
+            Some(_) => {
+                return Err(StsError::parameter(format!(
+                    "DurationSeconds exceeds this role's maximum session duration ({} s)",
+                    role.max_session_seconds
+                )));
+            }
+        };
         let expires = now
             .checked_add(Duration::from_secs(duration))
             .and_then(|at| at.duration_since(UNIX_EPOCH).ok())
@@ -311,7 +363,7 @@ impl StsService {
             session_name: session_name.to_owned(),
             issuer: verified.issuer,
             subject: verified.subject,
-            audience: verified.audience,
+            audience,
             claims: verified.claims,
             expires,
         };
@@ -321,13 +373,45 @@ impl StsService {
         })?;
         tracing::info!(
             role = %session.role_arn,
-            issuer = %session.issuer,
-            subject = %session.subject,
+            issuer = %crate::telemetry::escaped(&session.issuer),
+            subject = %crate::telemetry::escaped(&session.subject),
             access_key = %session.access_key,
             expires = session.expires,
             "session minted"
         );
         Ok(Minted { session, token })
+    }
+
+    /// What `role` requires of a verified token: one of its issuers, one of
+    /// its audiences (the one returned), one of its subject patterns, and
+    /// its claim patterns. The reason is for the log only.
+    fn admits(
+        &self,
+        role: &RoleConfig,
+        token: &jwt::VerifiedToken,
+    ) -> Result<String, &'static str> {
+        if !role.issuers.contains(&token.issuer_name) {
+            return Err("the role does not trust the token's issuer");
+        }
+        let audience = token
+            .audiences
+            .iter()
+            .find(|aud| role.audiences.contains(aud))
+            .ok_or("the role does not accept the token's audience")?;
+        if !role
+            .subjects
+            .iter()
+            .any(|pattern| jwt::matches_pattern(pattern, &token.subject))
+        {
+            return Err("the token's subject does not match the role's subjects");
+        }
+        for (claim, pattern) in &role.claims {
+            let value = token.claims.get(claim).map(String::as_str);
+            if !value.is_some_and(|v| jwt::matches_pattern(pattern, v)) {
+                return Err("a claim of the token does not match the role's claims");
+            }
+        }
+        Ok(audience.clone())
     }
 
     /// Seals a session minted outside an exchange (the `sts mint-session`

@@ -15,6 +15,12 @@
 //! sealed with the first configured key, and every configured key still
 //! opens what it sealed. A token that does not open (tampered, truncated,
 //! sealed by a removed key) or that names another access key id is refused.
+//!
+//! A session also stays bound to the configuration: once its role is no
+//! longer configured, or no longer trusts the session's issuer, the
+//! session is refused like a token that does not open (AWS answers the
+//! credentials of a deleted identity with InvalidClientTokenId, "The
+//! security token included in the request is invalid").
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -27,7 +33,7 @@ use ring::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::Secret;
-use crate::config::SealKeyConfig;
+use crate::config::{SealKeyConfig, StsConfig};
 
 const TOKEN_PREFIX: &str = "cgs1.";
 const AAD_PREFIX: &str = "cedargate-session-v1:";
@@ -129,10 +135,14 @@ impl fmt::Debug for StsSession {
     }
 }
 
-/// The keys that seal and open session tokens.
+/// The keys that seal and open session tokens, and the roles whose
+/// sessions are live.
 pub struct SessionSealer {
     /// `(id, key)`; the first seals.
     keys: Vec<(String, LessSafeKey)>,
+    /// Role ARN -> the issuer URLs it trusts; empty until
+    /// [`Self::bound_to`], so that an unbound sealer admits no session.
+    live: BTreeMap<String, Vec<String>>,
 }
 
 impl fmt::Debug for SessionSealer {
@@ -183,7 +193,36 @@ impl SessionSealer {
             .into_iter()
             .map(|(id, bytes)| aead_key(&bytes).map(|key| (id, key)))
             .collect::<Option<Vec<_>>>()?;
-        (!keys.is_empty()).then_some(Self { keys })
+        (!keys.is_empty()).then_some(Self {
+            keys,
+            live: BTreeMap::new(),
+        })
+    }
+
+    /// The sealer whose sessions are live while their role is configured
+    /// in `config` and trusts their issuer.
+    pub fn bound_to(mut self, config: &StsConfig) -> Self {
+        self.live = config
+            .roles
+            .iter()
+            .map(|role| {
+                let issuers = role
+                    .issuers
+                    .iter()
+                    .filter_map(|name| config.issuers.get(name))
+                    .map(|issuer| issuer.issuer.clone())
+                    .collect();
+                (role.arn.clone(), issuers)
+            })
+            .collect();
+        self
+    }
+
+    /// Whether `session`'s role is configured and trusts its issuer.
+    pub fn is_live(&self, session: &StsSession) -> bool {
+        self.live
+            .get(&session.role_arn)
+            .is_some_and(|issuers| issuers.contains(&session.issuer))
     }
 
     /// Seals `session` into a token.
@@ -359,6 +398,36 @@ mod tests {
         // The same id with another key does not open it either.
         let replaced = sealer(&[("old", 3)]);
         assert!(replaced.open(&token, &minted.access_key).is_err());
+    }
+
+    #[test]
+    fn sessions_live_only_while_their_role_trusts_their_issuer() {
+        let config = |roles: &str| -> StsConfig {
+            toml::from_str(&format!(
+                "[issuers.gh]\nissuer = \"https://issuer.example\"\njwks_file = \"k.json\"\n\
+                 [issuers.other]\nissuer = \"https://other.example\"\njwks_file = \"o.json\"\n{roles}"
+            ))
+            .expect("sts table")
+        };
+        let role = |arn: &str, issuer: &str| {
+            format!(
+                "[[roles]]\narn = \"{arn}\"\nissuers = [\"{issuer}\"]\naudiences = [\"a\"]\nsubjects = [\"*\"]\n"
+            )
+        };
+        let minted = session(2_000_000_000);
+        let ci = "arn:aws:iam::123456789012:role/ci";
+        let cases = [
+            (role(ci, "gh"), true),
+            (role("arn:aws:iam::123456789012:role/other", "gh"), false),
+            (role(ci, "other"), false),
+            (String::new(), false),
+        ];
+        for (roles, live) in cases {
+            let bound = sealer(&[("k1", 1)]).bound_to(&config(&roles));
+            assert_eq!(bound.is_live(&minted), live, "{roles}");
+        }
+        // An unbound sealer admits no session.
+        assert!(!sealer(&[("k1", 1)]).is_live(&minted));
     }
 
     #[test]

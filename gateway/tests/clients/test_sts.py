@@ -180,7 +180,7 @@ def alg_none(issuer):
 
 ERRORS = {
     "unknown role": (lambda i: {"RoleArn": "arn:aws:iam::123456789012:role/nope",
-                                "WebIdentityToken": i.token()}, 400, "MalformedPolicyDocument"),
+                                "WebIdentityToken": i.token()}, 403, "AccessDenied"),
     "wrong issuer": (lambda i: {"WebIdentityToken": i.token(iss="http://127.0.0.1:1/evil")},
                      400, "InvalidIdentityToken"),
     "bad signature": (lambda i: {"WebIdentityToken": i.token(key=Key("rsa-1", "RS256"))},
@@ -188,7 +188,7 @@ ERRORS = {
     "wrong audience": (lambda i: {"WebIdentityToken": i.token(aud="someone-else")},
                        400, "InvalidIdentityToken"),
     "subject mismatch": (lambda i: {"WebIdentityToken": i.token(sub="user:alice")},
-                         400, "InvalidIdentityToken"),
+                         403, "AccessDenied"),
     "expired token": (lambda i: {"WebIdentityToken": i.token(lifetime=-600)},
                       400, "InvalidIdentityToken"),
     "token without exp": (lambda i: {"WebIdentityToken": i.token(omit=("exp",))},

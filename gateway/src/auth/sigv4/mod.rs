@@ -52,7 +52,9 @@
 //! up (a token that does not open, or belongs to another access key ->
 //! `invalid_token`), and after the signature a session past its expiry
 //! fails with `SessionExpired` (counted as `expired`, rendered
-//! ExpiredToken).
+//! ExpiredToken). A session whose role is no longer configured, or no
+//! longer trusts its issuer, fails after the signature with
+//! `invalid_token`, like a token that does not open.
 
 mod canonical;
 mod checks;
@@ -226,6 +228,14 @@ fn verify(
     }
     if cached.is_none() && session.is_none() {
         store.signing_keys().insert(cache_id, key.clone());
+    }
+    if let Some(session) = &session
+        && !sessions.is_some_and(|sealer| sealer.is_live(session))
+    {
+        return Err(AuthFailure::new(
+            AuthFailureReason::InvalidSessionToken,
+            "the security token included in the request is invalid: its role is no longer configured",
+        ));
     }
     if let Some(session) = &session
         && session.is_expired(now)

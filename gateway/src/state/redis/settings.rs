@@ -56,13 +56,17 @@ pub(super) fn redact(url: &str) -> String {
     }
 }
 
-/// Byte range of the password in `scheme://user:password@host...`.
+/// Byte range of the password in `scheme://user:password@host...`: all
+/// after the first `:` of the user info, which runs to the *last* `@`
+/// (not to the first `/`, `?` or `#`), so that a password holding those
+/// characters, or a URL that does not parse, is still found whole.
 fn password_span(url: &str) -> Option<(usize, usize)> {
-    let authority_start = url.find("://")? + 3;
+    let authority_start = match url.find("://") {
+        Some(at) => at + 3,
+        None => url.find(':').map_or(0, |at| at + 1),
+    };
     let rest = &url[authority_start..];
-    let authority_len = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let authority = &rest[..authority_len];
-    let user_info = &authority[..authority.rfind('@')?];
+    let user_info = &rest[..rest.rfind('@')?];
     let colon = user_info.find(':')?;
     Some((
         authority_start + colon + 1,
@@ -136,5 +140,36 @@ mod tests {
             assert_eq!(redact(url), url);
         }
         assert_eq!(redact("redis://:pw@host"), "redis://:***@host");
+    }
+
+    #[test]
+    fn passwords_holding_url_delimiters_are_redacted_whole() {
+        let table = [
+            (
+                "redis://app:pa/ss@host:6379/0",
+                "redis://app:***@host:6379/0",
+            ),
+            ("redis://app:p#w@host/1", "redis://app:***@host/1"),
+            ("redis://:p?w=1@host", "redis://:***@host"),
+            ("redis://u:a/b?c#d@e@host/2", "redis://u:***@host/2"),
+            ("redis:app:secret@host", "redis:app:***@host"),
+        ];
+        for (url, shown) in table {
+            assert_eq!(redact(url), shown, "{url}");
+        }
+        // The error of a URL that does not parse never echoes the password.
+        let url = "redis://app:pa/ss#x@host/0";
+        let error = super::super::RedisStore::new(RedisSettings {
+            url: url.to_owned(),
+            ..RedisSettings::default()
+        })
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+        assert!(error.contains("invalid redis url"), "{error}");
+        assert!(
+            !error.contains("pa/ss") && !error.contains("ss#x"),
+            "{error}"
+        );
     }
 }
