@@ -61,6 +61,9 @@ impl AdminApp {
                 "text/plain; version=0.0.4",
                 self.gateway.metrics.render(),
             ),
+            "/quotas" if !self.gateway.console.auth.host_allowed(request.headers) => {
+                Reply::misdirected()
+            }
             "/quotas" if !self.gateway.console.auth.allows(request.headers) => {
                 Reply::unauthorized()
             }
@@ -127,6 +130,10 @@ impl ServeHttp for AdminApp {
                     query: head.uri.query(),
                     headers: &head.headers,
                     body,
+                    peer: session
+                        .client_addr()
+                        .and_then(|addr| addr.as_inet())
+                        .map(|addr| addr.ip()),
                 };
                 self.answer(&request).await
             }
