@@ -13,6 +13,8 @@ mod utils;
 
 #[path = "security/config.rs"]
 mod config;
+#[path = "security/console.rs"]
+mod console;
 #[path = "security/decisions.rs"]
 mod decisions;
 #[path = "security/implied.rs"]
