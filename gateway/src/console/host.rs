@@ -147,19 +147,26 @@ fn origin_matches(origin: &str, host: &HostName) -> bool {
 
 /// Whether a request that changes something comes from the console's own
 /// origin: its `Origin` names the `Host` it was sent to; without
-/// `Origin`, `Sec-Fetch-Site` is `same-origin` or `none`; without either,
+/// `Origin` (or with `Origin: null`), `Sec-Fetch-Site` is `same-origin` or
+/// `none`; without either,
 /// it carries `X-Cedargate-Console: 1`. A cross-site form or `fetch`
 /// cannot pass: browsers send `Origin` (or `Sec-Fetch-Site: cross-site`)
 /// and cannot add the custom header without a CORS preflight.
 pub fn same_origin(headers: &http::HeaderMap) -> bool {
-    let mut origins = headers.get_all(http::header::ORIGIN).iter();
-    if let Some(origin) = origins.next() {
-        return origins.next().is_none()
-            && request_host(headers).is_some_and(|host| {
+    let origins: Vec<&http::HeaderValue> = headers.get_all(http::header::ORIGIN).iter().collect();
+    match origins.as_slice() {
+        [] => {}
+        // Sent under `Referrer-Policy: no-referrer` (the console's) and by
+        // sandboxed frames: it names no origin, the next headers decide.
+        [origin] if origin.as_bytes() == b"null" => {}
+        [origin] => {
+            return request_host(headers).is_some_and(|host| {
                 origin
                     .to_str()
                     .is_ok_and(|origin| origin_matches(origin.trim(), &host))
             });
+        }
+        _ => return false,
     }
     if let Some(site) = headers.get("sec-fetch-site") {
         return matches!(site.to_str(), Ok("same-origin" | "none"));
@@ -254,6 +261,30 @@ mod tests {
                 false,
             ),
             (&[("host", "127.0.0.1:9001"), ("origin", "null")], false),
+            (
+                &[
+                    ("host", "127.0.0.1:9001"),
+                    ("origin", "null"),
+                    ("sec-fetch-site", "same-origin"),
+                ],
+                true,
+            ),
+            (
+                &[
+                    ("host", "127.0.0.1:9001"),
+                    ("origin", "null"),
+                    ("sec-fetch-site", "cross-site"),
+                ],
+                false,
+            ),
+            (
+                &[
+                    ("host", "127.0.0.1:9001"),
+                    ("origin", "x"),
+                    ("origin", "http://127.0.0.1:9001"),
+                ],
+                false,
+            ),
             (
                 &[
                     ("host", "127.0.0.1:9001"),
