@@ -61,15 +61,12 @@ impl AdminApp {
                 "text/plain; version=0.0.4",
                 self.gateway.metrics.render(),
             ),
-            "/quotas" if !self.gateway.console.auth.host_allowed(request.headers) => {
-                Reply::misdirected()
-            }
-            "/quotas" if !self.gateway.console.auth.allows(request.headers) => {
-                Reply::unauthorized()
-            }
-            "/quotas" => match serde_json::to_vec_pretty(&self.gateway.quotas.view().await) {
-                Ok(json) => Reply::new(200, "application/json", json),
-                Err(_) => Reply::new(500, "text/plain", b"internal error\n".to_vec()),
+            "/quotas" => match self.gateway.console.admit(request) {
+                Err(refusal) => refusal,
+                Ok(()) => match serde_json::to_vec_pretty(&self.gateway.quotas.view().await) {
+                    Ok(json) => Reply::new(200, "application/json", json),
+                    Err(_) => Reply::new(500, "text/plain", b"internal error\n".to_vec()),
+                },
             },
             _ => Reply::new(404, "text/plain", b"not found\n".to_vec()),
         }

@@ -2,7 +2,6 @@
 //! function over the gateway's state: [`super::route`] picks one after the
 //! admin token was checked. Every answer is JSON and bounded.
 
-use std::net::IpAddr;
 use std::sync::Arc;
 
 use serde_json::{Value, json};
@@ -14,20 +13,11 @@ use crate::pipeline::Gateway;
 /// The login form's POST: waits imposed on a source that sent wrong
 /// tokens come first (429, the token untested), then the token.
 pub(super) fn login(console: &ConsoleState, request: &AdminRequest<'_>) -> Reply {
-    let source = request.peer.unwrap_or(IpAddr::from([0, 0, 0, 0]));
+    let source = request.source();
     if console.auth.requires_token()
         && let Err(wait) = console.logins.check(source)
     {
-        let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-        let mut reply = Reply::error(
-            429,
-            "too_many_attempts",
-            &format!("too many wrong admin tokens from this address; try again in {seconds} s"),
-        );
-        reply
-            .headers
-            .push(("retry-after", seconds.max(1).to_string()));
-        return reply;
+        return Reply::wait(wait);
     }
     let token = form_urlencoded::parse(&request.body)
         .find(|(name, _)| name == "token")

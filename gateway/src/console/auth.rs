@@ -123,6 +123,16 @@ impl ConsoleAuth {
         self.hosts.allows_headers(headers)
     }
 
+    /// Whether `headers` present a token as `Authorization: Bearer` (right
+    /// or wrong) to a console that requires one.
+    pub fn presents_bearer(&self, headers: &http::HeaderMap) -> bool {
+        self.token.is_some()
+            && headers
+                .get_all(http::header::AUTHORIZATION)
+                .iter()
+                .any(|value| value.as_bytes().starts_with(b"Bearer "))
+    }
+
     /// Whether `headers` carry the token as `Authorization: Bearer`.
     pub fn has_bearer(&self, headers: &http::HeaderMap) -> bool {
         let Some((token, _)) = &self.token else {

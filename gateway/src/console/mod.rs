@@ -82,6 +82,32 @@ impl ConsoleState {
     }
 }
 
+impl ConsoleState {
+    /// Whether `request` may use the console or `/quotas`: `Err` with the
+    /// answer when its `Host` is not allowed (421), its source must wait
+    /// after wrong tokens and it presents one again (429, the token
+    /// untested), or it lacks the token or a session (401). A wrong bearer
+    /// token counts against its source like a wrong login.
+    pub fn admit(&self, request: &AdminRequest<'_>) -> Result<(), Reply> {
+        let headers = request.headers;
+        if !self.auth.host_allowed(headers) {
+            return Err(Reply::misdirected());
+        }
+        if self.auth.presents_bearer(headers) {
+            let source = request.source();
+            self.logins.check(source).map_err(Reply::wait)?;
+            if !self.auth.has_bearer(headers) {
+                self.logins.failed(source);
+            }
+        }
+        if self.auth.allows(headers) {
+            Ok(())
+        } else {
+            Err(Reply::unauthorized())
+        }
+    }
+}
+
 /// One admin listener answer.
 #[derive(Debug)]
 pub struct Reply {
@@ -140,6 +166,18 @@ impl Reply {
         )
     }
 
+    /// The 429 of a source that must wait `wait` after wrong tokens.
+    pub fn wait(wait: Duration) -> Self {
+        let seconds = (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1);
+        let mut reply = Self::error(
+            429,
+            "too_many_attempts",
+            &format!("too many wrong admin tokens from this address; try again in {seconds} s"),
+        );
+        reply.headers.push(("retry-after", seconds.to_string()));
+        reply
+    }
+
     /// An answer of `content_type`.
     pub fn new(status: u16, content_type: &'static str, body: Vec<u8>) -> Self {
         Self {
@@ -175,6 +213,13 @@ pub struct AdminRequest<'a> {
     pub body: Bytes,
     /// The client's address, when known.
     pub peer: Option<IpAddr>,
+}
+
+impl AdminRequest<'_> {
+    /// The client's address (`0.0.0.0` when unknown).
+    pub fn source(&self) -> IpAddr {
+        self.peer.unwrap_or(IpAddr::from([0, 0, 0, 0]))
+    }
 }
 
 /// The headers every console answer carries.
@@ -234,7 +279,23 @@ async fn route(gateway: &Arc<Gateway>, request: &AdminRequest<'_>) -> Reply {
         ("/console/console.css", true, _) => {
             Reply::new(200, "text/css; charset=utf-8", STYLE.into())
         }
-        _ if !console.auth.allows(request.headers) => Reply::unauthorized(),
+        _ => match console.admit(request) {
+            Err(refusal) => refusal,
+            Ok(()) => route_admitted(gateway, request, cross_site).await,
+        },
+    }
+}
+
+/// The paths behind the token, for a request [`ConsoleState::admit`] let in.
+async fn route_admitted(
+    gateway: &Arc<Gateway>,
+    request: &AdminRequest<'_>,
+    cross_site: bool,
+) -> Reply {
+    let console = &gateway.console;
+    let get = request.method == http::Method::GET || request.method == http::Method::HEAD;
+    let post = request.method == http::Method::POST;
+    match (request.path, get, post) {
         (_, _, true) if cross_site => Reply::cross_site(),
         ("/console" | "/console/", true, _) => {
             Reply::new(200, "text/html; charset=utf-8", PAGE.into())

@@ -1,8 +1,9 @@
-//! Login attempts per source address, with exponential backoff: after
-//! [`FREE_FAILURES`] wrong tokens a source waits 1 s, then 2 s, 4 s, ...
-//! up to [`MAX_DELAY`] after each further one, and a login it tries
-//! while waiting answers 429 with `Retry-After` without testing the token.
-//! A right token clears its record. IPv6 sources count per /64.
+//! Wrong admin tokens per source address (at the login form or as a
+//! bearer token), with exponential backoff: after [`FREE_FAILURES`] wrong
+//! tokens a source waits 1 s, then 2 s, 4 s, ... up to [`MAX_DELAY`] after
+//! each further one, and a token it presents while waiting answers 429
+//! with `Retry-After` without being tested. A login with the right token
+//! clears its record. IPv6 sources count per /64.
 //!
 //! Failures are logged in aggregate: one WARN line at a source's first
 //! failure and one each time it is made to wait, with the counts since
@@ -97,7 +98,7 @@ impl LoginThrottle {
                 refused_while_waiting = entry.unlogged_refused,
                 total_failures = entry.failures,
                 retry_after_seconds = delay.map_or(0, |d| d.as_secs()),
-                "console logins refused: wrong admin token (counted per source; one line per wait)"
+                "wrong admin tokens at the console (counted per source; one line per wait)"
             );
             entry.unlogged_failures = 0;
             entry.unlogged_refused = 0;

@@ -42,14 +42,21 @@ const check = (condition, what) => {
 async function unauthorizedChecks() {
   const paths = ["/console", "/console/console.js", "/console/api/status", "/console/api/quotas",
     "/console/api/traffic", "/console/api/decisions", "/console/api/choices", "/quotas"];
+  // Wrong tokens count against this address: after three it must wait
+  // (429 with Retry-After, the token untested) before presenting another.
+  let retryAfter = 0;
   for (const path of paths) {
     for (const headers of [{}, { authorization: "Bearer wrong-token" }]) {
       const response = await fetch(ADMIN + path, { headers, redirect: "manual" });
       const body = await response.json();
-      check(response.status === 401 && body.error === "unauthorized",
-        `${path} without the right token answers 401 JSON (${JSON.stringify(headers)})`);
+      if (response.status === 429) retryAfter = Number(response.headers.get("retry-after"));
+      check((response.status === 401 && body.error === "unauthorized") ||
+        (response.status === 429 && body.error === "too_many_attempts" && headers.authorization),
+        `${path} without the right token answers 401 JSON, or 429 once the address must wait (${JSON.stringify(headers)})`);
     }
   }
+  check(retryAfter >= 1, `wrong bearer tokens make the address wait ${retryAfter} s`);
+  await new Promise((resolve) => setTimeout(resolve, retryAfter * 1000 + 100));
   for (const path of ["/console/api/decide", "/console/api/candidate"]) {
     const response = await fetch(ADMIN + path, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
     check(response.status === 401, `POST ${path} without the token answers 401`);

@@ -248,7 +248,7 @@ fn wrong_logins_are_slowed_per_source_and_logged_in_aggregate() {
     let log = gateway.log();
     let lines: Vec<&str> = log
         .lines()
-        .filter(|line| line.contains("console login"))
+        .filter(|line| line.contains("admin token"))
         .collect();
     assert!(
         lines.len() <= refused.saturating_sub(2),
@@ -265,6 +265,39 @@ fn wrong_logins_are_slowed_per_source_and_logged_in_aggregate() {
     );
     assert!(
         !log.contains("wrong-guess"),
+        "presented tokens are never logged"
+    );
+}
+
+#[test]
+fn wrong_bearer_tokens_are_slowed_like_wrong_logins() {
+    let gateway = TestGateway::start(TOKEN_CONSOLE);
+    let (host, _) = own(&gateway);
+    let mut tested = 0;
+    let mut slowed = 0;
+    for attempt in 0..30 {
+        let bearer = format!("Authorization: Bearer wrong-guess-{attempt:04}");
+        let path = if attempt % 2 == 0 {
+            "/console/api/status"
+        } else {
+            "/quotas"
+        };
+        let answer = send(&gateway, "GET", path, &host, &[&bearer], "");
+        match answer.status {
+            401 => tested += 1,
+            429 => {
+                slowed += 1;
+                assert!(answer.header("retry-after").is_some(), "{}", answer.head);
+            }
+            other => panic!("{path}: {other} {}", answer.body),
+        }
+    }
+    assert!(
+        slowed > 0 && tested < 10,
+        "{tested} tested, {slowed} slowed"
+    );
+    assert!(
+        !gateway.log().contains("wrong-guess"),
         "presented tokens are never logged"
     );
 }
