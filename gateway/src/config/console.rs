@@ -157,4 +157,51 @@ mod tests {
         };
         assert!(both.validate(loopback).is_err());
     }
+
+    #[test]
+    fn session_lifetimes_and_allowed_hosts_are_checked() {
+        let loopback = SocketAddr::from(([127, 0, 0, 1], 9001));
+        assert_eq!(ConsoleConfig::default().session_seconds, 12 * 3600);
+        let table: &[(u64, &[&str], Option<&str>)] = &[
+            (1, &[], None),
+            (
+                MAX_SESSION_SECONDS,
+                &["console.example.test", "proxy.test:8443", "[::2]:9001"],
+                None,
+            ),
+            (0, &[], Some("console.session_seconds")),
+            (
+                MAX_SESSION_SECONDS + 1,
+                &[],
+                Some("console.session_seconds"),
+            ),
+            (
+                60,
+                &["https://console.example.test"],
+                Some("console.allowed_hosts"),
+            ),
+            (60, &["console example"], Some("console.allowed_hosts")),
+            (60, &["host:99999"], Some("console.allowed_hosts")),
+            (60, &[""], Some("console.allowed_hosts")),
+        ];
+        for (seconds, hosts, field) in table {
+            let console = ConsoleConfig {
+                session_seconds: *seconds,
+                allowed_hosts: hosts.iter().map(|h| (*h).to_owned()).collect(),
+                ..ConsoleConfig::default()
+            };
+            match (console.validate(loopback), field) {
+                (Ok(()), None) => {}
+                (Err(error), Some(field)) => {
+                    assert!(error.to_string().contains(field), "{error}");
+                }
+                (result, _) => panic!("{seconds} {hosts:?}: {result:?}"),
+            }
+        }
+        let many = ConsoleConfig {
+            allowed_hosts: vec!["a.test".to_owned(); MAX_ALLOWED_HOSTS + 1],
+            ..ConsoleConfig::default()
+        };
+        assert!(many.validate(loopback).is_err());
+    }
 }
