@@ -57,7 +57,7 @@ pub struct ConsoleState {
     pub traffic: TrafficSampler,
     /// When the gateway started.
     pub started: Instant,
-    /// Login attempts per source.
+    /// Wrong admin tokens per source (login form and bearer).
     pub logins: LoginThrottle,
     /// Candidate replays that may run at once (each compiles a policy set).
     candidate_slots: tokio::sync::Semaphore,
@@ -80,9 +80,7 @@ impl ConsoleState {
             candidate_slots: tokio::sync::Semaphore::new(2),
         })
     }
-}
 
-impl ConsoleState {
     /// Whether `request` may use the console or `/quotas`: `Err` with the
     /// answer when its `Host` is not allowed (421), its source must wait
     /// after wrong tokens and it presents one again (429, the token
