@@ -7,14 +7,17 @@
 //! never serves S3 and the S3 listener never serves these.
 //!
 //! `/healthz`, `/readyz` and `/metrics` stay open for probes and
-//! Prometheus; `/quotas` and the console need the admin token when one is
+//! Prometheus; `/quotas` and the console answer only to loopback `Host`
+//! names and `console.allowed_hosts`, and need the admin token when one is
 //! configured.
 //!
 //! The listener is guarded like the S3 one ([`crate::listener`]: a small
 //! connection cap, a header-section deadline) and decides from the request
 //! head alone, before any body byte is read, whether the path and method
 //! exist, whether the caller is let in and how large a body the endpoint
-//! reads ([`AdminApp::gate`]): an unknown path (404), a missing token (401)
+//! reads ([`AdminApp::gate`]): an unknown path (404), a `Host` the console
+//! does not answer to (421), a missing token (401; 429 while a source that
+//! presented wrong tokens waits), a cross-site console POST (403)
 //! or a wrong method (405) is answered without reading the body, and no
 //! handler runs, a body announced larger than the
 //! endpoint's cap gets 413, and a body that does not arrive within
@@ -44,16 +47,9 @@ const ADMIN_ENDPOINTS: &[(&str, bool)] = &[
     ("/quotas", true),
 ];
 
-/// What a request head allows before any body byte is read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Gate {
-    /// The request is refused whatever its body, with this status: 404 for
-    /// an unknown path, 401 for a caller without the admin token, 405 for
-    /// a method the path does not answer (checked in that order).
-    Refuse(u16),
-    /// The endpoint reads a body of at most this many bytes (0: none).
-    Read(usize),
-}
+/// The refusal a request head earns before any body byte is read.
+#[derive(Debug)]
+pub struct Refused(pub Reply);
 
 /// The admin listener's handler.
 #[derive(Debug, Clone)]
@@ -77,48 +73,63 @@ impl AdminApp {
         }
     }
 
-    /// What the head of a request to `path` with `method` and `headers`
-    /// allows (see [`Gate`]); looks at nothing else.
-    pub fn gate(&self, method: &http::Method, path: &str, headers: &http::HeaderMap) -> Gate {
+    /// How many body bytes the endpoint `request` names may read, judged
+    /// from its head alone (its body is not looked at): an unknown path is
+    /// 404; on the console and `/quotas`, a `Host` it does not answer to is
+    /// 421 and a missing admin token 401 (a wrong bearer token counts
+    /// against its source, which may have to wait: 429); a POST to the
+    /// console that is not same-origin is 403; a method the path does not
+    /// answer is 405.
+    pub fn gate(&self, request: &AdminRequest<'_>) -> Result<usize, Refused> {
         let console = &self.gateway.console;
+        let path = request.path;
         let found = if is_console(path) {
             console::endpoint(path)
                 .filter(|_| console.enabled)
-                .map(|e| (e.get, e.post, e.needs_token))
+                .map(|e| (e.get, e.post, e.needs_token, true))
         } else {
             ADMIN_ENDPOINTS
                 .iter()
                 .find(|(known, _)| *known == path)
-                .map(|(_, needs_token)| (true, None, *needs_token))
+                .map(|(_, needs_token)| (true, None, *needs_token, *needs_token))
         };
-        let Some((get, post, needs_token)) = found else {
-            return Gate::Refuse(404);
+        let Some((get, post, needs_token, guarded)) = found else {
+            return Err(self.refusal(path, 404));
         };
-        if needs_token && !console.auth.allows(headers) {
-            return Gate::Refuse(401);
+        if guarded && !console.auth.host_allowed(request.headers) {
+            return Err(self.shaped(path, Reply::misdirected()));
         }
+        if needs_token && let Err(reply) = console.admit(request) {
+            return Err(self.shaped(path, reply));
+        }
+        let method = request.method;
         if get && (method == http::Method::GET || method == http::Method::HEAD) {
-            Gate::Read(0)
-        } else if method == http::Method::POST
-            && let Some(cap) = post
-        {
-            Gate::Read(cap)
-        } else {
-            Gate::Refuse(405)
+            return Ok(0);
+        }
+        match post {
+            Some(cap) if method == http::Method::POST => {
+                if !console.auth.has_bearer(request.headers)
+                    && !console::host::same_origin(request.headers)
+                {
+                    return Err(self.shaped(path, Reply::cross_site()));
+                }
+                Ok(cap)
+            }
+            _ => Err(self.refusal(path, 405)),
         }
     }
 
-    /// The answer of a request the gate refused with `status`, shaped like
-    /// the endpoint's own answers.
-    fn refusal(&self, path: &str, status: u16) -> Reply {
+    /// The answer of a request the gate refused with `status` (401, 404 or
+    /// 405), shaped like the endpoint's own answers.
+    fn refusal(&self, path: &str, status: u16) -> Refused {
         if !is_console(path) {
-            return match status {
+            return Refused(match status {
                 401 => Reply::unauthorized(),
                 405 => Reply::new(405, "text/plain", b"method not allowed\n".to_vec()),
                 _ => Reply::new(404, "text/plain", b"not found\n".to_vec()),
-            };
+            });
         }
-        let mut reply = match status {
+        let reply = match status {
             401 => Reply::unauthorized(),
             405 => Reply::error(405, "method_not_allowed", "method not allowed"),
             _ if !self.gateway.console.enabled => {
@@ -126,8 +137,15 @@ impl AdminApp {
             }
             _ => Reply::error(404, "not_found", "no such console endpoint"),
         };
-        console::security_headers(&mut reply);
-        reply
+        self.shaped(path, reply)
+    }
+
+    /// `reply` with the console's security headers on a console path.
+    fn shaped(&self, path: &str, mut reply: Reply) -> Refused {
+        if is_console(path) {
+            console::security_headers(&mut reply);
+        }
+        Refused(reply)
     }
 
     /// The body of the request in `session` if its head lets it be read:
@@ -138,12 +156,17 @@ impl AdminApp {
         if session.is_body_empty() {
             return Ok(Bytes::new());
         }
+        let peer = peer(session);
         let head = session.req_header();
-        let path = head.uri.path();
-        let cap = match self.gate(&head.method, path, &head.headers) {
-            Gate::Refuse(status) => return Err(self.refusal(path, status)),
-            Gate::Read(cap) => cap,
+        let request = AdminRequest {
+            method: &head.method,
+            path: head.uri.path(),
+            query: head.uri.query(),
+            headers: &head.headers,
+            body: Bytes::new(),
+            peer,
         };
+        let cap = self.gate(&request).map_err(|Refused(reply)| reply)?;
         let seconds = self.gateway.config.server.admin_body_timeout_seconds;
         match tokio::time::timeout(Duration::from_secs(seconds), read_body(session, cap)).await {
             Ok(body) => body,
@@ -160,8 +183,8 @@ impl AdminApp {
         if let Some(reply) = console::answer(&self.gateway, request).await {
             return reply;
         }
-        if let Gate::Refuse(status) = self.gate(request.method, request.path, request.headers) {
-            return self.refusal(request.path, status);
+        if let Err(Refused(reply)) = self.gate(request) {
+            return reply;
         }
         match request.path {
             "/healthz" => Reply::new(200, "text/plain", b"ok\n".to_vec()),
@@ -178,6 +201,14 @@ impl AdminApp {
             _ => Reply::new(404, "text/plain", b"not found\n".to_vec()),
         }
     }
+}
+
+/// The client's address, when it is an IP one.
+fn peer(session: &ServerSession) -> Option<std::net::IpAddr> {
+    session
+        .client_addr()
+        .and_then(|addr| addr.as_inet())
+        .map(|addr| addr.ip())
 }
 
 /// Whether `path` is the console's.
@@ -243,6 +274,7 @@ impl ServeHttp for AdminApp {
                     query: head.uri.query(),
                     headers: &head.headers,
                     body,
+                    peer: peer(session),
                 };
                 self.answer(&request).await
             }

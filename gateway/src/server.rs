@@ -120,8 +120,8 @@ pub fn build_gateway(config: Config, credentials: CredentialStore) -> anyhow::Re
     }
     let sts = Arc::new(StsService::new(config.sts.clone(), sealer));
     let telemetry = Telemetry::new(&config.telemetry).context("cannot set up `[telemetry]`")?;
-    let console =
-        ConsoleState::from_config(&config.console).context("cannot set up `[console]`")?;
+    let console = ConsoleState::from_config(&config.console, config.server.admin_listen)
+        .context("cannot set up `[console]`")?;
     Ok(Arc::new(Gateway {
         config: Arc::new(config),
         buckets: ArcSwap::from_pointee(buckets),

@@ -15,6 +15,8 @@ mod utils;
 mod admin_listener;
 #[path = "security/config.rs"]
 mod config;
+#[path = "security/console.rs"]
+mod console;
 #[path = "security/decisions.rs"]
 mod decisions;
 #[path = "security/implied.rs"]

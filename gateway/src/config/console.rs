@@ -11,6 +11,15 @@ use super::{ConfigError, invalid};
 /// Most decisions the console may keep.
 pub const MAX_CONSOLE_DECISIONS: usize = 10_000;
 
+/// A login session's default lifetime: 12 hours.
+pub const DEFAULT_SESSION_SECONDS: u64 = 12 * 3600;
+
+/// Longest login session: 7 days.
+pub const MAX_SESSION_SECONDS: u64 = 7 * 24 * 3600;
+
+/// Most names `console.allowed_hosts` may list.
+pub const MAX_ALLOWED_HOSTS: usize = 64;
+
 /// The operator console (`[console]`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -29,6 +38,12 @@ pub struct ConsoleConfig {
     pub sample_interval_seconds: u64,
     /// How many traffic samples are kept (90 x 10 s = 15 minutes).
     pub samples: usize,
+    /// Host names (`name` or `name:port`) the console and `/quotas` answer
+    /// to besides the loopback ones (`localhost`, `127.x.x.x`, `[::1]`):
+    /// a request naming any other `Host` is refused with 421.
+    pub allowed_hosts: Vec<String>,
+    /// How long a login session lasts, in seconds (default 12 hours).
+    pub session_seconds: u64,
 }
 
 impl Default for ConsoleConfig {
@@ -40,6 +55,8 @@ impl Default for ConsoleConfig {
             decisions: 200,
             sample_interval_seconds: 10,
             samples: 90,
+            allowed_hosts: Vec::new(),
+            session_seconds: DEFAULT_SESSION_SECONDS,
         }
     }
 }
@@ -90,6 +107,28 @@ impl ConsoleConfig {
         if !(2..=1000).contains(&self.samples) {
             return Err(invalid("console.samples", "must be between 2 and 1000"));
         }
+        if !(1..=MAX_SESSION_SECONDS).contains(&self.session_seconds) {
+            return Err(invalid(
+                "console.session_seconds",
+                format!("must be between 1 and {MAX_SESSION_SECONDS} (7 days)"),
+            ));
+        }
+        if self.allowed_hosts.len() > MAX_ALLOWED_HOSTS {
+            return Err(invalid(
+                "console.allowed_hosts",
+                format!("lists more than {MAX_ALLOWED_HOSTS} names"),
+            ));
+        }
+        if let Some(bad) = self
+            .allowed_hosts
+            .iter()
+            .find(|name| crate::console::host::HostName::parse(name).is_none())
+        {
+            return Err(invalid(
+                "console.allowed_hosts",
+                format!("`{bad}` is not a host name, `name:port`, an IP address or `[IPv6]:port`"),
+            ));
+        }
         Ok(())
     }
 }
@@ -117,5 +156,52 @@ mod tests {
             ..ConsoleConfig::default()
         };
         assert!(both.validate(loopback).is_err());
+    }
+
+    #[test]
+    fn session_lifetimes_and_allowed_hosts_are_checked() {
+        let loopback = SocketAddr::from(([127, 0, 0, 1], 9001));
+        assert_eq!(ConsoleConfig::default().session_seconds, 12 * 3600);
+        let table: &[(u64, &[&str], Option<&str>)] = &[
+            (1, &[], None),
+            (
+                MAX_SESSION_SECONDS,
+                &["console.example.test", "proxy.test:8443", "[::2]:9001"],
+                None,
+            ),
+            (0, &[], Some("console.session_seconds")),
+            (
+                MAX_SESSION_SECONDS + 1,
+                &[],
+                Some("console.session_seconds"),
+            ),
+            (
+                60,
+                &["https://console.example.test"],
+                Some("console.allowed_hosts"),
+            ),
+            (60, &["console example"], Some("console.allowed_hosts")),
+            (60, &["host:99999"], Some("console.allowed_hosts")),
+            (60, &[""], Some("console.allowed_hosts")),
+        ];
+        for (seconds, hosts, field) in table {
+            let console = ConsoleConfig {
+                session_seconds: *seconds,
+                allowed_hosts: hosts.iter().map(|h| (*h).to_owned()).collect(),
+                ..ConsoleConfig::default()
+            };
+            match (console.validate(loopback), field) {
+                (Ok(()), None) => {}
+                (Err(error), Some(field)) => {
+                    assert!(error.to_string().contains(field), "{error}");
+                }
+                (result, _) => panic!("{seconds} {hosts:?}: {result:?}"),
+            }
+        }
+        let many = ConsoleConfig {
+            allowed_hosts: vec!["a.test".to_owned(); MAX_ALLOWED_HOSTS + 1],
+            ..ConsoleConfig::default()
+        };
+        assert!(many.validate(loopback).is_err());
     }
 }

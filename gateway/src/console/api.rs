@@ -6,23 +6,35 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
+use super::auth::Login;
 use super::{AdminRequest, ConsoleState, Reply, playground};
 use crate::pipeline::Gateway;
 
-pub(super) fn login(console: &ConsoleState, body: &[u8]) -> Reply {
-    let token = form_urlencoded::parse(body)
+/// The login form's POST: waits imposed on a source that sent wrong
+/// tokens come first (429, the token untested), then the token.
+pub(super) fn login(console: &ConsoleState, request: &AdminRequest<'_>) -> Reply {
+    let source = request.source();
+    if console.auth.requires_token()
+        && let Err(wait) = console.logins.check(source)
+    {
+        return Reply::wait(wait);
+    }
+    let token = form_urlencoded::parse(&request.body)
         .find(|(name, _)| name == "token")
         .map(|(_, value)| value.into_owned())
         .unwrap_or_default();
     match console.auth.login(&token) {
-        Some(cookie) => {
-            tracing::info!("console login");
+        Login::Open => Reply::redirect("/console", None),
+        Login::Started(cookie) => {
+            console.logins.succeeded(source);
+            tracing::info!(source = %source, "console login");
             Reply::redirect("/console", Some(cookie))
         }
-        None => {
-            tracing::warn!("console login refused: wrong admin token");
+        Login::Refused => {
+            console.logins.failed(source);
             Reply::error(401, "unauthorized", "wrong admin token")
         }
+        Login::Unavailable => Reply::error(503, "unavailable", "try again later"),
     }
 }
 

@@ -11,10 +11,14 @@ const el = (tag, text, cls) => {
   return node;
 };
 
+// Every call says it comes from the console's page (X-Cedargate-Console):
+// a cross-site page cannot send that header, so the gateway refuses
+// changes without it (or a same-origin Origin).
 async function api(path, body) {
-  const init = body === undefined ? {} : {
+  const headers = { "x-cedargate-console": "1" };
+  const init = body === undefined ? { headers } : {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: { ...headers, "content-type": "application/json" },
     body: JSON.stringify(body),
   };
   const response = await fetch("/console/api/" + path, { credentials: "same-origin", ...init });

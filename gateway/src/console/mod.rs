@@ -5,16 +5,22 @@
 //! traffic charts fed by an in-process sampler of the request counters
 //! ([`traffic`]), the last decisions recorded where the access log line is
 //! written ([`decisions`]) and a policy playground ([`playground`]).
+//! Every console path (and `/quotas`) first checks the `Host` it was sent
+//! to ([`host`]); requests that change something must be same-origin.
 //! `gateway/docs/console.md` documents every endpoint.
 
 mod api;
 pub mod auth;
 pub mod decisions;
+pub mod host;
 pub mod playground;
 pub mod replay;
+pub mod sessions;
 pub mod status;
+pub mod throttle;
 pub mod traffic;
 
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -25,6 +31,7 @@ use crate::config::ConsoleConfig;
 use crate::pipeline::Gateway;
 use auth::ConsoleAuth;
 use decisions::DecisionLog;
+use throttle::LoginThrottle;
 pub use traffic::Sampler;
 use traffic::TrafficSampler;
 
@@ -111,16 +118,20 @@ pub struct ConsoleState {
     pub traffic: TrafficSampler,
     /// When the gateway started.
     pub started: Instant,
+    /// Wrong admin tokens per source (login form and bearer).
+    pub logins: LoginThrottle,
     /// Candidate replays that may run at once (each compiles a policy set).
     candidate_slots: tokio::sync::Semaphore,
 }
 
 impl ConsoleState {
-    /// The console `config` describes (reads the admin token).
-    pub fn from_config(config: &ConsoleConfig) -> anyhow::Result<Self> {
+    /// The console `config` describes (reads the admin token), served on
+    /// the admin listener at `admin_listen`.
+    pub fn from_config(config: &ConsoleConfig, admin_listen: SocketAddr) -> anyhow::Result<Self> {
         Ok(Self {
             enabled: config.enabled,
-            auth: ConsoleAuth::from_config(config)?,
+            auth: ConsoleAuth::from_config(config, admin_listen)?,
+            logins: LoginThrottle::new(),
             decisions: DecisionLog::new(config.decisions),
             traffic: TrafficSampler::new(
                 Duration::from_secs(config.sample_interval_seconds),
@@ -129,6 +140,30 @@ impl ConsoleState {
             started: Instant::now(),
             candidate_slots: tokio::sync::Semaphore::new(2),
         })
+    }
+
+    /// Whether `request` may use the console or `/quotas`: `Err` with the
+    /// answer when its `Host` is not allowed (421), its source must wait
+    /// after wrong tokens and it presents one again (429, the token
+    /// untested), or it lacks the token or a session (401). A wrong bearer
+    /// token counts against its source like a wrong login.
+    pub fn admit(&self, request: &AdminRequest<'_>) -> Result<(), Reply> {
+        let headers = request.headers;
+        if !self.auth.host_allowed(headers) {
+            return Err(Reply::misdirected());
+        }
+        if self.auth.presents_bearer(headers) {
+            let source = request.source();
+            self.logins.check(source).map_err(Reply::wait)?;
+            if !self.auth.has_bearer(headers) {
+                self.logins.failed(source);
+            }
+        }
+        if self.auth.allows(headers) {
+            Ok(())
+        } else {
+            Err(Reply::unauthorized())
+        }
     }
 }
 
@@ -171,6 +206,37 @@ impl Reply {
         reply
     }
 
+    /// The 421 of a request naming a `Host` the console does not answer to
+    /// (a page on a rebinding DNS name, for one).
+    pub fn misdirected() -> Self {
+        Self::error(
+            421,
+            "misdirected_request",
+            "the console answers to loopback host names (localhost, 127.0.0.1, [::1]) and those in `console.allowed_hosts` only",
+        )
+    }
+
+    /// The 403 of a request that changes something but is not same-origin.
+    pub fn cross_site() -> Self {
+        Self::error(
+            403,
+            "cross_site_request",
+            "a request that changes something must come from the console's own page (same-origin `Origin` or `Sec-Fetch-Site`), carry `X-Cedargate-Console: 1`, or carry `Authorization: Bearer <admin token>`",
+        )
+    }
+
+    /// The 429 of a source that must wait `wait` after wrong tokens.
+    pub fn wait(wait: Duration) -> Self {
+        let seconds = (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1);
+        let mut reply = Self::error(
+            429,
+            "too_many_attempts",
+            &format!("too many wrong admin tokens from this address; try again in {seconds} s"),
+        );
+        reply.headers.push(("retry-after", seconds.to_string()));
+        reply
+    }
+
     /// An answer of `content_type`.
     pub fn new(status: u16, content_type: &'static str, body: Vec<u8>) -> Self {
         Self {
@@ -204,6 +270,15 @@ pub struct AdminRequest<'a> {
     pub headers: &'a http::HeaderMap,
     /// The body.
     pub body: Bytes,
+    /// The client's address, when known.
+    pub peer: Option<IpAddr>,
+}
+
+impl AdminRequest<'_> {
+    /// The client's address (`0.0.0.0` when unknown).
+    pub fn source(&self) -> IpAddr {
+        self.peer.unwrap_or(IpAddr::from([0, 0, 0, 0]))
+    }
 }
 
 /// The headers every console answer carries.
@@ -233,6 +308,8 @@ pub async fn answer(gateway: &Arc<Gateway>, request: &AdminRequest<'_>) -> Optio
     let console = &gateway.console;
     let mut reply = if !console.enabled {
         Reply::error(404, "not_found", "the console is disabled")
+    } else if !console.auth.host_allowed(request.headers) {
+        Reply::misdirected()
     } else {
         route(gateway, request).await
     };
@@ -244,17 +321,41 @@ async fn route(gateway: &Arc<Gateway>, request: &AdminRequest<'_>) -> Reply {
     let console = &gateway.console;
     let get = request.method == http::Method::GET || request.method == http::Method::HEAD;
     let post = request.method == http::Method::POST;
+    // Everything but GET and HEAD changes something (or is refused with
+    // 405 below): it must come from the console's own origin, or carry
+    // the bearer token, which a cross-site page cannot attach.
+    let cross_site =
+        !get && !console.auth.has_bearer(request.headers) && !host::same_origin(request.headers);
     match (request.path, get, post) {
         ("/console/login", true, _) => Reply::new(200, "text/html; charset=utf-8", LOGIN.into()),
-        ("/console/login", _, true) => api::login(console, &request.body),
+        ("/console/login" | "/console/logout", _, true) if cross_site => Reply::cross_site(),
+        ("/console/login", _, true) => api::login(console, request),
         ("/console/logout", _, true) => {
+            console.auth.logout(request.headers);
             Reply::redirect("/console/login", Some(auth::logout_cookie()))
         }
         ("/console/favicon.svg", true, _) => Reply::new(200, "image/svg+xml", ICON.into()),
         ("/console/console.css", true, _) => {
             Reply::new(200, "text/css; charset=utf-8", STYLE.into())
         }
-        _ if !console.auth.allows(request.headers) => Reply::unauthorized(),
+        _ => match console.admit(request) {
+            Err(refusal) => refusal,
+            Ok(()) => route_admitted(gateway, request, cross_site).await,
+        },
+    }
+}
+
+/// The paths behind the token, for a request [`ConsoleState::admit`] let in.
+async fn route_admitted(
+    gateway: &Arc<Gateway>,
+    request: &AdminRequest<'_>,
+    cross_site: bool,
+) -> Reply {
+    let console = &gateway.console;
+    let get = request.method == http::Method::GET || request.method == http::Method::HEAD;
+    let post = request.method == http::Method::POST;
+    match (request.path, get, post) {
+        (_, _, true) if cross_site => Reply::cross_site(),
         ("/console" | "/console/", true, _) => {
             Reply::new(200, "text/html; charset=utf-8", PAGE.into())
         }

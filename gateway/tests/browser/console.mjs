@@ -42,14 +42,21 @@ const check = (condition, what) => {
 async function unauthorizedChecks() {
   const paths = ["/console", "/console/console.js", "/console/api/status", "/console/api/quotas",
     "/console/api/traffic", "/console/api/decisions", "/console/api/choices", "/quotas"];
+  // Wrong tokens count against this address: after three it must wait
+  // (429 with Retry-After, the token untested) before presenting another.
+  let retryAfter = 0;
   for (const path of paths) {
     for (const headers of [{}, { authorization: "Bearer wrong-token" }]) {
       const response = await fetch(ADMIN + path, { headers, redirect: "manual" });
       const body = await response.json();
-      check(response.status === 401 && body.error === "unauthorized",
-        `${path} without the right token answers 401 JSON (${JSON.stringify(headers)})`);
+      if (response.status === 429) retryAfter = Number(response.headers.get("retry-after"));
+      check((response.status === 401 && body.error === "unauthorized") ||
+        (response.status === 429 && body.error === "too_many_attempts" && headers.authorization),
+        `${path} without the right token answers 401 JSON, or 429 once the address must wait (${JSON.stringify(headers)})`);
     }
   }
+  check(retryAfter >= 1, `wrong bearer tokens make the address wait ${retryAfter} s`);
+  await new Promise((resolve) => setTimeout(resolve, retryAfter * 1000 + 100));
   for (const path of ["/console/api/decide", "/console/api/candidate"]) {
     const response = await fetch(ADMIN + path, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
     check(response.status === 401, `POST ${path} without the token answers 401`);
@@ -67,6 +74,39 @@ async function unauthorizedChecks() {
   });
   check(oversize.status === 413, "a candidate over the size cap answers 413");
   return (await status.json()).policy.generation;
+}
+
+// The console attacked from other pages in the same browser: a service on
+// another port of 127.0.0.1 (same-site, so the SameSite=Strict cookie rides
+// along) posting a logout form, a page on a rebinding DNS name, and the
+// session cookie replayed after logout.
+async function attackChecks(browser, page) {
+  const admin = new URL(ADMIN);
+  const attacker = `http://127.0.0.1:${Number(admin.port) + 1}/attack.html`;
+  const evil = await browser.newPage();
+  await evil.route(attacker, (route) => route.fulfill({
+    contentType: "text/html",
+    body: `<form id="f" method="post" action="${ADMIN}/console/logout"></form>` +
+      `<script>document.getElementById("f").submit()</script>`,
+  }));
+  const [forged] = await Promise.all([
+    evil.waitForResponse(ADMIN + "/console/logout"),
+    evil.goto(attacker),
+  ]);
+  check(forged.status() === 403, `a logout form posted from another port is refused (${forged.status()})`);
+  const alive = await page.evaluate(async () => (await fetch("/console/api/status")).status);
+  check(alive === 200, "the session survives the forged logout");
+
+  const rebound = await evil.goto(`http://rebind.evil.test:${admin.port}/console/api/status`);
+  check(rebound.status() === 421, `a rebinding DNS name gets 421 (${rebound.status()})`);
+  await evil.close();
+
+  const [cookie] = (await browser.cookies(ADMIN)).filter((c) => c.name === "cedargate_console");
+  await Promise.all([page.waitForURL(ADMIN + "/console/login"), page.click("header form button")]);
+  ok("logged out with the page's button");
+  await browser.addCookies([cookie]);
+  const replayed = await page.evaluate(async () => (await fetch("/console/api/status")).status);
+  check(replayed === 401, `the cookie replayed after logout answers 401 (${replayed})`);
 }
 
 // A PNG's distinct colours (8-bit RGB or RGBA, non-interlaced, as Chromium writes them).
@@ -118,7 +158,9 @@ async function main() {
     executablePath: process.env.CG_CHROMIUM || "/usr/bin/chromium",
     headless: true,
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+      "--disable-background-networking", "--disable-component-update", "--disable-sync",
+      // A rebinding DNS name: resolves to the gateway, as an attacker's would.
+      "--host-resolver-rules=MAP rebind.evil.test 127.0.0.1"],
     viewport: { width: 1280, height: 2400 },
   });
   try {
@@ -205,6 +247,7 @@ async function main() {
     }
     await page.screenshot({ path: join(SHOTS, "console.png"), fullPage: true });
     check(problems.length === 0, `no script errors in the page ${JSON.stringify(problems)}`);
+    await attackChecks(browser, page);
   } finally {
     await browser.close();
   }

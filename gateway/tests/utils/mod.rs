@@ -305,7 +305,8 @@ root = "{data}"
         let extra: String = headers.iter().map(|h| format!("{h}\r\n")).collect();
         write!(
             stream,
-            "{method} {path} HTTP/1.1\r\nHost: admin\r\nConnection: close\r\nContent-Length: 0\r\n{extra}\r\n"
+            "{method} {path} HTTP/1.1\r\nHost: {admin}\r\nConnection: close\r\nContent-Length: 0\r\n{extra}\r\n",
+            admin = self.admin
         )
         .ok()?;
         let mut response = String::new();
