@@ -261,7 +261,20 @@ fn a_body_is_refused_from_the_request_head_without_waiting_for_it() {
         ("PUT", CANDIDATE, &bearer, 200_000, 405),
         ("POST", CANDIDATE, &bearer, 10_000_000, 413),
         ("POST", "/console/api/decide", &bearer, 100_000, 413),
-        ("POST", "/console/login", "", 100_000, 413),
+        (
+            "POST",
+            "/console/login",
+            "X-Cedargate-Console: 1\r\n",
+            100_000,
+            413,
+        ),
+        (
+            "POST",
+            "/console/login",
+            "Origin: http://evil.test\r\n",
+            100,
+            403,
+        ),
         ("GET", "/console/api/status", &bearer, 100, 413),
         ("GET", "/metrics", "", 100, 413),
     ];
