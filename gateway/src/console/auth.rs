@@ -124,26 +124,30 @@ impl ConsoleAuth {
     }
 
     /// Whether `headers` present a token as `Authorization: Bearer` (right
-    /// or wrong) to a console that requires one.
+    /// or wrong, in any of their `Authorization` headers) to a console that
+    /// requires one.
     pub fn presents_bearer(&self, headers: &http::HeaderMap) -> bool {
         self.token.is_some()
             && headers
                 .get_all(http::header::AUTHORIZATION)
                 .iter()
-                .any(|value| value.as_bytes().starts_with(b"Bearer "))
+                .any(|value| bearer(value.as_bytes()).is_some())
     }
 
-    /// Whether `headers` carry the token as `Authorization: Bearer`.
+    /// Whether `headers` carry the token as their one `Authorization:
+    /// Bearer` header. Several `Authorization` headers never pass, so one
+    /// request cannot try several guesses.
     pub fn has_bearer(&self, headers: &http::HeaderMap) -> bool {
         let Some((token, _)) = &self.token else {
             return false;
         };
-        headers
-            .get_all(http::header::AUTHORIZATION)
-            .iter()
-            .filter_map(|value| value.to_str().ok())
-            .filter_map(|value| value.strip_prefix("Bearer "))
-            .any(|presented| token.matches(presented.trim()))
+        let mut values = headers.get_all(http::header::AUTHORIZATION).iter();
+        match (values.next(), values.next()) {
+            (Some(value), None) => bearer(value.as_bytes())
+                .and_then(|presented| std::str::from_utf8(presented).ok())
+                .is_some_and(|presented| token.matches(presented.trim())),
+            _ => false,
+        }
     }
 
     /// Whether `headers` name an allowed `Host` and carry the token
@@ -182,6 +186,13 @@ impl ConsoleAuth {
             login_cookies(headers).for_each(|value| sessions.end(value));
         }
     }
+}
+
+/// The credentials of an `Authorization: Bearer` value (the scheme's name
+/// in any case, as RFC 9110 has it).
+fn bearer(value: &[u8]) -> Option<&[u8]> {
+    let (scheme, rest) = value.split_at_checked(7)?;
+    scheme.eq_ignore_ascii_case(b"bearer ").then_some(rest)
 }
 
 /// The `Set-Cookie` value that logs out.

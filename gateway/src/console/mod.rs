@@ -323,12 +323,14 @@ async fn route(gateway: &Arc<Gateway>, request: &AdminRequest<'_>) -> Reply {
     let post = request.method == http::Method::POST;
     // Everything but GET and HEAD changes something (or is refused with
     // 405 below): it must come from the console's own origin, or carry
-    // the bearer token, which a cross-site page cannot attach.
-    let cross_site =
-        !get && !console.auth.has_bearer(request.headers) && !host::same_origin(request.headers);
+    // the bearer token, which a cross-site page cannot attach. The login
+    // and logout forms take no bearer token (it is tested, and counted,
+    // only where the token is needed), so for them only the origin counts.
+    let same_origin = host::same_origin(request.headers);
+    let cross_site = !get && !console.auth.has_bearer(request.headers) && !same_origin;
     match (request.path, get, post) {
         ("/console/login", true, _) => Reply::new(200, "text/html; charset=utf-8", LOGIN.into()),
-        ("/console/login" | "/console/logout", _, true) if cross_site => Reply::cross_site(),
+        ("/console/login" | "/console/logout", _, true) if !same_origin => Reply::cross_site(),
         ("/console/login", _, true) => api::login(console, request),
         ("/console/logout", _, true) => {
             console.auth.logout(request.headers);

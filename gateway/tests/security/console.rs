@@ -454,3 +454,59 @@ fn cross_site_posts_riding_on_the_cookie_are_refused_and_same_origin_ones_work()
     assert_eq!(answer.status, 303, "{}", answer.body);
     assert_eq!(status_with_cookie(&gateway, &cookie_pair), 401);
 }
+
+#[test]
+fn the_login_and_logout_forms_tell_nothing_of_a_bearer_token() {
+    // The forms' same-origin check must not treat a bearer token as proof
+    // of origin: that would answer "right token" apart from "wrong token"
+    // without counting a single guess.
+    let gateway = TestGateway::start(TOKEN_CONSOLE);
+    let (host, _) = own(&gateway);
+    let right = format!("Authorization: Bearer {ADMIN_TOKEN}");
+    for path in ["/console/login", "/console/logout"] {
+        for bearer in ["Authorization: Bearer wrong-guess", right.as_str()] {
+            let answer = send(&gateway, "POST", path, &host, &[bearer], "");
+            assert_eq!(answer.status, 403, "{path} {bearer}: {}", answer.body);
+            assert!(
+                answer.body.contains("cross_site_request"),
+                "{}",
+                answer.body
+            );
+        }
+    }
+}
+
+#[test]
+fn one_request_cannot_try_several_bearer_tokens() {
+    let gateway = TestGateway::start(TOKEN_CONSOLE);
+    let (host, _) = own(&gateway);
+    let right = format!("Authorization: Bearer {ADMIN_TOKEN}");
+    let guesses: Vec<String> = (0..20)
+        .map(|n| format!("Authorization: Bearer wrong-guess-{n:02}"))
+        .chain([right.clone()])
+        .collect();
+    let guesses: Vec<&str> = guesses.iter().map(String::as_str).collect();
+    for path in ["/console/api/status", "/quotas"] {
+        let answer = send(&gateway, "GET", path, &host, &guesses, "");
+        assert_eq!(answer.status, 401, "{path}: {}", answer.body);
+    }
+    // Each such request counts as a wrong token: the source soon waits.
+    let mut slowed = false;
+    for _ in 0..10 {
+        let answer = send(&gateway, "GET", "/quotas", &host, &guesses, "");
+        assert!(matches!(answer.status, 401 | 429), "{}", answer.status);
+        slowed |= answer.status == 429;
+    }
+    assert!(
+        slowed,
+        "ten requests of twenty-one guesses each were never slowed"
+    );
+    // The lowercase scheme name is a bearer token too (and counted alike).
+    let lower = format!("authorization: bearer {ADMIN_TOKEN}");
+    let answer = send(&gateway, "GET", "/quotas", &host, &[&lower], "");
+    assert_eq!(
+        answer.status, 429,
+        "the source still waits: {}",
+        answer.body
+    );
+}
