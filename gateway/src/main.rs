@@ -360,7 +360,7 @@ fn mint_session(
         "--seconds {seconds} exceeds the role's max_session_seconds ({}); ask for at most that",
         role.max_session_seconds
     );
-    let sealer = SessionSealer::from_config(&config.sts.seal_keys)?;
+    let sealer = SessionSealer::from_config(&config.sts.seal_keys)?.bound_to(&config.sts);
     let mut claim_map = std::collections::BTreeMap::new();
     for claim in claims {
         let (name, value) = claim
@@ -404,6 +404,10 @@ fn mint_session(
         claims: claim_map,
         expires,
     };
+    anyhow::ensure!(
+        sealer.is_live(&minted),
+        "the role does not grant a session to subject `{subject}` with these claims (its `subjects` and `claims`): the session would be refused"
+    );
     let token = sealer.seal(&minted).context("cannot seal the session")?;
     let output = serde_json::json!({
         "AccessKeyId": minted.access_key,

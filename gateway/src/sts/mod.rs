@@ -40,7 +40,8 @@
 //! (`principal.getTag("repository") like "myorg/*"`). A session used past
 //! its expiry answers 403 ExpiredToken (400 in the `aws` profile); a token
 //! that does not open, or belongs to another access key, or whose role is
-//! no longer configured (or no longer trusts its issuer), 401
+//! no longer configured (or would no longer grant it: issuer, audience,
+//! subject and claims are checked against the role on each use), 401
 //! InvalidAccessKeyId (reason `invalid_token`; GetCallerIdentity answers
 //! 403 InvalidClientTokenId, as AWS does for the credentials of a deleted
 //! identity). Sessions are capped at their role's `max_session_seconds`,

@@ -17,8 +17,8 @@
 //! sealed by a removed key) or that names another access key id is refused.
 //!
 //! A session also stays bound to the configuration: once its role is no
-//! longer configured, or no longer trusts the session's issuer, the
-//! session is refused like a token that does not open (AWS answers the
+//! longer configured, or would no longer grant it (its issuer, audience,
+//! subject or claims no longer match the role's), the session is refused like a token that does not open (AWS answers the
 //! credentials of a deleted identity with InvalidClientTokenId, "The
 //! security token included in the request is invalid").
 
@@ -140,9 +140,41 @@ impl fmt::Debug for StsSession {
 pub struct SessionSealer {
     /// `(id, key)`; the first seals.
     keys: Vec<(String, LessSafeKey)>,
-    /// Role ARN -> the issuer URLs it trusts; empty until
+    /// Role ARN -> what the role admits now; empty until
     /// [`Self::bound_to`], so that an unbound sealer admits no session.
-    live: BTreeMap<String, Vec<String>>,
+    live: BTreeMap<String, LiveRole>,
+}
+
+/// What a configured role admits, as its sessions are checked on each use.
+#[derive(Debug, Default)]
+struct LiveRole {
+    /// The issuer URLs it trusts.
+    issuers: Vec<String>,
+    /// Its audiences.
+    audiences: Vec<String>,
+    /// Its subject patterns.
+    subjects: Vec<String>,
+    /// Its claim patterns.
+    claims: BTreeMap<String, String>,
+}
+
+impl LiveRole {
+    /// Whether a session of this role, from `session`'s token, is one the
+    /// role would grant now.
+    fn admits(&self, session: &StsSession) -> bool {
+        self.issuers.contains(&session.issuer)
+            && self.audiences.contains(&session.audience)
+            && self
+                .subjects
+                .iter()
+                .any(|pattern| super::jwt::matches_pattern(pattern, &session.subject))
+            && self.claims.iter().all(|(claim, pattern)| {
+                session
+                    .claims
+                    .get(claim)
+                    .is_some_and(|value| super::jwt::matches_pattern(pattern, value))
+            })
+    }
 }
 
 impl fmt::Debug for SessionSealer {
@@ -200,7 +232,10 @@ impl SessionSealer {
     }
 
     /// The sealer whose sessions are live while their role is configured
-    /// in `config` and trusts their issuer.
+    /// in `config` and would still grant them: it trusts their issuer,
+    /// accepts their audience, and its subject and claim patterns match
+    /// their token's (narrowing a role ends the sessions it no longer
+    /// grants).
     pub fn bound_to(mut self, config: &StsConfig) -> Self {
         self.live = config
             .roles
@@ -212,17 +247,23 @@ impl SessionSealer {
                     .filter_map(|name| config.issuers.get(name))
                     .map(|issuer| issuer.issuer.clone())
                     .collect();
-                (role.arn.clone(), issuers)
+                let live = LiveRole {
+                    issuers,
+                    audiences: role.audiences.clone(),
+                    subjects: role.subjects.clone(),
+                    claims: role.claims.clone(),
+                };
+                (role.arn.clone(), live)
             })
             .collect();
         self
     }
 
-    /// Whether `session`'s role is configured and trusts its issuer.
+    /// Whether `session`'s role is configured and would grant it now.
     pub fn is_live(&self, session: &StsSession) -> bool {
         self.live
             .get(&session.role_arn)
-            .is_some_and(|issuers| issuers.contains(&session.issuer))
+            .is_some_and(|role| role.admits(session))
     }
 
     /// Seals `session` into a token.
@@ -401,7 +442,8 @@ mod tests {
     }
 
     #[test]
-    fn sessions_live_only_while_their_role_trusts_their_issuer() {
+    fn sessions_live_only_while_their_role_would_grant_them() {
+        let ci = "arn:aws:iam::123456789012:role/ci";
         let config = |roles: &str| -> StsConfig {
             toml::from_str(&format!(
                 "[issuers.gh]\nissuer = \"https://issuer.example\"\njwks_file = \"k.json\"\n\
@@ -411,13 +453,16 @@ mod tests {
         };
         let role = |arn: &str, issuer: &str| {
             format!(
-                "[[roles]]\narn = \"{arn}\"\nissuers = [\"{issuer}\"]\naudiences = [\"a\"]\nsubjects = [\"*\"]\n"
+                "[[roles]]\narn = \"{arn}\"\nissuers = [\"{issuer}\"]\naudiences = [\"sts.amazonaws.com\"]\nsubjects = [\"*\"]\n"
             )
         };
+        let narrowed = |field: &str| format!("{}{field}\n", role(ci, "gh"));
         let minted = session(2_000_000_000);
-        let ci = "arn:aws:iam::123456789012:role/ci";
         let cases = [
             (role(ci, "gh"), true),
+            (narrowed("claims = { repository = \"myorg/*\" }"), true),
+            (narrowed("claims = { repository = \"other/*\" }"), false),
+            (narrowed("claims = { environment = \"*\" }"), false),
             (role("arn:aws:iam::123456789012:role/other", "gh"), false),
             (role(ci, "other"), false),
             (String::new(), false),
@@ -425,6 +470,12 @@ mod tests {
         for (roles, live) in cases {
             let bound = sealer(&[("k1", 1)]).bound_to(&config(&roles));
             assert_eq!(bound.is_live(&minted), live, "{roles}");
+        }
+        let other_audience = role(ci, "gh").replace("sts.amazonaws.com", "other");
+        let other_subjects = role(ci, "gh").replace("[\"*\"]", "[\"repo:other/*\"]");
+        for roles in [other_audience, other_subjects] {
+            let bound = sealer(&[("k1", 1)]).bound_to(&config(&roles));
+            assert!(!bound.is_live(&minted), "{roles}");
         }
         // An unbound sealer admits no session.
         assert!(!sealer(&[("k1", 1)]).is_live(&minted));

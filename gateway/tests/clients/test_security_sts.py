@@ -113,9 +113,9 @@ def minted(config, role, *args):
 
 
 def full_config():
-    """The gateway's [sts] table as it was before a role was removed and an
-    issuer untrusted: the same seal key, a role `gone`, and `ci` trusting
-    `other` too."""
+    """The gateway's [sts] table as it was before a role was removed, an
+    issuer untrusted and a role narrowed: the same seal key, a role `gone`,
+    `ci` trusting `other` too, and `deploy` without its claim pattern."""
     path = os.path.join(TMP, "before-removal.toml")
     port = os.environ["CG_ISSUER_PORT"]
     with open(path, "w") as out:
@@ -142,19 +142,29 @@ arn = "{GONE_ROLE}"
 issuers = ["test"]
 audiences = ["sts.amazonaws.com"]
 subjects = ["repo:*"]
+
+[[sts.roles]]
+arn = "{DEPLOY_ROLE}"
+issuers = ["test"]
+audiences = ["sts.amazonaws.com"]
+subjects = ["repo:*"]
 """)
     return path
 
 
 @scenario("live")
-def test_a_session_whose_role_or_issuer_was_removed_is_refused():
+def test_a_session_its_role_would_no_longer_grant_is_refused():
     before = full_config()
     # Control: a session of a role still configured, sealed the same way, works.
     still = minted(before, ROLE)
     s3_with(still).put_object(Bucket="alpha", Key="sts-sec/ok.txt", Body=b"ok")
     assert sts_with(still).get_caller_identity()["Arn"].endswith("assumed-role/ci/minted")
+    narrowed = minted(before, DEPLOY_ROLE, "--claim", "ref=refs/heads/dev")
+    granted = minted(before, DEPLOY_ROLE, "--claim", "ref=refs/heads/main")
+    assert sts_with(granted).get_caller_identity()["Arn"].endswith("assumed-role/deploy/minted")
     for case, creds in [("role removed", minted(before, GONE_ROLE)),
-                        ("issuer no longer trusted", minted(before, ROLE, "--issuer", "https://other.example"))]:
+                        ("issuer no longer trusted", minted(before, ROLE, "--issuer", "https://other.example")),
+                        ("claim no longer granted", narrowed)]:
         with pytest.raises(ClientError) as refused:
             s3_with(creds).list_objects_v2(Bucket="alpha")
         assert refused.value.response["Error"]["Code"] == "InvalidAccessKeyId", case
