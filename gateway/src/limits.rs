@@ -136,8 +136,9 @@ impl RateLimiter {
         let bucket_limit = bucket
             .filter(|_| anonymous)
             .and_then(|name| Some((name, *self.anonymous_buckets.get(name)?)));
+        let source = SourceKey(ip);
         if let Some((name, limit)) = bucket_limit {
-            let key = format!("anonymous_bucket:{name}:{ip}");
+            let key = format!("anonymous_bucket:{name}:{source}");
             self.take(&key, limit, Scope::SourceIp, metrics).await?;
         }
         let per_ip = match (anonymous, self.config.anonymous_source_ip) {
@@ -145,13 +146,30 @@ impl RateLimiter {
             _ => self.config.source_ip.map(|limit| ("ip", limit)),
         };
         if let Some((kind, limit)) = per_ip {
-            self.take(&format!("{kind}:{ip}"), limit, Scope::SourceIp, metrics)
+            self.take(&format!("{kind}:{source}"), limit, Scope::SourceIp, metrics)
                 .await?;
         }
         if let Some(limit) = self.config.global {
             self.take("global", limit, Scope::Global, metrics).await?;
         }
         Ok(())
+    }
+
+    /// The `anonymous_source_ip` limit alone, for a request known to be
+    /// unsigned only once its body was read (after [`Self::check_source`]
+    /// took from the limits of a signed one).
+    pub async fn check_anonymous_source(
+        &self,
+        ip: IpAddr,
+        metrics: &Metrics,
+    ) -> Result<(), Limited> {
+        match self.config.anonymous_source_ip {
+            Some(limit) => {
+                let key = format!("anonymous_ip:{}", SourceKey(ip));
+                self.take(&key, limit, Scope::SourceIp, metrics).await
+            }
+            None => Ok(()),
+        }
     }
 
     /// The per-credential limit, once the signature verified: per access
@@ -204,6 +222,29 @@ impl RateLimiter {
         let last = self.last_store_warning.swap(now, Ordering::Relaxed);
         if now.saturating_sub(last) >= 10 {
             tracing::warn!(%error, store = self.store.kind(), "rate limits not enforced: the state store does not answer");
+        }
+    }
+}
+
+/// The part of a per-source key naming the source: an IPv4 address (an
+/// IPv4-mapped IPv6 one written as IPv4), or the /64 network of an IPv6
+/// address (`2001:db8:1:2::/64`), the smallest block a single subscriber
+/// is given, so that one holder of a /64 gets one budget, not one per
+/// address it can pick.
+#[derive(Debug, Clone, Copy)]
+struct SourceKey(IpAddr);
+
+impl std::fmt::Display for SourceKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            IpAddr::V4(v4) => write!(f, "{v4}"),
+            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+                Some(v4) => write!(f, "{v4}"),
+                None => {
+                    let network = u128::from(v6) & !u128::from(u64::MAX);
+                    write!(f, "{}/64", std::net::Ipv6Addr::from(network))
+                }
+            },
         }
     }
 }
@@ -348,6 +389,66 @@ mod tests {
                 ip(expected),
                 "peer {peer} headers {pairs:?}"
             );
+        }
+    }
+
+    #[test]
+    fn ipv6_sources_are_keyed_by_their_64() {
+        let table = [
+            ("198.51.100.7", "198.51.100.7"),
+            ("::ffff:198.51.100.7", "198.51.100.7"),
+            ("2001:db8:1:2::1", "2001:db8:1:2::/64"),
+            ("2001:db8:1:2:ffff:ffff:ffff:ffff", "2001:db8:1:2::/64"),
+            ("2001:db8:1:3::1", "2001:db8:1:3::/64"),
+            ("::1", "::/64"),
+        ];
+        for (ip, key) in table {
+            let ip: IpAddr = ip.parse().unwrap();
+            assert_eq!(SourceKey(ip).to_string(), key, "{ip}");
+        }
+    }
+
+    /// Every per-source limit (per source, anonymous per source, a
+    /// bucket's anonymous limit) is shared by the addresses of one /64,
+    /// and by an IPv4 address and its IPv4-mapped IPv6 form.
+    #[tokio::test]
+    async fn addresses_of_one_64_share_each_per_source_budget() {
+        let one = RateLimit {
+            rate: 0.001,
+            burst: 1,
+        };
+        let mut config = Config::embedded_default();
+        config.buckets.get_mut("demo").unwrap().anonymous_rate_limit = Some(one);
+        let metrics = Metrics::new("cg").unwrap();
+        type Check = (
+            bool,
+            Option<&'static str>,
+            Option<RateLimit>,
+            Option<RateLimit>,
+        );
+        let cases: [Check; 3] = [
+            (false, None, Some(one), None),
+            (true, None, None, Some(one)),
+            (true, Some("demo"), None, None),
+        ];
+        for (anonymous, bucket, source_ip, anonymous_source_ip) in cases {
+            config.rate_limits = RateLimitsConfig {
+                source_ip,
+                anonymous_source_ip,
+                ..RateLimitsConfig::default()
+            };
+            let limits = RateLimiter::new(&config, Arc::new(EmbeddedStore::default()));
+            let check = |ip: &str| {
+                let ip: IpAddr = ip.parse().unwrap();
+                limits.check_source(ip, anonymous, bucket, &metrics)
+            };
+            let case = format!("anonymous {anonymous} bucket {bucket:?}");
+            assert!(check("2001:db8:1:2::1").await.is_ok(), "{case}");
+            assert!(check("2001:db8:1:2::2").await.is_err(), "{case}");
+            assert!(check("2001:db8:1:2:ab:cd:ef:1").await.is_err(), "{case}");
+            assert!(check("2001:db8:1:3::1").await.is_ok(), "{case}");
+            assert!(check("198.51.100.7").await.is_ok(), "{case}");
+            assert!(check("::ffff:198.51.100.7").await.is_err(), "{case}");
         }
     }
 

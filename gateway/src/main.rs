@@ -283,7 +283,7 @@ fn escaped_fields() -> impl for<'w> tracing_subscriber::fmt::FormatFields<'w> {
     use tracing_subscriber::field::MakeExt as _;
     tracing_subscriber::fmt::format::debug_fn(|writer, field, value| {
         let text = format!("{value:?}");
-        let text = cedargate::telemetry::escaped(&text);
+        let text = cedargate::telemetry::controls_escaped(&text);
         if field.name() == "message" {
             write!(writer, "{text}")
         } else {

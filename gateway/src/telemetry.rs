@@ -9,7 +9,8 @@
 //!
 //! Log lines take a value a client chose (a token's subject or issuer, a
 //! role ARN asked for) through [`escaped`], so that a newline or a NUL in
-//! it cannot forge or break a line of the text log. Plain string fields
+//! it cannot forge or break a line of the text log, nor a space or an `=`
+//! pose as more `key=value` pairs. Plain string fields
 //! (`key = value`) are already written quoted and escaped by the log
 //! formatter; `%` (display) fields and messages are not.
 
@@ -29,18 +30,44 @@ use opentelemetry_sdk::trace::{
 
 use crate::config::TelemetryConfig;
 
-/// `value` for a log line: control characters (newline, carriage return,
-/// NUL, escape...) written as Rust escapes (`\n`, `\0`, `\u{1b}`), the
-/// rest as is.
+/// `value` for a `%` field of a log line: as is when it is plain (not
+/// empty; no whitespace, `=`, `"`, `\` or control character), otherwise
+/// quoted and escaped as Rust's `Debug` writes a string (`"a b"`,
+/// `"x\nINFO"`), so that a value can neither forge a line nor pose as
+/// more `key=value` pairs of its own.
 pub fn escaped(value: &str) -> Escaped<'_> {
     Escaped(value)
 }
 
-/// A value displayed with its control characters escaped; see [`escaped`].
+/// A value displayed bare or quoted; see [`escaped`].
 #[derive(Debug, Clone, Copy)]
 pub struct Escaped<'a>(&'a str);
 
 impl std::fmt::Display for Escaped<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let ambiguous =
+            |c: char| c.is_whitespace() || c.is_control() || matches!(c, '=' | '"' | '\\');
+        if self.0.is_empty() || self.0.contains(ambiguous) {
+            write!(f, "{:?}", self.0)
+        } else {
+            f.write_str(self.0)
+        }
+    }
+}
+
+/// `text` with its control characters (newline, carriage return, NUL,
+/// escape...) written as Rust escapes (`\n`, `\0`, `\u{1b}`), the rest as
+/// is: what the text log's formatter does to every field and message.
+pub fn controls_escaped(text: &str) -> ControlsEscaped<'_> {
+    ControlsEscaped(text)
+}
+
+/// Text displayed with its control characters escaped; see
+/// [`controls_escaped`].
+#[derive(Debug, Clone, Copy)]
+pub struct ControlsEscaped<'a>(&'a str);
+
+impl std::fmt::Display for ControlsEscaped<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         use std::fmt::Write as _;
         for c in self.0.chars() {
@@ -186,10 +213,10 @@ impl HttpClient for BlockingClient {
 
 #[cfg(test)]
 mod tests {
-    use super::escaped;
+    use super::{controls_escaped, escaped};
 
     #[test]
-    fn control_characters_are_escaped_in_logged_values() {
+    fn control_characters_are_escaped_in_logged_text() {
         let table = [
             ("repo:myorg/app", "repo:myorg/app"),
             ("a\nINFO forged line", "a\\nINFO forged line"),
@@ -197,6 +224,26 @@ mod tests {
             ("cr\rtab\t", "cr\\rtab\\t"),
             ("esc\u{1b}[31m", "esc\\u{1b}[31m"),
             ("déjà vu \"quoted\"", "déjà vu \"quoted\""),
+        ];
+        for (value, logged) in table {
+            assert_eq!(controls_escaped(value).to_string(), logged, "{value:?}");
+        }
+    }
+
+    #[test]
+    fn a_logged_value_cannot_pose_as_more_fields() {
+        let table = [
+            ("repo:myorg/app", "repo:myorg/app"),
+            ("déjà-vu", "déjà-vu"),
+            ("", "\"\""),
+            ("x role=admin level=ERROR", "\"x role=admin level=ERROR\""),
+            ("x\trole=admin", "\"x\\trole=admin\""),
+            ("a=b", "\"a=b\""),
+            ("say \"hi\"", "\"say \\\"hi\\\"\""),
+            ("back\\slash", "\"back\\\\slash\""),
+            ("a\nINFO forged line", "\"a\\nINFO forged line\""),
+            ("nul\0byte", "\"nul\\0byte\""),
+            ("esc\u{1b}[31m", "\"esc\\u{1b}[31m\""),
         ];
         for (value, logged) in table {
             assert_eq!(escaped(value).to_string(), logged, "{value:?}");

@@ -21,19 +21,21 @@ pub struct RateLimitsConfig {
     pub credential: Option<RateLimit>,
     /// Per access key, replacing `credential` for the keys listed.
     pub credentials: BTreeMap<String, RateLimit>,
-    /// Per client address, checked before the signature is verified, so a
-    /// flood of badly signed requests is limited too.
+    /// Per client address (an IPv6 one by its /64), checked before the
+    /// signature is verified, so a flood of badly signed requests is
+    /// limited too.
     pub source_ip: Option<RateLimit>,
-    /// Per client address for unsigned requests, replacing `source_ip` for them.
+    /// Per client address (an IPv6 one by its /64) for unsigned requests,
+    /// replacing `source_ip` for them.
     pub anonymous_source_ip: Option<RateLimit>,
     /// Proxies (addresses or CIDR blocks) whose `X-Forwarded-For` and
     /// `Forwarded` headers name the client; from anyone else these headers
     /// are ignored.
     #[serde(deserialize_with = "addresses_or_networks")]
     pub trusted_proxies: Vec<IpNet>,
-    /// Largest number of per-address and per-key buckets the embedded
-    /// store tracks per rate; when full, a new source evicts the least
-    /// recently used one.
+    /// Largest number of per-address buckets, and apart of per-key ones,
+    /// the embedded store tracks per rate; when full, a new source (or
+    /// key) evicts the least recently used one of its own table.
     pub max_tracked_keys: usize,
 }
 

@@ -3,9 +3,11 @@
 //! `& 0o077` on unix), as ssh does for private keys. The line never shows
 //! what the file holds; the start goes on.
 //!
-//! The files: the credentials file, the console's admin token file, and
-//! the config file itself when it holds a secret inline (a backend's
-//! `secret_key`, a seal key's `key`, a `state.redis_url` with user info).
+//! The files: the credentials file, the console's admin token file, the
+//! TLS private key (`server.tls.key_file`), and the config file itself
+//! when it holds a secret inline (a backend's `secret_key`, a seal key's
+//! `key`, a `state.redis_url` with a password in its user info or its
+//! query).
 
 use std::path::{Path, PathBuf};
 
@@ -24,12 +26,13 @@ impl Config {
             .state
             .redis_url
             .as_deref()
-            .is_some_and(|url| url.contains('@'));
+            .is_some_and(|url| url.contains('@') || crate::state::url_holds_password(url));
         backend_secret || seal_key || redis_password
     }
 
     /// The files holding secrets: the credentials file, the admin token
-    /// file, and `config_path` when [`Self::holds_secrets`].
+    /// file, the TLS private key, and `config_path` when
+    /// [`Self::holds_secrets`].
     pub fn secret_files(&self, config_path: Option<&Path>) -> Vec<PathBuf> {
         let mut files: Vec<PathBuf> = config_path
             .filter(|_| self.holds_secrets())
@@ -38,6 +41,7 @@ impl Config {
             .collect();
         files.extend(self.credentials.file.clone());
         files.extend(self.console.admin_token_file.clone());
+        files.extend(self.server.tls.as_ref().map(|tls| tls.key_file.clone()));
         files
     }
 }
@@ -101,6 +105,33 @@ mod tests {
         assert_eq!(
             sealed.secret_files(Some(Path::new("c.toml"))),
             [PathBuf::from("c.toml")]
+        );
+    }
+
+    #[test]
+    fn a_redis_password_in_the_query_makes_the_config_a_secret_file() {
+        let table = [
+            ("redis://127.0.0.1:6379/0", false),
+            ("redis://app:pw@127.0.0.1:6379/0", true),
+            ("redis+unix:///run/redis.sock?db=1&pass=pw", true),
+            ("unix:///run/redis.sock?password=pw", true),
+        ];
+        for (url, secret) in table {
+            let config =
+                Config::from_str(&format!("[state]\nredis_url = \"{url}\"\n")).expect("config");
+            assert_eq!(config.holds_secrets(), secret, "{url}");
+        }
+    }
+
+    #[test]
+    fn the_tls_private_key_is_a_secret_file() {
+        let config = Config::from_str(
+            "[server.tls]\nlisten = \"127.0.0.1:9443\"\ncert_file = \"/etc/cg/cert.pem\"\nkey_file = \"/etc/cg/key.pem\"\n",
+        )
+        .expect("config");
+        assert_eq!(
+            config.secret_files(Some(Path::new("c.toml"))),
+            [PathBuf::from("/etc/cg/key.pem")]
         );
     }
 }

@@ -2,12 +2,15 @@
 //! behind a mutex, all in this process. The default for a single gateway.
 //!
 //! Limiter state is bounded: at most `max_keys` buckets per distinct
-//! [`RateLimit`] are tracked; when the table is full, a new key evicts the
-//! least recently used one (so a client never seen before gets its own
-//! full bucket, never one shared with strangers), and
+//! [`RateLimit`] and kind of key are tracked; when a table is full, a new
+//! key evicts the least recently used one (so a client never seen before
+//! gets its own full bucket, never one shared with strangers), and
 //! [`StateStore::maintain`] drops the state of idle buckets. An evicted
 //! key starts again with a full bucket: the global limit is what bounds a
-//! flood from more sources than the table holds.
+//! flood from more sources than the table holds. The buckets of callers
+//! (`credential:` and `session:` keys) are kept in tables of their own,
+//! apart from those of sources: a flood from many addresses never evicts
+//! a caller's bucket, even when both limits have the same numbers.
 
 use std::collections::{BTreeMap, HashMap};
 use std::hash::Hash;
@@ -40,8 +43,27 @@ type KeyedLimiter = RateLimiter<
 pub struct EmbeddedStore {
     max_keys: usize,
     clock: DefaultClock,
-    limiters: Mutex<HashMap<(u64, u32), Arc<KeyedLimiter>>>,
+    limiters: Mutex<HashMap<(Table, u64, u32), Arc<KeyedLimiter>>>,
     buckets: Mutex<BTreeMap<String, BucketState>>,
+}
+
+/// The kind of key a limiter table holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Table {
+    /// Authenticated callers: `credential:` and `session:` keys.
+    Callers,
+    /// Everything else: per-source keys and `global`.
+    Sources,
+}
+
+impl Table {
+    fn of(key: &str) -> Self {
+        if key.starts_with("credential:") || key.starts_with("session:") {
+            Self::Callers
+        } else {
+            Self::Sources
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -89,7 +111,8 @@ impl EmbeddedStore {
         }
     }
 
-    fn limiter(&self, limit: RateLimit) -> Result<Arc<KeyedLimiter>, StateError> {
+    /// The limiter of `limit` for keys of `table`.
+    fn limiter(&self, table: Table, limit: RateLimit) -> Result<Arc<KeyedLimiter>, StateError> {
         let period = limit.period().ok_or_else(|| {
             StateError::Unavailable("a rate limit's rate must be positive".into())
         })?;
@@ -97,6 +120,7 @@ impl EmbeddedStore {
             StateError::Unavailable("a rate limit's burst must be at least 1".into())
         })?;
         let id = (
+            table,
             u64::try_from(period.as_nanos()).unwrap_or(u64::MAX),
             limit.burst,
         );
@@ -137,7 +161,7 @@ impl StateStore for EmbeddedStore {
     }
 
     async fn take_token(&self, key: &str, limit: RateLimit) -> Result<RateVerdict, StateError> {
-        let limiter = self.limiter(limit)?;
+        let limiter = self.limiter(Table::of(key), limit)?;
         match limiter.check_key(&key.to_owned()) {
             Ok(()) => Ok(RateVerdict::Allowed),
             Err(not_until) => Ok(RateVerdict::Limited {
@@ -370,10 +394,32 @@ mod tests {
         assert!(allowed(store.take_token("c", one).await.unwrap()));
         assert!(allowed(store.take_token("d", one).await.unwrap()));
         assert!(!allowed(store.take_token("d", one).await.unwrap()));
-        assert_eq!(store.limiter(one).unwrap().len(), 2);
+        assert_eq!(store.limiter(Table::Sources, one).unwrap().len(), 2);
         // `c` outlived `a`; `a` was evicted and starts again.
         assert!(!allowed(store.take_token("c", one).await.unwrap()));
         assert!(allowed(store.take_token("a", one).await.unwrap()));
+    }
+
+    #[tokio::test]
+    async fn a_flood_of_sources_never_evicts_a_callers_bucket() {
+        let store = EmbeddedStore::new(2);
+        let same = limit(0.001, 1);
+        let allowed = |verdict: RateVerdict| verdict == RateVerdict::Allowed;
+        for caller in ["credential:AKIDEXAMPLE", "session:0123abcd"] {
+            assert!(allowed(store.take_token(caller, same).await.unwrap()));
+            // Many sources, with limits of the same numbers, fill their table.
+            for n in 0..10 {
+                let source = format!("ip:2001:db8:{n}::/64");
+                assert!(allowed(store.take_token(&source, same).await.unwrap()));
+            }
+            // The caller's spent bucket is still there.
+            assert!(
+                !allowed(store.take_token(caller, same).await.unwrap()),
+                "{caller}"
+            );
+        }
+        assert_eq!(store.limiter(Table::Sources, same).unwrap().len(), 2);
+        assert_eq!(store.limiter(Table::Callers, same).unwrap().len(), 2);
     }
 
     #[tokio::test]
@@ -381,10 +427,10 @@ mod tests {
         let store = EmbeddedStore::default();
         let fast = limit(1000.0, 1);
         store.take_token("idle", fast).await.unwrap();
-        assert_eq!(store.limiter(fast).unwrap().len(), 1);
+        assert_eq!(store.limiter(Table::Sources, fast).unwrap().len(), 1);
         tokio::time::sleep(Duration::from_millis(20)).await;
         store.maintain().await.unwrap();
-        assert_eq!(store.limiter(fast).unwrap().len(), 0);
+        assert_eq!(store.limiter(Table::Sources, fast).unwrap().len(), 0);
     }
 
     #[tokio::test]

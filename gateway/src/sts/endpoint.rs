@@ -75,26 +75,16 @@ async fn answer(
         .and_then(|addr| addr.as_inet())
         .map_or(std::net::IpAddr::from([0, 0, 0, 0]), |addr| addr.ip());
     let source_ip = gateway.limits.client_ip(peer, &head.headers);
-    // An unsigned request (AssumeRoleWithWebIdentity) takes from the
-    // anonymous per-address limit, as unsigned S3 requests do.
+    // A request that carries no signature takes from the anonymous
+    // per-address limit, as unsigned S3 requests do; so does every
+    // AssumeRoleWithWebIdentity, whatever it carries, once its action is
+    // known (below).
     let unsigned = is_unsigned(&head.headers, head.uri.query().unwrap_or_default());
-    if let Err(limited) = gateway
+    gateway
         .limits
         .check_source(source_ip, unsigned, None, &gateway.metrics)
         .await
-    {
-        ctx.result = "rate_limited";
-        if unsigned {
-            ctx.auth_mode = "anonymous";
-            gateway.metrics.record_anonymous_reject("rate_limited");
-        }
-        let seconds = limited.retry_after.as_secs().max(1);
-        return Err(StsError::new(
-            429,
-            "Throttling",
-            format!("rate exceeded; retry after {seconds} s"),
-        ));
-    }
+        .map_err(|limited| throttled(gateway, ctx, limited, unsigned))?;
     let form = read_form(session, &head.headers, gateway.sts.max_form_bytes()).await?;
     let query = head.uri.query().unwrap_or_default();
     let params = StsParams::parse(query, &form)?;
@@ -103,6 +93,16 @@ async fn answer(
         "AssumeRoleWithWebIdentity" => {
             ctx.sts_action = Some("AssumeRoleWithWebIdentity");
             ctx.auth_mode = "anonymous";
+            // An unsigned action in AWS: an `Authorization` header (or a
+            // presigned query) on it is never looked at, so it never
+            // spares the request the anonymous limit.
+            if !unsigned {
+                gateway
+                    .limits
+                    .check_anonymous_source(source_ip, &gateway.metrics)
+                    .await
+                    .map_err(|limited| throttled(gateway, ctx, limited, true))?;
+            }
             gateway
                 .sts
                 .assume_role_with_web_identity(&params, &ctx.request_id, SystemTime::now())
@@ -123,6 +123,27 @@ async fn answer(
             "unknown STS Action `{other}`; this endpoint serves AssumeRoleWithWebIdentity and GetCallerIdentity"
         ))),
     }
+}
+
+/// The `Throttling` answer of a request a rate limit refused; `anonymous`
+/// when it was refused as an unsigned one.
+fn throttled(
+    gateway: &Gateway,
+    ctx: &mut RequestCtx,
+    limited: crate::limits::Limited,
+    anonymous: bool,
+) -> StsError {
+    ctx.result = "rate_limited";
+    if anonymous {
+        ctx.auth_mode = "anonymous";
+        gateway.metrics.record_anonymous_reject("rate_limited");
+    }
+    let seconds = limited.retry_after.as_secs().max(1);
+    StsError::new(
+        429,
+        "Throttling",
+        format!("rate exceeded; retry after {seconds} s"),
+    )
 }
 
 /// Reads the form body, refusing one longer than `max` before reading it.

@@ -8,7 +8,9 @@ refused one; a `crit` header is refused; control characters in a subject
 reach the log escaped; STS answers carry one Content-Type.
 limits: sessions of one web identity share one rate budget, and a full
 limiter table gives a newcomer its own bucket.
-anonymous: AssumeRoleWithWebIdentity takes from `anonymous_source_ip`."""
+anonymous: AssumeRoleWithWebIdentity takes from `anonymous_source_ip`.
+anonymous-forged: it does so whatever Authorization header or signing
+query parameters it carries."""
 import datetime
 import http.client
 import json
@@ -68,24 +70,25 @@ def assume(token, role=ROLE):
                                                WebIdentityToken=token)["Credentials"]
 
 
-def post_form(params):
+def post_form(params, path="/", headers=None):
     """POSTs an STS form; answers the raw response and its body."""
     url = urllib.parse.urlparse(ENDPOINT)
     conn = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
-    conn.request("POST", "/", body=urllib.parse.urlencode(params),
-                 headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
+    conn.request("POST", path, body=urllib.parse.urlencode(params),
+                 headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8",
+                          **(headers or {})})
     response = conn.getresponse()
     body = response.read()
     conn.close()
     return response, body
 
 
-def exchange(role, token, **extra):
+def exchange(role, token, path="/", headers=None, **extra):
     """(status, code, message) of an AssumeRoleWithWebIdentity."""
     params = {"Action": "AssumeRoleWithWebIdentity", "Version": "2011-06-15", "RoleArn": role,
               "RoleSessionName": "sec-1", "WebIdentityToken": token}
     params.update(extra)
-    response, body = post_form(params)
+    response, body = post_form(params, path, headers)
     if response.status == 200:
         return 200, None, None
     fields = {e.tag.replace(NS, ""): e.text for e in ET.fromstring(body).iter()}
@@ -280,6 +283,22 @@ def test_assume_role_takes_from_the_anonymous_per_address_limit(issuer):
     answers = [exchange(ROLE, issuer.token()) for _ in range(3)]
     assert [a[0] for a in answers] == [200, 200, 429], answers
     assert answers[2][1] == "Throttling"
+
+
+@scenario("anonymous-forged")
+def test_assume_role_takes_from_the_anonymous_limit_whatever_auth_it_carries(issuer):
+    # anonymous_source_ip = { rate = 0.001, burst = 2 }; no source_ip limit.
+    # AssumeRoleWithWebIdentity is unsigned: an Authorization header or a
+    # presigned-looking query on it does not spare it the anonymous limit.
+    forged = [
+        ("/", {"Authorization": "x"}),
+        ("/?X-Amz-Algorithm=AWS4-HMAC-SHA256", None),
+        ("/", {"Authorization": "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/us-east-1/sts/aws4_request"}),
+    ]
+    answers = [exchange(ROLE, issuer.token(), path, headers) for path, headers in forged]
+    assert [a[0] for a in answers] == [200, 200, 429], answers
+    assert answers[2][1] == "Throttling"
+    assert exchange(ROLE, issuer.token())[:2] == (429, "Throttling")
     # Signed STS requests are not anonymous.
     identity = sts(aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY).get_caller_identity()
     assert identity["Arn"].endswith(":user/tester")

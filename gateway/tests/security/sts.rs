@@ -5,8 +5,9 @@
 //! budget, and a full limiter table gives a newcomer its own bucket; an
 //! unknown role answers exactly like a refused one; a `crit` header is
 //! refused; a subject holding a newline or a NUL cannot forge a log line;
-//! STS answers carry one Content-Type; unsigned STS requests take from the
-//! anonymous per-address limit. Python scenarios in
+//! STS answers carry one Content-Type; unsigned STS requests, and every
+//! AssumeRoleWithWebIdentity whatever auth headers it carries, take from
+//! the anonymous per-address limit. Python scenarios in
 //! `tests/clients/test_security_sts.py`, with the test OIDC issuer.
 
 use crate::utils::{TESTER_POLICY, TestGateway, free_port};
@@ -91,8 +92,10 @@ fn a_full_limiter_table_gives_a_newcomer_its_own_bucket() {
 
 #[test]
 fn unsigned_sts_requests_take_from_the_anonymous_limit() {
-    run(
-        "anonymous",
-        "[rate_limits]\nanonymous_source_ip = { rate = 0.001, burst = 2 }\n",
-    );
+    for scenario in ["anonymous", "anonymous-forged"] {
+        run(
+            scenario,
+            "[rate_limits]\nanonymous_source_ip = { rate = 0.001, burst = 2 }\n",
+        );
+    }
 }

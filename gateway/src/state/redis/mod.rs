@@ -65,7 +65,7 @@ use self::breaker::{Admission, Breaker};
 use self::settings::{Secrets, redact};
 use super::{ObjectLockGrant, RateLimit, RateVerdict, Reservation, StateError, StateStore, Usage};
 
-pub use self::settings::RedisSettings;
+pub use self::settings::{RedisSettings, url_holds_password};
 
 /// A quota script: the shared prelude followed by its body.
 macro_rules! quota_script {

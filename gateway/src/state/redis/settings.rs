@@ -48,19 +48,44 @@ impl fmt::Debug for RedisSettings {
     }
 }
 
-/// `url` with the password of its user info replaced by `***`.
+/// `url` with its passwords replaced by `***`: the password of its user
+/// info, and the value of a `pass` (or `password`) query parameter, the
+/// way a `redis+unix://` or `unix://` URL gives one.
 pub(super) fn redact(url: &str) -> String {
-    match password_span(url) {
-        Some((start, end)) => format!("{}***{}", &url[..start], &url[end..]),
-        None => url.to_owned(),
+    let mut shown = String::with_capacity(url.len());
+    let mut from = 0;
+    for (start, end) in password_spans(url) {
+        shown.push_str(&url[from..start]);
+        shown.push_str("***");
+        from = end;
     }
+    shown.push_str(&url[from..]);
+    shown
+}
+
+/// Whether `url` gives a password (in its user info or its query).
+pub fn url_holds_password(url: &str) -> bool {
+    !password_spans(url).is_empty()
+}
+
+/// Byte ranges of the passwords of `url`, in order, not overlapping: the
+/// user info's, then those of the query parameters after it.
+fn password_spans(url: &str) -> Vec<(usize, usize)> {
+    let mut spans = Vec::new();
+    let mut query_from = 0;
+    if let Some((start, end)) = user_info_password_span(url) {
+        spans.push((start, end));
+        query_from = end;
+    }
+    spans.extend(query_password_spans(url, query_from));
+    spans
 }
 
 /// Byte range of the password in `scheme://user:password@host...`: all
 /// after the first `:` of the user info, which runs to the *last* `@`
 /// (not to the first `/`, `?` or `#`), so that a password holding those
 /// characters, or a URL that does not parse, is still found whole.
-fn password_span(url: &str) -> Option<(usize, usize)> {
+fn user_info_password_span(url: &str) -> Option<(usize, usize)> {
     let authority_start = match url.find("://") {
         Some(at) => at + 3,
         None => url.find(':').map_or(0, |at| at + 1),
@@ -74,6 +99,33 @@ fn password_span(url: &str) -> Option<(usize, usize)> {
     ))
 }
 
+/// Byte ranges of the values of `pass=` and `password=` parameters (names
+/// in any case) that follow a `?` or `&` at or after `from`; each runs to
+/// the next `&` or `#`.
+fn query_password_spans(url: &str, from: usize) -> Vec<(usize, usize)> {
+    let mut spans = Vec::new();
+    let bytes = url.as_bytes();
+    let mut at = from;
+    while let Some(offset) = url[at..].find(['?', '&']) {
+        let name_start = at + offset + 1;
+        let rest = &url[name_start..];
+        let value_start = ["pass=", "password="].iter().find_map(|name| {
+            rest.get(..name.len())
+                .filter(|head| head.eq_ignore_ascii_case(name))
+                .map(|_| name_start + name.len())
+        });
+        at = name_start;
+        if let Some(start) = value_start {
+            let end = url[start..]
+                .find(['&', '#'])
+                .map_or(bytes.len(), |length| start + length);
+            spans.push((start, end));
+            at = end;
+        }
+    }
+    spans
+}
+
 /// Every spelling of a password that could appear in a message.
 pub(super) struct Secrets(Vec<String>);
 
@@ -82,7 +134,7 @@ impl Secrets {
     /// password as the client understood it).
     pub(super) fn new(url: &str, parsed: Option<&str>) -> Self {
         let mut secrets = Vec::new();
-        if let Some((start, end)) = password_span(url) {
+        for (start, end) in password_spans(url) {
             let raw = &url[start..end];
             secrets.push(raw.to_owned());
             secrets.push(
@@ -126,6 +178,38 @@ mod tests {
             secrets.scrub("auth s:cret and s%3Acret failed"),
             "auth *** and *** failed"
         );
+    }
+
+    #[test]
+    fn a_password_given_as_a_query_parameter_is_redacted() {
+        let table = [
+            (
+                "redis+unix:///run/redis.sock?pass=s3cret",
+                "redis+unix:///run/redis.sock?pass=***",
+            ),
+            (
+                "unix:///run/redis.sock?db=2&password=s3cret&user=app",
+                "unix:///run/redis.sock?db=2&password=***&user=app",
+            ),
+            (
+                "redis+unix:///run/redis.sock?PASS=a%26b#frag",
+                "redis+unix:///run/redis.sock?PASS=***#frag",
+            ),
+            (
+                "redis://app:pw@host/0?pass=second",
+                "redis://app:***@host/0?pass=***",
+            ),
+            (
+                "unix:///run/redis.sock?passive=1",
+                "unix:///run/redis.sock?passive=1",
+            ),
+        ];
+        for (url, shown) in table {
+            assert_eq!(redact(url), shown, "{url}");
+            assert_eq!(url_holds_password(url), shown != url, "{url}");
+        }
+        let secrets = Secrets::new("unix:///s?pass=a%26b", None);
+        assert_eq!(secrets.scrub("auth a%26b a&b"), "auth *** ***");
     }
 
     #[test]
