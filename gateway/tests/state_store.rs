@@ -745,6 +745,86 @@ async fn reservations_dropped_while_redis_was_frozen_are_re_asserted_by_the_next
     assert_eq!(b.usage("b").await.unwrap(), usage(6, 0));
 }
 
+/// How a write ends its reservation.
+#[derive(Clone, Copy, Debug)]
+enum End {
+    /// A PUT settles it into stored bytes.
+    Settle,
+    /// An uploaded part keeps its bytes held until the upload finishes.
+    HoldPart,
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_ending_first_after_a_freeze_takes_only_its_own_bytes() {
+    let server = RedisServer::start();
+    let a = with_lease(server.url(), Duration::from_secs(1));
+    let b = with_lease(server.url(), Duration::from_secs(1));
+    const TEN: u64 = 10 * MIB;
+    let stored = i64::try_from(TEN).unwrap();
+    let cap = Some(2 * TEN);
+    // (bucket, how the first write ends, usage once it has ended)
+    let cases = [
+        (
+            "put",
+            End::Settle,
+            Usage {
+                used: TEN,
+                reserved: TEN,
+            },
+        ),
+        (
+            "part",
+            End::HoldPart,
+            Usage {
+                used: 0,
+                reserved: 2 * TEN,
+            },
+        ),
+    ];
+    // Two 10 MiB writes in flight on A against a 20 MiB cap, per bucket.
+    for (bucket, _, _) in cases {
+        a.set_usage(bucket, 0, false).await.unwrap();
+        for _ in 0..2 {
+            assert_eq!(
+                a.reserve(bucket, TEN, cap).await.unwrap(),
+                Reservation::Granted
+            );
+        }
+    }
+    // Frozen past the lease: B's first call after it drops A's reservations.
+    server.signal("-STOP");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    server.signal("-CONT");
+    for (bucket, _, _) in cases {
+        let seen = eventually(Duration::from_secs(5), || b.usage(bucket)).await;
+        assert_eq!(seen, usage(0, 0), "{bucket}: the lapsed reservations");
+    }
+    for (bucket, end, after) in cases {
+        // A's first call after the freeze ends one write: the other still counts.
+        match end {
+            End::Settle => a.settle(bucket, TEN, stored).await.unwrap(),
+            End::HoldPart => a.hold_part(bucket, "k", "u", 1, TEN).await.unwrap(),
+        }
+        assert_eq!(
+            b.usage(bucket).await.unwrap(),
+            Some(after),
+            "{bucket}: {end:?}"
+        );
+        assert_eq!(
+            b.reserve(bucket, TEN, cap).await.unwrap(),
+            Reservation::Refused(after),
+            "{bucket}: {end:?}"
+        );
+        // The other write ends too; nothing of either stays in flight.
+        a.settle(bucket, TEN, stored).await.unwrap();
+        assert_eq!(
+            b.usage(bucket).await.unwrap(),
+            usage(after.used + TEN, after.reserved - TEN),
+            "{bucket}: {end:?}"
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_frozen_redis_is_waited_on_once_then_calls_fail_at_once_until_it_answers() {
     let server = RedisServer::start();

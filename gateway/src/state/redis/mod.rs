@@ -41,11 +41,15 @@
 //!
 //! # Outages longer than the lease
 //!
-//! Every quota script is given the bytes this instance knows it has in
-//! flight on the bucket; the first one to find the instance's lease lapsed
-//! re-asserts them (never lowering what the store holds), so reservations
-//! the store dropped when the lease lapsed during an outage count again
-//! with the first call after it.
+//! Every quota script is given the bytes this instance knows the store
+//! should count as its in flight on the bucket just before the script runs:
+//! its granted reservations, including those whose settle or hold (the
+//! script's own, or another's still on its way) has not answered yet. The
+//! first script to find the instance's lease lapsed re-asserts them (never
+//! lowering what the store holds) before moving bytes itself, so
+//! reservations the store dropped when the lease lapsed during an outage
+//! count again with the first call after it, and a settle or hold that is
+//! that call, or lands after it, takes only its own bytes.
 
 mod breaker;
 mod settings;
@@ -118,9 +122,9 @@ pub struct RedisStore {
     instance: String,
     lease_ms: u64,
     connection: OnceCell<ConnectionManager>,
-    /// Bytes this instance has in flight, per bucket: where maintenance
-    /// renews its lease.
-    in_flight: Mutex<HashMap<String, u64>>,
+    /// Bytes this instance has in flight, per bucket: what quota scripts
+    /// re-assert after a lapse, and where maintenance renews its lease.
+    in_flight: Mutex<HashMap<String, Flight>>,
     /// Buckets where a reserve, settle or hold failed without this instance
     /// learning whether it ran: maintenance sets the store's count of this
     /// instance's in-flight bytes back to the local one.
@@ -261,15 +265,16 @@ impl RedisStore {
     }
 
     /// `script` with the bucket's four keys, this instance's id and lease,
-    /// and the bytes it knows it has in flight on the bucket, which a
+    /// and the bytes it knows the store should count as its in flight on
+    /// the bucket before the script runs ([`Flight::known`]), which a
     /// script finding the lease lapsed re-asserts (the store may have
-    /// dropped them while the server did not answer).
-    ///
-    /// The local count rises only after the store granted a reservation
-    /// and falls before the store is told it ended, so it never exceeds
-    /// what the store should hold.
+    /// dropped them while the server did not answer) before its own move.
     fn quota<'a>(&self, script: &'a Script, bucket: &str) -> ScriptInvocation<'a> {
-        let known = lock(&self.in_flight).get(bucket).copied().unwrap_or(0);
+        let known = lock(&self.in_flight)
+            .get(bucket)
+            .copied()
+            .unwrap_or_default()
+            .known();
         let mut invocation = script.prepare_invoke();
         invocation
             .key(self.quota_key(bucket, "used"))
@@ -296,14 +301,94 @@ impl RedisStore {
         result
     }
 
-    /// Moves this instance's count of bytes in flight on `bucket`.
-    fn track(&self, bucket: &str, update: impl FnOnce(u64) -> u64) {
+    /// Moves this instance's count of bytes in flight on `bucket`; returns
+    /// what `update` returns.
+    fn track<T>(&self, bucket: &str, update: impl FnOnce(&mut Flight) -> T) -> T {
         let mut in_flight = lock(&self.in_flight);
-        let bytes = update(in_flight.get(bucket).copied().unwrap_or(0));
-        if bytes == 0 {
+        let mut flight = in_flight.get(bucket).copied().unwrap_or_default();
+        let answer = update(&mut flight);
+        if flight == Flight::default() {
             in_flight.remove(bucket);
         } else {
-            in_flight.insert(bucket.to_owned(), bytes);
+            in_flight.insert(bucket.to_owned(), flight);
+        }
+        answer
+    }
+
+    /// Ends `bytes` of this instance's reservations on `bucket` locally:
+    /// they stop being granted (maintenance no longer renews the lease for
+    /// them) but stay counted as ending until the returned guard drops,
+    /// once the settle or hold telling the store has answered.
+    fn end<'a>(&'a self, bucket: &'a str, bytes: u64) -> Ending<'a> {
+        let bytes = self.track(bucket, |flight| {
+            let bytes = bytes.min(flight.granted);
+            flight.granted -= bytes;
+            flight.ending = flight.ending.saturating_add(bytes);
+            bytes
+        });
+        Ending {
+            store: self,
+            bucket,
+            bytes,
+            answered: false,
+        }
+    }
+}
+
+/// This instance's bytes in flight on one bucket.
+///
+/// The store should count, as this instance's in flight, the bytes of every
+/// reservation it granted whose settle or hold has not run yet. Locally,
+/// `granted` rises only once the store's grant arrived, and a reservation's
+/// bytes move from `granted` to `ending` before its settle or hold is sent
+/// and leave `ending` once that answered. So [`Flight::known`] is what the
+/// store should count before any script of this instance still on its way
+/// runs: a script that finds the lease lapsed re-asserts it and then makes
+/// its own move (a settle taking its bytes leaves the others counted), and
+/// scripts landing after it make theirs on a count that still holds their
+/// bytes. (Between a script running and its answer arriving `known` counts
+/// its bytes once more than the store should, but that script has just
+/// renewed the lease, so no script re-asserts meanwhile.)
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Flight {
+    /// Bytes of reservations granted and not yet ended by their writes.
+    granted: u64,
+    /// Bytes of reservations whose settle or hold has not answered yet.
+    ending: u64,
+}
+
+impl Flight {
+    /// The bytes a quota script re-asserts after a lapse.
+    fn known(self) -> u64 {
+        self.granted.saturating_add(self.ending)
+    }
+}
+
+/// Bytes of a settle or hold on their way to the store ([`RedisStore::end`]).
+/// Dropped before its answer (the call was abandoned), it marks the bucket
+/// for reconciliation: the store may or may not have run it.
+struct Ending<'a> {
+    store: &'a RedisStore,
+    bucket: &'a str,
+    bytes: u64,
+    answered: bool,
+}
+
+impl Ending<'_> {
+    /// The call answered (an error marks the bucket itself).
+    fn answered(mut self) {
+        self.answered = true;
+    }
+}
+
+impl Drop for Ending<'_> {
+    fn drop(&mut self) {
+        let bytes = self.bytes;
+        self.store.track(self.bucket, |flight| {
+            flight.ending = flight.ending.saturating_sub(bytes);
+        });
+        if !self.answered {
+            lock(&self.store.unsure).insert(self.bucket.to_owned());
         }
     }
 }
@@ -401,7 +486,9 @@ impl StateStore for RedisStore {
         match self.eval_in_flight(bucket, invocation).await?.as_slice() {
             [0] => Ok(Reservation::Unknown),
             [1] => {
-                self.track(bucket, |held| held.saturating_add(bytes_wanted));
+                self.track(bucket, |flight| {
+                    flight.granted = flight.granted.saturating_add(bytes_wanted);
+                });
                 Ok(Reservation::Granted)
             }
             [2, used, reserved] => Ok(Reservation::Refused(Usage {
@@ -416,10 +503,12 @@ impl StateStore for RedisStore {
         // The caller is done with the reservation whatever the store answers:
         // stop renewing the lease for it, so that the store drops it in time
         // if this call does not reach it.
-        self.track(bucket, |held| held.saturating_sub(reserved));
+        let ending = self.end(bucket, reserved);
         let mut invocation = self.quota(&self.scripts.settle, bucket);
         invocation.arg(reserved).arg(used_delta);
-        self.eval_in_flight(bucket, invocation).await.map(drop)
+        let result = self.eval_in_flight(bucket, invocation).await.map(drop);
+        ending.answered();
+        result
     }
 
     async fn hold_part(
@@ -430,13 +519,15 @@ impl StateStore for RedisStore {
         part: u32,
         bytes_held: u64,
     ) -> Result<(), StateError> {
-        self.track(bucket, |held| held.saturating_sub(bytes_held));
+        let ending = self.end(bucket, bytes_held);
         let mut invocation = self.quota(&self.scripts.hold_part, bucket);
         invocation
             .key(self.upload_key(bucket, key, upload_id))
             .arg(part)
             .arg(bytes_held);
-        self.eval_in_flight(bucket, invocation).await.map(drop)
+        let result = self.eval_in_flight(bucket, invocation).await.map(drop);
+        ending.answered();
+        result
     }
 
     async fn finish_upload(
@@ -541,7 +632,11 @@ impl StateStore for RedisStore {
                 .await?;
             lock(&self.unsure).remove(&bucket);
         }
-        let buckets: Vec<String> = lock(&self.in_flight).keys().cloned().collect();
+        let buckets: Vec<String> = lock(&self.in_flight)
+            .iter()
+            .filter(|(_, flight)| flight.granted > 0)
+            .map(|(bucket, _)| bucket.clone())
+            .collect();
         for bucket in buckets {
             // Stop at the first failure: the next round tries again, well
             // within the lease when the maintenance interval is shorter.

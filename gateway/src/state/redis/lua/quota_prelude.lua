@@ -6,7 +6,9 @@
 -- KEYS[4] P:quota:{b}:held      string integer: bytes held by uploaded parts
 -- KEYS[5] P:quota:{b}:upload:N:ID:KEY hash part number -> bytes (upload scripts only)
 -- ARGV[1] this instance's id, ARGV[2] its lease in ms, ARGV[3] the bytes it
--- knows it has in flight on the bucket; further ARGV per script.
+-- knows the store should count as its in flight on the bucket before this
+-- script runs: its granted reservations, those this script (or another
+-- settle or hold still on its way) ends included; further ARGV per script.
 --
 -- Counters are Lua numbers (doubles): exact up to 2^53 bytes.
 
@@ -55,9 +57,13 @@ end
 -- expired, its in-flight reservations are void, so both hashes expire too.
 -- When its lease had lapsed (the server did not answer it for longer than
 -- the lease, so its entry may be gone), its in-flight entry is raised back
--- to what it knows it holds: writes still running keep their bytes. Only
--- the first script after a lapse does so: the count it was given may be
--- older than a settle that ran since, which later scripts must not undo.
+-- to what it knows it holds: writes still running keep their bytes. Every
+-- script calls this first, before moving bytes itself: as ARGV[3] still
+-- counts the bytes a settle or hold ends, re-asserting then taking them
+-- leaves exactly the others counted, and ends still on their way find
+-- their own bytes counted too. Only the first script after a lapse
+-- re-asserts: the count it was given may be older than a settle that ran
+-- since, which later scripts must not undo.
 local function renew()
   local lease = tonumber(redis.call('HGET', lease_key, me))
   redis.call('HSET', lease_key, me, int(now + lease_ms))
