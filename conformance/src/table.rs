@@ -1,5 +1,5 @@
 //! The error table as data (`tables/*.toml`): which status and code each row
-//! of spec/errors.md answers with under one profile.
+//! of docs/errors.md answers with under one profile.
 //!
 //! Cases name a [`RowId`]; the expected response comes from the loaded
 //! table, so the same cases judge the `documented` profile, the `aws`

@@ -1,9 +1,9 @@
 //! Tests of table loading: both built-in profiles cover every row of every
-//! table in spec/errors.md, with the statuses of their column.
+//! table in docs/errors.md, with the statuses of their column.
 
 use super::*;
 
-/// Every S3 error code in spec/errors.md (BadDigest / InvalidDigest split).
+/// Every S3 error code in docs/errors.md (BadDigest / InvalidDigest split).
 const S3_ROWS: &[&str] = &[
     "InvalidRequest",
     "MalformedXML",

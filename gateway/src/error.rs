@@ -1,7 +1,7 @@
 //! The one S3 error type, rendered in the *respond* stage.
 //!
 //! Every refusal or failure of any stage becomes an [`S3Error`]: a code from
-//! the documented error table (`spec/errors.md`), a message, and optional
+//! the documented error table (`docs/errors.md`), a message, and optional
 //! extra headers. Status and wire code depend on the configured
 //! [`ErrorProfile`]; this module is the only place that maps them.
 //! Server errors (5xx) always carry the generic message on the wire; their
@@ -280,7 +280,7 @@ mod tests {
     use ErrorProfile::{Aws, Documented};
     use S3ErrorCode as C;
 
-    /// The documented error table (`spec/errors.md`), row by row:
+    /// The documented error table (`docs/errors.md`), row by row:
     /// code, documented status, aws status, aws wire code.
     const TABLE: &[(C, u16, &str, u16, &str)] = &[
         (

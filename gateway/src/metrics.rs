@@ -1,4 +1,4 @@
-//! Gateway metrics (`spec/metrics.md`), recorded through the OpenTelemetry
+//! Gateway metrics (`docs/metrics.md`), recorded through the OpenTelemetry
 //! API and exposed as Prometheus text on the admin listener.
 //!
 //! The *respond* stage records one request sample per request; stages that

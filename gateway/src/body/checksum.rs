@@ -7,7 +7,7 @@
 //! `aws-chunked` trailer declared in `x-amz-trailer`. [`ChecksumVerifier`]
 //! hashes the decoded bytes as they pass and compares at the end: a value
 //! that is not valid base64 of the right length is `InvalidDigest`, a
-//! mismatch is `BadDigest` (spec/errors.md).
+//! mismatch is `BadDigest` (docs/errors.md).
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;

@@ -2,7 +2,7 @@
 //!
 //! Used by **dispatch** (result documents for the operations the gateway
 //! answers itself or re-renders from a backend) and **respond** (the
-//! `<Error>` document of spec/errors.md). Every document is what AWS S3
+//! `<Error>` document of docs/errors.md). Every document is what AWS S3
 //! sends and the SDKs parse:
 //!
 //! - the declaration `<?xml version="1.0" encoding="UTF-8"?>`, a newline,

@@ -156,7 +156,7 @@ pub fn delete_result(outcomes: &[DeleteOutcome], quiet: bool) -> String {
     doc.finish()
 }
 
-/// Renders the S3 `<Error>` document of spec/errors.md: `Code`, `Message`,
+/// Renders the S3 `<Error>` document of docs/errors.md: `Code`, `Message`,
 /// `BucketName` (only when the request names a bucket), `Resource` (the
 /// request path) and `RequestId` (equal to the `x-amz-request-id` header).
 /// The root carries no namespace, as in AWS's error bodies.

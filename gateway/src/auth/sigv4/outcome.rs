@@ -121,7 +121,7 @@ pub enum AuthFailureReason {
 }
 
 impl AuthFailureReason {
-    /// The `reason` label of `s3_auth_failure_total` (spec/errors.md).
+    /// The `reason` label of `s3_auth_failure_total` (docs/errors.md).
     pub fn as_str(self) -> &'static str {
         match self {
             Self::UnknownAccessKey => "unknown_access_key",
