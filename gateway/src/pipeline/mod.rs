@@ -327,7 +327,11 @@ impl Gateway {
     }
 
     /// The client address, through trusted proxies.
-    fn source_ip(&self, session: &Session, headers: &http::HeaderMap) -> std::net::IpAddr {
+    pub(crate) fn source_ip(
+        &self,
+        session: &Session,
+        headers: &http::HeaderMap,
+    ) -> std::net::IpAddr {
         let peer = session
             .client_addr()
             .and_then(|addr| addr.as_inet())

@@ -70,11 +70,7 @@ async fn answer(
     ctx: &mut RequestCtx,
 ) -> Result<String, StsError> {
     let head = session.req_header().clone();
-    let peer = session
-        .client_addr()
-        .and_then(|addr| addr.as_inet())
-        .map_or(std::net::IpAddr::from([0, 0, 0, 0]), |addr| addr.ip());
-    let source_ip = gateway.limits.client_ip(peer, &head.headers);
+    let source_ip = gateway.source_ip(session, &head.headers);
     // A request that carries no signature takes from the anonymous
     // per-address limit, as unsigned S3 requests do; so does every
     // AssumeRoleWithWebIdentity, whatever it carries, once its action is

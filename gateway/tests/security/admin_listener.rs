@@ -10,16 +10,11 @@
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
-use aws_credential_types::Credentials;
-use aws_sigv4::http_request::{
-    PayloadChecksumKind, SignableBody, SignableRequest, SigningSettings, sign,
-};
-use aws_sigv4::sign::v4;
-use aws_smithy_runtime_api::client::identity::Identity;
 use rustix::process::{Pid, Resource, Rlimit, getrlimit, prlimit, setrlimit};
 
+use crate::config::signed_get_request;
 use crate::utils::{
     ACCESS_KEY, ADMIN_TOKEN, DEFAULT_BUCKETS, SECRET_KEY, TESTER_POLICY, TestGateway,
 };
@@ -44,8 +39,6 @@ const CANDIDATE: &str = "/console/api/candidate";
 
 /// The console behind the admin token every test gateway's file holds.
 const TOKEN_CONSOLE: &str = "\n[console]\nadmin_token_file = \"admin-token\"\n";
-
-const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
 fn start(server_toml: &str) -> TestGateway {
     TestGateway::start_full(
@@ -109,33 +102,7 @@ fn rss_kib(pid: u32) -> u64 {
 /// `None` when nothing answers within 5 s.
 fn signed_list(endpoint: &str) -> Option<u16> {
     let host = endpoint.trim_start_matches("http://");
-    let target = "/alpha?list-type=2";
-    let identity: Identity = Credentials::new(ACCESS_KEY, SECRET_KEY, None, None, "test").into();
-    let mut settings = SigningSettings::default();
-    settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
-    let params = v4::SigningParams::builder()
-        .identity(&identity)
-        .region("us-east-1")
-        .name("s3")
-        .time(SystemTime::now())
-        .settings(settings)
-        .build()
-        .expect("signing parameters")
-        .into();
-    let signable = SignableRequest::new(
-        "GET",
-        format!("http://{host}{target}"),
-        std::iter::once(("host", host)),
-        SignableBody::Precomputed(EMPTY_SHA256.to_owned()),
-    )
-    .expect("signable request");
-    let (instructions, _) = sign(signable, &params).expect("sign").into_parts();
-    let (headers, _) = instructions.into_parts();
-    let mut request = format!("GET {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n");
-    for header in headers {
-        request.push_str(&format!("{}: {}\r\n", header.name(), header.value()));
-    }
-    request.push_str("\r\n");
+    let request = signed_get_request(host, "/alpha?list-type=2", ACCESS_KEY, SECRET_KEY);
     let mut stream = connect(host.parse().ok()?)?;
     stream.write_all(request.as_bytes()).ok()?;
     let (answer, _) = read_for(&mut stream, Duration::from_secs(5));

@@ -201,6 +201,18 @@ fn printed_credential(stdout: &str) -> Option<(String, String)> {
 /// A GET on 127.0.0.1:`port`, signed in headers; the status and body.
 fn signed_get(port: u16, target: &str, access_key: &str, secret_key: &str) -> (u16, String) {
     let host = format!("127.0.0.1:{port}");
+    let request = signed_get_request(&host, target, access_key, secret_key);
+    exchange(port, &request).expect("the S3 listener answers")
+}
+
+/// The text of a GET of `target` on `host`, signed in headers (SigV4, no
+/// body), closing its connection.
+pub(crate) fn signed_get_request(
+    host: &str,
+    target: &str,
+    access_key: &str,
+    secret_key: &str,
+) -> String {
     let identity: Identity = Credentials::new(access_key, secret_key, None, None, "test").into();
     let mut settings = SigningSettings::default();
     settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
@@ -216,7 +228,7 @@ fn signed_get(port: u16, target: &str, access_key: &str, secret_key: &str) -> (u
     let signable = SignableRequest::new(
         "GET",
         format!("http://{host}{target}"),
-        std::iter::once(("host", host.as_str())),
+        std::iter::once(("host", host)),
         SignableBody::Precomputed(EMPTY_SHA256.to_owned()),
     )
     .expect("signable request");
@@ -227,7 +239,7 @@ fn signed_get(port: u16, target: &str, access_key: &str, secret_key: &str) -> (u
         request.push_str(&format!("{}: {}\r\n", header.name(), header.value()));
     }
     request.push_str("\r\n");
-    exchange(port, &request).expect("the S3 listener answers")
+    request
 }
 
 /// GET `path` on the admin listener; `None` when nothing answers.
