@@ -33,7 +33,7 @@ use http::Response;
 use pingora::apps::http_app::ServeHttp;
 use pingora::protocols::http::ServerSession;
 
-use crate::console::{self, AdminRequest, Reply};
+use crate::console::{self, AdminRequest, ConsoleState, Reply};
 use crate::health::BackendState;
 use crate::pipeline::Gateway;
 
@@ -55,12 +55,13 @@ pub struct Refused(pub Reply);
 #[derive(Debug, Clone)]
 pub struct AdminApp {
     gateway: Arc<Gateway>,
+    console: Arc<ConsoleState>,
 }
 
 impl AdminApp {
-    /// A handler over the gateway's state.
-    pub fn new(gateway: Arc<Gateway>) -> Self {
-        Self { gateway }
+    /// A handler over the gateway's and the console's state.
+    pub fn new(gateway: Arc<Gateway>, console: Arc<ConsoleState>) -> Self {
+        Self { gateway, console }
     }
 
     fn readiness(&self) -> Reply {
@@ -81,7 +82,7 @@ impl AdminApp {
     /// console that is not same-origin is 403; a method the path does not
     /// answer is 405.
     pub fn gate(&self, request: &AdminRequest<'_>) -> Result<usize, Refused> {
-        let console = &self.gateway.console;
+        let console = &self.console;
         let path = request.path;
         let found = if is_console(path) {
             console::endpoint(path)
@@ -133,9 +134,7 @@ impl AdminApp {
         let reply = match status {
             401 => Reply::unauthorized(),
             405 => Reply::error(405, "method_not_allowed", "method not allowed"),
-            _ if !self.gateway.console.enabled => {
-                Reply::error(404, "not_found", "the console is disabled")
-            }
+            _ if !self.console.enabled => Reply::error(404, "not_found", "the console is disabled"),
             _ => Reply::error(404, "not_found", "no such console endpoint"),
         };
         self.shaped(path, reply)
@@ -181,7 +180,7 @@ impl AdminApp {
 
     /// The answer for a request whose body was read.
     pub async fn answer(&self, request: &AdminRequest<'_>) -> Reply {
-        if let Some(reply) = console::answer(&self.gateway, request).await {
+        if let Some(reply) = console::answer(&self.gateway, &self.console, request).await {
             return reply;
         }
         if let Err(Refused(reply)) = self.gate(request) {

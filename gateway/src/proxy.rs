@@ -2,7 +2,10 @@
 //! the pipeline ([`Gateway::handle`]) and the *respond* stage, and record
 //! each request's metrics and access log line. Every answer, success or
 //! error, carries the request id and the CORS headers the pipeline chose.
+//! The pipeline sees a pingora [`Session`] only as its request head, its
+//! [`Peer`] and the [`ClientBody`] implemented here.
 
+use std::io;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -13,22 +16,25 @@ use pingora::prelude::HttpPeer;
 use pingora::proxy::{FailToProxy, ProxyHttp, Session};
 use pingora::{Error, ErrorType, Result};
 
+use crate::body::ClientBody;
+use crate::console::ConsoleState;
 use crate::console::decisions::Finished;
 use crate::error::{ErrorProfile, S3Error, S3ErrorCode};
 use crate::metrics::RequestSample;
-use crate::pipeline::{Gateway, RequestCtx};
+use crate::pipeline::{Gateway, Peer, RequestCtx};
 use crate::response::{ResponseBody, S3Response, http_date};
 
 /// The S3 listener's request handler.
 #[derive(Debug, Clone)]
 pub struct S3Proxy {
     gateway: Arc<Gateway>,
+    console: Arc<ConsoleState>,
 }
 
 impl S3Proxy {
-    /// A handler over the gateway's state.
-    pub fn new(gateway: Arc<Gateway>) -> Self {
-        Self { gateway }
+    /// A handler over the gateway's state, recording decisions for `console`.
+    pub fn new(gateway: Arc<Gateway>, console: Arc<ConsoleState>) -> Self {
+        Self { gateway, console }
     }
 
     fn profile(&self) -> ErrorProfile {
@@ -46,7 +52,13 @@ impl ProxyHttp for S3Proxy {
 
     async fn request_filter(&self, session: &mut Session, ctx: &mut RequestCtx) -> Result<bool> {
         self.gateway.metrics.inflight(1);
-        match self.gateway.handle(session, ctx).await {
+        let head: http::request::Parts = (**session.req_header()).clone();
+        let peer = peer(session);
+        let outcome = self
+            .gateway
+            .handle(&head, &peer, &mut SessionBody(session), ctx)
+            .await;
+        match outcome {
             Ok(response) => write_response(session, ctx, response).await?,
             Err(error) => write_error(session, ctx, self.profile(), error).await?,
         }
@@ -135,7 +147,7 @@ impl ProxyHttp for S3Proxy {
             error = error.map(|e| e.to_string()),
             "request"
         );
-        if self.gateway.console.enabled
+        if self.console.enabled
             && let Some(decision) = ctx.decision.take()
         {
             let finished = Finished {
@@ -146,8 +158,49 @@ impl ProxyHttp for S3Proxy {
                 status: ctx.status,
                 result: ctx.result,
             };
-            self.gateway.console.decisions.record(finished, decision);
+            self.console.decisions.record(finished, decision);
         }
+    }
+}
+
+/// Where the session's request came from.
+fn peer(session: &Session) -> Peer {
+    Peer {
+        addr: session
+            .client_addr()
+            .and_then(|addr| addr.as_inet())
+            .copied(),
+        tls: session
+            .digest()
+            .is_some_and(|digest| digest.ssl_digest.is_some()),
+    }
+}
+
+/// The client's body, read from the pingora session.
+struct SessionBody<'a>(&'a mut Session);
+
+#[async_trait]
+impl ClientBody for SessionBody<'_> {
+    async fn read_chunk(&mut self) -> io::Result<Option<Bytes>> {
+        self.0
+            .read_request_body()
+            .await
+            .map_err(|error| io::Error::other(error.to_string()))
+    }
+
+    async fn send_continue(&mut self) -> io::Result<()> {
+        self.0
+            .write_continue_response()
+            .await
+            .map_err(|error| io::Error::other(error.to_string()))
+    }
+
+    fn is_done(&mut self) -> bool {
+        self.0.as_downstream_mut().is_body_done()
+    }
+
+    fn disable_keepalive(&mut self) {
+        self.0.set_keepalive(None);
     }
 }
 

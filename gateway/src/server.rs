@@ -21,7 +21,7 @@ use crate::auth::{Credential, CredentialStore, RegionRule, VerifierConfig};
 use crate::buckets::BucketMap;
 use crate::config::Config;
 use crate::config::StoreKind;
-use crate::console::{ConsoleState, Sampler};
+use crate::console::ConsoleState;
 use crate::health::BackendHealth;
 use crate::limits::RateLimiter;
 use crate::listener::{ConnectionLimits, Dialect, GuardedApp};
@@ -120,8 +120,7 @@ pub fn build_gateway(config: Config, credentials: CredentialStore) -> anyhow::Re
     }
     let sts = Arc::new(StsService::new(config.sts.clone(), sealer));
     let telemetry = Telemetry::new(&config.telemetry).context("cannot set up `[telemetry]`")?;
-    let console = ConsoleState::from_config(&config.console, config.server.admin_listen)
-        .context("cannot set up `[console]`")?;
+    let keep_questions = config.console.enabled;
     Ok(Arc::new(Gateway {
         config: Arc::new(config),
         buckets: ArcSwap::from_pointee(buckets),
@@ -134,8 +133,15 @@ pub fn build_gateway(config: Config, credentials: CredentialStore) -> anyhow::Re
         health,
         sts,
         telemetry,
-        console,
+        keep_questions,
     }))
+}
+
+/// The operator console's state (reads the admin token).
+pub fn build_console(config: &Config) -> anyhow::Result<Arc<ConsoleState>> {
+    let console = ConsoleState::from_config(&config.console, config.server.admin_listen)
+        .context("cannot set up `[console]`")?;
+    Ok(Arc::new(console))
 }
 
 /// The configured state store.
@@ -154,6 +160,34 @@ fn state_store(config: &Config) -> anyhow::Result<Arc<dyn StateStore>> {
             Arc::new(RedisStore::new(settings).context("invalid `state.redis_url`")?)
         }
     })
+}
+
+/// The console's traffic sampler: a baseline at start, then one sample of
+/// the request counters every `console.sample_interval_seconds`.
+#[derive(Debug)]
+struct Sampler {
+    metrics: Metrics,
+    console: Arc<ConsoleState>,
+}
+
+#[async_trait::async_trait]
+impl BackgroundService for Sampler {
+    async fn start(&self, mut shutdown: ShutdownWatch) {
+        let console = &self.console;
+        if !console.enabled {
+            return;
+        }
+        let mut ticks = tokio::time::interval(console.traffic.interval());
+        loop {
+            tokio::select! {
+                _ = shutdown.changed() => return,
+                _ = ticks.tick() => {
+                    let totals = self.metrics.request_totals();
+                    console.traffic.observe(totals, std::time::SystemTime::now());
+                }
+            }
+        }
+    }
 }
 
 /// Housekeeping: probes every backend, scans capped buckets whose usage is unknown (at start, and
@@ -335,6 +369,7 @@ pub fn run(
     config_file: Option<&std::path::Path>,
 ) -> anyhow::Result<()> {
     let config = gateway.config.clone();
+    let console = build_console(&config)?;
     let conf = ServerConf {
         threads: config.server.threads,
         grace_period_seconds: Some(config.server.grace_period_seconds),
@@ -344,11 +379,12 @@ pub fn run(
     let mut server = Server::new_with_opt_and_conf(None, conf);
     server.bootstrap();
 
-    let admin_app = AdminApp::new(Arc::clone(&gateway));
+    let admin_app = AdminApp::new(Arc::clone(&gateway), Arc::clone(&console));
     let sampler = background_service(
         "console sampler",
         Sampler {
-            gateway: Arc::clone(&gateway),
+            metrics: gateway.metrics.clone(),
+            console: Arc::clone(&console),
         },
     );
     let maintenance = background_service(
@@ -363,7 +399,7 @@ pub fn run(
         header_timeout: Duration::from_secs(config.server.header_timeout_seconds),
         dialect: Dialect::S3(config.s3.error_profile),
     };
-    let proxy = pingora::proxy::http_proxy(&server.configuration, S3Proxy::new(gateway));
+    let proxy = pingora::proxy::http_proxy(&server.configuration, S3Proxy::new(gateway, console));
     let mut s3 = Service::new("s3".to_owned(), GuardedApp::new(proxy, limits));
     s3.add_tcp(&config.server.listen.to_string());
     if let Some(tls) = &config.server.tls {

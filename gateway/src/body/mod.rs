@@ -6,13 +6,15 @@
 //! at the end of the stream, so a backend never commits a body that fails
 //! verification. The precise S3 error of a failure is kept for the
 //! *respond* stage, since backends only see an I/O error.
+//!
+//! The client connection itself comes in through [`ClientBody`], which the
+//! server layer implements over its HTTP session (and tests over memory).
 
 use std::io;
 
 use async_trait::async_trait;
 use bytes::Bytes;
 use cedargate_backends::BodySource;
-use pingora::proxy::Session;
 use sha2::{Digest, Sha256};
 
 use crate::error::{S3Error, S3ErrorCode};
@@ -28,9 +30,34 @@ mod verified;
 pub use plan::{BodyPlan, stored_content_encoding};
 pub use verified::{DecodedBody, VerifiedBody, decode_body};
 
+/// The client connection's side of a request body: what the pipeline
+/// needs of the HTTP session, and nothing else.
+#[async_trait]
+pub trait ClientBody: Send {
+    /// The next chunk of the body as it arrives, `None` at its end.
+    async fn read_chunk(&mut self) -> io::Result<Option<Bytes>>;
+
+    /// Sends `100 Continue` (the client asked for it and the body is wanted).
+    async fn send_continue(&mut self) -> io::Result<()>;
+
+    /// Whether the body has been read to its end (or there is none).
+    fn is_done(&mut self) -> bool;
+
+    /// Gives up keep-alive: the connection closes after the answer, so a
+    /// body left unread never has to be drained.
+    fn disable_keepalive(&mut self);
+}
+
+/// Whether the request head asks for `100 Continue` before its body.
+pub fn expects_continue(headers: &http::HeaderMap) -> bool {
+    headers
+        .get(http::header::EXPECT)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"))
+}
+
 /// The client's body, verified while it streams.
 pub struct RequestBody<'a> {
-    session: &'a mut Session,
+    client: &'a mut dyn ClientBody,
     continue_pending: bool,
     declared_length: Option<u64>,
     received: u64,
@@ -51,19 +78,16 @@ impl std::fmt::Debug for RequestBody<'_> {
 
 impl<'a> RequestBody<'a> {
     /// A body of `declared_length` bytes (when known) that must hash to
-    /// `sha256` (when the client signed a payload hash).
+    /// `sha256` (when the client signed a payload hash), read from
+    /// `client`, which is sent `100 Continue` first when `continue_pending`.
     pub fn new(
-        session: &'a mut Session,
+        client: &'a mut dyn ClientBody,
+        continue_pending: bool,
         declared_length: Option<u64>,
         sha256: Option<[u8; 32]>,
     ) -> Self {
-        let continue_pending = session
-            .req_header()
-            .headers
-            .get(http::header::EXPECT)
-            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
         Self {
-            session,
+            client,
             continue_pending,
             declared_length,
             received: 0,
@@ -131,11 +155,11 @@ impl BodySource for RequestBody<'_> {
         }
         if self.continue_pending {
             self.continue_pending = false;
-            if let Err(error) = self.session.write_continue_response().await {
+            if let Err(error) = self.client.send_continue().await {
                 return Err(self.fail(S3Error::internal(error)));
             }
         }
-        match self.session.read_request_body().await {
+        match self.client.read_chunk().await {
             Ok(Some(chunk)) => {
                 self.received += chunk.len() as u64;
                 if self.declared_length.is_some_and(|d| self.received > d) {

@@ -107,12 +107,16 @@ pub(super) fn decide(gateway: &Gateway, request: &AdminRequest<'_>) -> Reply {
     Reply::json(200, &playground::asked_json(&asked, &snapshot))
 }
 
-pub(super) async fn candidate(gateway: &Arc<Gateway>, request: &AdminRequest<'_>) -> Reply {
+pub(super) async fn candidate(
+    gateway: &Arc<Gateway>,
+    console: &ConsoleState,
+    request: &AdminRequest<'_>,
+) -> Reply {
     let input: playground::CandidateInput = match json_body(request) {
         Ok(input) => input,
         Err(reply) => return reply,
     };
-    let Ok(_slot) = gateway.console.candidate_slots.try_acquire() else {
+    let Ok(_slot) = console.candidate_slots.try_acquire() else {
         return Reply::error(429, "busy", "two candidates are being tried; try again");
     };
     let name = match playground::check_candidate(&input) {
@@ -123,7 +127,7 @@ pub(super) async fn candidate(gateway: &Arc<Gateway>, request: &AdminRequest<'_>
         .limit
         .unwrap_or(playground::MAX_REPLAY)
         .min(playground::MAX_REPLAY);
-    let recorded = gateway.console.decisions.recent(limit);
+    let recorded = console.decisions.recent(limit);
     let live = gateway.policies.snapshot();
     let text = input.text;
     match tokio::task::spawn_blocking(move || {

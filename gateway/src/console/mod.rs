@@ -32,7 +32,6 @@ use crate::pipeline::Gateway;
 use auth::ConsoleAuth;
 use decisions::DecisionLog;
 use throttle::LoginThrottle;
-pub use traffic::Sampler;
 use traffic::TrafficSampler;
 
 const PAGE: &str = include_str!("page.html");
@@ -300,25 +299,31 @@ pub fn security_headers(reply: &mut Reply) {
 
 /// The console's answer for `request`, or `None` when the path is not the
 /// console's.
-pub async fn answer(gateway: &Arc<Gateway>, request: &AdminRequest<'_>) -> Option<Reply> {
+pub async fn answer(
+    gateway: &Arc<Gateway>,
+    console: &ConsoleState,
+    request: &AdminRequest<'_>,
+) -> Option<Reply> {
     let path = request.path;
     if path != "/console" && !path.starts_with("/console/") {
         return None;
     }
-    let console = &gateway.console;
     let mut reply = if !console.enabled {
         Reply::error(404, "not_found", "the console is disabled")
     } else if !console.auth.host_allowed(request.headers) {
         Reply::misdirected()
     } else {
-        route(gateway, request).await
+        route(gateway, console, request).await
     };
     security_headers(&mut reply);
     Some(reply)
 }
 
-async fn route(gateway: &Arc<Gateway>, request: &AdminRequest<'_>) -> Reply {
-    let console = &gateway.console;
+async fn route(
+    gateway: &Arc<Gateway>,
+    console: &ConsoleState,
+    request: &AdminRequest<'_>,
+) -> Reply {
     let get = request.method == http::Method::GET || request.method == http::Method::HEAD;
     let post = request.method == http::Method::POST;
     // Everything but GET and HEAD changes something (or is refused with
@@ -342,7 +347,7 @@ async fn route(gateway: &Arc<Gateway>, request: &AdminRequest<'_>) -> Reply {
         }
         _ => match console.admit(request) {
             Err(refusal) => refusal,
-            Ok(()) => route_admitted(gateway, request, cross_site).await,
+            Ok(()) => route_admitted(gateway, console, request, cross_site).await,
         },
     }
 }
@@ -350,10 +355,10 @@ async fn route(gateway: &Arc<Gateway>, request: &AdminRequest<'_>) -> Reply {
 /// The paths behind the token, for a request [`ConsoleState::admit`] let in.
 async fn route_admitted(
     gateway: &Arc<Gateway>,
+    console: &ConsoleState,
     request: &AdminRequest<'_>,
     cross_site: bool,
 ) -> Reply {
-    let console = &gateway.console;
     let get = request.method == http::Method::GET || request.method == http::Method::HEAD;
     let post = request.method == http::Method::POST;
     match (request.path, get, post) {
@@ -364,7 +369,7 @@ async fn route_admitted(
         ("/console/console.js", true, _) => {
             Reply::new(200, "text/javascript; charset=utf-8", SCRIPT.into())
         }
-        ("/console/api/status", true, _) => Reply::json(200, &status::status(gateway)),
+        ("/console/api/status", true, _) => Reply::json(200, &status::status(gateway, console)),
         ("/console/api/quotas", true, _) => match serde_json::to_value(gateway.quotas.view().await)
         {
             Ok(quotas) => Reply::json(200, &json!({ "quotas": quotas })),
@@ -374,7 +379,7 @@ async fn route_admitted(
         ("/console/api/decisions", true, _) => api::decisions(console, request.query),
         ("/console/api/choices", true, _) => api::choices(gateway),
         ("/console/api/decide", _, true) => api::decide(gateway, request),
-        ("/console/api/candidate", _, true) => api::candidate(gateway, request).await,
+        ("/console/api/candidate", _, true) => api::candidate(gateway, console, request).await,
         (
             "/console/login"
             | "/console/logout"

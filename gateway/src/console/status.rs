@@ -6,11 +6,12 @@
 use cedargate_policies::{Diagnostic, ReloadStatus};
 use serde_json::{Value, json};
 
+use super::ConsoleState;
 use super::decisions::unix_ms;
 use crate::pipeline::Gateway;
 
 /// The status document.
-pub fn status(gateway: &Gateway) -> Value {
+pub fn status(gateway: &Gateway, console: &ConsoleState) -> Value {
     let config = &gateway.config;
     let policies = &gateway.policies;
     let snapshot = policies.snapshot();
@@ -19,7 +20,6 @@ pub fn status(gateway: &Gateway) -> Value {
         .iter()
         .map(|(name, count)| json!({ "name": name, "policies": count }))
         .collect();
-    let console = &gateway.console;
     json!({
         "version": env!("CARGO_PKG_VERSION"),
         "uptime_seconds": console.started.elapsed().as_secs(),

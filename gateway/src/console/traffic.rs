@@ -9,16 +9,12 @@
 //! under the operation `other`).
 
 use std::collections::{BTreeMap, VecDeque};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
-
-use pingora::server::ShutdownWatch;
-use pingora::services::background::BackgroundService;
 
 use serde_json::{Value, json};
 
 use super::decisions::unix_ms;
-use crate::pipeline::Gateway;
 
 /// Most (operation, status) pairs one sample keeps.
 pub const MAX_SERIES: usize = 64;
@@ -151,34 +147,6 @@ fn fold(mut by: Vec<(String, u16, u64)>, at: SystemTime) -> Sample {
         requests,
         errors,
         by,
-    }
-}
-
-/// The traffic sampler's loop: a baseline at start, then one sample every
-/// `console.sample_interval_seconds`.
-#[derive(Debug)]
-pub struct Sampler {
-    /// The gateway whose counters are sampled.
-    pub gateway: Arc<Gateway>,
-}
-
-#[async_trait::async_trait]
-impl BackgroundService for Sampler {
-    async fn start(&self, mut shutdown: ShutdownWatch) {
-        let console = &self.gateway.console;
-        if !console.enabled {
-            return;
-        }
-        let mut ticks = tokio::time::interval(console.traffic.interval());
-        loop {
-            tokio::select! {
-                _ = shutdown.changed() => return,
-                _ = ticks.tick() => {
-                    let totals = self.gateway.metrics.request_totals();
-                    console.traffic.observe(totals, SystemTime::now());
-                }
-            }
-        }
     }
 }
 

@@ -7,12 +7,16 @@
 //! log and count the request, and the CORS headers it adds to the answer.
 //! CORS preflights (`OPTIONS`) leave the pipeline right after *route*
 //! (and the per-address rate limits), unauthenticated: see [`crate::cors`].
+//!
+//! The pipeline knows no HTTP server: it takes the request head
+//! ([`http::request::Parts`]), the [`Peer`] it came from and the client's
+//! body as a [`ClientBody`]; the server layer (`crate::proxy`) adapts its
+//! sessions to these and writes the answer.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use arc_swap::ArcSwap;
-use pingora::proxy::Session;
 
 use cedargate_policies::{AuthMode, PolicyStore};
 
@@ -20,7 +24,7 @@ use crate::auth::{
     self, AuthFailure, AuthFailureReason, AuthOutcome, CredentialStore, PayloadHash,
 };
 use crate::authorize::{Authorizer, Caller, Connection};
-use crate::body::{BodyPlan, RequestBody, decode_body};
+use crate::body::{BodyPlan, ClientBody, RequestBody, decode_body, expects_continue};
 use crate::buckets::BucketMap;
 use crate::classify::{self, S3Operation};
 use crate::config::Config;
@@ -66,11 +70,22 @@ pub struct Gateway {
     pub sts: Arc<StsService>,
     /// Traces, when exported.
     pub telemetry: Telemetry,
-    /// The operator console's state (decision log, traffic samples, admin token).
-    pub console: crate::console::ConsoleState,
+    /// Whether the authorizer keeps each question it asks (for the
+    /// operator console's decision log and replays).
+    pub keep_questions: bool,
 }
 
-/// Per-request state shared by the pingora hooks.
+/// Where a request came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Peer {
+    /// The client's socket address, when known (`0.0.0.0` stands for it
+    /// otherwise).
+    pub addr: Option<std::net::SocketAddr>,
+    /// Whether the connection is TLS.
+    pub tls: bool,
+}
+
+/// Per-request state: filled by the pipeline, read by the *respond* stage.
 #[derive(Debug)]
 pub struct RequestCtx {
     /// Unique id, sent as `x-amz-request-id` and in error bodies.
@@ -152,18 +167,21 @@ impl Default for RequestCtx {
 
 impl Gateway {
     /// Runs the pipeline over one request, traced when telemetry is on.
+    /// `head` is the request head, `peer` where it came from and `body`
+    /// the client's body, read only once the request is authorized.
     pub async fn handle(
         &self,
-        session: &mut Session,
+        head: &http::request::Parts,
+        peer: &Peer,
+        body: &mut dyn ClientBody,
         ctx: &mut RequestCtx,
     ) -> Result<S3Response, S3Error> {
         let trace = self.telemetry.request(&ctx.request_id);
         let buckets = self.buckets.load_full();
-        let outcome = self.stages(session, ctx, &trace, &buckets).await;
+        let outcome = self.stages(head, peer, body, ctx, &trace, &buckets).await;
         if !ctx.preflight
             && let Some(target) = ctx.bucket.as_deref().and_then(|name| buckets.get(name))
         {
-            let head = session.req_header();
             let origin = head.headers.get("origin").and_then(|v| v.to_str().ok());
             ctx.cors_headers = cors::response_headers(&target.cors, origin, head.method.as_str());
         }
@@ -188,23 +206,25 @@ impl Gateway {
     /// `buckets`.
     async fn stages(
         &self,
-        session: &mut Session,
+        head: &http::request::Parts,
+        peer: &Peer,
+        client: &mut dyn ClientBody,
         ctx: &mut RequestCtx,
         trace: &RequestTrace<'_>,
         buckets: &BucketMap,
     ) -> Result<S3Response, S3Error> {
-        self.check_header_section(session)?;
-        if session.req_header().method == http::Method::OPTIONS {
+        self.check_header_section(head)?;
+        if head.method == http::Method::OPTIONS {
             let _span = trace.stage("preflight");
-            return self.preflight(session, ctx, buckets).await;
+            return self.preflight(head, peer, ctx, buckets).await;
         }
-        if self.is_sts_request(session) {
-            return Ok(crate::sts::endpoint::serve(self, session, ctx).await);
+        if self.is_sts_request(head) {
+            return Ok(self.sts_request(head, peer, client, ctx).await);
         }
         let span = trace.stage("route");
-        let request = self.route_and_classify(session, ctx)?;
+        let request = self.route_and_classify(head, ctx)?;
         drop(span);
-        let connection = self.connection(session, &request);
+        let connection = self.connection(peer, &request);
         let unsigned = is_unsigned(&request);
         let span = trace.stage("limit");
         self.limits
@@ -237,7 +257,7 @@ impl Gateway {
             connection,
             &self.metrics,
         )
-        .keeping_questions(self.console.enabled);
+        .keeping_questions(self.keep_questions);
         let span = trace.stage("authorize");
         self.quotas.set_context(&request, buckets, &mut authz).await;
         crate::object_tags::load(&request, buckets, &mut authz).await?;
@@ -271,7 +291,12 @@ impl Gateway {
             PayloadHash::Sha256(hash) => Some(hash),
             PayloadHash::Unsigned | PayloadHash::Streaming(_) => None,
         };
-        let raw = RequestBody::new(session, wire_length(&request)?, signed_sha256);
+        let raw = RequestBody::new(
+            client,
+            expects_continue(&head.headers),
+            wire_length(&request)?,
+            signed_sha256,
+        );
         let mut body = decode_body(raw, plan);
         let env = HandlerEnv {
             buckets,
@@ -316,25 +341,17 @@ impl Gateway {
     }
 
     /// The client address (through trusted proxies) and transport.
-    fn connection(&self, session: &Session, request: &S3Request) -> Connection {
-        let secure_transport = session
-            .digest()
-            .is_some_and(|digest| digest.ssl_digest.is_some());
+    fn connection(&self, peer: &Peer, request: &S3Request) -> Connection {
         Connection {
-            source_ip: self.source_ip(session, &request.headers),
-            secure_transport,
+            source_ip: self.source_ip(peer, &request.headers),
+            secure_transport: peer.tls,
         }
     }
 
     /// The client address, through trusted proxies.
-    pub(crate) fn source_ip(
-        &self,
-        session: &Session,
-        headers: &http::HeaderMap,
-    ) -> std::net::IpAddr {
-        let peer = session
-            .client_addr()
-            .and_then(|addr| addr.as_inet())
+    pub(crate) fn source_ip(&self, peer: &Peer, headers: &http::HeaderMap) -> std::net::IpAddr {
+        let peer = peer
+            .addr
             .map_or(std::net::IpAddr::from([0, 0, 0, 0]), |addr| addr.ip());
         self.limits.client_ip(peer, headers)
     }
@@ -344,12 +361,12 @@ impl Gateway {
     /// whatever the request it prepares), then the bucket's rules decide.
     async fn preflight(
         &self,
-        session: &Session,
+        head: &http::request::Parts,
+        peer: &Peer,
         ctx: &mut RequestCtx,
         buckets: &BucketMap,
     ) -> Result<S3Response, S3Error> {
         ctx.preflight = true;
-        let head = session.req_header();
         let route = route::route(
             request_host(head),
             head.uri.path(),
@@ -357,13 +374,52 @@ impl Gateway {
         )
         .map_err(route_error)?;
         record_route(ctx, &route);
-        let source_ip = self.source_ip(session, &head.headers);
+        let source_ip = self.source_ip(peer, &head.headers);
         self.limits
             .check_source(source_ip, false, None, &self.metrics)
             .await
             .map_err(|limited| self.rate_limited(limited, false, ctx))?;
         let target = route.bucket.as_deref().and_then(|name| buckets.get(name));
         cors::preflight(target.map(|t| &t.cors[..]), &head.headers)
+    }
+
+    /// A request to the STS endpoint, served by [`sts_endpoint::serve`]
+    /// with what it consults lent from the gateway.
+    async fn sts_request(
+        &self,
+        head: &http::request::Parts,
+        peer: &Peer,
+        client: &mut dyn ClientBody,
+        ctx: &mut RequestCtx,
+    ) -> S3Response {
+        let env = sts_endpoint::StsEnv {
+            sts: &self.sts,
+            limits: &self.limits,
+            metrics: &self.metrics,
+            credentials: &self.credentials,
+            region: &self.config.s3.region,
+            max_skew: self.verifier.max_skew,
+        };
+        let request = sts_endpoint::StsRequest {
+            head,
+            source_ip: self.source_ip(peer, &head.headers),
+            request_id: &ctx.request_id,
+        };
+        let mut record = sts_endpoint::StsRecord::default();
+        let response = sts_endpoint::serve(&env, &request, client, &mut record).await;
+        if record.action.is_some() {
+            ctx.sts_action = record.action;
+        }
+        if let Some(auth_mode) = record.auth_mode {
+            ctx.auth_mode = auth_mode;
+        }
+        if record.principal.is_some() {
+            ctx.principal = record.principal;
+        }
+        if let Some(result) = record.result {
+            ctx.result = result;
+        }
+        response
     }
 
     /// The region reported to clients.
@@ -376,8 +432,8 @@ impl Gateway {
 
     /// Refuses a request with more headers, or more header bytes, than
     /// configured (before anything else reads them).
-    fn check_header_section(&self, session: &Session) -> Result<(), S3Error> {
-        let headers = &session.req_header().headers;
+    fn check_header_section(&self, head: &http::request::Parts) -> Result<(), S3Error> {
+        let headers = &head.headers;
         let bytes: usize = headers
             .iter()
             .map(|(name, value)| name.as_str().len() + value.len())
@@ -396,8 +452,7 @@ impl Gateway {
     }
 
     /// Whether the request is for the STS endpoint (no bucket, path `/`).
-    fn is_sts_request(&self, session: &Session) -> bool {
-        let head = session.req_header();
+    fn is_sts_request(&self, head: &http::request::Parts) -> bool {
         let query = head.uri.query().unwrap_or_default();
         if !sts_endpoint::is_sts_request(&head.method, head.uri.path(), query, &head.headers) {
             return false;

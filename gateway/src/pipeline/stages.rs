@@ -9,10 +9,9 @@ impl Gateway {
     /// Stages *route* and *classify*.
     pub(super) fn route_and_classify(
         &self,
-        session: &Session,
+        head: &http::request::Parts,
         ctx: &mut RequestCtx,
     ) -> Result<S3Request, S3Error> {
-        let head = session.req_header();
         let raw_path = head.uri.path();
         let route = route::route(
             request_host(head),
@@ -166,7 +165,7 @@ impl Gateway {
 }
 
 /// The `Host` header, else the URI's host.
-pub(super) fn request_host(head: &pingora::http::RequestHeader) -> Option<&str> {
+pub(super) fn request_host(head: &http::request::Parts) -> Option<&str> {
     head.headers
         .get(http::header::HOST)
         .and_then(|h| h.to_str().ok())

@@ -2,20 +2,25 @@
 //! S3 classification, reads their capped form body, and answers
 //! `AssumeRoleWithWebIdentity` and `GetCallerIdentity` (see the module
 //! docs of [`crate::sts`]).
+//!
+//! The pipeline lends it what it consults ([`StsEnv`]) and the client's
+//! body; it tells back what it learned of the request ([`StsRecord`]).
 
-use std::time::SystemTime;
+use std::net::IpAddr;
+use std::time::{Duration, SystemTime};
 
+use arc_swap::ArcSwap;
 use cedargate_backends::BodySource;
 use http::{HeaderMap, Method};
-use pingora::proxy::Session;
 
-use super::{StsError, StsParams, xml};
+use super::{StsError, StsParams, StsService, xml};
 use crate::auth::{
-    self, AuthFailure, AuthFailureReason, AuthOutcome, RegionRule, ServiceRules, SignedRequest,
-    VerifierConfig, sha256_hex,
+    self, AuthFailure, AuthFailureReason, AuthOutcome, CredentialStore, RegionRule, ServiceRules,
+    SignedRequest, VerifierConfig, sha256_hex,
 };
-use crate::body::RequestBody;
-use crate::pipeline::{Gateway, RequestCtx};
+use crate::body::{ClientBody, RequestBody, expects_continue};
+use crate::limits::RateLimiter;
+use crate::metrics::Metrics;
 use crate::response::S3Response;
 
 const FORM: &str = "application/x-www-form-urlencoded";
@@ -41,18 +46,66 @@ fn is_unsigned(headers: &HeaderMap, query: &str) -> bool {
         && !form_urlencoded::parse(query.as_bytes()).any(|(name, _)| name == "X-Amz-Algorithm")
 }
 
-/// Answers one STS request; errors are `<ErrorResponse>` documents.
-pub async fn serve(gateway: &Gateway, session: &mut Session, ctx: &mut RequestCtx) -> S3Response {
-    let (status, document) = match answer(gateway, session, ctx).await {
+/// What the STS endpoint consults.
+#[derive(Debug, Clone, Copy)]
+pub struct StsEnv<'a> {
+    /// Web identity exchange and session tokens.
+    pub sts: &'a StsService,
+    /// Rate limits.
+    pub limits: &'a RateLimiter,
+    /// Instruments.
+    pub metrics: &'a Metrics,
+    /// The current static credentials.
+    pub credentials: &'a ArcSwap<CredentialStore>,
+    /// The configured region (`*`: any).
+    pub region: &'a str,
+    /// Largest clock skew a signature may have.
+    pub max_skew: Duration,
+}
+
+/// One STS request as the endpoint sees it.
+#[derive(Debug)]
+pub struct StsRequest<'a> {
+    /// The request head.
+    pub head: &'a http::request::Parts,
+    /// The client address, through trusted proxies.
+    pub source_ip: IpAddr,
+    /// The request id, for answers and logs.
+    pub request_id: &'a str,
+}
+
+/// What the endpoint learned of a request, for the access log and metrics:
+/// each field is `None` while unknown.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct StsRecord {
+    /// The STS action.
+    pub action: Option<&'static str>,
+    /// How the request authenticated.
+    pub auth_mode: Option<&'static str>,
+    /// The authenticated principal's name.
+    pub principal: Option<String>,
+    /// Why the request was refused or failed.
+    pub result: Option<&'static str>,
+}
+
+/// Answers one STS request, its body read from `client`; errors are
+/// `<ErrorResponse>` documents.
+pub async fn serve(
+    env: &StsEnv<'_>,
+    request: &StsRequest<'_>,
+    client: &mut dyn ClientBody,
+    record: &mut StsRecord,
+) -> S3Response {
+    let (status, document) = match answer(env, request, client, record).await {
         Ok(document) => (200, document),
         Err(error) => {
             if error.status >= 500 {
-                tracing::error!(request_id = %ctx.request_id, code = error.code, "sts request failed");
+                tracing::error!(request_id = %request.request_id, code = error.code, "sts request failed");
             }
-            if ctx.result == "ok" {
-                ctx.result = error.code;
+            if record.result.is_none() {
+                record.result = Some(error.code);
             }
-            (error.status, error.to_xml(&ctx.request_id))
+            (error.status, error.to_xml(request.request_id))
         }
     };
     let mut response = S3Response::xml(document);
@@ -65,47 +118,45 @@ pub async fn serve(gateway: &Gateway, session: &mut Session, ctx: &mut RequestCt
 }
 
 async fn answer(
-    gateway: &Gateway,
-    session: &mut Session,
-    ctx: &mut RequestCtx,
+    env: &StsEnv<'_>,
+    request: &StsRequest<'_>,
+    client: &mut dyn ClientBody,
+    record: &mut StsRecord,
 ) -> Result<String, StsError> {
-    let head = session.req_header().clone();
-    let source_ip = gateway.source_ip(session, &head.headers);
+    let head = request.head;
+    let source_ip = request.source_ip;
     // A request that carries no signature takes from the anonymous
     // per-address limit, as unsigned S3 requests do; so does every
     // AssumeRoleWithWebIdentity, whatever it carries, once its action is
     // known (below).
     let unsigned = is_unsigned(&head.headers, head.uri.query().unwrap_or_default());
-    gateway
-        .limits
-        .check_source(source_ip, unsigned, None, &gateway.metrics)
+    env.limits
+        .check_source(source_ip, unsigned, None, env.metrics)
         .await
-        .map_err(|limited| throttled(gateway, ctx, limited, unsigned))?;
-    let form = read_form(session, &head.headers, gateway.sts.max_form_bytes()).await?;
+        .map_err(|limited| throttled(env, record, limited, unsigned))?;
+    let form = read_form(client, &head.headers, env.sts.max_form_bytes()).await?;
     let query = head.uri.query().unwrap_or_default();
     let params = StsParams::parse(query, &form)?;
     let action = params.action()?;
     match action {
         "AssumeRoleWithWebIdentity" => {
-            ctx.sts_action = Some("AssumeRoleWithWebIdentity");
-            ctx.auth_mode = "anonymous";
+            record.action = Some("AssumeRoleWithWebIdentity");
+            record.auth_mode = Some("anonymous");
             // An unsigned action in AWS: an `Authorization` header (or a
             // presigned query) on it is never looked at, so it never
             // spares the request the anonymous limit.
             if !unsigned {
-                gateway
-                    .limits
-                    .check_anonymous_source(source_ip, &gateway.metrics)
+                env.limits
+                    .check_anonymous_source(source_ip, env.metrics)
                     .await
-                    .map_err(|limited| throttled(gateway, ctx, limited, true))?;
+                    .map_err(|limited| throttled(env, record, limited, true))?;
             }
-            gateway
-                .sts
-                .assume_role_with_web_identity(&params, &ctx.request_id, SystemTime::now())
+            env.sts
+                .assume_role_with_web_identity(&params, request.request_id, SystemTime::now())
                 .await
         }
         "GetCallerIdentity" => {
-            ctx.sts_action = Some("GetCallerIdentity");
+            record.action = Some("GetCallerIdentity");
             let signed = SignedRequest {
                 method: head.method.as_str(),
                 raw_path: head.uri.path(),
@@ -113,7 +164,7 @@ async fn answer(
                 headers: &head.headers,
                 body_sha256: Some(&sha256_hex(&form)),
             };
-            caller_identity(gateway, &signed, ctx)
+            caller_identity(env, &signed, request.request_id, record)
         }
         other => Err(StsError::parameter(format!(
             "unknown STS Action `{other}`; this endpoint serves AssumeRoleWithWebIdentity and GetCallerIdentity"
@@ -124,15 +175,15 @@ async fn answer(
 /// The `Throttling` answer of a request a rate limit refused; `anonymous`
 /// when it was refused as an unsigned one.
 fn throttled(
-    gateway: &Gateway,
-    ctx: &mut RequestCtx,
+    env: &StsEnv<'_>,
+    record: &mut StsRecord,
     limited: crate::limits::Limited,
     anonymous: bool,
 ) -> StsError {
-    ctx.result = "rate_limited";
+    record.result = Some("rate_limited");
     if anonymous {
-        ctx.auth_mode = "anonymous";
-        gateway.metrics.record_anonymous_reject("rate_limited");
+        record.auth_mode = Some("anonymous");
+        env.metrics.record_anonymous_reject("rate_limited");
     }
     let seconds = limited.retry_after.as_secs().max(1);
     StsError::new(
@@ -144,7 +195,7 @@ fn throttled(
 
 /// Reads the form body, refusing one longer than `max` before reading it.
 async fn read_form(
-    session: &mut Session,
+    client: &mut dyn ClientBody,
     headers: &HeaderMap,
     max: usize,
 ) -> Result<Vec<u8>, StsError> {
@@ -160,10 +211,10 @@ async fn read_form(
         None => None,
     };
     if declared.is_some_and(|length| length > max as u64) {
-        session.set_keepalive(None);
+        client.disable_keepalive();
         return Err(too_long());
     }
-    let mut body = RequestBody::new(session, declared, None);
+    let mut body = RequestBody::new(client, expects_continue(headers), declared, None);
     let mut form = Vec::new();
     loop {
         match body.next_chunk().await {
@@ -180,28 +231,29 @@ async fn read_form(
 }
 
 fn caller_identity(
-    gateway: &Gateway,
+    env: &StsEnv<'_>,
     signed: &SignedRequest<'_>,
-    ctx: &mut RequestCtx,
+    request_id: &str,
+    record: &mut StsRecord,
 ) -> Result<String, StsError> {
     let verifier = VerifierConfig {
-        region: match gateway.config.s3.region.as_str() {
+        region: match env.region {
             "*" => RegionRule::Any,
             region => RegionRule::Exact(region.to_owned()),
         },
         service: "sts".to_owned(),
-        max_skew: gateway.verifier.max_skew,
+        max_skew: env.max_skew,
         rules: ServiceRules::Generic {
             normalize_path: false,
         },
     };
-    let store = gateway.credentials.load();
-    let sealer = Some(gateway.sts.sealer());
+    let store = env.credentials.load();
+    let sealer = Some(env.sts.sealer());
     let outcome =
         auth::authenticate_with_sessions(signed, &store, sealer, &verifier, SystemTime::now())
             .map_err(|failure| {
-                gateway.metrics.record_auth_failure(failure.reason.as_str());
-                ctx.result = failure.reason.as_str();
+                env.metrics.record_auth_failure(failure.reason.as_str());
+                record.result = Some(failure.reason.as_str());
                 sts_auth_error(&failure)
             })?;
     let AuthOutcome::Authenticated(authenticated) = outcome else {
@@ -211,14 +263,11 @@ fn caller_identity(
             "GetCallerIdentity must be signed",
         ));
     };
-    ctx.principal = Some(authenticated.credential.principal.clone());
+    record.principal = Some(authenticated.credential.principal.clone());
     let (arn, user_id, account) = match &authenticated.session {
         Some(session) => {
-            ctx.auth_mode = "sts";
-            let account = session
-                .account()
-                .unwrap_or(gateway.sts.account_id())
-                .to_owned();
+            record.auth_mode = Some("sts");
+            let account = session.account().unwrap_or(env.sts.account_id()).to_owned();
             let arn = format!(
                 "arn:aws:sts::{account}:assumed-role/{}/{}",
                 session.role_name(),
@@ -232,19 +281,14 @@ fn caller_identity(
             (arn, user_id, account)
         }
         None => {
-            ctx.auth_mode = authenticated.method.as_str();
-            let account = gateway.sts.account_id().to_owned();
+            record.auth_mode = Some(authenticated.method.as_str());
+            let account = env.sts.account_id().to_owned();
             let credential = &authenticated.credential;
             let arn = format!("arn:aws:iam::{account}:user/{}", credential.principal);
             (arn, credential.access_key.clone(), account)
         }
     };
-    Ok(xml::caller_identity(
-        &arn,
-        &user_id,
-        &account,
-        &ctx.request_id,
-    ))
+    Ok(xml::caller_identity(&arn, &user_id, &account, request_id))
 }
 
 /// The STS error AWS answers for an authentication failure.
