@@ -1,10 +1,10 @@
-//! The pingora glue: a thin [`ProxyHttp`] implementation whose hooks call
-//! the pipeline ([`Gateway::handle`]) and the *respond* stage, and record
-//! each request's metrics and access log line. Every answer, success or
-//! error, carries the request id and the CORS headers the pipeline chose.
-//! The pipeline sees a pingora [`Session`] only as its request head, its
-//! [`Peer`] and the [`ClientBody`] implemented here.
+//! The pingora glue: a thin [`ProxyHttp`] implementation whose hooks hand
+//! each request to the pipeline ([`Gateway::serve`]), write the answer it
+//! returns, and have the request recorded ([`Gateway::finish`], and the
+//! console's decision log). The pipeline sees a pingora [`Session`] only as
+//! its request head, its [`Peer`] and the [`ClientBody`] implemented here.
 
+use std::borrow::Cow;
 use std::io;
 use std::sync::Arc;
 
@@ -19,10 +19,9 @@ use pingora::{Error, ErrorType, Result};
 use crate::body::ClientBody;
 use crate::console::ConsoleState;
 use crate::console::decisions::Finished;
-use crate::error::{ErrorProfile, S3Error, S3ErrorCode};
-use crate::metrics::RequestSample;
-use crate::pipeline::{Gateway, Peer, RequestCtx};
-use crate::response::{ResponseBody, S3Response, http_date};
+use crate::error::S3Error;
+use crate::pipeline::{Answer, Gateway, Peer, RequestCtx};
+use crate::response::ResponseBody;
 
 /// The S3 listener's request handler.
 #[derive(Debug, Clone)]
@@ -35,10 +34,6 @@ impl S3Proxy {
     /// A handler over the gateway's state, recording decisions for `console`.
     pub fn new(gateway: Arc<Gateway>, console: Arc<ConsoleState>) -> Self {
         Self { gateway, console }
-    }
-
-    fn profile(&self) -> ErrorProfile {
-        self.gateway.config.s3.error_profile
     }
 }
 
@@ -54,14 +49,11 @@ impl ProxyHttp for S3Proxy {
         self.gateway.metrics.inflight(1);
         let head: http::request::Parts = (**session.req_header()).clone();
         let peer = peer(session);
-        let outcome = self
+        let answer = self
             .gateway
-            .handle(&head, &peer, &mut SessionBody(session), ctx)
+            .serve(&head, &peer, &mut SessionBody(session), ctx)
             .await;
-        match outcome {
-            Ok(response) => write_response(session, ctx, response).await?,
-            Err(error) => write_error(session, ctx, self.profile(), error).await?,
-        }
+        write_answer(session, ctx, answer).await?;
         Ok(true)
     }
 
@@ -80,9 +72,15 @@ impl ProxyHttp for S3Proxy {
     ) -> FailToProxy {
         let mut code = 0;
         if session.response_written().is_none() {
-            let answer = S3Error::internal(error);
-            code = answer.status(self.profile());
-            if let Err(e) = write_error(session, ctx, self.profile(), answer).await {
+            let head: http::request::Parts = (**session.req_header()).clone();
+            let answer = self.gateway.error_answer(
+                &head,
+                &mut SessionBody(session),
+                ctx,
+                S3Error::internal(error),
+            );
+            code = answer.status;
+            if let Err(e) = write_answer(session, ctx, answer).await {
                 tracing::debug!(error = %e, "cannot send the error response");
             }
         }
@@ -93,66 +91,16 @@ impl ProxyHttp for S3Proxy {
     }
 
     async fn logging(&self, session: &mut Session, error: Option<&Error>, ctx: &mut RequestCtx) {
-        let metrics = &self.gateway.metrics;
-        metrics.inflight(-1);
-        let operation = ctx.operation_name().unwrap_or("Unclassified");
+        self.gateway.metrics.inflight(-1);
         let method = session.req_header().method.as_str();
-        let duration = ctx.started.elapsed();
-        if ctx.auth_mode == "anonymous"
-            && ctx.result == "ok"
-            && let Some(op) = ctx.operation
-        {
-            metrics.record_anonymous_request(op.name(), ctx.status);
-        }
-        metrics.record_request(&RequestSample {
-            method,
-            operation,
-            status: ctx.status,
-            result: ctx.result,
-            auth_mode: ctx.auth_mode,
-            duration: duration.as_secs_f64(),
-            upstream_duration: ctx.upstream_duration.map(|d| d.as_secs_f64()),
-            bytes_in: ctx.bytes_in,
-            bytes_out: ctx.bytes_out,
-        });
-        let decision = match &ctx.decision {
-            Some(record) if record.allowed => "allow",
-            Some(_) => "deny",
-            None => "",
-        };
-        // Field values are only evaluated when the access log is enabled.
-        let policies = || {
-            ctx.decision
-                .as_ref()
-                .map(|record| record.policies.join(","))
-                .unwrap_or_default()
-        };
-        tracing::info!(
-            target: "cedargate::access",
-            request_id = %ctx.request_id,
-            method = %method,
-            operation,
-            bucket = ctx.bucket.as_deref().unwrap_or(""),
-            key = ctx.key.as_deref().unwrap_or(""),
-            principal = ctx.principal.as_deref().unwrap_or(""),
-            auth_mode = ctx.auth_mode,
-            decision,
-            policies = %policies(),
-            status = ctx.status,
-            result = ctx.result,
-            bytes_in = ctx.bytes_in,
-            bytes_out = ctx.bytes_out,
-            duration_ms = duration.as_secs_f64() * 1000.0,
-            upstream_ms = ctx.upstream_duration.map_or(0.0, |d| d.as_secs_f64() * 1000.0),
-            error = error.map(|e| e.to_string()),
-            "request"
-        );
+        self.gateway
+            .finish(method, ctx, error.map(|e| e.to_string()));
         if self.console.enabled
             && let Some(decision) = ctx.decision.take()
         {
             let finished = Finished {
                 request_id: &ctx.request_id,
-                operation,
+                operation: ctx.operation_name().unwrap_or("Unclassified"),
                 bucket: ctx.bucket.as_deref(),
                 key: ctx.key.as_deref(),
                 status: ctx.status,
@@ -204,42 +152,24 @@ impl ClientBody for SessionBody<'_> {
     }
 }
 
-fn header_for(status: u16, ctx: &RequestCtx) -> Result<ResponseHeader> {
-    let mut header = ResponseHeader::build(status, Some(12))?;
-    header.insert_header("x-amz-request-id", ctx.request_id.as_str())?;
-    header.insert_header("date", http_date(std::time::SystemTime::now()))?;
-    header.insert_header("server", "cedargate")?;
-    for (name, value) in &ctx.cors_headers {
-        header.insert_header(*name, value.as_str())?;
-    }
-    Ok(header)
-}
-
-/// Writes a successful answer, streaming its body.
-async fn write_response(
-    session: &mut Session,
-    ctx: &mut RequestCtx,
-    response: S3Response,
-) -> Result<()> {
-    let is_head = session.req_header().method == http::Method::HEAD;
-    let mut header = header_for(response.status, ctx)?;
-    let mut has_length = false;
-    for (name, value) in &response.headers {
-        has_length |= name == "content-length";
-        if let Err(error) = header.append_header(name.to_string(), value.as_str()) {
+/// Writes an answer, streaming its body; a header HTTP cannot carry is
+/// dropped (and logged).
+async fn write_answer(session: &mut Session, ctx: &mut RequestCtx, answer: Answer) -> Result<()> {
+    let mut header = ResponseHeader::build(answer.status, Some(12))?;
+    for (name, value) in answer.headers.into_vec() {
+        let added = match &name {
+            Cow::Borrowed(name) => header.append_header(*name, value.as_str()),
+            Cow::Owned(name) => header.append_header(name.clone(), value.as_str()),
+        };
+        if let Err(error) = added {
             tracing::warn!(request_id = %ctx.request_id, header = %name, %error, "header dropped");
         }
     }
-    if !has_length {
-        header.insert_header("content-length", response.content_length().to_string())?;
-    }
-    ctx.status = response.status;
-    let no_body = is_head || matches!(response.body, ResponseBody::Empty);
+    let no_body = matches!(answer.body, ResponseBody::Empty);
     session
         .write_response_header(Box::new(header), no_body)
         .await?;
-    match response.body {
-        _ if is_head => session.write_response_body(None, true).await,
+    match answer.body {
         ResponseBody::Empty => session.write_response_body(None, true).await,
         ResponseBody::Full(bytes) => {
             ctx.bytes_out = bytes.len() as u64;
@@ -258,68 +188,4 @@ async fn write_response(
             session.write_response_body(None, true).await
         }
     }
-}
-
-/// Writes an S3 error: the XML document (no body for HEAD and 304), with
-/// the error's extra headers.
-pub(crate) async fn write_error(
-    session: &mut Session,
-    ctx: &mut RequestCtx,
-    profile: ErrorProfile,
-    error: S3Error,
-) -> Result<()> {
-    let status = error.status(profile);
-    match error.code() {
-        S3ErrorCode::InternalError | S3ErrorCode::BadGateway => {
-            tracing::error!(request_id = %ctx.request_id, error = %error, "request failed");
-        }
-        S3ErrorCode::ServiceUnavailable => {
-            tracing::warn!(request_id = %ctx.request_id, error = %error, "request failed");
-        }
-        S3ErrorCode::NotImplemented => {
-            // The client sees the generic 5xx message; this one says why.
-            tracing::info!(request_id = %ctx.request_id, error = %error, "not implemented");
-        }
-        _ => {}
-    }
-    if ctx.result == "ok" {
-        ctx.result = error.code().as_str();
-    }
-    ctx.status = status;
-    let head = session.req_header();
-    let is_head = head.method == http::Method::HEAD;
-    let resource = ctx
-        .resource
-        .clone()
-        .unwrap_or_else(|| head.uri.path().to_owned());
-    let body_pending = request_has_body(session);
-    let mut header = header_for(status, ctx)?;
-    for (name, value) in error.headers() {
-        header.insert_header(*name, value.as_str())?;
-    }
-    let body = if is_head || status == 304 {
-        Bytes::new()
-    } else {
-        header.insert_header("content-type", "application/xml")?;
-        Bytes::from(error.to_xml(profile, ctx.bucket.as_deref(), &resource, &ctx.request_id))
-    };
-    if is_head && status != 304 {
-        header.insert_header("content-length", "0")?;
-    } else if status != 304 {
-        header.insert_header("content-length", body.len().to_string())?;
-    }
-    if body_pending {
-        // The body was refused unread: close rather than read it to keep the connection.
-        session.set_keepalive(None);
-        header.insert_header("connection", "close")?;
-    }
-    ctx.bytes_out = body.len() as u64;
-    session
-        .write_response_header(Box::new(header), body.is_empty())
-        .await?;
-    session.write_response_body(Some(body), true).await
-}
-
-fn request_has_body(session: &mut Session) -> bool {
-    !session.as_downstream_mut().is_body_done()
 }

@@ -466,8 +466,10 @@ impl Gateway {
     }
 }
 
+mod respond;
 mod stages;
 
+pub use respond::{Answer, Headers};
 pub use stages::auth_error;
 use stages::{
     MAX_KEY_BYTES, check_keys, is_unsigned, record_route, request_host, resolve_bucket,
