@@ -402,6 +402,17 @@ impl BucketMap {
     pub fn iter(&self) -> impl Iterator<Item = &BucketTarget> {
         self.buckets.values()
     }
+
+    /// Puts `wrap` around every backend (tests record the calls made).
+    #[cfg(test)]
+    pub(crate) fn wrap_backends(&mut self, wrap: impl Fn(Arc<dyn Backend>) -> Arc<dyn Backend>) {
+        for target in self.buckets.values_mut() {
+            target.backend = wrap(Arc::clone(&target.backend));
+        }
+        if let Some(route) = &mut self.default_route {
+            route.backend = wrap(Arc::clone(&route.backend));
+        }
+    }
 }
 
 #[cfg(test)]

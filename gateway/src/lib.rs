@@ -23,6 +23,8 @@ pub mod metrics;
 pub mod object_tags;
 pub mod open_files;
 pub mod pipeline;
+#[cfg(test)]
+mod pipeline_tests;
 pub mod proxy;
 pub mod query;
 pub mod quota;
