@@ -271,7 +271,8 @@ fn requests_that_do_not_authenticate_reach_no_backend() {
     let harness = Harness::new("");
     let wrong_secret = (ADMIN.0, "not-the-secret");
     let unknown = ("AKIDUNKNOWN", ADMIN.1);
-    let cases: [(&str, Option<(&str, &str)>, u16, &str); 3] = [
+    type Key<'a> = Option<(&'a str, &'a str)>;
+    let cases: [(&str, Key<'_>, u16, &str); 3] = [
         (
             "unsigned (anonymous access is off)",
             None,
