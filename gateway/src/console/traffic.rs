@@ -2,7 +2,8 @@
 //! `s3_request_total` counters (the ones `/metrics` exports) every
 //! `console.sample_interval_seconds` and keeps, in a bounded ring of
 //! `console.samples`, how many requests each (operation, status) pair
-//! gained in that interval. The page turns counts into rates.
+//! gained in that interval. The page turns counts into rates. The server
+//! layer runs the loop that feeds it.
 //!
 //! Memory is bounded twice: the ring's length, and at most
 //! [`MAX_SERIES`] (operation, status) pairs a sample (the rest are summed

@@ -3,8 +3,10 @@
 //! [`Gateway`] holds the state every stage consults (configuration, bucket
 //! map, credential snapshot, metrics); [`Gateway::handle`] runs the stages
 //! in order over one request and returns the answer or the S3 error that
-//! stopped it. [`RequestCtx`] carries what the *respond* stage needs to
-//! log and count the request, and the CORS headers it adds to the answer.
+//! stopped it; [`Gateway::serve`] adds the *respond* stage, which turns
+//! either into an [`Answer`]. [`RequestCtx`] carries what the *respond*
+//! stage needs to log and count the request, and the CORS headers it adds
+//! to the answer.
 //! CORS preflights (`OPTIONS`) leave the pipeline right after *route*
 //! (and the per-address rate limits), unauthenticated: see [`crate::cors`].
 //!
