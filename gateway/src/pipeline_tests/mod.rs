@@ -216,9 +216,22 @@ fn error_code(body: &str) -> Option<String> {
         .then(|| body[start..end].to_owned())
 }
 
-/// A request head as a client sends it, signed with SigV4 by `aws-sigv4`
-/// (header signature, signed payload hash) when `credential` is given.
+/// A request head as an S3 client sends it, signed with SigV4 by
+/// `aws-sigv4` (header signature, signed payload hash) when `credential`
+/// is given.
 fn request_head(
+    credential: Option<(&str, &str)>,
+    method: &str,
+    target: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> http::request::Parts {
+    signed_head("s3", credential, method, target, headers, body)
+}
+
+/// A request head for `service`, signed when `credential` is given.
+fn signed_head(
+    service: &str,
     credential: Option<(&str, &str)>,
     method: &str,
     target: &str,
@@ -244,7 +257,7 @@ fn request_head(
         let params = v4::SigningParams::builder()
             .identity(&identity)
             .region("us-east-1")
-            .name("s3")
+            .name(service)
             .time(SystemTime::now())
             .settings(settings)
             .build()
@@ -356,4 +369,45 @@ fn the_memory_client_sends_continue_and_gives_up_keepalive() {
         Some(stored.ctx.request_id.as_str())
     );
     assert_eq!(stored.header("server"), Some("cedargate"));
+    let metrics = String::from_utf8_lossy(&harness.gateway.metrics.render()).into_owned();
+    assert!(
+        metrics.contains(r#"operation="PutObject""#) && metrics.contains(r#"status="403""#),
+        "both requests are counted: {metrics}"
+    );
+}
+
+#[test]
+fn the_sts_endpoint_reads_its_form_from_the_client_body() {
+    let harness = Harness::new("");
+    let form = b"Action=GetCallerIdentity&Version=2011-06-15";
+    let headers = [("content-type", "application/x-www-form-urlencoded")];
+    let head = signed_head("sts", Some(ADMIN), "POST", "/", &headers, form);
+    let outcome = harness.serve(head, form);
+    assert_eq!(outcome.status, 200, "{}", outcome.body);
+    assert!(
+        outcome.body.contains("<Arn>arn:aws:iam::") && outcome.body.contains(":user/admin</Arn>"),
+        "{}",
+        outcome.body
+    );
+    assert_eq!(outcome.header("content-type"), Some("text/xml"));
+    assert_eq!(outcome.ctx.sts_action, Some("GetCallerIdentity"));
+    assert_eq!(outcome.ctx.principal.as_deref(), Some("admin"));
+    assert_eq!(
+        (outcome.ctx.auth_mode, outcome.ctx.result),
+        ("signed", "ok")
+    );
+    assert!(outcome.calls.is_empty());
+    // A form announced longer than `sts.max_form_bytes` is refused unread,
+    // and the connection given up.
+    let long = vec![b'a'; 70 * 1024];
+    let head = signed_head("sts", Some(ADMIN), "POST", "/", &headers, &long);
+    let refused = harness.serve(head, &long);
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert!(
+        refused.body.contains("<Code>InvalidParameterValue</Code>"),
+        "{}",
+        refused.body
+    );
+    assert!(!refused.keepalive);
+    assert_eq!(refused.ctx.result, "InvalidParameterValue");
 }
