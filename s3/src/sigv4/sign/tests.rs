@@ -130,9 +130,17 @@ fn aws_documented_presigned_example_signs_to_its_signature() {
     );
 }
 
-/// Requests with awkward paths, queries and headers: (method, encoded path,
-/// encoded query, headers besides host).
-const REQUESTS: &[(&str, &str, &str, &[(&str, &str)])] = &[
+/// A request to sign: method, encoded path, encoded query, headers besides
+/// host.
+type Case = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str)],
+);
+
+/// Requests with awkward paths, queries and headers.
+const REQUESTS: &[Case] = &[
     ("GET", "/b/k", "", &[]),
     ("GET", "/b", "list-type=2&prefix=a%2Fb&delimiter=%2F", &[]),
     (
