@@ -1,20 +1,17 @@
 //! S3 requests as the suite builds them: path-style, already percent-encoded
-//! once, signed with aws-sigv4 the way S3 SDKs sign (no path normalisation,
-//! single URI encoding, `x-amz-content-sha256` signed), or presigned.
+//! once, signed by the S3 protocol crate's signer the way S3 SDKs sign (no
+//! path normalisation, single URI encoding, `x-amz-content-sha256` signed),
+//! or presigned.
 //!
 //! Requests are plain data until [`S3Request::to_wire`] serialises them, so a
 //! case can sign a request and then break one field on purpose.
 
-use std::borrow::Cow;
 use std::time::{Duration, SystemTime};
 
-use aws_credential_types::Credentials;
-use aws_sigv4::http_request::{
-    PayloadChecksumKind, PercentEncodingMode, SignableBody, SignableRequest, SignatureLocation,
-    SigningSettings, UriPathNormalizationMode, sign,
-};
-use aws_sigv4::sign::v4;
-use aws_smithy_runtime_api::client::identity::Identity;
+use cedargate_s3::sigv4::Secret;
+use cedargate_s3::sigv4::sign::{self, Identity, Unsigned};
+use http::header::{HeaderName, HeaderValue};
+use http::{HeaderMap, Method};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use sha2::{Digest, Sha256};
 
@@ -158,15 +155,22 @@ impl S3Request {
         time: SystemTime,
         payload: &Payload,
     ) -> Result<(), String> {
-        let mut settings = s3_settings();
-        settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
-        let body = match payload {
-            Payload::Body => SignableBody::Bytes(&self.body),
-            Payload::Declared(hash) => SignableBody::Precomputed(hash.clone()),
+        let payload_hash = match payload {
+            Payload::Body => sha256_hex(&self.body),
+            Payload::Declared(hash) => hash.clone(),
         };
-        let headers = signing_output(self, endpoint, credential, region, time, settings, body)?.0;
-        for (name, value) in headers {
-            self.set_header(&name, &value);
+        let secret = Secret::from(credential.secret_key.as_str());
+        let headers = self.headers_to_sign(endpoint)?;
+        let method = self.method()?;
+        let added = sign::sign_headers(
+            &self.unsigned(&method, &headers),
+            &identity(credential, &secret, region),
+            &payload_hash,
+            time,
+        )
+        .map_err(|e| format!("signing: {e}"))?;
+        for (name, value) in added {
+            self.set_header(name, &value);
         }
         Ok(())
     }
@@ -181,11 +185,16 @@ impl S3Request {
         time: SystemTime,
         expires_in: Duration,
     ) -> Result<(), String> {
-        let mut settings = s3_settings();
-        settings.signature_location = SignatureLocation::QueryParams;
-        settings.expires_in = Some(expires_in);
-        let body = SignableBody::UnsignedPayload;
-        let params = signing_output(self, endpoint, credential, region, time, settings, body)?.1;
+        let secret = Secret::from(credential.secret_key.as_str());
+        let headers = self.headers_to_sign(endpoint)?;
+        let method = self.method()?;
+        let params = sign::presign(
+            &self.unsigned(&method, &headers),
+            &identity(credential, &secret, region),
+            expires_in,
+            time,
+        )
+        .map_err(|e| format!("presigning: {e}"))?;
         for (name, value) in params {
             if !self.query.is_empty() {
                 self.query.push('&');
@@ -195,6 +204,34 @@ impl S3Request {
             self.query.push_str(&encode_query(&value));
         }
         Ok(())
+    }
+
+    fn method(&self) -> Result<Method, String> {
+        Method::from_bytes(self.method.as_bytes()).map_err(|e| format!("method: {e}"))
+    }
+
+    /// `Host` and the request's headers, as they are signed.
+    fn headers_to_sign(&self, endpoint: &Endpoint) -> Result<HeaderMap, String> {
+        let mut headers = HeaderMap::new();
+        let host = std::iter::once(("host", endpoint.authority.as_str()));
+        let own = self.headers.iter().map(|(n, v)| (n.as_str(), v.as_str()));
+        for (name, value) in host.chain(own) {
+            let name = HeaderName::from_bytes(name.as_bytes())
+                .map_err(|e| format!("header `{name}`: {e}"))?;
+            let value =
+                HeaderValue::from_str(value).map_err(|e| format!("header `{name}`: {e}"))?;
+            headers.append(name, value);
+        }
+        Ok(headers)
+    }
+
+    fn unsigned<'a>(&'a self, method: &'a Method, headers: &'a HeaderMap) -> Unsigned<'a> {
+        Unsigned {
+            method,
+            raw_path: &self.path,
+            raw_query: &self.query,
+            headers,
+        }
     }
 
     /// The request as bytes on the wire (HTTP/1.1, `Connection: close`).
@@ -223,62 +260,15 @@ impl S3Request {
     }
 }
 
-fn s3_settings() -> SigningSettings {
-    let mut settings = SigningSettings::default();
-    settings.percent_encoding_mode = PercentEncodingMode::Single;
-    settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
-    settings
-}
-
-type SignedParts = (
-    Vec<(String, String)>,
-    Vec<(&'static str, Cow<'static, str>)>,
-);
-
-fn signing_output(
-    request: &S3Request,
-    endpoint: &Endpoint,
-    credential: &Credential,
-    region: &str,
-    time: SystemTime,
-    settings: SigningSettings,
-    body: SignableBody<'_>,
-) -> Result<SignedParts, String> {
-    let identity: Identity = Credentials::new(
-        &credential.access_key,
-        &credential.secret_key,
-        credential.session_token.clone(),
-        None,
-        "cedargate-conformance",
-    )
-    .into();
-    let params = v4::SigningParams::builder()
-        .identity(&identity)
-        .region(region)
-        .name("s3")
-        .time(time)
-        .settings(settings)
-        .build()
-        .map_err(|e| format!("signing parameters: {e}"))?
-        .into();
-    let uri = format!("{}{}", endpoint.base_url(), request.path_and_query());
-    let headers = std::iter::once(("host", endpoint.authority.as_str())).chain(
-        request
-            .headers
-            .iter()
-            .map(|(n, v)| (n.as_str(), v.as_str())),
-    );
-    let signable = SignableRequest::new(&request.method, uri, headers, body)
-        .map_err(|e| format!("signable request: {e}"))?;
-    let (instructions, _signature) = sign(signable, &params)
-        .map_err(|e| format!("signing: {e}"))?
-        .into_parts();
-    let (headers, query) = instructions.into_parts();
-    let headers = headers
-        .into_iter()
-        .map(|h| (h.name().to_owned(), h.value().to_owned()))
-        .collect();
-    Ok((headers, query))
+/// The signing identity of `credential` for service `s3` in `region`.
+fn identity<'a>(credential: &'a Credential, secret: &'a Secret, region: &'a str) -> Identity<'a> {
+    Identity {
+        access_key: &credential.access_key,
+        secret,
+        session_token: credential.session_token.as_deref(),
+        region,
+        service: "s3",
+    }
 }
 
 #[cfg(test)]

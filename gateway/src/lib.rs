@@ -10,11 +10,9 @@ pub mod auth;
 pub mod authorize;
 pub mod body;
 pub mod buckets;
-pub mod classify;
 pub mod config;
 pub mod console;
 pub mod cors;
-pub mod error;
 pub mod handlers;
 pub mod health;
 pub mod limits;
@@ -26,14 +24,14 @@ pub mod pipeline;
 #[cfg(test)]
 mod pipeline_tests;
 pub mod proxy;
-pub mod query;
 pub mod quota;
 pub mod request;
 pub mod response;
-pub mod route;
 pub mod server;
 pub mod sockets;
 pub mod state;
 pub mod sts;
 pub mod telemetry;
 pub mod xml;
+
+pub use cedargate_s3::{classify, error, query, route};

@@ -1,16 +1,13 @@
 //! Request building: the path and query of each operation, and its SigV4
 //! signature (header auth, the way S3 SDKs sign: single URI encoding, no
-//! path normalisation, `x-amz-content-sha256` signed), or a presigned URL.
+//! path normalisation, `x-amz-content-sha256` signed), or a presigned URL,
+//! made by the S3 protocol crate's signer.
 
 use std::time::{Duration, SystemTime};
 
-use aws_credential_types::Credentials;
-use aws_sigv4::http_request::{
-    PayloadChecksumKind, PercentEncodingMode, SignableBody, SignableRequest, SignatureLocation,
-    SigningSettings, UriPathNormalizationMode, sign,
-};
-use aws_sigv4::sign::v4;
-use aws_smithy_runtime_api::client::identity::Identity;
+use cedargate_s3::sigv4::Secret;
+use cedargate_s3::sigv4::sign::{self, Identity, Unsigned};
+use http::{HeaderMap, HeaderValue, Method};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 /// Characters SigV4 leaves unencoded in a query value.
@@ -43,7 +40,8 @@ pub enum BodyHash {
 
 /// A signing identity: access key, secret and region.
 pub struct Signer {
-    identity: Identity,
+    access_key: String,
+    secret: Secret,
     region: String,
 }
 
@@ -62,18 +60,21 @@ pub type SignedHeaders = Vec<(&'static str, String)>;
 impl Signer {
     /// A signer for `access_key` / `secret_key` in `region`.
     pub fn new(access_key: &str, secret_key: &str, region: &str) -> Self {
-        let identity = Credentials::new(access_key, secret_key, None, None, "cedargate-loadgen");
         Self {
-            identity: identity.into(),
+            access_key: access_key.to_owned(),
+            secret: Secret::from(secret_key),
             region: region.to_owned(),
         }
     }
 
-    fn settings() -> SigningSettings {
-        let mut settings = SigningSettings::default();
-        settings.percent_encoding_mode = PercentEncodingMode::Single;
-        settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
-        settings
+    fn identity(&self) -> Identity<'_> {
+        Identity {
+            access_key: &self.access_key,
+            secret: &self.secret,
+            session_token: None,
+            region: &self.region,
+            service: "s3",
+        }
     }
 
     /// Signs `method` on `authority` + `path_and_query` in the headers.
@@ -85,14 +86,23 @@ impl Signer {
         body: &BodyHash,
         time: SystemTime,
     ) -> Result<SignedHeaders, String> {
-        let mut settings = Self::settings();
-        settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
-        let body = match body {
-            BodyHash::Unsigned => SignableBody::UnsignedPayload,
-            BodyHash::Sha256(hash) => SignableBody::Precomputed(hash.clone()),
+        let payload = match body {
+            BodyHash::Unsigned => "UNSIGNED-PAYLOAD",
+            BodyHash::Sha256(hash) => hash,
         };
-        let (headers, _) = self.sign(method, authority, path_and_query, settings, body, time)?;
-        Ok(headers)
+        let method = Method::from_bytes(method.as_bytes()).map_err(|e| format!("method: {e}"))?;
+        let (path, query) = path_and_query
+            .split_once('?')
+            .unwrap_or((path_and_query, ""));
+        let headers = host_header(authority)?;
+        let request = Unsigned {
+            method: &method,
+            raw_path: path,
+            raw_query: query,
+            headers: &headers,
+        };
+        sign::sign_headers(&request, &self.identity(), payload, time)
+            .map_err(|e| format!("signing: {e}"))
     }
 
     /// Presigns `GET` of `path` for `expires_in`: the query string to add.
@@ -103,54 +113,29 @@ impl Signer {
         expires_in: Duration,
         time: SystemTime,
     ) -> Result<String, String> {
-        let mut settings = Self::settings();
-        settings.signature_location = SignatureLocation::QueryParams;
-        settings.expires_in = Some(expires_in);
-        let body = SignableBody::UnsignedPayload;
-        let (_, params) = self.sign("GET", authority, path, settings, body, time)?;
+        let headers = host_header(authority)?;
+        let request = Unsigned {
+            method: &Method::GET,
+            raw_path: path,
+            raw_query: "",
+            headers: &headers,
+        };
+        let params = sign::presign(&request, &self.identity(), expires_in, time)
+            .map_err(|e| format!("presigning: {e}"))?;
         Ok(params
             .iter()
             .map(|(name, value)| format!("{}={}", encode_query(name), encode_query(value)))
             .collect::<Vec<_>>()
             .join("&"))
     }
+}
 
-    fn sign(
-        &self,
-        method: &str,
-        authority: &str,
-        path_and_query: &str,
-        settings: SigningSettings,
-        body: SignableBody<'_>,
-        time: SystemTime,
-    ) -> Result<(SignedHeaders, Vec<(String, String)>), String> {
-        let params = v4::SigningParams::builder()
-            .identity(&self.identity)
-            .region(&self.region)
-            .name("s3")
-            .time(time)
-            .settings(settings)
-            .build()
-            .map_err(|e| format!("signing parameters: {e}"))?
-            .into();
-        let uri = format!("http://{authority}{path_and_query}");
-        let headers = std::iter::once(("host", authority));
-        let signable = SignableRequest::new(method, uri, headers, body)
-            .map_err(|e| format!("signable request: {e}"))?;
-        let (instructions, _signature) = sign(signable, &params)
-            .map_err(|e| format!("signing: {e}"))?
-            .into_parts();
-        let (headers, query) = instructions.into_parts();
-        let headers = headers
-            .into_iter()
-            .map(|h| (h.name(), h.value().to_owned()))
-            .collect();
-        let query = query
-            .into_iter()
-            .map(|(name, value)| (name.to_owned(), value.into_owned()))
-            .collect();
-        Ok((headers, query))
-    }
+/// The one header the loadgen signs besides its own: `host`.
+fn host_header(authority: &str) -> Result<HeaderMap, String> {
+    let mut headers = HeaderMap::new();
+    let host = HeaderValue::from_str(authority).map_err(|e| format!("host: {e}"))?;
+    headers.insert(http::header::HOST, host);
+    Ok(headers)
 }
 
 /// Breaks the signature of an `authorization` header value: its last hex

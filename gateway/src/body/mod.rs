@@ -19,15 +19,11 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{S3Error, S3ErrorCode};
 
-pub mod checksum;
-pub mod chunked;
-mod plan;
 #[cfg(test)]
 mod tests;
-pub mod trailer;
 mod verified;
 
-pub use plan::{BodyPlan, stored_content_encoding};
+pub use cedargate_s3::body::{BodyPlan, checksum, chunked, stored_content_encoding, trailer};
 pub use verified::{DecodedBody, VerifiedBody, decode_body};
 
 /// The client connection's side of a request body: what the pipeline

@@ -11,11 +11,24 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use http::HeaderMap;
 
-use super::checksum::ChecksumAlgorithm;
-use super::chunked::StreamingMode;
-use super::chunked::tests::{encode, signing};
+use cedargate_s3::body::checksum::ChecksumAlgorithm;
+use cedargate_s3::body::chunked::{StreamingMode, encode};
+use cedargate_s3::sigv4::{Secret, SigningContext, SigningKey};
+
 use super::*;
 use crate::auth::{AuthFailureReason, PayloadHash};
+
+/// The signing context of AWS's S3 examples (2013-05-24, us-east-1) with
+/// seed signature `seed`.
+fn signing(seed: &str) -> SigningContext {
+    let secret = Secret::from("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY");
+    SigningContext::new(
+        SigningKey::derive(&secret, "20130524", "us-east-1", "s3"),
+        "20130524T000000Z",
+        "20130524/us-east-1/s3/aws4_request",
+        seed,
+    )
+}
 
 /// A raw body served from memory in pieces; `ended` is set when it has
 /// returned its end (`Ok(None)` or the configured failure).

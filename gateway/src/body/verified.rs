@@ -18,10 +18,11 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use cedargate_backends::BodySource;
 
+use cedargate_s3::body::checksum::{ChecksumAlgorithm, ChecksumVerifier};
+use cedargate_s3::body::chunked::{AwsChunkedDecoder, ChunkedError};
+use cedargate_s3::body::plan::{BodyPlan, ChecksumSource};
+
 use super::RequestBody;
-use super::checksum::{ChecksumAlgorithm, ChecksumVerifier};
-use super::chunked::{AwsChunkedDecoder, ChunkedError};
-use super::plan::{BodyPlan, ChecksumSource};
 use crate::auth::AuthFailureReason;
 use crate::error::{S3Error, S3ErrorCode};
 

@@ -1,50 +1,17 @@
 //! `[[buckets.NAME.cors_rules]]`: the CORS rules a bucket answers browsers
-//! with, in the shape of S3's `CORSRule`. Matching them against requests is
-//! [`crate::cors`]'s work; this module only reads and validates them.
+//! with, in the shape of S3's `CORSRule` ([`CorsRule`], which the S3
+//! protocol crate defines and matches against requests); this module only
+//! reads and validates them.
 
-use serde::Deserialize;
+pub use cedargate_s3::cors::{CORS_METHODS, CorsRule};
 
 use super::{ConfigError, invalid};
-
-/// The methods a CORS rule may allow, as S3 spells them.
-pub const CORS_METHODS: [&str; 5] = ["GET", "PUT", "POST", "DELETE", "HEAD"];
 
 /// Most rules one bucket may have, as in S3.
 pub const MAX_CORS_RULES: usize = 100;
 
 /// Longest rule `id`, as in S3.
 const MAX_ID_CHARS: usize = 255;
-
-/// One CORS rule (S3's `CORSRule`). A browser's request is allowed by the
-/// first rule of its bucket whose origins, methods and headers all match.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CorsRule {
-    /// A name for the rule (at most 255 characters), shown by GetBucketCors.
-    #[serde(default)]
-    pub id: Option<String>,
-    /// Origins the rule allows: an exact origin (`https://app.example.com`),
-    /// `*` for any origin, or one with a single `*` standing for any run of
-    /// characters (`https://*.example.com`). Compared case-sensitively, as
-    /// browsers send origins in lowercase. At least one.
-    pub allowed_origins: Vec<String>,
-    /// Methods the rule allows: `GET`, `PUT`, `POST`, `DELETE` or `HEAD`,
-    /// in capitals. At least one.
-    pub allowed_methods: Vec<String>,
-    /// Request headers a preflight may ask for, compared without regard to
-    /// case; one `*` stands for any run of characters (`x-amz-*`, or `*`
-    /// for any header). Empty: only preflights that ask for no header match.
-    #[serde(default)]
-    pub allowed_headers: Vec<String>,
-    /// Response headers browsers let the page read
-    /// (`Access-Control-Expose-Headers`), e.g. `ETag`; no wildcards.
-    #[serde(default)]
-    pub expose_headers: Vec<String>,
-    /// Seconds a browser may cache a preflight's answer
-    /// (`Access-Control-Max-Age`); unset, the header is not sent.
-    #[serde(default)]
-    pub max_age_seconds: Option<u32>,
-}
 
 /// Checks a bucket's rules; errors name the field (`field` is the
 /// bucket's table, `buckets.NAME`).

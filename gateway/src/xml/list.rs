@@ -5,8 +5,7 @@ use std::time::SystemTime;
 
 use cedargate_backends::{ListPage, ListPartsPage, ListUploadsPage, ListVersionsPage};
 
-use super::Owner;
-use super::write::Doc;
+use cedargate_s3::xml::{Doc, Owner};
 
 /// The request parameters echoed by both ListBucketResult versions.
 #[derive(Debug, Clone, Copy)]

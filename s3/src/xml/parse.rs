@@ -13,7 +13,6 @@
 //! Text is taken exactly as sent (keys are never trimmed); only numbers and
 //! booleans are trimmed of surrounding whitespace.
 
-use cedargate_backends::CompletedPart;
 use quick_xml::events::Event;
 use quick_xml::{Reader, escape::resolve_predefined_entity};
 
@@ -99,6 +98,15 @@ pub struct CompleteMultipartUpload {
     /// The parts in ascending part-number order (1..=10000 of them), ETags
     /// without quotes.
     pub parts: Vec<CompletedPart>,
+}
+
+/// One `<Part>` of a CompleteMultipartUpload body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompletedPart {
+    /// `<PartNumber>` (1..=10000).
+    pub part_number: u32,
+    /// `<ETag>`, without quotes.
+    pub etag: String,
 }
 
 /// One `<Grant>` of an `<AccessControlPolicy>` body.

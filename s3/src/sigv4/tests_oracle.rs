@@ -9,9 +9,11 @@ use std::time::Duration;
 use aws_sigv4::http_request::SignableBody;
 use sha2::Digest;
 
-use super::tests::{AK, SECRET, Sign, oracle, raw, t0, verify, verify_at};
+use super::tests::{
+    AK, AuthOutcome, Credential, CredentialStore, SECRET, Sign, authenticate, oracle, raw, t0,
+    verify, verify_at,
+};
 use super::*;
-use crate::auth::{Credential, Secret};
 
 /// Awkward object keys, as the application names them (not encoded).
 const KEYS: &[&str] = &[
@@ -187,11 +189,10 @@ fn long_secrets_and_any_region() {
         access_key: "AKIDLONG".into(),
         secret_key: Secret::from(long_secret.as_str()),
         principal: "long".into(),
-        groups: vec![],
         enabled: true,
         expires_at: None,
     };
-    let store = CredentialStore::from_credentials(vec![credential]).unwrap();
+    let store = CredentialStore::from_credentials(vec![credential]);
     let how = Sign {
         access_key: "AKIDLONG",
         secret: &long_secret,

@@ -2,6 +2,8 @@
 //! URL failures, and the helpers the other test files share. Valid
 //! requests are signed by the `aws-sigv4` crate.
 
+use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use aws_credential_types::Credentials;
@@ -13,10 +15,103 @@ use aws_sigv4::sign::v4;
 use aws_smithy_runtime_api::client::identity::Identity;
 use http::HeaderMap;
 
+use super::Secret;
 use super::*;
 use time::OffsetDateTime;
 
-use crate::auth::{Credential, Secret};
+/// A static credential of the tests.
+#[derive(Debug)]
+pub(super) struct Credential {
+    pub(super) access_key: String,
+    pub(super) secret_key: Secret,
+    pub(super) principal: String,
+    pub(super) enabled: bool,
+    pub(super) expires_at: Option<OffsetDateTime>,
+}
+
+/// The tests' credentials, looked up by access key, with a signing-key cache.
+pub(super) struct CredentialStore {
+    credentials: HashMap<String, Arc<Credential>>,
+    keys: SigningKeyCache,
+}
+
+impl CredentialStore {
+    pub(super) fn from_credentials(list: Vec<Credential>) -> Self {
+        let credentials = list
+            .into_iter()
+            .map(|c| (c.access_key.clone(), Arc::new(c)))
+            .collect();
+        Self {
+            credentials,
+            keys: SigningKeyCache::default(),
+        }
+    }
+
+    pub(super) fn signing_keys(&self) -> &SigningKeyCache {
+        &self.keys
+    }
+}
+
+impl SecretLookup for CredentialStore {
+    type Signer = Arc<Credential>;
+
+    fn signer(&self, access_key: &str, token: Option<&str>) -> Result<Self::Signer, AuthFailure> {
+        if token.is_some() {
+            return Err(AuthFailure::new(
+                AuthFailureReason::InvalidSessionToken,
+                "no sessions here",
+            ));
+        }
+        self.credentials
+            .get(access_key)
+            .cloned()
+            .ok_or_else(|| AuthFailure::unknown_access_key(access_key))
+    }
+
+    fn secret(signer: &Self::Signer) -> &Secret {
+        &signer.secret_key
+    }
+
+    fn key_cache(&self, _: &Self::Signer) -> Option<&SigningKeyCache> {
+        Some(&self.keys)
+    }
+
+    fn check(&self, signer: &Self::Signer, now: SystemTime) -> Result<(), AuthFailure> {
+        if !signer.enabled {
+            return Err(AuthFailure::disabled(&signer.access_key));
+        }
+        if signer
+            .expires_at
+            .is_some_and(|at| at <= OffsetDateTime::from(now))
+        {
+            return Err(AuthFailure::expired(&signer.access_key));
+        }
+        Ok(())
+    }
+}
+
+/// What the tests' [`authenticate`] returns.
+#[derive(Debug)]
+pub(super) enum AuthOutcome {
+    Anonymous,
+    Authenticated(Authenticated),
+}
+
+/// A request the tests' store verified.
+pub(super) type Authenticated = Verified<Arc<Credential>>;
+
+/// [`super::verify`] against the tests' store.
+pub(super) fn authenticate(
+    req: &SignedRequest<'_>,
+    store: &CredentialStore,
+    config: &VerifierConfig,
+    now: SystemTime,
+) -> Result<AuthOutcome, AuthFailure> {
+    Ok(match super::verify(req, store, config, now)? {
+        None => AuthOutcome::Anonymous,
+        Some(verified) => AuthOutcome::Authenticated(verified),
+    })
+}
 
 /// Access key and secret of AWS's documented S3 examples.
 pub(super) const AK: &str = "AKIAIOSFODNN7EXAMPLE";
@@ -32,7 +127,6 @@ pub(super) fn store() -> CredentialStore {
         access_key: access_key.to_owned(),
         secret_key: Secret::from(SECRET),
         principal: format!("principal-{access_key}"),
-        groups: vec![],
         enabled,
         expires_at: expired.then(|| OffsetDateTime::from(t0() - Duration::from_secs(1))),
     };
@@ -41,7 +135,6 @@ pub(super) fn store() -> CredentialStore {
         credential("AKIDDISABLED", false, false),
         credential("AKIDEXPIRED", true, true),
     ])
-    .unwrap()
 }
 
 /// How the oracle signs.

@@ -23,8 +23,19 @@ pub enum ErrorProfile {
 /// The message every 5xx answer carries on the wire.
 pub const GENERIC_SERVER_ERROR: &str = "We encountered an internal error. Please try again.";
 
+/// A code's wire code in the documented profile: its variant name, unless
+/// the row says otherwise (`as "..."`).
+macro_rules! documented_code {
+    ($variant:ident) => {
+        stringify!($variant)
+    };
+    ($variant:ident $code:literal) => {
+        $code
+    };
+}
+
 macro_rules! s3_error_codes {
-    ($( $(#[$doc:meta])* $variant:ident => ($documented:literal, $aws:literal, $aws_code:literal), )*) => {
+    ($( $(#[$doc:meta])* $variant:ident $(as $documented_code:literal)? => ($documented:literal, $aws:literal, $aws_code:literal), )*) => {
         /// An S3 error code the gateway can answer with.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         #[non_exhaustive]
@@ -41,11 +52,11 @@ macro_rules! s3_error_codes {
                 match self { $(S3ErrorCode::$variant => stringify!($variant),)* }
             }
 
-            /// HTTP status and wire code under `profile`.
+            /// HTTP status and wire code this code goes out as under `profile`.
             pub fn wire(self, profile: ErrorProfile) -> (u16, &'static str) {
                 match (self, profile) {
                     $(
-                        (S3ErrorCode::$variant, ErrorProfile::Documented) => ($documented, stringify!($variant)),
+                        (S3ErrorCode::$variant, ErrorProfile::Documented) => ($documented, documented_code!($variant $($documented_code)?)),
                         (S3ErrorCode::$variant, ErrorProfile::Aws) => ($aws, $aws_code),
                     )*
                 }
@@ -96,7 +107,7 @@ s3_error_codes! {
     /// The signature did not verify.
     SignatureDoesNotMatch => (401, 403, "SignatureDoesNotMatch"),
     /// The Authorization header or date did not parse (documented: 401 SignatureDoesNotMatch).
-    AuthorizationHeaderMalformed => (401, 400, "AuthorizationHeaderMalformed"),
+    AuthorizationHeaderMalformed as "SignatureDoesNotMatch" => (401, 400, "AuthorizationHeaderMalformed"),
     /// Authorization refused.
     AccessDenied => (403, 403, "AccessDenied"),
     /// The request date is outside the allowed clock skew.
@@ -143,26 +154,6 @@ s3_error_codes! {
     ServiceUnavailable => (503, 503, "ServiceUnavailable"),
     /// The bucket's hard cap would be exceeded.
     EntityTooLarge => (507, 400, "EntityTooLarge"),
-}
-
-impl S3ErrorCode {
-    /// The wire code in the documented profile differs from the variant name
-    /// only for `AuthorizationHeaderMalformed`, which the documented table
-    /// folds into `SignatureDoesNotMatch`.
-    fn documented_code(self) -> &'static str {
-        match self {
-            S3ErrorCode::AuthorizationHeaderMalformed => "SignatureDoesNotMatch",
-            other => other.as_str(),
-        }
-    }
-
-    /// HTTP status and wire code under `profile`.
-    pub fn render(self, profile: ErrorProfile) -> (u16, &'static str) {
-        match profile {
-            ErrorProfile::Documented => (self.wire(profile).0, self.documented_code()),
-            ErrorProfile::Aws => self.wire(profile),
-        }
-    }
 }
 
 /// An S3 error answer: code, client-facing message, extra headers, and the
@@ -220,7 +211,7 @@ impl S3Error {
 
     /// The HTTP status under `profile`.
     pub fn status(&self, profile: ErrorProfile) -> u16 {
-        self.code.render(profile).0
+        self.code.wire(profile).0
     }
 
     /// Extra response headers.
@@ -241,7 +232,7 @@ impl S3Error {
         resource: &str,
         request_id: &str,
     ) -> String {
-        let (_, code) = self.code.render(profile);
+        let (_, code) = self.code.wire(profile);
         crate::xml::error_document(
             code,
             self.wire_message(profile),
@@ -386,11 +377,11 @@ mod tests {
     fn every_documented_row_renders_in_both_profiles() {
         for &(code, doc_status, doc_code, aws_status, aws_code) in TABLE {
             assert_eq!(
-                code.render(Documented),
+                code.wire(Documented),
                 (doc_status, doc_code),
                 "{code:?} documented"
             );
-            assert_eq!(code.render(Aws), (aws_status, aws_code), "{code:?} aws");
+            assert_eq!(code.wire(Aws), (aws_status, aws_code), "{code:?} aws");
         }
     }
 
@@ -400,8 +391,8 @@ mod tests {
             if TABLE.iter().any(|row| row.0 == code) {
                 continue;
             }
-            assert_eq!(code.render(Documented), code.render(Aws), "{code:?}");
-            assert!(code.render(Aws).0 < 500, "{code:?} is a client error");
+            assert_eq!(code.wire(Documented), code.wire(Aws), "{code:?}");
+            assert!(code.wire(Aws).0 < 500, "{code:?} is a client error");
         }
     }
 

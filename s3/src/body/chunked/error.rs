@@ -1,8 +1,8 @@
 //! [`ChunkedError`]: why an `aws-chunked` body was refused, and the S3
 //! error and auth-failure reason each cause maps to.
 
-use crate::auth::AuthFailureReason;
 use crate::error::{S3Error, S3ErrorCode};
+use crate::sigv4::AuthFailureReason;
 
 /// Why an `aws-chunked` body was refused.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
-use crate::auth::Secret;
+use super::Secret;
 
 /// The SigV4 algorithm name, first line of every string to sign.
 pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
@@ -78,7 +78,7 @@ impl fmt::Debug for SigningKey {
     }
 }
 
-/// Signing keys derived from one [`crate::auth::CredentialStore`]'s secrets,
+/// Signing keys derived from one credential store's secrets,
 /// keyed by `access-key/date/region/service` (no part can contain `/`).
 ///
 /// Bounded: when full it is cleared, which costs one re-derivation (four
@@ -90,7 +90,8 @@ pub struct SigningKeyCache {
 }
 
 impl SigningKeyCache {
-    pub(crate) fn get(&self, id: &str) -> Option<SigningKey> {
+    /// The cached key `id` (`access-key/date/region/service`).
+    pub fn get(&self, id: &str) -> Option<SigningKey> {
         self.keys
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -98,7 +99,8 @@ impl SigningKeyCache {
             .cloned()
     }
 
-    pub(crate) fn insert(&self, id: String, key: SigningKey) {
+    /// Caches `key` as `id`, clearing the cache when it is full.
+    pub fn insert(&self, id: String, key: SigningKey) {
         let mut keys = self.keys.lock().unwrap_or_else(PoisonError::into_inner);
         if keys.len() >= CACHE_CAPACITY && !keys.contains_key(&id) {
             keys.clear();
@@ -106,11 +108,17 @@ impl SigningKeyCache {
         keys.insert(id, key);
     }
 
-    pub(crate) fn len(&self) -> usize {
+    /// How many keys are cached.
+    pub fn len(&self) -> usize {
         self.keys
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .len()
+    }
+
+    /// Whether no key is cached.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 
@@ -134,6 +142,23 @@ pub struct SigningContext {
 }
 
 impl SigningContext {
+    /// The context of a request signed with `key` at `amz_date`
+    /// (`yyyymmddThhmmssZ`) in `scope` (`yyyymmdd/region/service/aws4_request`)
+    /// with signature `seed_signature` (lowercase hex).
+    pub fn new(
+        key: SigningKey,
+        amz_date: impl Into<String>,
+        scope: impl Into<String>,
+        seed_signature: impl Into<String>,
+    ) -> Self {
+        Self {
+            key,
+            amz_date: amz_date.into(),
+            scope: scope.into(),
+            seed_signature: seed_signature.into(),
+        }
+    }
+
     /// The request timestamp as signed (`yyyymmddThhmmssZ`).
     pub fn amz_date(&self) -> &str {
         &self.amz_date

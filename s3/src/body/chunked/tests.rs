@@ -11,9 +11,9 @@ use aws_smithy_runtime_api::http::Headers;
 
 use super::StreamingMode::*;
 use super::*;
-use crate::auth::Secret;
-use crate::auth::sigv4::SigningKey;
 use crate::error::S3ErrorCode;
+use crate::sigv4::Secret;
+use crate::sigv4::SigningKey;
 
 const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 /// Seed signature of AWS's `STREAMING-AWS4-HMAC-SHA256-PAYLOAD` example.
@@ -31,48 +31,7 @@ pub(crate) fn signing(seed: &str) -> SigningContext {
     }
 }
 
-/// A valid body of `mode`: `chunks`, the final chunk, `trailers`, and the
-/// trailer signature when the mode signs trailers.
-pub(crate) fn encode(
-    mode: StreamingMode,
-    signing: Option<&SigningContext>,
-    chunks: &[&[u8]],
-    trailers: &[(&str, &str)],
-) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut previous = signing.map(|s| s.seed_signature().to_owned());
-    for data in chunks.iter().copied().chain([&b""[..]]) {
-        out.extend_from_slice(format!("{:x}", data.len()).as_bytes());
-        if mode.is_signed() {
-            let signing = signing.unwrap();
-            let hash: [u8; 32] = Sha256::digest(data).into();
-            let signature = signing.chunk_signature(previous.as_deref().unwrap(), &hash);
-            out.extend_from_slice(format!(";chunk-signature={signature}").as_bytes());
-            previous = Some(signature);
-        }
-        out.extend_from_slice(b"\r\n");
-        if !data.is_empty() {
-            out.extend_from_slice(data);
-            out.extend_from_slice(b"\r\n");
-        }
-    }
-    let mut sent = Trailers::default();
-    for (name, value) in trailers {
-        out.extend_from_slice(format!("{name}:{value}\r\n").as_bytes());
-        sent.push(name.to_ascii_lowercase(), value.to_string());
-    }
-    if mode == SignedPayloadTrailer {
-        let hash: [u8; 32] = Sha256::digest(sent.canonical()).into();
-        let signature = signing
-            .unwrap()
-            .trailer_signature(previous.as_deref().unwrap(), &hash);
-        out.extend_from_slice(format!("x-amz-trailer-signature:{signature}\r\n").as_bytes());
-    }
-    out.extend_from_slice(b"\r\n");
-    out
-}
-
-pub(crate) fn decoder(
+fn decoder(
     mode: StreamingMode,
     declared: &[&str],
     decoded_length: Option<u64>,

@@ -73,14 +73,14 @@ pub fn url_encode(value: &str) -> String {
 
 /// Builds one document: declaration, root with the S3 namespace, elements.
 #[derive(Debug)]
-pub(crate) struct Doc {
+pub struct Doc {
     out: String,
     root: &'static str,
 }
 
 impl Doc {
     /// Starts a result document whose root carries the S3 namespace.
-    pub(crate) fn new(root: &'static str) -> Self {
+    pub fn new(root: &'static str) -> Self {
         Self {
             out: format!("{XML_DECLARATION}\n<{root} xmlns=\"{S3_NAMESPACE}\">"),
             root,
@@ -88,7 +88,7 @@ impl Doc {
     }
 
     /// Starts a document whose root has no namespace (`<Error>`).
-    pub(crate) fn without_namespace_root(root: &'static str) -> Self {
+    pub fn without_namespace_root(root: &'static str) -> Self {
         Self {
             out: format!("{XML_DECLARATION}\n<{root}>"),
             root,
@@ -96,37 +96,37 @@ impl Doc {
     }
 
     /// Opens a container element.
-    pub(crate) fn open(&mut self, name: &str) -> &mut Self {
+    pub fn open(&mut self, name: &str) -> &mut Self {
         let _ = write!(self.out, "<{name}>");
         self
     }
 
     /// Opens a container element with fixed attributes (never client data).
-    pub(crate) fn open_with(&mut self, name: &str, attributes: &'static str) -> &mut Self {
+    pub fn open_with(&mut self, name: &str, attributes: &'static str) -> &mut Self {
         let _ = write!(self.out, "<{name} {attributes}>");
         self
     }
 
     /// Closes a container element.
-    pub(crate) fn close(&mut self, name: &str) -> &mut Self {
+    pub fn close(&mut self, name: &str) -> &mut Self {
         let _ = write!(self.out, "</{name}>");
         self
     }
 
     /// Writes `<name>value</name>` with `value` escaped.
-    pub(crate) fn text(&mut self, name: &str, value: &str) -> &mut Self {
+    pub fn text(&mut self, name: &str, value: &str) -> &mut Self {
         let _ = write!(self.out, "<{name}>{}</{name}>", escape(value));
         self
     }
 
     /// Writes escaped text directly inside the current element.
-    pub(crate) fn content(&mut self, value: &str) -> &mut Self {
+    pub fn content(&mut self, value: &str) -> &mut Self {
         self.out.push_str(&escape(value));
         self
     }
 
     /// Writes the element only when `value` is given.
-    pub(crate) fn text_opt(&mut self, name: &str, value: Option<&str>) -> &mut Self {
+    pub fn text_opt(&mut self, name: &str, value: Option<&str>) -> &mut Self {
         if let Some(value) = value {
             self.text(name, value);
         }
@@ -134,7 +134,7 @@ impl Doc {
     }
 
     /// Writes a key-like value, URL-encoded when `url` is set.
-    pub(crate) fn key(&mut self, name: &str, value: &str, url: bool) -> &mut Self {
+    pub fn key(&mut self, name: &str, value: &str, url: bool) -> &mut Self {
         if url {
             self.text(name, &url_encode(value))
         } else {
@@ -143,22 +143,22 @@ impl Doc {
     }
 
     /// Writes a number or boolean.
-    pub(crate) fn value(&mut self, name: &str, value: impl Display) -> &mut Self {
+    pub fn value(&mut self, name: &str, value: impl Display) -> &mut Self {
         self.text(name, &value.to_string())
     }
 
     /// Writes an ETag, quoted as S3 does.
-    pub(crate) fn etag(&mut self, etag: &str) -> &mut Self {
+    pub fn etag(&mut self, etag: &str) -> &mut Self {
         self.text("ETag", &format!("\"{etag}\""))
     }
 
     /// Writes a timestamp element.
-    pub(crate) fn time(&mut self, name: &str, time: SystemTime) -> &mut Self {
+    pub fn time(&mut self, name: &str, time: SystemTime) -> &mut Self {
         self.text(name, &timestamp(time))
     }
 
     /// Writes an `Owner`-shaped element (`Owner`, `Initiator`).
-    pub(crate) fn owner(&mut self, name: &str, owner: &Owner) -> &mut Self {
+    pub fn owner(&mut self, name: &str, owner: &Owner) -> &mut Self {
         self.open(name)
             .text("ID", &owner.id)
             .text_opt("DisplayName", owner.display_name.as_deref())
@@ -166,7 +166,7 @@ impl Doc {
     }
 
     /// Closes the root and returns the document.
-    pub(crate) fn finish(mut self) -> String {
+    pub fn finish(mut self) -> String {
         let root = self.root;
         self.close(root);
         self.out

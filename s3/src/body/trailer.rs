@@ -21,8 +21,8 @@
 
 use sha2::{Digest, Sha256};
 
-use crate::auth::SigningContext;
-use crate::auth::sigv4::signatures_match;
+use crate::sigv4::SigningContext;
+use crate::sigv4::signatures_match;
 
 /// Name of the trailer that carries the trailer signature.
 pub const TRAILER_SIGNATURE: &str = "x-amz-trailer-signature";

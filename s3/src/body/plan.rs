@@ -24,8 +24,8 @@ use http::HeaderMap;
 
 use super::checksum::{CHECKSUM_HEADER_PREFIX, ChecksumAlgorithm};
 use super::chunked::{ChunkedLimits, StreamingMode};
-use crate::auth::{PayloadHash, SigningContext};
 use crate::error::{S3Error, S3ErrorCode};
+use crate::sigv4::{PayloadHash, SigningContext};
 
 /// `x-amz-decoded-content-length`: the payload length of an `aws-chunked` body.
 pub const DECODED_CONTENT_LENGTH: &str = "x-amz-decoded-content-length";
@@ -34,7 +34,7 @@ pub const TRAILER: &str = "x-amz-trailer";
 
 /// Where the expected checksum comes from.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum ChecksumSource {
+pub enum ChecksumSource {
     /// An `x-amz-checksum-*` request header with this value.
     Header(String),
     /// The trailer of the same name.
@@ -43,20 +43,27 @@ pub(crate) enum ChecksumSource {
 
 /// The `aws-chunked` part of a plan.
 #[derive(Clone, Debug)]
-pub(crate) struct Chunked {
-    pub(crate) mode: StreamingMode,
-    pub(crate) signing: Option<SigningContext>,
-    pub(crate) declared_trailers: Vec<String>,
-    pub(crate) decoded_length: u64,
+pub struct Chunked {
+    /// Which `STREAMING-*` mode the payload hash selected.
+    pub mode: StreamingMode,
+    /// Key and seed signature of the chunk chain (signed modes only).
+    pub signing: Option<SigningContext>,
+    /// The trailers `x-amz-trailer` declared.
+    pub declared_trailers: Vec<String>,
+    /// `x-amz-decoded-content-length`.
+    pub decoded_length: u64,
 }
 
 /// How to decode and verify one request body; built by
-/// [`BodyPlan::from_request`], consumed by [`super::decode_body`].
+/// [`BodyPlan::from_request`], consumed by the service's body reader.
 #[derive(Clone, Debug)]
 pub struct BodyPlan {
-    pub(crate) chunked: Option<Chunked>,
-    pub(crate) checksum: Option<(ChecksumAlgorithm, ChecksumSource)>,
-    pub(crate) limits: ChunkedLimits,
+    /// The `aws-chunked` decoding, when the body is chunked.
+    pub chunked: Option<Chunked>,
+    /// The checksum the body must match, and where its value comes from.
+    pub checksum: Option<(ChecksumAlgorithm, ChecksumSource)>,
+    /// Limits of the `aws-chunked` decoder.
+    pub limits: ChunkedLimits,
 }
 
 impl BodyPlan {

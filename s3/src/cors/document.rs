@@ -1,7 +1,7 @@
 //! The CORSConfiguration document of GetBucketCors.
 
-use super::write::Doc;
-use crate::config::CorsRule;
+use super::CorsRule;
+use crate::xml::Doc;
 
 /// Renders the bucket's CORS rules as S3's CORSConfiguration, each rule's
 /// elements in the order S3 writes them.

@@ -1,29 +1,15 @@
-//! What [`super::authenticate`] returns: the verified identity and payload
+//! What [`super::verify`] returns: the verified signer and payload
 //! promise, or a client-safe failure with its metric reason.
 
-use std::sync::Arc;
 use std::time::SystemTime;
 
 use super::SigningContext;
-use crate::auth::Credential;
-use crate::sts::StsSession;
 
-/// Result of authentication.
+/// A request whose signature verified.
 #[derive(Clone, Debug)]
-pub enum AuthOutcome {
-    /// The request carries no SigV4 authentication.
-    Anonymous,
-    /// The signature verified.
-    Authenticated(Authenticated),
-}
-
-/// A verified request.
-#[derive(Clone, Debug)]
-pub struct Authenticated {
-    /// The credential that signed it (for a session, one made from it).
-    pub credential: Arc<Credential>,
-    /// The STS session, when the request carried a session token.
-    pub session: Option<Arc<StsSession>>,
+pub struct Verified<S> {
+    /// Who signed it, as the [`super::SecretLookup`] found them.
+    pub signer: S,
     /// What the body must hash to; verified by the body stage.
     pub payload: PayloadHash,
     /// Header or presigned URL.
@@ -85,9 +71,9 @@ impl PayloadHash {
     }
 }
 
-/// Why authentication failed.
+/// Why authentication failed. Exhaustive, so that a service maps every
+/// reason to its answer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
 pub enum AuthFailureReason {
     /// The access key is not in the credential store.
     UnknownAccessKey,
@@ -166,6 +152,30 @@ impl AuthFailure {
         self.access_key = Some(access_key.to_owned());
         self
     }
+
+    /// The access key is not known to the lookup.
+    pub fn unknown_access_key(access_key: &str) -> Self {
+        Self::new(
+            AuthFailureReason::UnknownAccessKey,
+            format!("access key `{access_key}` is not known"),
+        )
+    }
+
+    /// The credential of `access_key` is disabled.
+    pub fn disabled(access_key: &str) -> Self {
+        Self::new(
+            AuthFailureReason::Disabled,
+            format!("access key `{access_key}` is disabled"),
+        )
+    }
+
+    /// The credential of `access_key` has expired.
+    pub fn expired(access_key: &str) -> Self {
+        Self::new(
+            AuthFailureReason::Expired,
+            format!("access key `{access_key}` has expired"),
+        )
+    }
 }
 
 #[cfg(test)]
@@ -174,7 +184,7 @@ mod tests {
 
     use super::AuthFailureReason::*;
     use super::*;
-    use crate::auth::sigv4::EMPTY_SHA256_HEX;
+    use crate::sigv4::EMPTY_SHA256_HEX;
 
     #[test]
     fn reason_strings_match_errors_md() {

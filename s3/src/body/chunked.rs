@@ -29,13 +29,15 @@ use bytes::Bytes;
 use sha2::{Digest, Sha256};
 
 use super::trailer::{self, TRAILER_SIGNATURE, Trailers};
-use crate::auth::SigningContext;
-use crate::auth::sigv4::signatures_match;
+use crate::sigv4::SigningContext;
+use crate::sigv4::signatures_match;
 
+mod encode;
 mod error;
 #[cfg(test)]
 pub(crate) mod tests;
 
+pub use encode::encode;
 pub use error::ChunkedError;
 
 /// The `x-amz-content-sha256` values that announce an `aws-chunked` body.

@@ -1,10 +1,11 @@
 //! SigV4 verification: the authenticate stage of the pipeline (after route
 //! and classify, before authorize).
 //!
-//! [`authenticate`] checks a request's `Authorization: AWS4-HMAC-SHA256 ...`
-//! header or presigned-URL query (`X-Amz-Algorithm=...`) against a
-//! [`CredentialStore`] without reading the body. A request with neither is
-//! [`AuthOutcome::Anonymous`]. The canonical request is rebuilt from what the
+//! [`verify`] checks a request's `Authorization: AWS4-HMAC-SHA256 ...`
+//! header or presigned-URL query (`X-Amz-Algorithm=...`) against the
+//! credentials of a [`SecretLookup`] without reading the body. A request
+//! with neither is anonymous (`Ok(None)`). [`sign`] is the client side:
+//! it signs a request or presigns a URL with the same canonicalisation. The canonical request is rebuilt from what the
 //! client sent (the exact rules are in the `canonical` submodule's docs)
 //! instead of re-signing with `aws-sigv4`, which cannot reproduce every
 //! client's choices.
@@ -40,7 +41,7 @@
 //! 5. Clock: header auth outside `now ± max_skew` -> `time_skew`; presigned
 //!    URLs dated after `now + max_skew` -> `time_skew`, used after
 //!    `X-Amz-Date + X-Amz-Expires` -> `expired` (skew is not added).
-//! 6. Access key not in the store -> `unknown_access_key`.
+//! 6. Access key not known to the [`SecretLookup`] -> `unknown_access_key`.
 //! 7. Signature, compared in constant time -> `bad_signature`.
 //! 8. Credential disabled -> `disabled`; `expires_at` reached -> `expired`.
 //!    These come after the signature so that only the secret's holder
@@ -48,19 +49,21 @@
 //!
 //! A request carrying a session token (`x-amz-security-token`, which header
 //! auth must sign, or `X-Amz-Security-Token` in a presigned URL) is an STS
-//! session: in step 6 the token is opened instead of looking the access key
-//! up (a token that does not open, or belongs to another access key ->
-//! `invalid_token`), and after the signature a session past its expiry
-//! fails with `SessionExpired` (counted as `expired`, rendered
-//! ExpiredToken). A session whose role is no longer configured, or no
-//! longer trusts its issuer, fails after the signature with
-//! `invalid_token`, like a token that does not open.
+//! session: in step 6 the lookup opens the token instead of looking the
+//! access key up (a token that does not open, or belongs to another access
+//! key -> `invalid_token`), and after the signature its
+//! [`SecretLookup::check`] refuses a session past its expiry with
+//! `SessionExpired` (counted as `expired`, rendered ExpiredToken), or one
+//! whose role is no longer configured with `invalid_token`.
 
 mod canonical;
 mod checks;
 mod config;
+mod lookup;
 mod outcome;
 mod parse;
+mod secret;
+pub mod sign;
 mod signing;
 #[cfg(test)]
 mod tests;
@@ -71,21 +74,19 @@ mod tests_oracle;
 #[cfg(test)]
 mod tests_signed_headers;
 
-use std::sync::Arc;
 use std::time::SystemTime;
 
 use http::HeaderMap;
 use http::header::AUTHORIZATION;
 use subtle::ConstantTimeEq;
 
-use crate::auth::{Credential, CredentialStore};
-use crate::sts::{SessionError, SessionSealer, StsSession};
 pub use config::{MAX_PRESIGNED_EXPIRES, RegionRule, ServiceRules, SignedRequest, VerifierConfig};
-pub use outcome::{
-    AuthFailure, AuthFailureReason, AuthMethod, AuthOutcome, Authenticated, PayloadHash,
+pub use lookup::SecretLookup;
+pub use outcome::{AuthFailure, AuthFailureReason, AuthMethod, PayloadHash, Verified};
+pub use secret::Secret;
+pub use signing::{
+    EMPTY_SHA256_HEX, SigningContext, SigningKey, SigningKeyCache, sha256_hex, signatures_match,
 };
-pub(crate) use signing::SigningKeyCache;
-pub use signing::{EMPTY_SHA256_HEX, SigningContext, SigningKey, sha256_hex, signatures_match};
 
 use canonical::{CanonicalInput, parse_query};
 use parse::ParsedAuth;
@@ -95,32 +96,25 @@ use parse::ParsedAuth;
 const UNSIGNED_HEADERS_MESSAGE: &str =
     "There were headers present in the request which were not signed";
 
-/// Authenticates `req` at time `now` against static credentials only.
-/// Never reads a body.
-pub fn authenticate(
+/// Verifies `req` at time `now` against the credentials of `lookup`: the
+/// signer and payload promise, or `None` for a request without SigV4
+/// authentication. Never reads a body.
+///
+/// # Errors
+///
+/// An [`AuthFailure`] whose reason says which check refused the request.
+pub fn verify<L: SecretLookup>(
     req: &SignedRequest<'_>,
-    store: &CredentialStore,
+    lookup: &L,
     config: &VerifierConfig,
     now: SystemTime,
-) -> Result<AuthOutcome, AuthFailure> {
-    authenticate_with_sessions(req, store, None, config, now)
-}
-
-/// Authenticates `req` at time `now` against static credentials and the
-/// STS sessions `sessions` sealed. Never reads a body.
-pub fn authenticate_with_sessions(
-    req: &SignedRequest<'_>,
-    store: &CredentialStore,
-    sessions: Option<&SessionSealer>,
-    config: &VerifierConfig,
-    now: SystemTime,
-) -> Result<AuthOutcome, AuthFailure> {
+) -> Result<Option<Verified<L::Signer>>, AuthFailure> {
     let params = parse_query(req.raw_query).map_err(|error| {
         AuthFailure::new(AuthFailureReason::BadAuthorizationFormat, error.to_string())
     })?;
     let presigned = params.iter().any(|p| p.name == parse::param::ALGORITHM);
     let parsed = match (req.headers.contains_key(AUTHORIZATION), presigned) {
-        (false, false) => return Ok(AuthOutcome::Anonymous),
+        (false, false) => return Ok(None),
         (true, true) => {
             return Err(AuthFailure::new(
                 AuthFailureReason::BadAuthorizationFormat,
@@ -131,19 +125,19 @@ pub fn authenticate_with_sessions(
         (false, true) => parse::from_query(&params)?,
     };
     let access_key = parsed.scope.access_key.clone();
-    verify(req, &params, parsed, (store, sessions), config, now)
-        .map(AuthOutcome::Authenticated)
+    verify_parsed(req, &params, parsed, lookup, config, now)
+        .map(Some)
         .map_err(|failure| failure.with_access_key(&access_key))
 }
 
-fn verify(
+fn verify_parsed<L: SecretLookup>(
     req: &SignedRequest<'_>,
     params: &[canonical::QueryParam],
     parsed: ParsedAuth,
-    (store, sessions): (&CredentialStore, Option<&SessionSealer>),
+    lookup: &L,
     config: &VerifierConfig,
     now: SystemTime,
-) -> Result<Authenticated, AuthFailure> {
+) -> Result<Verified<L::Signer>, AuthFailure> {
     let bad_format =
         |message: String| AuthFailure::new(AuthFailureReason::BadAuthorizationFormat, message);
     checks::check_scope(&parsed, config).map_err(bad_format)?;
@@ -185,19 +179,7 @@ fn verify(
     let method = checks::check_time(&parsed, config, now)?;
 
     let token = security_token(req.headers, params, &signed_headers).map_err(bad_format)?;
-    let session = match token {
-        Some(token) => Some(open_session(token, &parsed.scope.access_key, sessions)?),
-        None => None,
-    };
-    let credential = match &session {
-        Some(session) => Arc::new(session_credential(session)),
-        None => store.get(&parsed.scope.access_key).ok_or_else(|| {
-            AuthFailure::new(
-                AuthFailureReason::UnknownAccessKey,
-                format!("access key `{}` is not known", parsed.scope.access_key),
-            )
-        })?,
-    };
+    let signer = lookup.signer(&parsed.scope.access_key, token)?;
     let scope = parsed.scope.without_access_key();
     let string_to_sign = format!(
         "{}\n{}\n{scope}\n{}",
@@ -205,15 +187,12 @@ fn verify(
         parsed.amz_date,
         sha256_hex(&canonical_request)
     );
-    // Session keys are derived every time: only static keys are cached.
     let cache_id = format!("{}/{scope}", parsed.scope.access_key);
-    let cached = match session {
-        Some(_) => None,
-        None => store.signing_keys().get(&cache_id),
-    };
+    let cache = lookup.key_cache(&signer);
+    let cached = cache.and_then(|cache| cache.get(&cache_id));
     let key = cached.clone().unwrap_or_else(|| {
         SigningKey::derive(
-            &credential.secret_key,
+            L::secret(&signer),
             &parsed.scope.date,
             &parsed.scope.region,
             &parsed.scope.service,
@@ -226,40 +205,14 @@ fn verify(
             "the signature does not match the one computed from the request and the secret key",
         ));
     }
-    if cached.is_none() && session.is_none() {
-        store.signing_keys().insert(cache_id, key.clone());
-    }
-    if let Some(session) = &session
-        && !sessions.is_some_and(|sealer| sealer.is_live(session))
+    if cached.is_none()
+        && let Some(cache) = cache
     {
-        return Err(AuthFailure::new(
-            AuthFailureReason::InvalidSessionToken,
-            "the security token included in the request is invalid: its role is no longer configured",
-        ));
+        cache.insert(cache_id, key.clone());
     }
-    if let Some(session) = &session
-        && session.is_expired(now)
-    {
-        return Err(AuthFailure::new(
-            AuthFailureReason::SessionExpired,
-            "the provided token has expired",
-        ));
-    }
-    if !credential.enabled {
-        return Err(AuthFailure::new(
-            AuthFailureReason::Disabled,
-            format!("access key `{}` is disabled", parsed.scope.access_key),
-        ));
-    }
-    if credential.is_expired(now) {
-        return Err(AuthFailure::new(
-            AuthFailureReason::Expired,
-            format!("access key `{}` has expired", parsed.scope.access_key),
-        ));
-    }
-    Ok(Authenticated {
-        credential,
-        session: session.map(Arc::new),
+    lookup.check(&signer, now)?;
+    Ok(Verified {
+        signer,
         payload,
         method,
         signing: SigningContext {
@@ -295,28 +248,4 @@ fn security_token<'a>(
             std::str::from_utf8(&p.value).map_err(|_| "the security token is not utf-8".into())
         })
         .transpose()
-}
-
-fn open_session(
-    token: &str,
-    access_key: &str,
-    sessions: Option<&SessionSealer>,
-) -> Result<StsSession, AuthFailure> {
-    let refused = |error: SessionError| {
-        AuthFailure::new(AuthFailureReason::InvalidSessionToken, error.to_string())
-    };
-    sessions
-        .ok_or(SessionError::Invalid)
-        .and_then(|sealer| sealer.open(token, access_key))
-        .map_err(refused)
-}
-
-/// The credential a session signs with: its principal name is
-/// `<role>/<session name>`.
-fn session_credential(session: &StsSession) -> Credential {
-    Credential::new(
-        session.access_key.clone(),
-        session.secret(),
-        format!("{}/{}", session.role_name(), session.session_name),
-    )
 }

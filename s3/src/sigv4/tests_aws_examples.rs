@@ -66,10 +66,7 @@ fn aws_documented_s3_examples_verify() {
         let authenticated = verify(&raw(method, target, &headers)).unwrap();
         assert_eq!(authenticated.signing.seed_signature(), signature);
         assert_eq!(authenticated.method, AuthMethod::Header);
-        assert_eq!(
-            authenticated.credential.principal,
-            format!("principal-{AK}")
-        );
+        assert_eq!(authenticated.signer.principal, format!("principal-{AK}"));
     }
 
     let presigned = format!(

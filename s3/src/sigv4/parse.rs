@@ -2,7 +2,7 @@
 //! header or from presigned-URL query parameters, and of SigV4 dates.
 //!
 //! Only syntax is checked here; what the values must equal (scope, clock,
-//! signed headers) is checked by the caller, [`super::authenticate`].
+//! signed headers) is checked by the caller, [`super::verify`].
 
 use http::HeaderMap;
 use http::header::{AUTHORIZATION, DATE, HeaderValue};

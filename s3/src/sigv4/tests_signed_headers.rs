@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use super::checks::{UNSIGNED_AMZ_HEADERS, must_be_signed};
-use super::tests::{Sign, oracle, t0, verify, verify_at};
+use super::tests::{AuthOutcome, Sign, oracle, t0, verify, verify_at};
 use super::*;
 
 /// (header name, must be signed when present)

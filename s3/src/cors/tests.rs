@@ -208,12 +208,9 @@ fn an_allowed_preflight_answers_every_access_control_header() {
         ]),
     )
     .unwrap();
-    assert_eq!(answer.status, 200);
-    assert_eq!(answer.content_length(), 0);
     let got: Vec<(&str, &str)> = answer
-        .headers
         .iter()
-        .map(|(name, value)| (name.as_ref(), value.as_str()))
+        .map(|(name, value)| (*name, value.as_str()))
         .collect();
     assert_eq!(
         got,
@@ -242,7 +239,7 @@ fn any_origin_answers_star_without_credentials() {
         ]),
     )
     .unwrap();
-    let names: Vec<&str> = answer.headers.iter().map(|(n, _)| n.as_ref()).collect();
+    let names: Vec<&str> = answer.iter().map(|(n, _)| *n).collect();
     assert_eq!(
         names,
         [
@@ -251,8 +248,8 @@ fn any_origin_answers_star_without_credentials() {
             "vary"
         ]
     );
-    assert_eq!(answer.headers[0].1, "*");
-    assert_eq!(answer.headers[1].1, "HEAD");
+    assert_eq!(answer[0].1, "*");
+    assert_eq!(answer[1].1, "HEAD");
 }
 
 #[test]

@@ -1,0 +1,26 @@
+//! cedargate-s3: the S3 wire protocol, without a server.
+//!
+//! What a request means and how an answer is written, for any S3 service:
+//!
+//! - [`route`] and [`query`]: bucket and key from host and path, the query
+//!   string's parameters;
+//! - [`classify`]: the S3 operation a request is;
+//! - [`sigv4`]: SigV4 verification (header, presigned) against a
+//!   [`sigv4::SecretLookup`], and the client-side signer;
+//! - [`body`]: `aws-chunked` framing, chunk and trailer signatures,
+//!   checksums, and the [`body::BodyPlan`] that says which apply;
+//! - [`error`]: the S3 error type, its codes and their status per profile;
+//! - [`xml`]: the XML documents read and written;
+//! - [`cors`]: CORS rules and how they answer browsers.
+//!
+//! It knows nothing of a network server, of authorization policies, of
+//! storage or of configuration files.
+
+pub mod body;
+pub mod classify;
+pub mod cors;
+pub mod error;
+pub mod query;
+pub mod route;
+pub mod sigv4;
+pub mod xml;
