@@ -4,10 +4,28 @@
 //! authorize, limit, dispatch, respond; CORS preflights are answered by
 //! [`cors`] right after routing. Each stage is a plain function in its
 //! own module; [`proxy`] is the pingora glue that calls them in order.
+//!
+//! # Layers
+//!
+//! The modules form layers; a module imports only from its own layer's
+//! earlier entries and from the layers before it, never from a later one
+//! (`scripts/cycles.py gateway/src` reports any cycle):
+//!
+//! 1. S3 protocol: [`query`], [`route`], [`classify`], [`error`], [`xml`],
+//!    [`cors`], [`response`], [`auth::sigv4`], the [`body`] decoders.
+//! 2. Configuration and state: [`state`], [`config`], [`metrics`],
+//!    [`telemetry`], [`buckets`], [`listener`], [`sockets`],
+//!    [`open_files`].
+//! 3. Stages: [`request`], [`backend_error`], [`sts`] (sessions and
+//!    tokens), [`auth`], [`authorize`], [`limits`], [`quota`],
+//!    [`object_tags`], [`health`], [`handlers`].
+//! 4. The pipeline: [`pipeline`], which runs the stages in order.
+//! 5. Services: [`proxy`], [`console`], [`admin`], [`server`].
 
 pub mod admin;
 pub mod auth;
 pub mod authorize;
+pub mod backend_error;
 pub mod body;
 pub mod buckets;
 pub mod classify;

@@ -20,6 +20,7 @@ use crate::state::RateLimit;
 mod backends;
 mod console;
 mod cors;
+pub mod host;
 mod limits;
 mod secrets;
 mod sts;

@@ -14,8 +14,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
 
-use super::replay::AskedRequest;
 use crate::authorize::DecisionRecord;
+use crate::authorize::replay::AskedRequest;
 
 /// Longest key kept, in characters (S3 keys are at most 1024 bytes).
 pub const MAX_KEY_CHARS: usize = 1024;
@@ -158,7 +158,7 @@ fn cut_key(key: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::console::replay::RecordedPrincipal;
+    use crate::authorize::replay::RecordedPrincipal;
     use cedargate_policies::{AuthMode, RequestContext};
 
     fn finished(request_id: &str) -> Finished<'_> {

@@ -18,9 +18,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::decisions::{DecisionEntry, unix_ms};
-use super::replay::{AskedRequest, RecordedPrincipal};
 use super::status::diagnostics;
 use crate::auth::CredentialStore;
+use crate::authorize::replay::{AskedRequest, RecordedPrincipal};
 
 /// Largest candidate policy file, in bytes.
 pub const MAX_CANDIDATE_BYTES: usize = 256 * 1024;
