@@ -17,7 +17,7 @@
 //!    [`telemetry`], [`buckets`], [`listener`], [`sockets`],
 //!    [`open_files`].
 //! 3. Stages: [`request`], [`backend_error`], [`sts`] (sessions and
-//!    tokens), [`auth`], [`authorize`], [`limits`], [`quota`],
+//!    tokens), [`auth`], [`outcome`], [`authorize`], [`limits`], [`quota`],
 //!    [`object_tags`], [`health`], [`handlers`].
 //! 4. The pipeline: [`pipeline`], which runs the stages in order.
 //! 5. Services: [`proxy`], [`console`], [`admin`], [`server`].
@@ -40,6 +40,7 @@ pub mod listener;
 pub mod metrics;
 pub mod object_tags;
 pub mod open_files;
+pub mod outcome;
 pub mod pipeline;
 pub mod proxy;
 pub mod query;

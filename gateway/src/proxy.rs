@@ -16,6 +16,7 @@ use pingora::{Error, ErrorType, Result};
 use crate::console::decisions::Finished;
 use crate::error::{ErrorProfile, S3Error, S3ErrorCode};
 use crate::metrics::RequestSample;
+use crate::outcome::{RequestAuthMode, RequestResult};
 use crate::pipeline::{Gateway, RequestCtx};
 use crate::response::{ResponseBody, S3Response, http_date};
 
@@ -86,8 +87,8 @@ impl ProxyHttp for S3Proxy {
         let operation = ctx.operation_name().unwrap_or("Unclassified");
         let method = session.req_header().method.as_str();
         let duration = ctx.started.elapsed();
-        if ctx.auth_mode == "anonymous"
-            && ctx.result == "ok"
+        if ctx.auth_mode == RequestAuthMode::Anonymous
+            && ctx.result == RequestResult::Ok
             && let Some(op) = ctx.operation
         {
             metrics.record_anonymous_request(op.name(), ctx.status);
@@ -96,8 +97,8 @@ impl ProxyHttp for S3Proxy {
             method,
             operation,
             status: ctx.status,
-            result: ctx.result,
-            auth_mode: ctx.auth_mode,
+            result: ctx.result.as_str(),
+            auth_mode: ctx.auth_mode.as_str(),
             duration: duration.as_secs_f64(),
             upstream_duration: ctx.upstream_duration.map(|d| d.as_secs_f64()),
             bytes_in: ctx.bytes_in,
@@ -123,11 +124,11 @@ impl ProxyHttp for S3Proxy {
             bucket = ctx.bucket.as_deref().unwrap_or(""),
             key = ctx.key.as_deref().unwrap_or(""),
             principal = ctx.principal.as_deref().unwrap_or(""),
-            auth_mode = ctx.auth_mode,
+            auth_mode = ctx.auth_mode.as_str(),
             decision,
             policies = %policies(),
             status = ctx.status,
-            result = ctx.result,
+            result = ctx.result.as_str(),
             bytes_in = ctx.bytes_in,
             bytes_out = ctx.bytes_out,
             duration_ms = duration.as_secs_f64() * 1000.0,
@@ -196,7 +197,7 @@ async fn write_response(
             while let Some(chunk) = stream.next().await {
                 let chunk = chunk.map_err(|e| {
                     tracing::error!(request_id = %ctx.request_id, error = %e, "backend failed mid-stream");
-                    ctx.result = "backend_failed_mid_stream";
+                    ctx.result = RequestResult::BackendFailedMidStream;
                     Error::because(ErrorType::ReadError, "backend body", e)
                 })?;
                 ctx.bytes_out += chunk.len() as u64;
@@ -229,8 +230,8 @@ pub(crate) async fn write_error(
         }
         _ => {}
     }
-    if ctx.result == "ok" {
-        ctx.result = error.code().as_str();
+    if ctx.result == RequestResult::Ok {
+        ctx.result = RequestResult::S3Error(error.code());
     }
     ctx.status = status;
     let head = session.req_header();

@@ -345,7 +345,7 @@ mod tests {
             bucket: Some("alpha"),
             key: Some("a/b"),
             status: 200,
-            result: "ok",
+            result: crate::outcome::RequestResult::Ok,
         };
         let record = DecisionRecord {
             allowed: true,

@@ -15,6 +15,7 @@ use crate::auth::{
     VerifierConfig, sha256_hex,
 };
 use crate::body::RequestBody;
+use crate::outcome::{RequestAuthMode, RequestResult};
 use crate::pipeline::{Gateway, RequestCtx};
 use crate::response::S3Response;
 
@@ -49,8 +50,8 @@ pub async fn serve(gateway: &Gateway, session: &mut Session, ctx: &mut RequestCt
             if error.status >= 500 {
                 tracing::error!(request_id = %ctx.request_id, code = error.code, "sts request failed");
             }
-            if ctx.result == "ok" {
-                ctx.result = error.code;
+            if ctx.result == RequestResult::Ok {
+                ctx.result = RequestResult::StsError(error.code);
             }
             (error.status, error.to_xml(&ctx.request_id))
         }
@@ -88,7 +89,7 @@ async fn answer(
     match action {
         "AssumeRoleWithWebIdentity" => {
             ctx.sts_action = Some("AssumeRoleWithWebIdentity");
-            ctx.auth_mode = "anonymous";
+            ctx.auth_mode = RequestAuthMode::Anonymous;
             // An unsigned action in AWS: an `Authorization` header (or a
             // presigned query) on it is never looked at, so it never
             // spares the request the anonymous limit.
@@ -129,9 +130,9 @@ fn throttled(
     limited: crate::limits::Limited,
     anonymous: bool,
 ) -> StsError {
-    ctx.result = "rate_limited";
+    ctx.result = RequestResult::RateLimited;
     if anonymous {
-        ctx.auth_mode = "anonymous";
+        ctx.auth_mode = RequestAuthMode::Anonymous;
         gateway.metrics.record_anonymous_reject("rate_limited");
     }
     let seconds = limited.retry_after.as_secs().max(1);
@@ -201,7 +202,7 @@ fn caller_identity(
         auth::authenticate_with_sessions(signed, &store, sealer, &verifier, SystemTime::now())
             .map_err(|failure| {
                 gateway.metrics.record_auth_failure(failure.reason.as_str());
-                ctx.result = failure.reason.as_str();
+                ctx.result = RequestResult::AuthFailure(failure.reason);
                 sts_auth_error(&failure)
             })?;
     let AuthOutcome::Authenticated(authenticated) = outcome else {
@@ -214,7 +215,7 @@ fn caller_identity(
     ctx.principal = Some(authenticated.credential.principal.clone());
     let (arn, user_id, account) = match &authenticated.session {
         Some(session) => {
-            ctx.auth_mode = "sts";
+            ctx.auth_mode = RequestAuthMode::Sts;
             let account = session
                 .account()
                 .unwrap_or(gateway.sts.account_id())
@@ -232,7 +233,7 @@ fn caller_identity(
             (arn, user_id, account)
         }
         None => {
-            ctx.auth_mode = authenticated.method.as_str();
+            ctx.auth_mode = authenticated.method.into();
             let account = gateway.sts.account_id().to_owned();
             let credential = &authenticated.credential;
             let arn = format!("arn:aws:iam::{account}:user/{}", credential.principal);
