@@ -8,28 +8,29 @@
 //! created through the API land too.
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use bytesize::ByteSize;
 use serde::Deserialize;
 
 use crate::error::ErrorProfile;
-use crate::state::RateLimit;
 
 mod backends;
+mod buckets;
 mod console;
 mod cors;
 pub mod host;
 mod limits;
 mod secrets;
+mod server;
 mod sts;
 
 pub use backends::{BackendConfig, GcsUpstreamConfig, UpstreamConfig};
+pub use buckets::{BucketConfig, DefaultRouteConfig, QuotaConfig};
 pub use console::{ConsoleConfig, MAX_CONSOLE_DECISIONS};
 pub use cors::{CORS_METHODS, CorsRule, MAX_CORS_RULES};
 pub use limits::{RateLimitsConfig, StateConfig, StoreKind};
 pub use secrets::{readable_by_others, warn_about_readable_secret_files};
+pub use server::{MAX_ADMIN_CONNECTIONS, ServerConfig, TlsConfig};
 pub use sts::{
     IssuerConfig, MAX_SESSION_SECONDS, MIN_SESSION_SECONDS, RoleConfig, SealKeyConfig, StsConfig,
 };
@@ -64,10 +65,6 @@ fn invalid(field: impl Into<String>, message: impl Into<String>) -> ConfigError 
         message: message.into(),
     }
 }
-
-/// Most connections the admin listener may hold open at once: it serves
-/// probes, Prometheus and a few operators, never S3 traffic.
-pub const MAX_ADMIN_CONNECTIONS: usize = 1024;
 
 /// The whole configuration file.
 #[derive(Debug, Clone, Deserialize)]
@@ -143,119 +140,6 @@ impl Default for TelemetryConfig {
             service_name: "cedargate".to_owned(),
             export_interval_ms: 5000,
         }
-    }
-}
-
-/// Listeners and process settings (`[server]`).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct ServerConfig {
-    /// Address of the S3 listener.
-    pub listen: SocketAddr,
-    /// Address of the admin listener (`/healthz`, `/readyz`, `/metrics`,
-    /// `/quotas` and the console).
-    pub admin_listen: SocketAddr,
-    /// Worker threads for the S3 listener.
-    pub threads: usize,
-    /// Seconds in-flight requests may take to finish on graceful shutdown (SIGTERM).
-    pub grace_period_seconds: u64,
-    /// An additional HTTPS listener for S3 (`[server.tls]`), off by default.
-    pub tls: Option<TlsConfig>,
-    /// Client connections open at once on the S3 listeners together; more are
-    /// answered with SlowDown and closed.
-    pub max_connections: usize,
-    /// Seconds a request's header section may take to arrive (slow senders
-    /// are cut off; bodies are not limited by it).
-    pub header_timeout_seconds: u64,
-    /// Client connections open at once on the admin listener; more are
-    /// answered with 503 and closed. Kept small: the admin listener must
-    /// never take the file descriptors the S3 listener needs.
-    pub admin_max_connections: usize,
-    /// Seconds a request's header section may take to arrive on the admin
-    /// listener.
-    pub admin_header_timeout_seconds: u64,
-    /// Seconds a request body may take to arrive on the admin listener,
-    /// once its header section was accepted; past that the request is
-    /// answered 408 and the connection closed.
-    pub admin_body_timeout_seconds: u64,
-}
-
-/// An HTTPS listener for S3 (`[server.tls]`), served with rustls.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TlsConfig {
-    /// Address of the HTTPS S3 listener.
-    pub listen: SocketAddr,
-    /// PEM certificate chain; relative paths are relative to the config file.
-    pub cert_file: PathBuf,
-    /// PEM private key; relative paths are relative to the config file.
-    pub key_file: PathBuf,
-}
-
-impl Default for ServerConfig {
-    fn default() -> Self {
-        Self {
-            listen: SocketAddr::from(([127, 0, 0, 1], 9000)),
-            admin_listen: SocketAddr::from(([127, 0, 0, 1], 9001)),
-            threads: 2,
-            grace_period_seconds: 10,
-            tls: None,
-            max_connections: 4096,
-            header_timeout_seconds: 10,
-            admin_max_connections: 64,
-            admin_header_timeout_seconds: 5,
-            admin_body_timeout_seconds: 10,
-        }
-    }
-}
-
-impl ServerConfig {
-    /// Checks `[server]`: connection caps and timeouts, threads, and that
-    /// no two listeners share an address.
-    fn validate(&self) -> Result<(), ConfigError> {
-        if self.max_connections == 0 {
-            return Err(invalid("server.max_connections", "must be at least 1"));
-        }
-        for (field, value) in [
-            ("server.header_timeout_seconds", self.header_timeout_seconds),
-            (
-                "server.admin_header_timeout_seconds",
-                self.admin_header_timeout_seconds,
-            ),
-            (
-                "server.admin_body_timeout_seconds",
-                self.admin_body_timeout_seconds,
-            ),
-        ] {
-            if value == 0 {
-                return Err(invalid(field, "must be at least 1"));
-            }
-        }
-        if !(1..=MAX_ADMIN_CONNECTIONS).contains(&self.admin_max_connections) {
-            return Err(invalid(
-                "server.admin_max_connections",
-                format!("must be between 1 and {MAX_ADMIN_CONNECTIONS}"),
-            ));
-        }
-        if self.threads == 0 || self.threads > 1024 {
-            return Err(invalid("server.threads", "must be between 1 and 1024"));
-        }
-        if self.listen == self.admin_listen {
-            return Err(invalid(
-                "server.admin_listen",
-                "must differ from `server.listen`",
-            ));
-        }
-        if let Some(tls) = &self.tls {
-            let taken = [self.listen, self.admin_listen];
-            if taken.contains(&tls.listen) {
-                return Err(invalid(
-                    "server.tls.listen",
-                    "must differ from `server.listen` and `server.admin_listen`",
-                ));
-            }
-        }
-        Ok(())
     }
 }
 
@@ -406,161 +290,6 @@ impl MetricsConfig {
                 .all(|c| c.is_ascii_alphanumeric() || c == '_')
         {
             return Err(invalid("metrics.prefix", "must be letters, digits and `_`"));
-        }
-        Ok(())
-    }
-}
-
-/// The route of buckets not listed in `[buckets]` (`[default_route]`):
-/// client bucket `NAME` is the backend's bucket `bucket_prefix + NAME`.
-/// Buckets created through the API land there, so they stay routable after
-/// a restart; they can be deleted through the API, listed ones never.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DefaultRouteConfig {
-    /// The backend (a name in `[backends]`).
-    pub backend: String,
-    /// Put before the client's bucket name to make the backend's (e.g.
-    /// `gw-`); lowercase letters, digits and `-`, at most 32 characters.
-    #[serde(default)]
-    pub bucket_prefix: String,
-}
-
-impl DefaultRouteConfig {
-    /// Checks `[default_route]`: its backend exists in `backends`, its
-    /// prefix makes valid bucket names.
-    fn validate(&self, backends: &BTreeMap<String, BackendConfig>) -> Result<(), ConfigError> {
-        if !backends.contains_key(&self.backend) {
-            return Err(invalid(
-                "default_route.backend",
-                format!("no backend named `{}` in [backends]", self.backend),
-            ));
-        }
-        let prefix = &self.bucket_prefix;
-        let allowed = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-';
-        if prefix.len() > 32 || !prefix.chars().all(allowed) || prefix.starts_with('-') {
-            return Err(invalid(
-                "default_route.bucket_prefix",
-                "must be at most 32 lowercase letters, digits and `-`, not starting with `-`",
-            ));
-        }
-        Ok(())
-    }
-}
-
-/// A client-facing bucket (`[buckets.NAME]`).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct BucketConfig {
-    /// Name of the backend (a key of `[backends]`) that stores this bucket.
-    pub backend: String,
-    /// The bucket's name in the backend; defaults to the client-facing name.
-    #[serde(default)]
-    pub backend_bucket: Option<String>,
-    /// A key prefix in the backend bucket under which this bucket's objects
-    /// live (`"tenants/acme/"`): the client sees keys without it, and never
-    /// the prefix itself.
-    #[serde(default)]
-    pub prefix: Option<String>,
-    /// A size quota (`[buckets.NAME.quota]`), none by default.
-    #[serde(default)]
-    pub quota: Option<QuotaConfig>,
-    /// Per client address, a limit on unsigned requests to this bucket, in
-    /// addition to `rate_limits.anonymous_source_ip` (e.g. for a public
-    /// dataset).
-    #[serde(default)]
-    pub anonymous_rate_limit: Option<RateLimit>,
-    /// The CORS rules (`[[buckets.NAME.cors_rules]]`) browsers' cross-origin
-    /// requests are checked against, first match wins; none by default:
-    /// preflights are refused and no CORS header is sent.
-    #[serde(default)]
-    pub cors_rules: Vec<CorsRule>,
-}
-
-impl BucketConfig {
-    /// Checks `[buckets.NAME]`: its quota, prefix, name, backend (a key of
-    /// `backends`), backend bucket and CORS rules.
-    fn validate(
-        &self,
-        name: &str,
-        backends: &BTreeMap<String, BackendConfig>,
-    ) -> Result<(), ConfigError> {
-        if let Some(quota) = &self.quota {
-            quota.validate(&format!("buckets.{name}.quota"))?;
-        }
-        if let Some(prefix) = &self.prefix
-            && (prefix.len() < 2
-                || prefix.len() > 512
-                || prefix.contains('\0')
-                || prefix.starts_with('/')
-                || !prefix.ends_with('/')
-                || prefix.contains("//")
-                || prefix.contains('\\')
-                || prefix
-                    .split('/')
-                    .any(|segment| segment == "." || segment == ".."))
-        {
-            // Without the final `/`, `tenants/acme` would also cover
-            // `tenants/acme-x`, which this bucket's clients would see;
-            // a segment an upstream normalises (`..`, `.`, `//`, `\`)
-            // would put the bucket's objects somewhere else.
-            return Err(invalid(
-                format!("buckets.{name}.prefix"),
-                "must be 2 to 512 bytes ending in `/`, not starting with `/`, without NUL, \
-                 backslash, empty, `.` or `..` segments",
-            ));
-        }
-        if crate::route::validate_bucket(name).is_err() {
-            return Err(invalid(
-                format!("buckets.{name}"),
-                format!("`{name}` is not a valid S3 bucket name"),
-            ));
-        }
-        if !backends.contains_key(&self.backend) {
-            return Err(invalid(
-                format!("buckets.{name}.backend"),
-                format!("no backend named `{}` in [backends]", self.backend),
-            ));
-        }
-        if let Some(backend_bucket) = &self.backend_bucket
-            && crate::route::validate_bucket(backend_bucket).is_err()
-        {
-            return Err(invalid(
-                format!("buckets.{name}.backend_bucket"),
-                format!("`{backend_bucket}` is not a valid bucket name"),
-            ));
-        }
-        cors::validate_cors_rules(&format!("buckets.{name}"), &self.cors_rules)?;
-        Ok(())
-    }
-}
-
-/// A bucket's size quota. Sizes are bytes (`10485760`) or text with a unit
-/// (`"10 MiB"`, `"2GB"`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct QuotaConfig {
-    /// Writes that would take the bucket past this are refused (507
-    /// EntityTooLarge, through the quota policy).
-    pub hard: Option<ByteSize>,
-    /// Writes that take the bucket past this are served, logged and counted
-    /// (`quota_soft_exceeded_total`).
-    pub soft: Option<ByteSize>,
-}
-
-impl QuotaConfig {
-    /// Checks a bucket's `quota` table (`field`).
-    fn validate(&self, field: &str) -> Result<(), ConfigError> {
-        if self.hard.is_none() && self.soft.is_none() {
-            return Err(invalid(field, "set `hard`, `soft` or both"));
-        }
-        if let (Some(hard), Some(soft)) = (self.hard, self.soft)
-            && soft > hard
-        {
-            return Err(invalid(
-                format!("{field}.soft"),
-                "must not be larger than `hard`",
-            ));
         }
         Ok(())
     }
