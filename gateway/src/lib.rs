@@ -11,8 +11,9 @@
 //! earlier entries and from the layers before it, never from a later one
 //! (`scripts/cycles.py gateway/src` reports any cycle):
 //!
-//! 1. S3 protocol: [`query`], [`route`], [`classify`], [`error`], [`xml`],
-//!    [`cors`], [`response`], [`auth::sigv4`], the [`body`] decoders.
+//! 1. S3 protocol: [`query`], [`route`], [`classify`], [`xml`], [`error`],
+//!    [`response`], [`cors`], [`auth::sigv4`] and [`auth::Secret`], the
+//!    [`body`] decoders.
 //! 2. Configuration and state: [`state`], [`config`], [`metrics`],
 //!    [`telemetry`], [`buckets`], [`listener`], [`sockets`],
 //!    [`open_files`].
@@ -20,7 +21,7 @@
 //!    tokens), [`auth`], [`outcome`], [`authorize`], [`limits`], [`quota`],
 //!    [`object_tags`], [`health`], [`handlers`].
 //! 4. The pipeline: [`pipeline`], which runs the stages in order.
-//! 5. Services: [`proxy`], [`console`], [`admin`], [`server`].
+//! 5. Services: [`console`], [`proxy`], [`admin`], [`server`].
 
 pub mod admin;
 pub mod auth;
