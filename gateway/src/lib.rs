@@ -18,7 +18,7 @@
 //!    [`telemetry`], [`buckets`], [`listener`], [`sockets`],
 //!    [`open_files`].
 //! 3. Stages: [`request`], [`backend_error`], [`sts`] (sessions and
-//!    tokens), [`auth`], [`outcome`], [`authorize`], [`limits`], [`quota`],
+//!    tokens), [`auth`], [`outcome`], [`limits`], [`authorize`], [`quota`],
 //!    [`object_tags`], [`health`], [`handlers`].
 //! 4. The pipeline: [`pipeline`], which runs the stages in order.
 //! 5. Services: [`console`], [`proxy`], [`admin`], [`server`].

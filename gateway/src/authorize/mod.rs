@@ -30,6 +30,7 @@ use cedargate_policies::{
 
 use crate::auth::Credential;
 use crate::error::{S3Error, S3ErrorCode};
+use crate::limits::CallerKey;
 use crate::metrics::Metrics;
 use crate::request::S3Request;
 use crate::state::Usage;
@@ -55,6 +56,22 @@ pub enum Caller {
     },
     /// No credentials.
     Anonymous,
+}
+
+/// The key a caller's per-credential rate limit counts under: the access
+/// key of a static credential, the identity of a session.
+impl<'a> From<&'a Caller> for CallerKey<'a> {
+    fn from(caller: &'a Caller) -> Self {
+        match caller {
+            Caller::Credential { credential, .. } => Self::AccessKey(&credential.access_key),
+            Caller::Session { session, .. } => Self::Session {
+                role_arn: &session.role_arn,
+                issuer: &session.issuer,
+                subject: &session.subject,
+            },
+            Caller::Anonymous => Self::Anonymous,
+        }
+    }
 }
 
 impl Caller {
