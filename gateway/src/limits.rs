@@ -16,12 +16,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use http::HeaderMap;
 use sha2::{Digest, Sha256};
 
-use crate::authorize::Caller;
 use crate::config::{Config, RateLimitsConfig};
 use crate::error::{S3Error, S3ErrorCode};
 use crate::metrics::Metrics;
 use crate::state::{RateLimit, RateVerdict, StateStore};
-use crate::sts::StsSession;
 
 /// What a rate limit applies to; the `scope` label of `rate_limited_total`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,6 +66,25 @@ impl Limited {
         )
         .with_header("retry-after", seconds.to_string())
     }
+}
+
+/// Whom a per-credential limit counts a request for, once its signature
+/// verified.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallerKey<'a> {
+    /// A static credential, by its access key.
+    AccessKey(&'a str),
+    /// An STS session, by the identity it was issued to.
+    Session {
+        /// The assumed role's ARN.
+        role_arn: &'a str,
+        /// The web identity token's issuer.
+        issuer: &'a str,
+        /// The web identity token's subject.
+        subject: &'a str,
+    },
+    /// No credentials: no per-credential limit applies.
+    Anonymous,
 }
 
 /// The configured rate limits over a state store.
@@ -176,18 +193,29 @@ impl RateLimiter {
     /// key for a static credential; for an STS session, per (role, issuer,
     /// subject), so that exchanging the same web identity again does not
     /// give another budget.
-    pub async fn check_caller(&self, caller: &Caller, metrics: &Metrics) -> Result<(), Limited> {
-        let (key, limit) = match caller {
-            Caller::Credential { credential, .. } => (
-                format!("credential:{}", credential.access_key),
+    pub async fn check_caller<'a>(
+        &self,
+        caller: impl Into<CallerKey<'a>>,
+        metrics: &Metrics,
+    ) -> Result<(), Limited> {
+        let (key, limit) = match caller.into() {
+            CallerKey::AccessKey(access_key) => (
+                format!("credential:{access_key}"),
                 self.config
                     .credentials
-                    .get(&credential.access_key)
+                    .get(access_key)
                     .copied()
                     .or(self.config.credential),
             ),
-            Caller::Session { session, .. } => (session_key(session), self.config.credential),
-            Caller::Anonymous => return Ok(()),
+            CallerKey::Session {
+                role_arn,
+                issuer,
+                subject,
+            } => (
+                session_key(role_arn, issuer, subject),
+                self.config.credential,
+            ),
+            CallerKey::Anonymous => return Ok(()),
         };
         match limit {
             Some(limit) => self.take(&key, limit, Scope::Credential, metrics).await,
@@ -251,9 +279,9 @@ impl std::fmt::Display for SourceKey {
 
 /// The rate-limit key of a session's identity: a hash of its role, issuer
 /// and subject (bounded in length whatever the token's subject).
-fn session_key(session: &StsSession) -> String {
+fn session_key(role_arn: &str, issuer: &str, subject: &str) -> String {
     let mut hash = Sha256::new();
-    for part in [&session.role_arn, &session.issuer, &session.subject] {
+    for part in [role_arn, issuer, subject] {
         hash.update(part.as_bytes());
         hash.update([0]);
     }
@@ -449,6 +477,52 @@ mod tests {
             assert!(check("2001:db8:1:3::1").await.is_ok(), "{case}");
             assert!(check("198.51.100.7").await.is_ok(), "{case}");
             assert!(check("::ffff:198.51.100.7").await.is_err(), "{case}");
+        }
+    }
+
+    /// A per-credential budget is one per access key (its override when it
+    /// has one) and one per session identity, whichever session carries it;
+    /// anonymous callers have none.
+    #[tokio::test]
+    async fn per_credential_budgets_follow_the_access_key_or_the_session_identity() {
+        let one = RateLimit {
+            rate: 0.001,
+            burst: 1,
+        };
+        let two = RateLimit {
+            rate: 0.001,
+            burst: 2,
+        };
+        let config = Config {
+            rate_limits: RateLimitsConfig {
+                credential: Some(one),
+                credentials: BTreeMap::from([("AKIDWIDE".to_owned(), two)]),
+                ..RateLimitsConfig::default()
+            },
+            ..Config::embedded_default()
+        };
+        let metrics = Metrics::new("cg").unwrap();
+        let limits = RateLimiter::new(&config, Arc::new(EmbeddedStore::default()));
+        let session = |subject| CallerKey::Session {
+            role_arn: "arn:aws:iam::123456789012:role/reader",
+            issuer: "https://idp.example.test",
+            subject,
+        };
+        let cases = [
+            (CallerKey::AccessKey("AKIDONE"), true),
+            (CallerKey::AccessKey("AKIDONE"), false),
+            (CallerKey::AccessKey("AKIDWIDE"), true),
+            (CallerKey::AccessKey("AKIDWIDE"), true),
+            (CallerKey::AccessKey("AKIDWIDE"), false),
+            (session("alice"), true),
+            (session("alice"), false),
+            (session("bob"), true),
+            (CallerKey::Anonymous, true),
+            (CallerKey::Anonymous, true),
+        ];
+        for (index, (caller, allowed)) in cases.into_iter().enumerate() {
+            let answer = limits.check_caller(caller, &metrics).await;
+            assert_eq!(answer.is_ok(), allowed, "case {index}: {caller:?}");
         }
     }
 

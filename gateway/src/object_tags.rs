@@ -49,7 +49,7 @@ pub async fn load(
         }
     }
     let source = match request.operation {
-        Op::CopyObject | Op::UploadPartCopy => Some(crate::handlers::copy_source(request)?),
+        Op::CopyObject | Op::UploadPartCopy => Some(crate::request::copy_source(request)?),
         _ => None,
     };
     let source_tags = match &source {
@@ -101,8 +101,8 @@ pub fn named_version_refused() -> S3Error {
 /// (`write_headers` refuses a repeated or non-ASCII `x-amz-tagging`), and
 /// a value that breaks the tagging rules is refused here already.
 fn requested(request: &S3Request) -> Result<TagSet, S3Error> {
-    match crate::handlers::tagging_header(request)? {
-        Some(header) => tagging::parse_header(header).map_err(crate::handlers::backend_error),
+    match crate::request::tagging_header(request)? {
+        Some(header) => tagging::parse_header(header).map_err(crate::backend_error::backend_error),
         None => Ok(TagSet::new()),
     }
 }

@@ -20,6 +20,7 @@ use crate::body::ClientBody;
 use crate::console::ConsoleState;
 use crate::console::decisions::Finished;
 use crate::error::S3Error;
+use crate::outcome::RequestResult;
 use crate::pipeline::{Answer, Gateway, Peer, RequestCtx};
 use crate::response::ResponseBody;
 
@@ -179,7 +180,7 @@ async fn write_answer(session: &mut Session, ctx: &mut RequestCtx, answer: Answe
             while let Some(chunk) = stream.next().await {
                 let chunk = chunk.map_err(|e| {
                     tracing::error!(request_id = %ctx.request_id, error = %e, "backend failed mid-stream");
-                    ctx.result = "backend_failed_mid_stream";
+                    ctx.result = RequestResult::BackendFailedMidStream;
                     Error::because(ErrorType::ReadError, "backend body", e)
                 })?;
                 ctx.bytes_out += chunk.len() as u64;

@@ -29,13 +29,14 @@ use std::sync::Arc;
 use cedargate_backends::{BackendError, ByteRange, GetOptions, ListOptions};
 
 use crate::authorize::Authorizer;
+use crate::backend_error::backend_error;
 use crate::buckets::{BucketMap, BucketTarget};
 use crate::classify::S3Operation;
 use crate::config::Config;
 use crate::error::{S3Error, S3ErrorCode};
-use crate::handlers::{backend_error, copy_source};
 use crate::metrics::Metrics;
 use crate::request::S3Request;
+use crate::request::copy_source;
 use crate::state::{Reservation, StateError, StateStore};
 
 use self::lock::{ObjectLock, ObjectLocks};

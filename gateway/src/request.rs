@@ -218,6 +218,67 @@ impl S3Request {
     }
 }
 
+/// A parsed `x-amz-copy-source`: client-facing bucket and key.
+#[derive(Debug, Clone)]
+pub struct CopySource {
+    /// The client-facing source bucket.
+    pub bucket: String,
+    /// The source key.
+    pub key: String,
+}
+
+/// Parses `x-amz-copy-source` (`bucket/key` or `/bucket/key`, URL-encoded,
+/// optionally `?versionId=null`).
+pub fn copy_source(request: &S3Request) -> Result<CopySource, S3Error> {
+    let invalid = |message: &str| S3Error::new(S3ErrorCode::InvalidArgument, message.to_owned());
+    let raw = request
+        .header("x-amz-copy-source")
+        .ok_or_else(|| invalid("the x-amz-copy-source header is missing"))?;
+    let (path, version) = match raw.split_once('?') {
+        Some((path, query)) => (path, Some(query)),
+        None => (raw, None),
+    };
+    if let Some(version) = version
+        && version != "versionId=null"
+    {
+        return Err(invalid(
+            "copy source versions other than `null` are not supported",
+        ));
+    }
+    let decoded = percent_encoding::percent_decode_str(path.trim_start_matches('/'))
+        .decode_utf8()
+        .map_err(|_| invalid("the copy source is not valid UTF-8"))?;
+    match decoded.split_once('/') {
+        Some((bucket, key)) if !bucket.is_empty() && !key.is_empty() => Ok(CopySource {
+            bucket: bucket.to_owned(),
+            key: key.to_owned(),
+        }),
+        _ => Err(invalid("the copy source must be of the form `bucket/key`")),
+    }
+}
+
+/// The request's one `x-amz-tagging` header: more than one, or one that is
+/// not URL-encoded ASCII, is refused, so that what policies decide on and
+/// what is stored are the same value.
+pub fn tagging_header(request: &S3Request) -> Result<Option<&str>, S3Error> {
+    let mut values = request.headers.get_all("x-amz-tagging").iter();
+    let Some(first) = values.next() else {
+        return Ok(None);
+    };
+    if values.next().is_some() {
+        return Err(S3Error::new(
+            S3ErrorCode::InvalidArgument,
+            "the x-amz-tagging header must be given once",
+        ));
+    }
+    first.to_str().map(Some).map_err(|_| {
+        S3Error::new(
+            S3ErrorCode::InvalidTag,
+            "the x-amz-tagging header must be URL-encoded ASCII",
+        )
+    })
+}
+
 /// Parses an HTTP date in any of the three formats RFC 9110 allows.
 pub fn parse_http_date(value: &str) -> Option<SystemTime> {
     httpdate::parse_http_date(value.trim()).ok()

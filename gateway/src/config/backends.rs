@@ -1,5 +1,6 @@
 //! `[backends.NAME]`: the storage backends, selected by `kind`.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use serde::Deserialize;
@@ -127,6 +128,38 @@ fn default_read_timeout_ms() -> u64 {
     60_000
 }
 
+/// Checks `[backends]`: each backend's own fields, and that no two fs
+/// backends share a root.
+pub(super) fn validate(backends: &BTreeMap<String, BackendConfig>) -> Result<(), ConfigError> {
+    for (name, backend) in backends {
+        match backend {
+            BackendConfig::Fs { root, .. } if root.as_os_str().is_empty() => {
+                return Err(invalid(
+                    format!("backends.{name}.root"),
+                    "must not be empty",
+                ));
+            }
+            BackendConfig::Fs { root, .. } => {
+                // Two names for one root would let the default route
+                // reach a listed bucket's directory under another name.
+                let shared = backends.iter().find(|(other, backend)| {
+                    other.as_str() < name.as_str()
+                        && matches!(backend, BackendConfig::Fs { root: r, .. } if r == root)
+                });
+                if let Some((other, _)) = shared {
+                    return Err(invalid(
+                        format!("backends.{name}.root"),
+                        format!("is also the root of `backends.{other}`"),
+                    ));
+                }
+            }
+            BackendConfig::S3(upstream) => upstream.validate(&format!("backends.{name}"))?,
+            BackendConfig::Gcs(gcs) => gcs.as_upstream().validate(&format!("backends.{name}"))?,
+        }
+    }
+    Ok(())
+}
+
 impl UpstreamConfig {
     /// The secret: `secret_key`, or the variable `secret_key_env` names
     /// (`field` names this backend in errors).
@@ -143,6 +176,77 @@ impl UpstreamConfig {
                 format!("{field}.secret_key"),
                 "set exactly one of `secret_key` and `secret_key_env`",
             )),
+        }
+    }
+
+    /// Checks the endpoint, the secret and the timeouts (`field` names
+    /// this backend in errors).
+    fn validate(&self, field: &str) -> Result<(), ConfigError> {
+        if !(self.endpoint.starts_with("http://") || self.endpoint.starts_with("https://")) {
+            return Err(invalid(
+                format!("{field}.endpoint"),
+                "must be an http:// or https:// URL",
+            ));
+        }
+        if self.secret_key.is_some() == self.secret_key_env.is_some() {
+            return Err(invalid(
+                format!("{field}.secret_key"),
+                "set exactly one of `secret_key` and `secret_key_env`",
+            ));
+        }
+        let timeouts = [
+            ("connect_timeout_ms", self.connect_timeout_ms),
+            ("read_timeout_ms", self.read_timeout_ms),
+        ];
+        for (timeout, value) in timeouts {
+            if !(1..=600_000).contains(&value) {
+                return Err(invalid(
+                    format!("{field}.{timeout}"),
+                    "must be between 1 and 600000",
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::Config;
+
+    #[test]
+    fn upstream_backends_are_refused_with_the_field_and_the_rule() {
+        let s3 = "[backends.up]\nkind = \"s3\"\naccess_key = \"AKID\"\n";
+        let gcs = "[backends.gs]\nkind = \"gcs\"\naccess_key = \"GOOG\"\n";
+        let cases = [
+            (
+                format!("{s3}endpoint = \"ftp://h\"\nsecret_key = \"s\"\n"),
+                "`backends.up.endpoint`: must be an http:// or https:// URL",
+            ),
+            (
+                format!("{s3}endpoint = \"http://h\"\n"),
+                "`backends.up.secret_key`: set exactly one of `secret_key` and `secret_key_env`",
+            ),
+            (
+                format!("{s3}endpoint = \"http://h\"\nsecret_key = \"s\"\nread_timeout_ms = 0\n"),
+                "`backends.up.read_timeout_ms`: must be between 1 and 600000",
+            ),
+            (
+                format!("{gcs}secret_key = \"s\"\nsecret_key_env = \"V\"\n"),
+                "`backends.gs.secret_key`: set exactly one of `secret_key` and `secret_key_env`",
+            ),
+            (
+                format!("{gcs}secret_key = \"s\"\nconnect_timeout_ms = 600001\n"),
+                "`backends.gs.connect_timeout_ms`: must be between 1 and 600000",
+            ),
+            (
+                "[backends.empty]\nkind = \"fs\"\nroot = \"\"\n".to_owned(),
+                "`backends.empty.root`: must not be empty",
+            ),
+        ];
+        for (text, expected) in cases {
+            let error = Config::from_str(&text).unwrap_err().to_string();
+            assert_eq!(error, format!("invalid config field {expected}"), "{text}");
         }
     }
 }

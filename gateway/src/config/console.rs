@@ -122,7 +122,7 @@ impl ConsoleConfig {
         if let Some(bad) = self
             .allowed_hosts
             .iter()
-            .find(|name| crate::console::host::HostName::parse(name).is_none())
+            .find(|name| super::host::HostName::parse(name).is_none())
         {
             return Err(invalid(
                 "console.allowed_hosts",

@@ -8,27 +8,29 @@
 //! created through the API land too.
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use bytesize::ByteSize;
 use serde::Deserialize;
 
 use crate::error::ErrorProfile;
-use crate::state::RateLimit;
 
 mod backends;
+mod buckets;
 mod console;
 mod cors;
+pub mod host;
 mod limits;
 mod secrets;
+mod server;
 mod sts;
 
 pub use backends::{BackendConfig, GcsUpstreamConfig, UpstreamConfig};
+pub use buckets::{BucketConfig, DefaultRouteConfig, QuotaConfig};
 pub use console::{ConsoleConfig, MAX_CONSOLE_DECISIONS};
 pub use cors::{CORS_METHODS, CorsRule, MAX_CORS_RULES};
 pub use limits::{RateLimitsConfig, StateConfig, StoreKind};
 pub use secrets::{readable_by_others, warn_about_readable_secret_files};
+pub use server::{MAX_ADMIN_CONNECTIONS, ServerConfig, TlsConfig};
 pub use sts::{
     IssuerConfig, MAX_SESSION_SECONDS, MIN_SESSION_SECONDS, RoleConfig, SealKeyConfig, StsConfig,
 };
@@ -63,10 +65,6 @@ fn invalid(field: impl Into<String>, message: impl Into<String>) -> ConfigError 
         message: message.into(),
     }
 }
-
-/// Most connections the admin listener may hold open at once: it serves
-/// probes, Prometheus and a few operators, never S3 traffic.
-pub const MAX_ADMIN_CONNECTIONS: usize = 1024;
 
 /// The whole configuration file.
 #[derive(Debug, Clone, Deserialize)]
@@ -145,69 +143,6 @@ impl Default for TelemetryConfig {
     }
 }
 
-/// Listeners and process settings (`[server]`).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct ServerConfig {
-    /// Address of the S3 listener.
-    pub listen: SocketAddr,
-    /// Address of the admin listener (`/healthz`, `/readyz`, `/metrics`,
-    /// `/quotas` and the console).
-    pub admin_listen: SocketAddr,
-    /// Worker threads for the S3 listener.
-    pub threads: usize,
-    /// Seconds in-flight requests may take to finish on graceful shutdown (SIGTERM).
-    pub grace_period_seconds: u64,
-    /// An additional HTTPS listener for S3 (`[server.tls]`), off by default.
-    pub tls: Option<TlsConfig>,
-    /// Client connections open at once on the S3 listeners together; more are
-    /// answered with SlowDown and closed.
-    pub max_connections: usize,
-    /// Seconds a request's header section may take to arrive (slow senders
-    /// are cut off; bodies are not limited by it).
-    pub header_timeout_seconds: u64,
-    /// Client connections open at once on the admin listener; more are
-    /// answered with 503 and closed. Kept small: the admin listener must
-    /// never take the file descriptors the S3 listener needs.
-    pub admin_max_connections: usize,
-    /// Seconds a request's header section may take to arrive on the admin
-    /// listener.
-    pub admin_header_timeout_seconds: u64,
-    /// Seconds a request body may take to arrive on the admin listener,
-    /// once its header section was accepted; past that the request is
-    /// answered 408 and the connection closed.
-    pub admin_body_timeout_seconds: u64,
-}
-
-/// An HTTPS listener for S3 (`[server.tls]`), served with rustls.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TlsConfig {
-    /// Address of the HTTPS S3 listener.
-    pub listen: SocketAddr,
-    /// PEM certificate chain; relative paths are relative to the config file.
-    pub cert_file: PathBuf,
-    /// PEM private key; relative paths are relative to the config file.
-    pub key_file: PathBuf,
-}
-
-impl Default for ServerConfig {
-    fn default() -> Self {
-        Self {
-            listen: SocketAddr::from(([127, 0, 0, 1], 9000)),
-            admin_listen: SocketAddr::from(([127, 0, 0, 1], 9001)),
-            threads: 2,
-            grace_period_seconds: 10,
-            tls: None,
-            max_connections: 4096,
-            header_timeout_seconds: 10,
-            admin_max_connections: 64,
-            admin_header_timeout_seconds: 5,
-            admin_body_timeout_seconds: 10,
-        }
-    }
-}
-
 /// S3 protocol behaviour (`[s3]`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -239,6 +174,33 @@ impl Default for S3Config {
             max_headers: 100,
             max_header_bytes: 16 * 1024,
         }
+    }
+}
+
+impl S3Config {
+    /// Checks `[s3]`: region, XML body cap and virtual-host suffixes.
+    fn validate(&self) -> Result<(), ConfigError> {
+        if self.region.is_empty() {
+            return Err(invalid(
+                "s3.region",
+                "must not be empty (use `*` for any region)",
+            ));
+        }
+        if self.max_xml_body_bytes < 1024 || self.max_xml_body_bytes > 64 * 1024 * 1024 {
+            return Err(invalid(
+                "s3.max_xml_body_bytes",
+                "must be between 1 KiB and 64 MiB",
+            ));
+        }
+        for (i, suffix) in self.virtual_host_suffixes.iter().enumerate() {
+            if suffix.is_empty() || suffix.starts_with('.') || suffix.contains(['/', ':']) {
+                return Err(invalid(
+                    format!("s3.virtual_host_suffixes[{i}]"),
+                    format!("`{suffix}` is not a host name suffix"),
+                ));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -279,6 +241,19 @@ impl Default for PoliciesConfig {
     }
 }
 
+impl PoliciesConfig {
+    /// Checks `[policies]`.
+    fn validate(&self) -> Result<(), ConfigError> {
+        if self.reload_debounce_ms > 60_000 {
+            return Err(invalid(
+                "policies.reload_debounce_ms",
+                "must be at most 60000",
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// Anonymous (unsigned) access (`[anonymous]`).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -305,61 +280,19 @@ impl Default for MetricsConfig {
     }
 }
 
-/// The route of buckets not listed in `[buckets]` (`[default_route]`):
-/// client bucket `NAME` is the backend's bucket `bucket_prefix + NAME`.
-/// Buckets created through the API land there, so they stay routable after
-/// a restart; they can be deleted through the API, listed ones never.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DefaultRouteConfig {
-    /// The backend (a name in `[backends]`).
-    pub backend: String,
-    /// Put before the client's bucket name to make the backend's (e.g.
-    /// `gw-`); lowercase letters, digits and `-`, at most 32 characters.
-    #[serde(default)]
-    pub bucket_prefix: String,
-}
-
-/// A client-facing bucket (`[buckets.NAME]`).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct BucketConfig {
-    /// Name of the backend (a key of `[backends]`) that stores this bucket.
-    pub backend: String,
-    /// The bucket's name in the backend; defaults to the client-facing name.
-    #[serde(default)]
-    pub backend_bucket: Option<String>,
-    /// A key prefix in the backend bucket under which this bucket's objects
-    /// live (`"tenants/acme/"`): the client sees keys without it, and never
-    /// the prefix itself.
-    #[serde(default)]
-    pub prefix: Option<String>,
-    /// A size quota (`[buckets.NAME.quota]`), none by default.
-    #[serde(default)]
-    pub quota: Option<QuotaConfig>,
-    /// Per client address, a limit on unsigned requests to this bucket, in
-    /// addition to `rate_limits.anonymous_source_ip` (e.g. for a public
-    /// dataset).
-    #[serde(default)]
-    pub anonymous_rate_limit: Option<RateLimit>,
-    /// The CORS rules (`[[buckets.NAME.cors_rules]]`) browsers' cross-origin
-    /// requests are checked against, first match wins; none by default:
-    /// preflights are refused and no CORS header is sent.
-    #[serde(default)]
-    pub cors_rules: Vec<CorsRule>,
-}
-
-/// A bucket's size quota. Sizes are bytes (`10485760`) or text with a unit
-/// (`"10 MiB"`, `"2GB"`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct QuotaConfig {
-    /// Writes that would take the bucket past this are refused (507
-    /// EntityTooLarge, through the quota policy).
-    pub hard: Option<ByteSize>,
-    /// Writes that take the bucket past this are served, logged and counted
-    /// (`quota_soft_exceeded_total`).
-    pub soft: Option<ByteSize>,
+impl MetricsConfig {
+    /// Checks `[metrics]`.
+    fn validate(&self) -> Result<(), ConfigError> {
+        if self.prefix.is_empty()
+            || !self
+                .prefix
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
+            return Err(invalid("metrics.prefix", "must be letters, digits and `_`"));
+        }
+        Ok(())
+    }
 }
 
 impl Config {
@@ -433,312 +366,24 @@ impl Config {
         }
     }
 
-    /// Checks every cross-field rule; errors name the field.
+    /// Checks every cross-field rule, table by table; errors name the field.
     pub fn validate(self) -> Result<Self, ConfigError> {
         self.sts.validate()?;
         self.console.validate(self.server.admin_listen)?;
-        if self.server.max_connections == 0 {
-            return Err(invalid("server.max_connections", "must be at least 1"));
-        }
-        for (field, value) in [
-            (
-                "server.header_timeout_seconds",
-                self.server.header_timeout_seconds,
-            ),
-            (
-                "server.admin_header_timeout_seconds",
-                self.server.admin_header_timeout_seconds,
-            ),
-            (
-                "server.admin_body_timeout_seconds",
-                self.server.admin_body_timeout_seconds,
-            ),
-        ] {
-            if value == 0 {
-                return Err(invalid(field, "must be at least 1"));
-            }
-        }
-        if !(1..=MAX_ADMIN_CONNECTIONS).contains(&self.server.admin_max_connections) {
-            return Err(invalid(
-                "server.admin_max_connections",
-                format!("must be between 1 and {MAX_ADMIN_CONNECTIONS}"),
-            ));
-        }
-        if self.server.threads == 0 || self.server.threads > 1024 {
-            return Err(invalid("server.threads", "must be between 1 and 1024"));
-        }
-        if self.server.listen == self.server.admin_listen {
-            return Err(invalid(
-                "server.admin_listen",
-                "must differ from `server.listen`",
-            ));
-        }
-        if let Some(tls) = &self.server.tls {
-            let taken = [self.server.listen, self.server.admin_listen];
-            if taken.contains(&tls.listen) {
-                return Err(invalid(
-                    "server.tls.listen",
-                    "must differ from `server.listen` and `server.admin_listen`",
-                ));
-            }
-        }
-        if self.policies.reload_debounce_ms > 60_000 {
-            return Err(invalid(
-                "policies.reload_debounce_ms",
-                "must be at most 60000",
-            ));
-        }
-        if self.s3.region.is_empty() {
-            return Err(invalid(
-                "s3.region",
-                "must not be empty (use `*` for any region)",
-            ));
-        }
-        if self.s3.max_xml_body_bytes < 1024 || self.s3.max_xml_body_bytes > 64 * 1024 * 1024 {
-            return Err(invalid(
-                "s3.max_xml_body_bytes",
-                "must be between 1 KiB and 64 MiB",
-            ));
-        }
-        for (i, suffix) in self.s3.virtual_host_suffixes.iter().enumerate() {
-            if suffix.is_empty() || suffix.starts_with('.') || suffix.contains(['/', ':']) {
-                return Err(invalid(
-                    format!("s3.virtual_host_suffixes[{i}]"),
-                    format!("`{suffix}` is not a host name suffix"),
-                ));
-            }
-        }
-        if self.metrics.prefix.is_empty()
-            || !self
-                .metrics
-                .prefix
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_')
-        {
-            return Err(invalid("metrics.prefix", "must be letters, digits and `_`"));
-        }
-        for (name, backend) in &self.backends {
-            match backend {
-                BackendConfig::Fs { root, .. } if root.as_os_str().is_empty() => {
-                    return Err(invalid(
-                        format!("backends.{name}.root"),
-                        "must not be empty",
-                    ));
-                }
-                BackendConfig::Fs { root, .. } => {
-                    // Two names for one root would let the default route
-                    // reach a listed bucket's directory under another name.
-                    let shared = self.backends.iter().find(|(other, backend)| {
-                        other.as_str() < name.as_str()
-                            && matches!(backend, BackendConfig::Fs { root: r, .. } if r == root)
-                    });
-                    if let Some((other, _)) = shared {
-                        return Err(invalid(
-                            format!("backends.{name}.root"),
-                            format!("is also the root of `backends.{other}`"),
-                        ));
-                    }
-                }
-                BackendConfig::S3(_) | BackendConfig::Gcs(_) => {
-                    let upstream = match backend {
-                        BackendConfig::Gcs(gcs) => gcs.as_upstream(),
-                        BackendConfig::S3(s3) => s3.clone(),
-                        BackendConfig::Fs { .. } => continue,
-                    };
-                    let field = format!("backends.{name}");
-                    if !(upstream.endpoint.starts_with("http://")
-                        || upstream.endpoint.starts_with("https://"))
-                    {
-                        return Err(invalid(
-                            format!("{field}.endpoint"),
-                            "must be an http:// or https:// URL",
-                        ));
-                    }
-                    if upstream.secret_key.is_some() == upstream.secret_key_env.is_some() {
-                        return Err(invalid(
-                            format!("{field}.secret_key"),
-                            "set exactly one of `secret_key` and `secret_key_env`",
-                        ));
-                    }
-                    let timeouts = [
-                        ("connect_timeout_ms", upstream.connect_timeout_ms),
-                        ("read_timeout_ms", upstream.read_timeout_ms),
-                    ];
-                    for (timeout, value) in timeouts {
-                        if !(1..=600_000).contains(&value) {
-                            return Err(invalid(
-                                format!("{field}.{timeout}"),
-                                "must be between 1 and 600000",
-                            ));
-                        }
-                    }
-                }
-            }
-        }
-        self.validate_limits()?;
-        self.validate_state()?;
+        self.server.validate()?;
+        self.policies.validate()?;
+        self.s3.validate()?;
+        self.metrics.validate()?;
+        backends::validate(&self.backends)?;
+        self.rate_limits.validate(&self.buckets)?;
+        self.state.validate()?;
         if let Some(route) = &self.default_route {
-            if !self.backends.contains_key(&route.backend) {
-                return Err(invalid(
-                    "default_route.backend",
-                    format!("no backend named `{}` in [backends]", route.backend),
-                ));
-            }
-            let prefix = &route.bucket_prefix;
-            let allowed = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-';
-            if prefix.len() > 32 || !prefix.chars().all(allowed) || prefix.starts_with('-') {
-                return Err(invalid(
-                    "default_route.bucket_prefix",
-                    "must be at most 32 lowercase letters, digits and `-`, not starting with `-`",
-                ));
-            }
+            route.validate(&self.backends)?;
         }
         for (name, bucket) in &self.buckets {
-            if let Some(quota) = &bucket.quota {
-                if quota.hard.is_none() && quota.soft.is_none() {
-                    return Err(invalid(
-                        format!("buckets.{name}.quota"),
-                        "set `hard`, `soft` or both",
-                    ));
-                }
-                if let (Some(hard), Some(soft)) = (quota.hard, quota.soft)
-                    && soft > hard
-                {
-                    return Err(invalid(
-                        format!("buckets.{name}.quota.soft"),
-                        "must not be larger than `hard`",
-                    ));
-                }
-            }
-            if let Some(prefix) = &bucket.prefix
-                && (prefix.len() < 2
-                    || prefix.len() > 512
-                    || prefix.contains('\0')
-                    || prefix.starts_with('/')
-                    || !prefix.ends_with('/')
-                    || prefix.contains("//")
-                    || prefix.contains('\\')
-                    || prefix
-                        .split('/')
-                        .any(|segment| segment == "." || segment == ".."))
-            {
-                // Without the final `/`, `tenants/acme` would also cover
-                // `tenants/acme-x`, which this bucket's clients would see;
-                // a segment an upstream normalises (`..`, `.`, `//`, `\`)
-                // would put the bucket's objects somewhere else.
-                return Err(invalid(
-                    format!("buckets.{name}.prefix"),
-                    "must be 2 to 512 bytes ending in `/`, not starting with `/`, without NUL, \
-                     backslash, empty, `.` or `..` segments",
-                ));
-            }
-            if crate::route::validate_bucket(name).is_err() {
-                return Err(invalid(
-                    format!("buckets.{name}"),
-                    format!("`{name}` is not a valid S3 bucket name"),
-                ));
-            }
-            if !self.backends.contains_key(&bucket.backend) {
-                return Err(invalid(
-                    format!("buckets.{name}.backend"),
-                    format!("no backend named `{}` in [backends]", bucket.backend),
-                ));
-            }
-            if let Some(backend_bucket) = &bucket.backend_bucket
-                && crate::route::validate_bucket(backend_bucket).is_err()
-            {
-                return Err(invalid(
-                    format!("buckets.{name}.backend_bucket"),
-                    format!("`{backend_bucket}` is not a valid bucket name"),
-                ));
-            }
-            cors::validate_cors_rules(&format!("buckets.{name}"), &bucket.cors_rules)?;
+            bucket.validate(name, &self.backends)?;
         }
         Ok(self)
-    }
-
-    fn validate_limits(&self) -> Result<(), ConfigError> {
-        let limits = &self.rate_limits;
-        let named = [
-            ("global", limits.global),
-            ("credential", limits.credential),
-            ("source_ip", limits.source_ip),
-            ("anonymous_source_ip", limits.anonymous_source_ip),
-        ];
-        let overrides = limits
-            .credentials
-            .iter()
-            .map(|(key, limit)| (format!("credentials.{key}"), Some(*limit)));
-        let per_bucket = self.buckets.iter().map(|(bucket, config)| {
-            (
-                format!("buckets.{bucket}.anonymous_rate_limit"),
-                config.anonymous_rate_limit,
-            )
-        });
-        let all = named
-            .into_iter()
-            .map(|(name, limit)| (format!("rate_limits.{name}"), limit))
-            .chain(overrides.map(|(name, limit)| (format!("rate_limits.{name}"), limit)))
-            .chain(per_bucket);
-        for (name, limit) in all {
-            let Some(limit) = limit else { continue };
-            if limit.period().is_none() {
-                return Err(invalid(
-                    format!("{name}.rate"),
-                    "must be a positive number of requests per second (at most 1e9)",
-                ));
-            }
-            if limit.burst == 0 {
-                return Err(invalid(format!("{name}.burst"), "must be at least 1"));
-            }
-        }
-        if limits.max_tracked_keys == 0 {
-            return Err(invalid(
-                "rate_limits.max_tracked_keys",
-                "must be at least 1",
-            ));
-        }
-        Ok(())
-    }
-
-    fn validate_state(&self) -> Result<(), ConfigError> {
-        let state = &self.state;
-        if state.store == StoreKind::Redis && state.redis_url.is_none() {
-            return Err(invalid(
-                "state.redis_url",
-                "is required with `store = \"redis\"`",
-            ));
-        }
-        if state.key_prefix.is_empty() || state.key_prefix.contains(['{', '}', ' ']) {
-            return Err(invalid(
-                "state.key_prefix",
-                "must be non-empty, without braces or spaces",
-            ));
-        }
-        let millis = [
-            ("connect_timeout_ms", state.connect_timeout_ms),
-            ("response_timeout_ms", state.response_timeout_ms),
-        ];
-        for (field, value) in millis {
-            if !(1..=60_000).contains(&value) {
-                return Err(invalid(
-                    format!("state.{field}"),
-                    "must be between 1 and 60000",
-                ));
-            }
-        }
-        if !(1..=3600).contains(&state.lease_seconds) {
-            return Err(invalid("state.lease_seconds", "must be between 1 and 3600"));
-        }
-        if !(1..=3600).contains(&state.maintenance_interval_seconds)
-            || state.maintenance_interval_seconds >= state.lease_seconds
-        {
-            return Err(invalid(
-                "state.maintenance_interval_seconds",
-                "must be between 1 and 3600 and shorter than `lease_seconds`",
-            ));
-        }
-        Ok(())
     }
 }
 

@@ -14,8 +14,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
 
-use super::replay::AskedRequest;
 use crate::authorize::DecisionRecord;
+use crate::authorize::replay::AskedRequest;
+use crate::outcome::RequestResult;
 
 /// Longest key kept, in characters (S3 keys are at most 1024 bytes).
 pub const MAX_KEY_CHARS: usize = 1024;
@@ -40,7 +41,7 @@ pub struct DecisionEntry {
     /// The HTTP status sent.
     pub status: u16,
     /// `ok`, or the S3 error code / reason the request ended with.
-    pub result: &'static str,
+    pub result: RequestResult,
     /// The question asked, for replay.
     pub asked: Option<Box<AskedRequest>>,
 }
@@ -70,7 +71,7 @@ impl DecisionEntry {
             "decision": if self.allowed { "allow" } else { "deny" },
             "policies": self.policies,
             "status": self.status,
-            "error_code": (self.result != "ok").then_some(self.result),
+            "error_code": (self.result != RequestResult::Ok).then_some(self.result.as_str()),
         })
     }
 }
@@ -95,7 +96,7 @@ pub struct Finished<'a> {
     /// The HTTP status sent.
     pub status: u16,
     /// `ok` or the error code / reason.
-    pub result: &'static str,
+    pub result: RequestResult,
 }
 
 /// The bounded ring of recent decisions.
@@ -158,7 +159,7 @@ fn cut_key(key: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::console::replay::RecordedPrincipal;
+    use crate::authorize::replay::RecordedPrincipal;
     use cedargate_policies::{AuthMode, RequestContext};
 
     fn finished(request_id: &str) -> Finished<'_> {
@@ -168,7 +169,7 @@ mod tests {
             bucket: Some("alpha"),
             key: Some("k"),
             status: 403,
-            result: "AccessDenied",
+            result: RequestResult::S3Error(crate::error::S3ErrorCode::AccessDenied),
         }
     }
 

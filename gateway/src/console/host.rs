@@ -7,75 +7,10 @@
 
 use std::net::{IpAddr, SocketAddr};
 
+use crate::config::host::{HostName, Name};
+
 /// The header the console's script sends on every call it makes.
 pub const CONSOLE_HEADER: &str = "x-cedargate-console";
-
-/// A `Host` value or a `console.allowed_hosts` entry: a name (lowercase,
-/// without a trailing dot) or an IP address, and maybe a port.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HostName {
-    name: Name,
-    port: Option<u16>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Name {
-    Ip(IpAddr),
-    Dns(String),
-}
-
-impl HostName {
-    /// Parses `name`, `name:port`, `1.2.3.4[:port]` or `[v6][:port]`;
-    /// `None` for anything else.
-    pub fn parse(text: &str) -> Option<Self> {
-        let text = text.trim();
-        let (name, port) = if let Some(rest) = text.strip_prefix('[') {
-            let (inside, after) = rest.split_once(']')?;
-            let ip: std::net::Ipv6Addr = inside.parse().ok()?;
-            (Name::Ip(IpAddr::V6(ip)), after)
-        } else {
-            let (name, after) = match text.find(':') {
-                Some(at) => text.split_at(at),
-                None => (text, ""),
-            };
-            (dns_or_ip(name)?, after)
-        };
-        let port = match port {
-            "" => None,
-            colon_port => Some(colon_port.strip_prefix(':')?.parse::<u16>().ok()?),
-        };
-        Some(Self { name, port })
-    }
-
-    fn is_loopback(&self) -> bool {
-        match &self.name {
-            Name::Ip(ip) => ip.is_loopback(),
-            Name::Dns(name) => name == "localhost",
-        }
-    }
-
-    /// The port, the scheme's default when absent.
-    fn port_or(&self, default: u16) -> u16 {
-        self.port.unwrap_or(default)
-    }
-}
-
-fn dns_or_ip(name: &str) -> Option<Name> {
-    if let Ok(ip) = name.parse::<std::net::Ipv4Addr>() {
-        return Some(Name::Ip(IpAddr::V4(ip)));
-    }
-    let name = name.strip_suffix('.').unwrap_or(name).to_ascii_lowercase();
-    let valid = !name.is_empty()
-        && name.len() <= 253
-        && name.split('.').all(|label| {
-            !label.is_empty()
-                && label.len() <= 63
-                && label
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        });
-    valid.then_some(Name::Dns(name))
-}
 
 /// The `Host` names the console answers to.
 #[derive(Debug, Clone)]

@@ -14,7 +14,6 @@ pub mod auth;
 pub mod decisions;
 pub mod host;
 pub mod playground;
-pub mod replay;
 pub mod sessions;
 pub mod status;
 pub mod throttle;

@@ -18,9 +18,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::decisions::{DecisionEntry, unix_ms};
-use super::replay::{AskedRequest, RecordedPrincipal};
 use super::status::diagnostics;
 use crate::auth::CredentialStore;
+use crate::authorize::replay::{AskedRequest, RecordedPrincipal};
 
 /// Largest candidate policy file, in bytes.
 pub const MAX_CANDIDATE_BYTES: usize = 256 * 1024;
@@ -345,7 +345,7 @@ mod tests {
             bucket: Some("alpha"),
             key: Some("a/b"),
             status: 200,
-            result: "ok",
+            result: crate::outcome::RequestResult::Ok,
         };
         let record = DecisionRecord {
             allowed: true,

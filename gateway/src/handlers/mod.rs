@@ -1,6 +1,6 @@
 //! The *dispatch* stage: one handler per S3 operation the gateway serves
-//! through the [`Backend`](cedargate_backends::Backend) trait, and the one
-//! place where backend errors become S3 errors.
+//! through the [`Backend`](cedargate_backends::Backend) trait; backend
+//! errors become S3 errors through [`crate::backend_error`].
 //!
 //! Handlers are plain async functions of the request, the bucket's target
 //! and the body; they never see a pingora session.
@@ -16,7 +16,8 @@ mod versions;
 
 use cedargate_backends::{BackendError, BodySource};
 
-pub use object::{CopySource, copy_source};
+pub use crate::backend_error::backend_error;
+pub use crate::request::{CopySource, copy_source, tagging_header};
 
 use crate::authorize::Authorizer;
 use crate::buckets::{BucketMap, BucketTarget};
@@ -24,7 +25,7 @@ use crate::classify::S3Operation;
 use crate::error::{S3Error, S3ErrorCode};
 use crate::quota::Quotas;
 use crate::request::S3Request;
-use crate::response::{S3Response, http_date, quoted_etag};
+use crate::response::S3Response;
 
 /// What handlers may consult besides the request.
 #[derive(Debug, Clone, Copy)]
@@ -109,28 +110,6 @@ fn write_headers(request: &S3Request) -> Result<cedargate_backends::ObjectHeader
     Ok(headers)
 }
 
-/// The request's one `x-amz-tagging` header: more than one, or one that is
-/// not URL-encoded ASCII, is refused, so that what policies decide on and
-/// what is stored are the same value.
-pub fn tagging_header(request: &S3Request) -> Result<Option<&str>, S3Error> {
-    let mut values = request.headers.get_all("x-amz-tagging").iter();
-    let Some(first) = values.next() else {
-        return Ok(None);
-    };
-    if values.next().is_some() {
-        return Err(S3Error::new(
-            S3ErrorCode::InvalidArgument,
-            "the x-amz-tagging header must be given once",
-        ));
-    }
-    first.to_str().map(Some).map_err(|_| {
-        S3Error::new(
-            S3ErrorCode::InvalidTag,
-            "the x-amz-tagging header must be URL-encoded ASCII",
-        )
-    })
-}
-
 /// Refuses a `versionId` on an operation that does not take one here.
 fn refuse_version(request: &S3Request) -> Result<(), S3Error> {
     match request.query.get("versionId") {
@@ -171,61 +150,6 @@ fn not_implemented(operation: S3Operation) -> S3Error {
 /// client sees, without the bucket's prefix.
 fn target_error(target: &BucketTarget) -> impl Fn(BackendError) -> S3Error + '_ {
     move |error| backend_error(target.client_error(error))
-}
-
-/// Maps a backend error to the S3 error the client sees.
-pub fn backend_error(error: BackendError) -> S3Error {
-    use S3ErrorCode as C;
-    let client = |code, error: &BackendError| S3Error::new(code, error.to_string());
-    match &error {
-        BackendError::NoSuchBucket => client(C::NoSuchBucket, &error),
-        BackendError::NoSuchKey => client(C::NoSuchKey, &error),
-        BackendError::NoSuchUpload => client(C::NoSuchUpload, &error),
-        BackendError::NoSuchVersion => client(C::NoSuchVersion, &error),
-        BackendError::BucketAlreadyOwnedByYou => S3Error::new(
-            C::BucketAlreadyOwnedByYou,
-            "your previous request to create the named bucket succeeded and you already own it",
-        ),
-        BackendError::BucketAlreadyExists => S3Error::new(
-            C::BucketAlreadyExists,
-            "the requested bucket name is not available; select a different name",
-        ),
-        BackendError::BucketNotEmpty => S3Error::new(
-            C::BucketNotEmpty,
-            "the bucket you tried to delete is not empty",
-        ),
-        BackendError::InvalidTag { .. } => client(C::InvalidTag, &error),
-        BackendError::PreconditionFailed => client(C::PreconditionFailed, &error),
-        BackendError::NotModified {
-            etag,
-            last_modified,
-        } => client(C::NotModified, &error)
-            .with_header("etag", quoted_etag(etag))
-            .with_header("last-modified", http_date(*last_modified)),
-        BackendError::InvalidRange { size } => {
-            client(C::InvalidRange, &error).with_header("content-range", format!("bytes */{size}"))
-        }
-        BackendError::BadDigest => client(C::BadDigest, &error),
-        BackendError::IncompleteBody => client(C::IncompleteBody, &error),
-        BackendError::InvalidPart { .. } => client(C::InvalidPart, &error),
-        BackendError::InvalidPartOrder => client(C::InvalidPartOrder, &error),
-        BackendError::EntityTooSmall { .. } => client(C::EntityTooSmall, &error),
-        BackendError::InvalidArgument { .. } => client(C::InvalidArgument, &error),
-        BackendError::NotImplemented { operation, .. } => S3Error::new(
-            C::NotImplemented,
-            format!("`{operation}` is not supported for this bucket"),
-        ),
-        BackendError::Body(_) => {
-            S3Error::new(C::IncompleteBody, "the request body could not be read")
-                .with_detail(&error)
-        }
-        BackendError::Unavailable(source) => {
-            S3Error::new(C::ServiceUnavailable, "").with_detail(source)
-        }
-        BackendError::BadGateway(source) => S3Error::new(C::BadGateway, "").with_detail(source),
-        BackendError::Other(source) => S3Error::internal(source),
-        _ => S3Error::internal(&error),
-    }
 }
 
 #[cfg(test)]
@@ -270,108 +194,5 @@ mod tests {
             S3ErrorCode::InvalidTag
         );
         assert_eq!(tagging_header(&put_with(&[])).ok().flatten(), None);
-    }
-    use crate::error::ErrorProfile;
-    use std::time::SystemTime;
-
-    #[test]
-    fn backend_errors_map_to_their_s3_codes() {
-        let io = || std::io::Error::other("boom at /srv/secret-prefix");
-        let cases: Vec<(BackendError, S3ErrorCode)> = vec![
-            (BackendError::NoSuchBucket, S3ErrorCode::NoSuchBucket),
-            (BackendError::NoSuchKey, S3ErrorCode::NoSuchKey),
-            (BackendError::NoSuchUpload, S3ErrorCode::NoSuchUpload),
-            (BackendError::NoSuchVersion, S3ErrorCode::NoSuchVersion),
-            (
-                BackendError::BucketAlreadyOwnedByYou,
-                S3ErrorCode::BucketAlreadyOwnedByYou,
-            ),
-            (
-                BackendError::BucketAlreadyExists,
-                S3ErrorCode::BucketAlreadyExists,
-            ),
-            (BackendError::BucketNotEmpty, S3ErrorCode::BucketNotEmpty),
-            (
-                BackendError::InvalidTag {
-                    message: "bad tag".into(),
-                },
-                S3ErrorCode::InvalidTag,
-            ),
-            (
-                BackendError::PreconditionFailed,
-                S3ErrorCode::PreconditionFailed,
-            ),
-            (
-                BackendError::NotModified {
-                    etag: "e".into(),
-                    last_modified: SystemTime::UNIX_EPOCH,
-                },
-                S3ErrorCode::NotModified,
-            ),
-            (
-                BackendError::InvalidRange { size: 3 },
-                S3ErrorCode::InvalidRange,
-            ),
-            (BackendError::BadDigest, S3ErrorCode::BadDigest),
-            (BackendError::IncompleteBody, S3ErrorCode::IncompleteBody),
-            (
-                BackendError::InvalidPart { part_number: 2 },
-                S3ErrorCode::InvalidPart,
-            ),
-            (
-                BackendError::InvalidPartOrder,
-                S3ErrorCode::InvalidPartOrder,
-            ),
-            (
-                BackendError::EntityTooSmall { part_number: 1 },
-                S3ErrorCode::EntityTooSmall,
-            ),
-            (
-                BackendError::invalid_argument("bad key"),
-                S3ErrorCode::InvalidArgument,
-            ),
-            (
-                BackendError::NotImplemented {
-                    operation: "PutObjectAcl",
-                    backend: "fs",
-                },
-                S3ErrorCode::NotImplemented,
-            ),
-            (BackendError::Body(io()), S3ErrorCode::IncompleteBody),
-            (
-                BackendError::Unavailable(Box::new(io())),
-                S3ErrorCode::ServiceUnavailable,
-            ),
-            (
-                BackendError::BadGateway(Box::new(io())),
-                S3ErrorCode::BadGateway,
-            ),
-            (BackendError::other(io()), S3ErrorCode::InternalError),
-        ];
-        for (error, code) in cases {
-            let mapped = backend_error(error);
-            assert_eq!(mapped.code(), code);
-            let xml = mapped.to_xml(ErrorProfile::Documented, Some("b"), "/b/k", "r");
-            assert!(
-                !xml.contains("secret-prefix"),
-                "{code:?} leaks detail: {xml}"
-            );
-            assert!(!xml.contains("`fs`"), "{code:?} names the backend: {xml}");
-        }
-    }
-
-    #[test]
-    fn not_modified_and_invalid_range_carry_their_headers() {
-        let not_modified = backend_error(BackendError::NotModified {
-            etag: "abc".into(),
-            last_modified: SystemTime::UNIX_EPOCH,
-        });
-        let names: Vec<&str> = not_modified.headers().iter().map(|(n, _)| *n).collect();
-        assert_eq!(names, ["etag", "last-modified"]);
-        let range = backend_error(BackendError::InvalidRange { size: 10 });
-        assert_eq!(
-            range.headers(),
-            [("content-range", "bytes */10".to_owned())]
-        );
     }
 }

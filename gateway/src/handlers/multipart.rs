@@ -9,11 +9,12 @@ use cedargate_backends::{
 
 use std::borrow::Cow;
 
-use super::object::{copy_error, copy_source, copy_source_target, put_options, read_capped};
+use super::object::{copy_error, copy_source_target, put_options, read_capped};
 use super::{HandlerEnv, target_error};
 use crate::buckets::BucketTarget;
 use crate::error::{S3Error, S3ErrorCode};
 use crate::request::S3Request;
+use crate::request::copy_source;
 use crate::response::{S3Response, quoted_etag};
 use crate::xml;
 

@@ -12,7 +12,7 @@ use md5::Digest as _;
 use super::{HandlerEnv, backend_error, target_error};
 use crate::buckets::BucketTarget;
 use crate::error::{S3Error, S3ErrorCode};
-use crate::request::S3Request;
+use crate::request::{CopySource, S3Request, copy_source};
 use crate::response::{ResponseBody, S3Response, object_headers, quoted_etag};
 use crate::xml;
 
@@ -164,45 +164,6 @@ pub(super) async fn put_object(
         .await
         .map_err(target_error(target))?;
     Ok(S3Response::empty(200).header("etag", quoted_etag(&output.etag)))
-}
-
-/// A parsed `x-amz-copy-source`: client-facing bucket and key.
-#[derive(Debug, Clone)]
-pub struct CopySource {
-    /// The client-facing source bucket.
-    pub bucket: String,
-    /// The source key.
-    pub key: String,
-}
-
-/// Parses `x-amz-copy-source` (`bucket/key` or `/bucket/key`, URL-encoded,
-/// optionally `?versionId=null`).
-pub fn copy_source(request: &S3Request) -> Result<CopySource, S3Error> {
-    let invalid = |message: &str| S3Error::new(S3ErrorCode::InvalidArgument, message.to_owned());
-    let raw = request
-        .header("x-amz-copy-source")
-        .ok_or_else(|| invalid("the x-amz-copy-source header is missing"))?;
-    let (path, version) = match raw.split_once('?') {
-        Some((path, query)) => (path, Some(query)),
-        None => (raw, None),
-    };
-    if let Some(version) = version
-        && version != "versionId=null"
-    {
-        return Err(invalid(
-            "copy source versions other than `null` are not supported",
-        ));
-    }
-    let decoded = percent_encoding::percent_decode_str(path.trim_start_matches('/'))
-        .decode_utf8()
-        .map_err(|_| invalid("the copy source is not valid UTF-8"))?;
-    match decoded.split_once('/') {
-        Some((bucket, key)) if !bucket.is_empty() && !key.is_empty() => Ok(CopySource {
-            bucket: bucket.to_owned(),
-            key: key.to_owned(),
-        }),
-        _ => Err(invalid("the copy source must be of the form `bucket/key`")),
-    }
 }
 
 /// The copy source's bucket target, which must be on the same backend.

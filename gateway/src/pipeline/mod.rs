@@ -36,6 +36,7 @@ use crate::handlers::{self, HandlerEnv};
 use crate::health::BackendHealth;
 use crate::limits::{Limited, RateLimiter};
 use crate::metrics::Metrics;
+use crate::outcome::{RequestAuthMode, RequestResult};
 use crate::query::Query;
 use crate::quota::Quotas;
 use crate::request::S3Request;
@@ -103,7 +104,7 @@ pub struct RequestCtx {
     /// The STS action, for requests to the STS endpoint.
     pub sts_action: Option<&'static str>,
     /// How the request authenticated (`none` before authentication).
-    pub auth_mode: &'static str,
+    pub auth_mode: RequestAuthMode,
     /// The authenticated principal's name.
     pub principal: Option<String>,
     /// The object key, once routed.
@@ -111,7 +112,7 @@ pub struct RequestCtx {
     /// The authorization outcome, once policies were asked.
     pub decision: Option<crate::authorize::DecisionRecord>,
     /// `ok`, or why the request was refused or failed (a fixed set of values).
-    pub result: &'static str,
+    pub result: RequestResult,
     /// Status sent.
     pub status: u16,
     /// Time spent in the backend.
@@ -137,11 +138,11 @@ impl RequestCtx {
             resource: None,
             operation: None,
             sts_action: None,
-            auth_mode: "none",
+            auth_mode: RequestAuthMode::None,
             principal: None,
             key: None,
             decision: None,
-            result: "ok",
+            result: RequestResult::Ok,
             status: 0,
             upstream_duration: None,
             bytes_in: 0,
@@ -320,7 +321,7 @@ impl Gateway {
         ctx.bytes_in = body.received();
         if let Some(reason) = body.auth_failure() {
             self.metrics.record_auth_failure(reason.as_str());
-            ctx.result = reason.as_str();
+            ctx.result = RequestResult::AuthFailure(reason);
         }
         let outcome = outcome.map_err(|error| body.take_failure().unwrap_or(error));
         if let (Some(ticket), Some(target)) = (ticket, target) {
@@ -334,9 +335,9 @@ impl Gateway {
 
     /// Counts a rate-limited request and answers it.
     fn rate_limited(&self, limited: Limited, unsigned: bool, ctx: &mut RequestCtx) -> S3Error {
-        ctx.result = "rate_limited";
+        ctx.result = RequestResult::RateLimited;
         if unsigned {
-            ctx.auth_mode = "anonymous";
+            ctx.auth_mode = RequestAuthMode::Anonymous;
             self.metrics.record_anonymous_reject("rate_limited");
         }
         limited.to_s3_error()

@@ -11,6 +11,7 @@ use bytes::Bytes;
 use crate::body::ClientBody;
 use crate::error::{S3Error, S3ErrorCode};
 use crate::metrics::RequestSample;
+use crate::outcome::{RequestAuthMode, RequestResult};
 use crate::response::{ResponseBody, S3Response, http_date};
 
 use super::{Gateway, Peer, RequestCtx};
@@ -122,8 +123,8 @@ impl Gateway {
             }
             _ => {}
         }
-        if ctx.result == "ok" {
-            ctx.result = error.code().as_str();
+        if ctx.result == RequestResult::Ok {
+            ctx.result = RequestResult::S3Error(error.code());
         }
         ctx.status = status;
         let is_head = head.method == http::Method::HEAD;
@@ -171,8 +172,8 @@ impl Gateway {
         let metrics = &self.metrics;
         let operation = ctx.operation_name().unwrap_or("Unclassified");
         let duration = ctx.started.elapsed();
-        if ctx.auth_mode == "anonymous"
-            && ctx.result == "ok"
+        if ctx.auth_mode == RequestAuthMode::Anonymous
+            && ctx.result == RequestResult::Ok
             && let Some(op) = ctx.operation
         {
             metrics.record_anonymous_request(op.name(), ctx.status);
@@ -181,8 +182,8 @@ impl Gateway {
             method,
             operation,
             status: ctx.status,
-            result: ctx.result,
-            auth_mode: ctx.auth_mode,
+            result: ctx.result.as_str(),
+            auth_mode: ctx.auth_mode.as_str(),
             duration: duration.as_secs_f64(),
             upstream_duration: ctx.upstream_duration.map(|d| d.as_secs_f64()),
             bytes_in: ctx.bytes_in,
@@ -208,11 +209,11 @@ impl Gateway {
             bucket = ctx.bucket.as_deref().unwrap_or(""),
             key = ctx.key.as_deref().unwrap_or(""),
             principal = ctx.principal.as_deref().unwrap_or(""),
-            auth_mode = ctx.auth_mode,
+            auth_mode = ctx.auth_mode.as_str(),
             decision,
             policies = %policies(),
             status = ctx.status,
-            result = ctx.result,
+            result = ctx.result.as_str(),
             bytes_in = ctx.bytes_in,
             bytes_out = ctx.bytes_out,
             duration_ms = duration.as_secs_f64() * 1000.0,

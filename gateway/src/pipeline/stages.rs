@@ -53,7 +53,8 @@ impl Gateway {
         if request.query.has("AWSAccessKeyId") || request.query.has("Signature") {
             // A SigV2 presigned URL must never pass as an anonymous request.
             self.metrics.record_auth_failure("bad_authorization_format");
-            ctx.result = "bad_authorization_format";
+            ctx.result =
+                RequestResult::AuthFailure(auth::AuthFailureReason::BadAuthorizationFormat);
             return Err(S3Error::new(
                 S3ErrorCode::InvalidRequest,
                 "the authorization mechanism you have provided is not supported; use AWS4-HMAC-SHA256",
@@ -66,14 +67,14 @@ impl Gateway {
             auth::authenticate_with_sessions(&signed, &store, sealer, &self.verifier, now)
                 .map_err(|failure| {
                     self.metrics.record_auth_failure(failure.reason.as_str());
-                    ctx.result = failure.reason.as_str();
+                    ctx.result = RequestResult::AuthFailure(failure.reason);
                     auth_error(failure)
                 })?;
         match outcome {
             AuthOutcome::Anonymous => {
-                ctx.auth_mode = "anonymous";
+                ctx.auth_mode = RequestAuthMode::Anonymous;
                 if !self.config.anonymous.enabled {
-                    ctx.result = "disabled_globally";
+                    ctx.result = RequestResult::DisabledGlobally;
                     self.metrics.record_anonymous_reject("disabled_globally");
                     return Err(S3Error::new(
                         S3ErrorCode::AccessDenied,
@@ -87,7 +88,7 @@ impl Gateway {
                 Ok((Caller::Anonymous, payload, None))
             }
             AuthOutcome::Authenticated(authenticated) => {
-                ctx.auth_mode = authenticated.method.as_str();
+                ctx.auth_mode = authenticated.method.into();
                 ctx.principal = Some(authenticated.credential.principal.clone());
                 let mode = match authenticated.method {
                     auth::AuthMethod::Header => AuthMode::Signed,
@@ -95,7 +96,7 @@ impl Gateway {
                 };
                 let caller = match authenticated.session {
                     Some(session) => {
-                        ctx.auth_mode = "sts";
+                        ctx.auth_mode = RequestAuthMode::Sts;
                         Caller::Session {
                             credential: authenticated.credential,
                             session,

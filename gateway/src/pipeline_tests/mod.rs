@@ -393,7 +393,7 @@ fn the_sts_endpoint_reads_its_form_from_the_client_body() {
     assert_eq!(outcome.ctx.sts_action, Some("GetCallerIdentity"));
     assert_eq!(outcome.ctx.principal.as_deref(), Some("admin"));
     assert_eq!(
-        (outcome.ctx.auth_mode, outcome.ctx.result),
+        (outcome.ctx.auth_mode.as_str(), outcome.ctx.result.as_str()),
         ("signed", "ok")
     );
     assert!(outcome.calls.is_empty());
@@ -409,5 +409,5 @@ fn the_sts_endpoint_reads_its_form_from_the_client_body() {
         refused.body
     );
     assert!(!refused.keepalive);
-    assert_eq!(refused.ctx.result, "InvalidParameterValue");
+    assert_eq!(refused.ctx.result.as_str(), "InvalidParameterValue");
 }

@@ -21,6 +21,7 @@ use crate::auth::{
 use crate::body::{ClientBody, RequestBody, expects_continue};
 use crate::limits::RateLimiter;
 use crate::metrics::Metrics;
+use crate::outcome::{RequestAuthMode, RequestResult};
 use crate::response::S3Response;
 
 const FORM: &str = "application/x-www-form-urlencoded";
@@ -81,11 +82,11 @@ pub struct StsRecord {
     /// The STS action.
     pub action: Option<&'static str>,
     /// How the request authenticated.
-    pub auth_mode: Option<&'static str>,
+    pub auth_mode: Option<RequestAuthMode>,
     /// The authenticated principal's name.
     pub principal: Option<String>,
     /// Why the request was refused or failed.
-    pub result: Option<&'static str>,
+    pub result: Option<RequestResult>,
 }
 
 /// Answers one STS request, its body read from `client`; errors are
@@ -103,7 +104,7 @@ pub async fn serve(
                 tracing::error!(request_id = %request.request_id, code = error.code, "sts request failed");
             }
             if record.result.is_none() {
-                record.result = Some(error.code);
+                record.result = Some(RequestResult::StsError(error.code));
             }
             (error.status, error.to_xml(request.request_id))
         }
@@ -141,7 +142,7 @@ async fn answer(
     match action {
         "AssumeRoleWithWebIdentity" => {
             record.action = Some("AssumeRoleWithWebIdentity");
-            record.auth_mode = Some("anonymous");
+            record.auth_mode = Some(RequestAuthMode::Anonymous);
             // An unsigned action in AWS: an `Authorization` header (or a
             // presigned query) on it is never looked at, so it never
             // spares the request the anonymous limit.
@@ -180,9 +181,9 @@ fn throttled(
     limited: crate::limits::Limited,
     anonymous: bool,
 ) -> StsError {
-    record.result = Some("rate_limited");
+    record.result = Some(RequestResult::RateLimited);
     if anonymous {
-        record.auth_mode = Some("anonymous");
+        record.auth_mode = Some(RequestAuthMode::Anonymous);
         env.metrics.record_anonymous_reject("rate_limited");
     }
     let seconds = limited.retry_after.as_secs().max(1);
@@ -253,7 +254,7 @@ fn caller_identity(
         auth::authenticate_with_sessions(signed, &store, sealer, &verifier, SystemTime::now())
             .map_err(|failure| {
                 env.metrics.record_auth_failure(failure.reason.as_str());
-                record.result = Some(failure.reason.as_str());
+                record.result = Some(RequestResult::AuthFailure(failure.reason));
                 sts_auth_error(&failure)
             })?;
     let AuthOutcome::Authenticated(authenticated) = outcome else {
@@ -266,7 +267,7 @@ fn caller_identity(
     record.principal = Some(authenticated.credential.principal.clone());
     let (arn, user_id, account) = match &authenticated.session {
         Some(session) => {
-            record.auth_mode = Some("sts");
+            record.auth_mode = Some(RequestAuthMode::Sts);
             let account = session.account().unwrap_or(env.sts.account_id()).to_owned();
             let arn = format!(
                 "arn:aws:sts::{account}:assumed-role/{}/{}",
@@ -281,7 +282,7 @@ fn caller_identity(
             (arn, user_id, account)
         }
         None => {
-            record.auth_mode = Some(authenticated.method.as_str());
+            record.auth_mode = Some(authenticated.method.into());
             let account = env.sts.account_id().to_owned();
             let credential = &authenticated.credential;
             let arn = format!("arn:aws:iam::{account}:user/{}", credential.principal);

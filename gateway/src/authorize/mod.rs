@@ -13,6 +13,11 @@
 //! each of those implied actions is allowed too, asked with the same
 //! principal, resource and context; the first deny decides and names the
 //! implied action and its header.
+//!
+//! [`replay`] keeps the question a decision answered, so the console can
+//! put it to another policy set.
+
+pub mod replay;
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -24,12 +29,13 @@ use cedargate_policies::{
 };
 
 use crate::auth::Credential;
-use crate::console::replay::{AskedRequest, RecordedPrincipal};
 use crate::error::{S3Error, S3ErrorCode};
+use crate::limits::CallerKey;
 use crate::metrics::Metrics;
 use crate::request::S3Request;
 use crate::state::Usage;
 use crate::sts::StsSession;
+use replay::{AskedRequest, RecordedPrincipal};
 
 /// Who is asking, once authenticated.
 #[derive(Debug, Clone)]
@@ -50,6 +56,22 @@ pub enum Caller {
     },
     /// No credentials.
     Anonymous,
+}
+
+/// The key a caller's per-credential rate limit counts under: the access
+/// key of a static credential, the identity of a session.
+impl<'a> From<&'a Caller> for CallerKey<'a> {
+    fn from(caller: &'a Caller) -> Self {
+        match caller {
+            Caller::Credential { credential, .. } => Self::AccessKey(&credential.access_key),
+            Caller::Session { session, .. } => Self::Session {
+                role_arn: &session.role_arn,
+                issuer: &session.issuer,
+                subject: &session.subject,
+            },
+            Caller::Anonymous => Self::Anonymous,
+        }
+    }
 }
 
 impl Caller {
