@@ -3,6 +3,7 @@
 
     python3 scripts/cycles.py gateway/src            # top-level modules
     python3 scripts/cycles.py backends/src/s3 --files  # files of one module
+    python3 scripts/cycles.py gateway/src --layers     # and the layer order
 
 A module (a top-level `foo.rs` or `foo/` of the source directory, or with
 `--files` each file of the directory) depends on another when its text names
@@ -11,6 +12,12 @@ it: `crate::other` (or, with `--files`, `super::other` and
 a circle (a strongly connected component of more than one module) is
 printed with one path around it, and the exit status is 1; 0 when there
 is none. Comments are ignored; `#[cfg(test)]` code is not told apart.
+
+With `--layers`, the `# Layers` section of the crate's `lib.rs` docs is
+the order modules may depend in: every module must be named there (as
+`name` or [`name`], in backticks), and a module may import only modules
+named before it. Each import of a later module, and each module the list
+leaves out, is printed, and the exit status is 1.
 """
 import re
 import sys
@@ -106,6 +113,39 @@ def loop_through(graph: dict, group: list) -> list:
     return group
 
 
+def layer_order(src: Path) -> list:
+    """Module names in the order the `# Layers` doc section of lib.rs names them."""
+    section = []
+    inside = False
+    for line in (src / "lib.rs").read_text().splitlines():
+        if line.startswith("//! #"):
+            inside = line.strip() == "//! # Layers"
+        elif inside and line.startswith("//!"):
+            section.append(line)
+    order = []
+    for name in re.findall(r"`(\w+)(?:::\w+)*`", "\n".join(section)):
+        if name not in order:
+            order.append(name)
+    return order
+
+
+def layer_violations(graph: dict, src: Path) -> list:
+    order = layer_order(src)
+    position = {name: i for i, name in enumerate(order)}
+    problems = [
+        f"{src}: module `{name}` is in no layer of lib.rs's `# Layers`"
+        for name in sorted(graph)
+        if name not in position
+    ]
+    for name in sorted(graph):
+        for other in sorted(graph[name]):
+            if name in position and other in position and position[other] > position[name]:
+                problems.append(
+                    f"{src}: `{name}` imports `{other}`, which comes after it in the layers"
+                )
+    return problems
+
+
 def main() -> int:
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     files = "--files" in sys.argv
@@ -121,7 +161,12 @@ def main() -> int:
         print(f"  for example {' -> '.join(loop_through(graph, group))}")
     if not cycles:
         print(f"{src}: no cycle between its {len(found)} modules")
-    return 1 if cycles else 0
+    problems = layer_violations(graph, src) if "--layers" in sys.argv else []
+    for problem in problems:
+        print(problem)
+    if "--layers" in sys.argv and not problems:
+        print(f"{src}: every module imports only modules of the layers before it")
+    return 1 if cycles or problems else 0
 
 
 if __name__ == "__main__":

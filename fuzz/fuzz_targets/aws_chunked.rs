@@ -15,8 +15,8 @@
 #![no_main]
 
 use bytes::Bytes;
-use cedargate::body::chunked::{AwsChunkedDecoder, ChunkedError, ChunkedLimits, StreamingMode};
-use cedargate::body::trailer::Trailers;
+use cedargate_s3::body::chunked::{AwsChunkedDecoder, ChunkedError, ChunkedLimits, StreamingMode};
+use cedargate_s3::body::trailer::Trailers;
 use cedargate_fuzz::{chunked_signing, encode, pieces};
 use libfuzzer_sys::fuzz_target;
 

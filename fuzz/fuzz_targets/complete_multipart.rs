@@ -5,7 +5,7 @@
 
 #![no_main]
 
-use cedargate::xml::{MAX_PARTS, escape, parse_complete_multipart_upload};
+use cedargate_s3::xml::{MAX_PARTS, escape, parse_complete_multipart_upload};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

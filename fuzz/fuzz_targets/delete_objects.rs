@@ -6,7 +6,7 @@
 
 #![no_main]
 
-use cedargate::xml::{MAX_DELETE_OBJECTS, parse_delete};
+use cedargate_s3::xml::{MAX_DELETE_OBJECTS, parse_delete};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -18,12 +18,12 @@ fuzz_target!(|data: &[u8]| {
     for object in &request.objects {
         assert!(!object.key.is_empty());
         document.push_str("<Object><Key>");
-        document.push_str(&cedargate::xml::escape(&object.key));
+        document.push_str(&cedargate_s3::xml::escape(&object.key));
         document.push_str("</Key></Object>");
     }
     document.push_str("</Delete>");
     let again = parse_delete(document.as_bytes()).expect("a re-encoded request parses");
-    let keys = |r: &cedargate::xml::DeleteRequest| {
+    let keys = |r: &cedargate_s3::xml::DeleteRequest| {
         r.objects.iter().map(|o| o.key.clone()).collect::<Vec<_>>()
     };
     assert_eq!(keys(&request), keys(&again));

@@ -6,9 +6,9 @@
 
 #![no_main]
 
-use cedargate::classify::classify;
-use cedargate::query::Query;
-use cedargate::route::route;
+use cedargate_s3::classify::classify;
+use cedargate_s3::query::Query;
+use cedargate_s3::route::route;
 use http::{HeaderMap, HeaderName, HeaderValue, Method};
 use libfuzzer_sys::fuzz_target;
 

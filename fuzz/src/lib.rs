@@ -5,11 +5,10 @@
 use std::sync::OnceLock;
 use std::time::{Duration, SystemTime};
 
-use cedargate::auth::{
-    AuthOutcome, Credential, CredentialStore, SignedRequest, SigningContext, VerifierConfig,
-    authenticate,
-};
-use cedargate::body::chunked::StreamingMode;
+use cedargate_s3::sigv4::{SignedRequest, SigningContext, VerifierConfig};
+
+use cedargate::auth::{AuthOutcome, Credential, CredentialStore, authenticate};
+use cedargate_s3::body::chunked::StreamingMode;
 use http::{HeaderMap, HeaderName, HeaderValue};
 use sha2::{Digest, Sha256};
 

@@ -29,18 +29,16 @@ use aws_sigv4::http_request::{
 use aws_sigv4::sign::v4;
 use aws_smithy_runtime_api::client::identity::Identity;
 use bytes::Bytes;
-use cedargate::auth::{
-    self, AuthMethod, AuthOutcome, Credential, CredentialStore, RegionRule, SignedRequest,
-    SigningContext, VerifierConfig,
-};
+use cedargate::auth::{self, AuthOutcome, Credential, CredentialStore};
 use cedargate::authorize::{Authorizer, Caller, Connection};
-use cedargate::body::chunked::{AwsChunkedDecoder, ChunkedLimits, StreamingMode};
-use cedargate::classify;
 use cedargate::metrics::Metrics;
-use cedargate::query::Query;
 use cedargate::request::S3Request;
-use cedargate::route;
 use cedargate_policies::{AuthMode, PolicySnapshot};
+use cedargate_s3::body::chunked::{AwsChunkedDecoder, ChunkedLimits, StreamingMode};
+use cedargate_s3::classify;
+use cedargate_s3::query::Query;
+use cedargate_s3::route;
+use cedargate_s3::sigv4::{AuthMethod, RegionRule, SignedRequest, SigningContext, VerifierConfig};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use http::{HeaderMap, HeaderName, HeaderValue, Method};
 

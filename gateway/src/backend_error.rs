@@ -4,8 +4,8 @@
 
 use cedargate_backends::BackendError;
 
-use crate::error::{S3Error, S3ErrorCode};
 use crate::response::{http_date, quoted_etag};
+use cedargate_s3::error::{S3Error, S3ErrorCode};
 
 /// Maps a backend error to the S3 error the client sees.
 pub fn backend_error(error: BackendError) -> S3Error {
@@ -65,7 +65,7 @@ pub fn backend_error(error: BackendError) -> S3Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::ErrorProfile;
+    use cedargate_s3::error::ErrorProfile;
     use std::time::SystemTime;
 
     #[test]

@@ -357,7 +357,7 @@ impl BucketMap {
             .as_ref()
             .ok_or(Unroutable::NoDefaultRoute)?;
         let backend_bucket = format!("{}{bucket}", route.bucket_prefix);
-        if crate::route::validate_bucket(&backend_bucket).is_err() {
+        if cedargate_s3::route::validate_bucket(&backend_bucket).is_err() {
             return Err(Unroutable::InvalidName);
         }
         if self
@@ -388,7 +388,9 @@ impl BucketMap {
             let Some(name) = summary.name.strip_prefix(route.bucket_prefix.as_str()) else {
                 continue;
             };
-            if self.buckets.contains_key(name) || crate::route::validate_bucket(name).is_err() {
+            if self.buckets.contains_key(name)
+                || cedargate_s3::route::validate_bucket(name).is_err()
+            {
                 continue;
             }
             if let Ok(target) = self.route_unlisted(name) {

@@ -3,10 +3,10 @@
 //! crate's ([`cedargate_s3::cors`]); this wraps an allowed preflight's
 //! headers in the gateway's answer.
 
-pub use cedargate_s3::cors::*;
+use cedargate_s3::cors::CorsRule;
 
-use crate::error::S3Error;
 use crate::response::S3Response;
+use cedargate_s3::error::S3Error;
 
 /// The *preflight* stage: answers an `OPTIONS` request from the rules of its
 /// bucket (`None` when the request names no bucket, or one that does not

@@ -7,21 +7,26 @@
 //!
 //! # Layers
 //!
-//! The modules form layers; a module imports only from its own layer's
-//! earlier entries and from the layers before it, never from a later one
-//! (`scripts/cycles.py gateway/src` reports any cycle):
+//! The S3 wire protocol (SigV4, routing, classification, query, errors,
+//! XML bodies, CORS rules, aws-chunked decoding) is its own crate,
+//! `cedargate_s3`, which knows nothing of pingora, Cedar, backends or
+//! configuration. Above it, this crate's modules form layers; a module
+//! imports only modules named before it here, never a later one
+//! (`python3 scripts/cycles.py gateway/src --layers` checks it):
 //!
-//! 1. S3 protocol: [`query`], [`route`], [`classify`], [`xml`], [`error`],
-//!    [`response`], [`cors`], [`auth::sigv4`] and [`auth::Secret`], the
-//!    [`body`] decoders.
+//! 1. Protocol glue: [`response`], [`backend_error`], [`body`], [`xml`],
+//!    [`cors`], [`request`], [`outcome`].
 //! 2. Configuration and state: [`state`], [`config`], [`metrics`],
 //!    [`telemetry`], [`buckets`], [`listener`], [`sockets`],
 //!    [`open_files`].
-//! 3. Stages: [`request`], [`backend_error`], [`sts`] (sessions and
-//!    tokens), [`auth`], [`outcome`], [`limits`], [`authorize`], [`quota`],
-//!    [`object_tags`], [`health`], [`handlers`].
-//! 4. The pipeline: [`pipeline`], which runs the stages in order.
-//! 5. Services: [`console`], [`proxy`], [`admin`], [`server`].
+//! 3. Stages: [`sts`] (sessions and tokens), [`auth`], [`limits`],
+//!    [`authorize`], [`quota`], [`object_tags`], [`health`], [`handlers`].
+//! 4. The pipeline: [`pipeline`], which runs the stages in order and
+//!    serves the STS endpoint; it takes an `http` request head, the peer
+//!    and a [`body::ClientBody`], and never sees pingora.
+//! 5. Services: [`console`], [`proxy`] (the only pingora glue of the
+//!    request path), [`admin`], [`server`]; then `pipeline_tests`, the
+//!    in-process tests of the pipeline.
 
 pub mod admin;
 pub mod auth;
@@ -53,5 +58,3 @@ pub mod state;
 pub mod sts;
 pub mod telemetry;
 pub mod xml;
-
-pub use cedargate_s3::{classify, error, query, route};

@@ -17,9 +17,9 @@ use http::HeaderMap;
 use sha2::{Digest, Sha256};
 
 use crate::config::{Config, RateLimitsConfig};
-use crate::error::{S3Error, S3ErrorCode};
 use crate::metrics::Metrics;
 use crate::state::{RateLimit, RateVerdict, StateStore};
+use cedargate_s3::error::{S3Error, S3ErrorCode};
 
 /// What a rate limit applies to; the `scope` label of `rate_limited_total`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

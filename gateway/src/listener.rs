@@ -37,7 +37,7 @@ use pingora::server::ShutdownWatch;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::time::{Instant, Sleep};
 
-use crate::error::{ErrorProfile, S3Error, S3ErrorCode};
+use cedargate_s3::error::{ErrorProfile, S3Error, S3ErrorCode};
 
 /// Largest header section scanned for its end; past it the bytes are
 /// treated as a body (pingora refuses oversized headers itself).

@@ -413,7 +413,7 @@ fn mint_session(
         "AccessKeyId": minted.access_key,
         "SecretAccessKey": minted.secret_key,
         "SessionToken": token,
-        "Expiration": cedargate::xml::timestamp(minted.expires_at()),
+        "Expiration": cedargate_s3::xml::timestamp(minted.expires_at()),
     });
     println!("{output}");
     Ok(())

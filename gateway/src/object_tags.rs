@@ -18,9 +18,9 @@ use cedargate_backends::{BackendError, ObjectRef, TagSet, VersioningStatus, tagg
 
 use crate::authorize::Authorizer;
 use crate::buckets::{BucketMap, BucketTarget};
-use crate::classify::S3Operation;
-use crate::error::{S3Error, S3ErrorCode};
 use crate::request::S3Request;
+use cedargate_s3::classify::S3Operation;
+use cedargate_s3::error::{S3Error, S3ErrorCode};
 
 /// Records the tags of the request's object (and a copy's source) on
 /// `authz`, when its policies read them.

@@ -4,8 +4,8 @@
 //! label). Both are fixed sets, so no request can add a label value;
 //! `docs/metrics.md` lists them.
 
-use crate::auth::{AuthFailureReason, AuthMethod};
-use crate::error::S3ErrorCode;
+use cedargate_s3::error::S3ErrorCode;
+use cedargate_s3::sigv4::{AuthFailureReason, AuthMethod};
 
 /// How a request authenticated: the `auth_mode` label.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -19,10 +19,10 @@ use pingora::{Error, ErrorType, Result};
 use crate::body::ClientBody;
 use crate::console::ConsoleState;
 use crate::console::decisions::Finished;
-use crate::error::S3Error;
 use crate::outcome::RequestResult;
 use crate::pipeline::{Answer, Gateway, Peer, RequestCtx};
 use crate::response::ResponseBody;
+use cedargate_s3::error::S3Error;
 
 /// The S3 listener's request handler.
 #[derive(Debug, Clone)]

@@ -31,13 +31,13 @@ use cedargate_backends::{BackendError, ByteRange, GetOptions, ListOptions};
 use crate::authorize::Authorizer;
 use crate::backend_error::backend_error;
 use crate::buckets::{BucketMap, BucketTarget};
-use crate::classify::S3Operation;
 use crate::config::Config;
-use crate::error::{S3Error, S3ErrorCode};
 use crate::metrics::Metrics;
 use crate::request::S3Request;
 use crate::request::copy_source;
 use crate::state::{Reservation, StateError, StateStore};
+use cedargate_s3::classify::S3Operation;
+use cedargate_s3::error::{S3Error, S3ErrorCode};
 
 use self::lock::{ObjectLock, ObjectLocks};
 

@@ -9,11 +9,11 @@ use base64::Engine;
 use cedargate_backends::{ByteRange, Conditions, ObjectChecksum, ObjectHeaders};
 use http::{HeaderMap, Method};
 
-use crate::body::checksum::{CHECKSUM_HEADER_PREFIX, ChecksumAlgorithm};
-use crate::classify::S3Operation;
-use crate::error::{S3Error, S3ErrorCode};
-use crate::query::Query;
-use crate::route::Route;
+use cedargate_s3::body::checksum::{CHECKSUM_HEADER_PREFIX, ChecksumAlgorithm};
+use cedargate_s3::classify::S3Operation;
+use cedargate_s3::error::{S3Error, S3ErrorCode};
+use cedargate_s3::query::Query;
+use cedargate_s3::route::Route;
 
 /// Largest total size of `x-amz-meta-*` names and values, as in S3.
 const MAX_USER_METADATA_BYTES: usize = 2048;
@@ -160,7 +160,7 @@ impl S3Request {
         let get = |name| self.header(name).map(str::to_owned);
         ObjectHeaders {
             content_type: get("content-type"),
-            content_encoding: crate::body::stored_content_encoding(&self.headers),
+            content_encoding: cedargate_s3::body::stored_content_encoding(&self.headers),
             content_disposition: get("content-disposition"),
             content_language: get("content-language"),
             cache_control: get("cache-control"),

@@ -17,7 +17,7 @@ use pingora::server::ShutdownWatch;
 use pingora::services::background::{BackgroundService, background_service};
 
 use crate::admin::AdminApp;
-use crate::auth::{Credential, CredentialStore, RegionRule, VerifierConfig};
+use crate::auth::{Credential, CredentialStore};
 use crate::buckets::BucketMap;
 use crate::config::Config;
 use crate::config::StoreKind;
@@ -33,6 +33,7 @@ use crate::sockets::BoundListeners;
 use crate::state::{EmbeddedStore, RedisSettings, RedisStore, StateStore};
 use crate::sts::{SessionSealer, StsService};
 use crate::telemetry::Telemetry;
+use cedargate_s3::sigv4::{RegionRule, VerifierConfig};
 
 /// The policy set of the embedded default: the development credential
 /// (principal `dev`) may do everything, nobody else anything.

@@ -127,7 +127,7 @@ fn explain_names_the_deciding_policy() {
 #[test]
 fn every_s3_operation_has_a_cedar_action() {
     let actions = cedargate_policies::action_names();
-    for op in cedargate::classify::S3Operation::all() {
+    for op in cedargate_s3::classify::S3Operation::all() {
         assert!(
             actions.iter().any(|a| a == op.cedar_action()),
             "`{}` has no action in the schema",

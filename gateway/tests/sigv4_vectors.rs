@@ -18,10 +18,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, SystemTime};
 
-use cedargate::auth::{
-    AuthFailureReason, AuthOutcome, Credential, CredentialStore, RegionRule, Secret, ServiceRules,
-    SignedRequest, VerifierConfig, authenticate,
+use cedargate_s3::sigv4::{
+    AuthFailureReason, RegionRule, Secret, ServiceRules, SignedRequest, VerifierConfig,
 };
+
+use cedargate::auth::{AuthOutcome, Credential, CredentialStore, authenticate};
 use http::{HeaderMap, HeaderName, HeaderValue};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;

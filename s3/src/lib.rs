@@ -15,6 +15,13 @@
 //!
 //! It knows nothing of a network server, of authorization policies, of
 //! storage or of configuration files.
+//!
+//! # Layers
+//!
+//! A module imports only modules named before it here
+//! (`python3 scripts/cycles.py s3/src --layers` checks it): [`query`],
+//! [`route`], [`classify`], [`sigv4`], [`xml`], [`error`], [`cors`],
+//! [`body`].
 
 pub mod body;
 pub mod classify;

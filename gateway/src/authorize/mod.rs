@@ -29,12 +29,12 @@ use cedargate_policies::{
 };
 
 use crate::auth::Credential;
-use crate::error::{S3Error, S3ErrorCode};
 use crate::limits::CallerKey;
 use crate::metrics::Metrics;
 use crate::request::S3Request;
 use crate::state::Usage;
 use crate::sts::StsSession;
+use cedargate_s3::error::{S3Error, S3ErrorCode};
 use replay::{AskedRequest, RecordedPrincipal};
 
 /// Who is asking, once authenticated.
@@ -199,7 +199,8 @@ impl<'a> Authorizer<'a> {
         context.content_length = request.content_length().ok().flatten();
         if matches!(
             request.operation,
-            crate::classify::S3Operation::PutObject | crate::classify::S3Operation::UploadPart
+            cedargate_s3::classify::S3Operation::PutObject
+                | cedargate_s3::classify::S3Operation::UploadPart
         ) {
             context.write_bytes = context.content_length;
         }

@@ -17,13 +17,12 @@ use bytes::Bytes;
 use cedargate_backends::BodySource;
 use sha2::{Digest, Sha256};
 
-use crate::error::{S3Error, S3ErrorCode};
+use cedargate_s3::error::{S3Error, S3ErrorCode};
 
 #[cfg(test)]
 mod tests;
 mod verified;
 
-pub use cedargate_s3::body::{BodyPlan, checksum, chunked, stored_content_encoding, trailer};
 pub use verified::{DecodedBody, VerifiedBody, decode_body};
 
 /// The client connection's side of a request body: what the pipeline

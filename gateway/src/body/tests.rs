@@ -16,7 +16,8 @@ use cedargate_s3::body::chunked::{StreamingMode, encode};
 use cedargate_s3::sigv4::{Secret, SigningContext, SigningKey};
 
 use super::*;
-use crate::auth::{AuthFailureReason, PayloadHash};
+use cedargate_s3::body::BodyPlan;
+use cedargate_s3::sigv4::{AuthFailureReason, PayloadHash};
 
 /// The signing context of AWS's S3 examples (2013-05-24, us-east-1) with
 /// seed signature `seed`.

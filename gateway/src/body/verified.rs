@@ -23,8 +23,8 @@ use cedargate_s3::body::chunked::{AwsChunkedDecoder, ChunkedError};
 use cedargate_s3::body::plan::{BodyPlan, ChecksumSource};
 
 use super::RequestBody;
-use crate::auth::AuthFailureReason;
-use crate::error::{S3Error, S3ErrorCode};
+use cedargate_s3::error::{S3Error, S3ErrorCode};
+use cedargate_s3::sigv4::AuthFailureReason;
 
 /// A request body that verifies itself while it streams.
 pub trait VerifiedBody: BodySource {

@@ -48,7 +48,7 @@ pub struct GcsUpstreamConfig {
     pub access_key: String,
     /// Its secret, written here (never shown by `Debug`)...
     #[serde(default)]
-    pub secret_key: Option<crate::auth::Secret>,
+    pub secret_key: Option<cedargate_s3::sigv4::Secret>,
     /// ...or the name of an environment variable holding it.
     #[serde(default)]
     pub secret_key_env: Option<String>,
@@ -96,7 +96,7 @@ pub struct UpstreamConfig {
     pub access_key: String,
     /// Its secret, written here (never shown by `Debug`)...
     #[serde(default)]
-    pub secret_key: Option<crate::auth::Secret>,
+    pub secret_key: Option<cedargate_s3::sigv4::Secret>,
     /// ...or, better, the name of an environment variable holding it.
     #[serde(default)]
     pub secret_key_env: Option<String>,

@@ -111,7 +111,7 @@ impl BucketConfig {
                  backslash, empty, `.` or `..` segments",
             ));
         }
-        if crate::route::validate_bucket(name).is_err() {
+        if cedargate_s3::route::validate_bucket(name).is_err() {
             return Err(invalid(
                 format!("buckets.{name}"),
                 format!("`{name}` is not a valid S3 bucket name"),
@@ -124,7 +124,7 @@ impl BucketConfig {
             ));
         }
         if let Some(backend_bucket) = &self.backend_bucket
-            && crate::route::validate_bucket(backend_bucket).is_err()
+            && cedargate_s3::route::validate_bucket(backend_bucket).is_err()
         {
             return Err(invalid(
                 format!("buckets.{name}.backend_bucket"),

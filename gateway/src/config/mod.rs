@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::error::ErrorProfile;
+use cedargate_s3::error::ErrorProfile;
 
 mod backends;
 mod buckets;

@@ -20,8 +20,8 @@ use subtle::ConstantTimeEq;
 
 use super::host::AllowedHosts;
 use super::sessions::Sessions;
-use crate::auth::Secret;
 use crate::config::ConsoleConfig;
+use cedargate_s3::sigv4::Secret;
 
 /// The login cookie's name.
 pub const COOKIE_NAME: &str = "cedargate_console";

@@ -169,7 +169,7 @@ mod tests {
             bucket: Some("alpha"),
             key: Some("k"),
             status: 403,
-            result: RequestResult::S3Error(crate::error::S3ErrorCode::AccessDenied),
+            result: RequestResult::S3Error(cedargate_s3::error::S3ErrorCode::AccessDenied),
         }
     }
 

@@ -10,9 +10,9 @@ use cedargate_backends::BodySource;
 use super::object::read_capped;
 use super::{HandlerEnv, S3Response, owner, target_error, xml_error};
 use crate::buckets::BucketTarget;
-use crate::error::{S3Error, S3ErrorCode};
 use crate::request::S3Request;
-use crate::xml::AclGrant;
+use cedargate_s3::error::{S3Error, S3ErrorCode};
+use cedargate_s3::xml::AclGrant;
 
 /// Checks that the ACL's subject exists: the object when the request names
 /// a key, else the bucket.
@@ -42,7 +42,7 @@ pub(super) async fn get_acl(
     target: &BucketTarget,
 ) -> Result<S3Response, S3Error> {
     require_subject(request, target).await?;
-    Ok(S3Response::xml(crate::xml::owner_only_acl(&owner())))
+    Ok(S3Response::xml(cedargate_s3::xml::owner_only_acl(&owner())))
 }
 
 /// PutBucketAcl / PutObjectAcl: `x-amz-acl: private`, no canned ACL and
@@ -58,12 +58,15 @@ pub(super) async fn put_acl(
 ) -> Result<S3Response, S3Error> {
     let canned = request.header("x-amz-acl");
     let grants = has_grant_headers(request);
-    let limit = env.max_xml_body_bytes.min(crate::xml::MAX_ACL_BODY_BYTES);
+    let limit = env
+        .max_xml_body_bytes
+        .min(cedargate_s3::xml::MAX_ACL_BODY_BYTES);
     let document = read_capped(body, limit).await?;
     let private = if document.is_empty() {
         canned.unwrap_or("private") == "private" && !grants
     } else {
-        let policy = crate::xml::parse_access_control_policy(&document).map_err(xml_error)?;
+        let policy =
+            cedargate_s3::xml::parse_access_control_policy(&document).map_err(xml_error)?;
         canned.is_none() && !grants && grants_only_the_owner(&policy)
     };
     if !private {

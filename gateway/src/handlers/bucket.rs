@@ -7,10 +7,10 @@ use cedargate_backends::ListOptions;
 
 use super::{HandlerEnv, backend_error, target_error};
 use crate::buckets::BucketTarget;
-use crate::error::{S3Error, S3ErrorCode};
 use crate::request::S3Request;
 use crate::response::S3Response;
 use crate::xml;
+use cedargate_s3::error::{S3Error, S3ErrorCode};
 
 pub(super) async fn list_buckets(env: HandlerEnv<'_>) -> Result<S3Response, S3Error> {
     let mut buckets = Vec::new();
@@ -67,7 +67,9 @@ pub(super) async fn get_bucket_location(
         .head_bucket(&target.backend_bucket)
         .await
         .map_err(backend_error)?;
-    Ok(S3Response::xml(xml::location_constraint(env.region)))
+    Ok(S3Response::xml(cedargate_s3::xml::location_constraint(
+        env.region,
+    )))
 }
 
 /// Parameters common to both listing versions: the client's `prefix`, and

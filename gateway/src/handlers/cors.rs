@@ -4,8 +4,8 @@
 
 use super::{S3Response, target_error};
 use crate::buckets::BucketTarget;
-use crate::classify::S3Operation;
-use crate::error::{S3Error, S3ErrorCode};
+use cedargate_s3::classify::S3Operation;
+use cedargate_s3::error::{S3Error, S3ErrorCode};
 
 /// GetBucketCors: the bucket's rules as a CORSConfiguration document, or
 /// NoSuchCORSConfiguration when it has none.
@@ -21,7 +21,7 @@ pub(super) async fn get_bucket_cors(target: &BucketTarget) -> Result<S3Response,
             "The CORS configuration does not exist",
         ));
     }
-    Ok(S3Response::xml(crate::xml::cors_configuration(
+    Ok(S3Response::xml(cedargate_s3::cors::cors_configuration(
         &target.cors,
     )))
 }

@@ -11,9 +11,9 @@ use cedargate_backends::{BackendError, BodySource};
 use super::object::read_capped;
 use super::{HandlerEnv, acl, backend_error, target_error};
 use crate::buckets::{BucketTarget, Unroutable};
-use crate::error::{S3Error, S3ErrorCode};
 use crate::request::S3Request;
 use crate::response::S3Response;
+use cedargate_s3::error::{S3Error, S3ErrorCode};
 
 pub(super) async fn create_bucket(
     request: &S3Request,

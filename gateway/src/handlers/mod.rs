@@ -21,11 +21,11 @@ pub use crate::request::{CopySource, copy_source, tagging_header};
 
 use crate::authorize::Authorizer;
 use crate::buckets::{BucketMap, BucketTarget};
-use crate::classify::S3Operation;
-use crate::error::{S3Error, S3ErrorCode};
 use crate::quota::Quotas;
 use crate::request::S3Request;
 use crate::response::S3Response;
+use cedargate_s3::classify::S3Operation;
+use cedargate_s3::error::{S3Error, S3ErrorCode};
 
 /// What handlers may consult besides the request.
 #[derive(Debug, Clone, Copy)]
@@ -122,15 +122,15 @@ fn refuse_version(request: &S3Request) -> Result<(), S3Error> {
 }
 
 /// The owner shown in listings: the gateway answers for every bucket.
-fn owner() -> crate::xml::Owner {
-    crate::xml::Owner {
+fn owner() -> cedargate_s3::xml::Owner {
+    cedargate_s3::xml::Owner {
         id: "cedargate".to_owned(),
         display_name: Some("cedargate".to_owned()),
     }
 }
 
 /// Maps an XML body parse failure to its S3 error.
-fn xml_error(error: crate::xml::XmlError) -> S3Error {
+fn xml_error(error: cedargate_s3::xml::XmlError) -> S3Error {
     let code = match error.code() {
         "InvalidArgument" => S3ErrorCode::InvalidArgument,
         "InvalidPartOrder" => S3ErrorCode::InvalidPartOrder,
@@ -164,8 +164,8 @@ mod tests {
         }
         S3Request {
             method: http::Method::PUT,
-            route: crate::route::route(None, "/bkt/k", &[]).expect("route"),
-            query: crate::query::Query::parse("").expect("query"),
+            route: cedargate_s3::route::route(None, "/bkt/k", &[]).expect("route"),
+            query: cedargate_s3::query::Query::parse("").expect("query"),
             headers: map,
             operation: S3Operation::PutObject,
             raw_path: "/bkt/k".to_owned(),

@@ -12,11 +12,11 @@ use std::borrow::Cow;
 use super::object::{copy_error, copy_source_target, put_options, read_capped};
 use super::{HandlerEnv, target_error};
 use crate::buckets::BucketTarget;
-use crate::error::{S3Error, S3ErrorCode};
 use crate::request::S3Request;
 use crate::request::copy_source;
 use crate::response::{S3Response, quoted_etag};
 use crate::xml;
+use cedargate_s3::error::{S3Error, S3ErrorCode};
 
 /// The upload a request names: its client key, and its backend key.
 #[derive(Debug)]
@@ -74,11 +74,9 @@ pub(super) async fn create(
         .create_multipart_upload(&target.backend_bucket, &target.backend_key(key), options)
         .await
         .map_err(target_error(target))?;
-    Ok(S3Response::xml(xml::initiate_multipart_upload_result(
-        &target.name,
-        key,
-        &upload_id,
-    )))
+    Ok(S3Response::xml(
+        cedargate_s3::xml::initiate_multipart_upload_result(&target.name, key, &upload_id),
+    ))
 }
 
 pub(super) async fn upload_part(
@@ -156,7 +154,8 @@ pub(super) async fn complete(
 ) -> Result<S3Response, S3Error> {
     let upload = upload(request, target)?;
     let document = read_capped(body, env.max_xml_body_bytes).await?;
-    let parsed = xml::parse_complete_multipart_upload(&document).map_err(super::xml_error)?;
+    let parsed =
+        cedargate_s3::xml::parse_complete_multipart_upload(&document).map_err(super::xml_error)?;
     let parts: Vec<CompletedPart> = parsed
         .parts
         .into_iter()
@@ -171,12 +170,14 @@ pub(super) async fn complete(
         .await
         .map_err(target_error(target))?;
     let location = format!("/{}/{}", target.name, upload.key);
-    Ok(S3Response::xml(xml::complete_multipart_upload_result(
-        &location,
-        &target.name,
-        upload.key,
-        &output.etag,
-    )))
+    Ok(S3Response::xml(
+        cedargate_s3::xml::complete_multipart_upload_result(
+            &location,
+            &target.name,
+            upload.key,
+            &output.etag,
+        ),
+    ))
 }
 
 pub(super) async fn abort(

@@ -11,10 +11,10 @@ use md5::Digest as _;
 
 use super::{HandlerEnv, backend_error, target_error};
 use crate::buckets::BucketTarget;
-use crate::error::{S3Error, S3ErrorCode};
 use crate::request::{CopySource, S3Request, copy_source};
 use crate::response::{ResponseBody, S3Response, object_headers, quoted_etag};
 use crate::xml;
+use cedargate_s3::error::{S3Error, S3ErrorCode};
 
 /// `response-*` query parameters and the header each overrides.
 const RESPONSE_OVERRIDES: &[(&str, &str)] = &[
@@ -323,9 +323,9 @@ pub(super) async fn delete_objects(
             ));
         }
     }
-    let delete = xml::parse_delete(&document).map_err(super::xml_error)?;
+    let delete = cedargate_s3::xml::parse_delete(&document).map_err(super::xml_error)?;
     let mut refused = Vec::new();
-    let mut allowed: Vec<xml::ObjectToDelete> = Vec::new();
+    let mut allowed: Vec<cedargate_s3::xml::ObjectToDelete> = Vec::new();
     let reads_tags = env.authz.reads_object_tags();
     // Named versions are decided on their tags only where the current
     // version is the one a version id can name.
@@ -410,19 +410,22 @@ pub(super) async fn delete_objects(
     let denied = refused
         .into_iter()
         .map(|(object, error)| (object, Err(error)));
-    let outcomes: Vec<xml::DeleteOutcome> = deleted
+    let outcomes: Vec<cedargate_s3::xml::DeleteOutcome> = deleted
         .map(|(object, result)| (object, result.map_err(target_error(target))))
         .chain(denied)
-        .map(|(object, result)| xml::DeleteOutcome {
+        .map(|(object, result)| cedargate_s3::xml::DeleteOutcome {
             key: object.key,
             version_id: object.version_id,
-            failure: result.err().map(|error| xml::DeleteFailure {
+            failure: result.err().map(|error| cedargate_s3::xml::DeleteFailure {
                 code: error.code().as_str().to_owned(),
                 message: error
-                    .wire_message(crate::error::ErrorProfile::Aws)
+                    .wire_message(cedargate_s3::error::ErrorProfile::Aws)
                     .to_owned(),
             }),
         })
         .collect();
-    Ok(S3Response::xml(xml::delete_result(&outcomes, delete.quiet)))
+    Ok(S3Response::xml(cedargate_s3::xml::delete_result(
+        &outcomes,
+        delete.quiet,
+    )))
 }

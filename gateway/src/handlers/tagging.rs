@@ -7,10 +7,10 @@ use cedargate_backends::{BodySource, ObjectRef};
 use super::object::read_capped;
 use super::{HandlerEnv, backend_error, refuse_version, target_error, xml_error};
 use crate::buckets::BucketTarget;
-use crate::error::S3Error;
 use crate::request::S3Request;
 use crate::response::S3Response;
 use crate::xml;
+use cedargate_s3::error::S3Error;
 
 pub(super) async fn get(request: &S3Request, target: &BucketTarget) -> Result<S3Response, S3Error> {
     refuse_version(request)?;
@@ -35,9 +35,11 @@ pub(super) async fn put(
 ) -> Result<S3Response, S3Error> {
     refuse_version(request)?;
     let key = target.backend_key(request.key()?);
-    let max = env.max_xml_body_bytes.min(xml::MAX_TAGGING_BODY_BYTES);
+    let max = env
+        .max_xml_body_bytes
+        .min(cedargate_s3::xml::MAX_TAGGING_BODY_BYTES);
     let document = read_capped(body, max).await?;
-    let pairs = xml::parse_tagging(&document).map_err(xml_error)?;
+    let pairs = cedargate_s3::xml::parse_tagging(&document).map_err(xml_error)?;
     let tags = cedargate_backends::tagging::tag_set(pairs).map_err(backend_error)?;
     let object = ObjectRef {
         bucket: &target.backend_bucket,

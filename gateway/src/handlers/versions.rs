@@ -6,10 +6,10 @@ use cedargate_backends::ListVersionsOptions;
 
 use super::target_error;
 use crate::buckets::BucketTarget;
-use crate::error::S3Error;
 use crate::request::S3Request;
 use crate::response::S3Response;
 use crate::xml;
+use cedargate_s3::error::S3Error;
 
 pub(super) async fn get_bucket_versioning(target: &BucketTarget) -> Result<S3Response, S3Error> {
     let status = target

@@ -22,29 +22,32 @@ use arc_swap::ArcSwap;
 
 use cedargate_policies::{AuthMode, PolicyStore};
 
-use crate::auth::{
-    self, AuthFailure, AuthFailureReason, AuthOutcome, CredentialStore, PayloadHash,
-};
+use cedargate_s3::sigv4::{AuthFailure, AuthFailureReason, PayloadHash};
+
+use crate::auth::{self, AuthOutcome, CredentialStore};
 use crate::authorize::{Authorizer, Caller, Connection};
-use crate::body::{BodyPlan, ClientBody, RequestBody, decode_body, expects_continue};
+use crate::body::{ClientBody, RequestBody, decode_body, expects_continue};
 use crate::buckets::BucketMap;
-use crate::classify::{self, S3Operation};
 use crate::config::Config;
-use crate::cors::{self, CorsHeaders};
-use crate::error::{S3Error, S3ErrorCode};
+use crate::cors;
 use crate::handlers::{self, HandlerEnv};
 use crate::health::BackendHealth;
 use crate::limits::{Limited, RateLimiter};
 use crate::metrics::Metrics;
 use crate::outcome::{RequestAuthMode, RequestResult};
-use crate::query::Query;
 use crate::quota::Quotas;
 use crate::request::S3Request;
 use crate::response::S3Response;
-use crate::route::{self, RouteError};
 use crate::sts::StsService;
-use crate::sts::endpoint as sts_endpoint;
 use crate::telemetry::{RequestTrace, Telemetry};
+use cedargate_s3::body::BodyPlan;
+use cedargate_s3::classify;
+use cedargate_s3::classify::S3Operation;
+use cedargate_s3::cors::CorsHeaders;
+use cedargate_s3::error::{S3Error, S3ErrorCode};
+use cedargate_s3::query::Query;
+use cedargate_s3::route;
+use cedargate_s3::route::RouteError;
 use opentelemetry::KeyValue;
 
 /// Everything the pipeline stages consult.
@@ -58,7 +61,7 @@ pub struct Gateway {
     /// The current credential snapshot.
     pub credentials: ArcSwap<CredentialStore>,
     /// SigV4 verification settings.
-    pub verifier: auth::VerifierConfig,
+    pub verifier: cedargate_s3::sigv4::VerifierConfig,
     /// The live Cedar policy set.
     pub policies: Arc<PolicyStore>,
     /// Instruments.
@@ -153,12 +156,14 @@ impl RequestCtx {
     }
 
     /// The operation's name for metrics, logs and traces: the S3 operation,
-    /// the STS action, or [`cors::PREFLIGHT_OPERATION`]; `None` while unknown.
+    /// the STS action, or [`cedargate_s3::cors::PREFLIGHT_OPERATION`]; `None` while unknown.
     pub fn operation_name(&self) -> Option<&'static str> {
         self.operation
             .map(S3Operation::name)
             .or(self.sts_action)
-            .or(self.preflight.then_some(cors::PREFLIGHT_OPERATION))
+            .or(self
+                .preflight
+                .then_some(cedargate_s3::cors::PREFLIGHT_OPERATION))
     }
 }
 
@@ -186,7 +191,8 @@ impl Gateway {
             && let Some(target) = ctx.bucket.as_deref().and_then(|name| buckets.get(name))
         {
             let origin = head.headers.get("origin").and_then(|v| v.to_str().ok());
-            ctx.cors_headers = cors::response_headers(&target.cors, origin, head.method.as_str());
+            ctx.cors_headers =
+                cedargate_s3::cors::response_headers(&target.cors, origin, head.method.as_str());
         }
         if let Some(operation) = ctx.operation_name() {
             trace.set(KeyValue::new("s3.operation", operation));
@@ -386,7 +392,7 @@ impl Gateway {
         cors::preflight(target.map(|t| &t.cors[..]), &head.headers)
     }
 
-    /// A request to the STS endpoint, served by [`sts_endpoint::serve`]
+    /// A request to the STS endpoint, served by [`sts::serve`]
     /// with what it consults lent from the gateway.
     async fn sts_request(
         &self,
@@ -395,7 +401,7 @@ impl Gateway {
         client: &mut dyn ClientBody,
         ctx: &mut RequestCtx,
     ) -> S3Response {
-        let env = sts_endpoint::StsEnv {
+        let env = sts::StsEnv {
             sts: &self.sts,
             limits: &self.limits,
             metrics: &self.metrics,
@@ -403,13 +409,13 @@ impl Gateway {
             region: &self.config.s3.region,
             max_skew: self.verifier.max_skew,
         };
-        let request = sts_endpoint::StsRequest {
+        let request = sts::StsRequest {
             head,
             source_ip: self.source_ip(peer, &head.headers),
             request_id: &ctx.request_id,
         };
-        let mut record = sts_endpoint::StsRecord::default();
-        let response = sts_endpoint::serve(&env, &request, client, &mut record).await;
+        let mut record = sts::StsRecord::default();
+        let response = sts::serve(&env, &request, client, &mut record).await;
         if record.action.is_some() {
             ctx.sts_action = record.action;
         }
@@ -457,7 +463,7 @@ impl Gateway {
     /// Whether the request is for the STS endpoint (no bucket, path `/`).
     fn is_sts_request(&self, head: &http::request::Parts) -> bool {
         let query = head.uri.query().unwrap_or_default();
-        if !sts_endpoint::is_sts_request(&head.method, head.uri.path(), query, &head.headers) {
+        if !sts::is_sts_request(&head.method, head.uri.path(), query, &head.headers) {
             return false;
         }
         route::route(
@@ -471,6 +477,7 @@ impl Gateway {
 
 mod respond;
 mod stages;
+pub mod sts;
 
 pub use respond::{Answer, Headers};
 pub use stages::auth_error;

@@ -9,10 +9,10 @@ use std::borrow::Cow;
 use bytes::Bytes;
 
 use crate::body::ClientBody;
-use crate::error::{S3Error, S3ErrorCode};
 use crate::metrics::RequestSample;
 use crate::outcome::{RequestAuthMode, RequestResult};
 use crate::response::{ResponseBody, S3Response, http_date};
+use cedargate_s3::error::{S3Error, S3ErrorCode};
 
 use super::{Gateway, Peer, RequestCtx};
 

@@ -42,8 +42,15 @@ impl Gateway {
         &self,
         request: &S3Request,
         ctx: &mut RequestCtx,
-    ) -> Result<(Caller, PayloadHash, Option<auth::SigningContext>), S3Error> {
-        let signed = auth::SignedRequest {
+    ) -> Result<
+        (
+            Caller,
+            PayloadHash,
+            Option<cedargate_s3::sigv4::SigningContext>,
+        ),
+        S3Error,
+    > {
+        let signed = cedargate_s3::sigv4::SignedRequest {
             method: request.method.as_str(),
             raw_path: &request.raw_path,
             raw_query: &request.raw_query,
@@ -53,8 +60,9 @@ impl Gateway {
         if request.query.has("AWSAccessKeyId") || request.query.has("Signature") {
             // A SigV2 presigned URL must never pass as an anonymous request.
             self.metrics.record_auth_failure("bad_authorization_format");
-            ctx.result =
-                RequestResult::AuthFailure(auth::AuthFailureReason::BadAuthorizationFormat);
+            ctx.result = RequestResult::AuthFailure(
+                cedargate_s3::sigv4::AuthFailureReason::BadAuthorizationFormat,
+            );
             return Err(S3Error::new(
                 S3ErrorCode::InvalidRequest,
                 "the authorization mechanism you have provided is not supported; use AWS4-HMAC-SHA256",
@@ -91,8 +99,8 @@ impl Gateway {
                 ctx.auth_mode = authenticated.method.into();
                 ctx.principal = Some(authenticated.credential.principal.clone());
                 let mode = match authenticated.method {
-                    auth::AuthMethod::Header => AuthMode::Signed,
-                    auth::AuthMethod::Presigned { .. } => AuthMode::Presigned,
+                    cedargate_s3::sigv4::AuthMethod::Header => AuthMode::Signed,
+                    cedargate_s3::sigv4::AuthMethod::Presigned { .. } => AuthMode::Presigned,
                 };
                 let caller = match authenticated.session {
                     Some(session) => {

@@ -7,7 +7,7 @@
 use std::collections::BTreeSet;
 
 use super::{ADMIN, Harness, OUTSIDER, Outcome};
-use crate::classify::S3Operation;
+use cedargate_s3::classify::S3Operation;
 
 /// What a request must answer.
 #[derive(Debug, Clone, Copy)]

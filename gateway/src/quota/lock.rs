@@ -21,8 +21,8 @@ use std::time::Duration;
 
 use tokio::sync::OwnedMutexGuard;
 
-use crate::error::{S3Error, S3ErrorCode};
 use crate::state::{ObjectLockGrant, StateStore};
+use cedargate_s3::error::{S3Error, S3ErrorCode};
 
 /// How long a request waits for another write of the same object.
 pub(crate) const LOCK_WAIT: Duration = Duration::from_secs(30);

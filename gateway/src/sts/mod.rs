@@ -54,7 +54,6 @@
 //! access key as `UserId`; sessions answer
 //! `arn:aws:sts::<account>:assumed-role/<role>/<session name>`.
 
-pub mod endpoint;
 pub mod jwks;
 pub mod jwt;
 pub mod session;

@@ -32,8 +32,8 @@ use rand::Rng;
 use ring::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use serde::{Deserialize, Serialize};
 
-use crate::auth::Secret;
 use crate::config::{SealKeyConfig, StsConfig};
+use cedargate_s3::sigv4::Secret;
 
 const TOKEN_PREFIX: &str = "cgs1.";
 const AAD_PREFIX: &str = "cedargate-session-v1:";

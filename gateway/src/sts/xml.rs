@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use crate::xml::{escape, timestamp};
+use cedargate_s3::xml::{escape, timestamp};
 
 const NAMESPACE: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
 

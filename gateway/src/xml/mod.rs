@@ -1,6 +1,7 @@
-//! S3 XML bodies: the protocol's documents ([`cedargate_s3::xml`]) and the
-//! ones rendered from a backend's answer (listings, copy results,
-//! versioning, tagging), written with its [`Doc`] builder.
+//! S3 XML documents rendered from a backend's answer (listings, copy
+//! results, versioning, tagging), written with the protocol crate's
+//! [`cedargate_s3::xml::Doc`] builder; the protocol's own documents are
+//! [`cedargate_s3::xml`]'s.
 
 mod list;
 mod results;
@@ -8,8 +9,6 @@ mod results;
 #[cfg(test)]
 mod tests;
 
-pub use cedargate_s3::cors::cors_configuration;
-pub use cedargate_s3::xml::*;
 pub use list::{
     ListObjectsParams, ListObjectsV2Params, ListPartsParams, ListUploadsParams, ListVersionsParams,
     list_all_my_buckets_result, list_bucket_result_v1, list_bucket_result_v2,

@@ -7,6 +7,7 @@ use cedargate_backends::{
 };
 
 use super::*;
+use cedargate_s3::xml::*;
 
 const HEAD: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
 const NS: &str = r#" xmlns="http://s3.amazonaws.com/doc/2006-03-01/""#;

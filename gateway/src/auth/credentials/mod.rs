@@ -40,8 +40,8 @@ use serde::{Deserialize, Deserializer};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::secret::Secret;
-use super::sigv4::SigningKeyCache;
+use cedargate_s3::sigv4::Secret;
+use cedargate_s3::sigv4::SigningKeyCache;
 
 /// Shortest accepted access key.
 pub const ACCESS_KEY_MIN_LEN: usize = 3;

@@ -13,16 +13,17 @@ use arc_swap::ArcSwap;
 use cedargate_backends::BodySource;
 use http::{HeaderMap, Method};
 
-use super::{StsError, StsParams, StsService, xml};
-use crate::auth::{
-    self, AuthFailure, AuthFailureReason, AuthOutcome, CredentialStore, RegionRule, ServiceRules,
-    SignedRequest, VerifierConfig, sha256_hex,
-};
+use crate::auth::{self, AuthOutcome, CredentialStore};
 use crate::body::{ClientBody, RequestBody, expects_continue};
 use crate::limits::RateLimiter;
 use crate::metrics::Metrics;
 use crate::outcome::{RequestAuthMode, RequestResult};
 use crate::response::S3Response;
+use crate::sts::{StsError, StsParams, StsService, xml};
+use cedargate_s3::sigv4::{
+    AuthFailure, AuthFailureReason, RegionRule, ServiceRules, SignedRequest, VerifierConfig,
+    sha256_hex,
+};
 
 const FORM: &str = "application/x-www-form-urlencoded";
 
@@ -276,7 +277,7 @@ fn caller_identity(
             );
             let user_id = format!(
                 "{}:{}",
-                super::role_id(&session.role_arn),
+                crate::sts::role_id(&session.role_arn),
                 session.session_name
             );
             (arn, user_id, account)
