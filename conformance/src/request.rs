@@ -267,7 +267,6 @@ fn identity<'a>(credential: &'a Credential, secret: &'a Secret, region: &'a str)
         secret,
         session_token: credential.session_token.as_deref(),
         region,
-        service: "s3",
     }
 }
 

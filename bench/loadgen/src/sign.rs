@@ -73,7 +73,6 @@ impl Signer {
             secret: &self.secret,
             session_token: None,
             region: &self.region,
-            service: "s3",
         }
     }
 

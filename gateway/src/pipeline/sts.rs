@@ -65,8 +65,8 @@ pub struct StsEnv<'a> {
     pub max_skew: Duration,
 }
 
-/// One STS request as the endpoint sees it.
-#[derive(Debug)]
+/// One STS request as the endpoint sees it; its Debug names the method
+/// and path only (the head carries tokens and signatures).
 pub struct StsRequest<'a> {
     /// The request head.
     pub head: &'a http::request::Parts,
@@ -74,6 +74,17 @@ pub struct StsRequest<'a> {
     pub source_ip: IpAddr,
     /// The request id, for answers and logs.
     pub request_id: &'a str,
+}
+
+impl std::fmt::Debug for StsRequest<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StsRequest")
+            .field("method", &self.head.method)
+            .field("path", &self.head.uri.path())
+            .field("source_ip", &self.source_ip)
+            .field("request_id", &self.request_id)
+            .finish_non_exhaustive()
+    }
 }
 
 /// What the endpoint learned of a request, for the access log and metrics:
@@ -342,5 +353,23 @@ mod tests {
         assert!(!is_sts_request(&Method::POST, "/bucket", "delete", &form));
         assert!(!is_sts_request(&Method::GET, "/", "list-type=2", &plain));
         assert!(!is_sts_request(&Method::PUT, "/", "Action=X", &plain));
+    }
+
+    #[test]
+    fn a_request_debug_shows_no_token() {
+        let (head, ()) =
+            http::Request::post("/?Action=AssumeRoleWithWebIdentity&WebIdentityToken=secret-jwt")
+                .header("x-amz-security-token", "secret-session")
+                .body(())
+                .expect("request")
+                .into_parts();
+        let request = StsRequest {
+            head: &head,
+            source_ip: IpAddr::from([127, 0, 0, 1]),
+            request_id: "id",
+        };
+        let shown = format!("{request:?}");
+        assert!(shown.contains("POST"), "{shown}");
+        assert!(!shown.contains("secret"), "{shown}");
     }
 }

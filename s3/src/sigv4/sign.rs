@@ -3,9 +3,11 @@
 //!
 //! Signed the way the S3 SDKs sign: every header of the request except the
 //! ones proxies change (`authorization`, `user-agent`, `x-amzn-trace-id`,
-//! `transfer-encoding`; for a presigned URL also `x-amz-user-agent` and
-//! `x-amz-checksum-mode`), the path as sent (no normalisation, no second
-//! encoding), the query decoded once and re-encoded.
+//! `transfer-encoding`), the path as sent (no normalisation, no second
+//! encoding), the query decoded once and re-encoded, for service `s3`.
+//! Unlike the SDKs, a presigned URL signs `x-amz-user-agent` and
+//! `x-amz-checksum-mode` too when the request carries them: the verifier,
+//! as AWS S3, refuses an unsigned `x-amz-*` header.
 //!
 //! - [`sign_headers`]: the headers to add (`x-amz-date`,
 //!   `x-amz-content-sha256`, `x-amz-security-token` for a session, then
@@ -32,14 +34,15 @@ const EXCLUDED: [&str; 4] = [
     "x-amzn-trace-id",
     "transfer-encoding",
 ];
-/// Headers a presigned URL does not sign either, as the SDKs do.
-const EXCLUDED_PRESIGNED: [&str; 2] = ["x-amz-user-agent", "x-amz-checksum-mode"];
+/// The service of every credential scope this signer writes.
+const SERVICE: &str = "s3";
 /// The header (and, capitalised, query parameter) of a session token.
 const SECURITY_TOKEN: &str = "x-amz-security-token";
 /// The payload hash of a presigned URL without `x-amz-content-sha256`.
 const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
 
-/// Who signs, where: the credential and the scope's region and service.
+/// Who signs, where: the credential and the scope's region (the service is
+/// always `s3`: the canonical request follows S3's rules).
 #[derive(Clone, Copy, Debug)]
 pub struct Identity<'a> {
     /// The access key id.
@@ -50,8 +53,6 @@ pub struct Identity<'a> {
     pub session_token: Option<&'a str>,
     /// The region of the credential scope (`us-east-1`).
     pub region: &'a str,
-    /// The service of the credential scope (`s3`).
-    pub service: &'a str,
 }
 
 /// A request to sign, as it will be sent.
@@ -107,7 +108,7 @@ pub fn sign_headers(
     for (name, value) in &added {
         headers.insert(HeaderName::from_static(name), HeaderValue::from_str(value)?);
     }
-    let signed = signed_header_names(&headers, &[])?;
+    let signed = signed_header_names(&headers)?;
     let params = canonical::parse_query(request.raw_query)?;
     let signature = signature(
         request,
@@ -142,7 +143,7 @@ pub fn presign(
     time: SystemTime,
 ) -> Result<Vec<(&'static str, String)>, SignError> {
     let amz_date = format_amz_date(OffsetDateTime::from(time));
-    let signed = signed_header_names(request.headers, &EXCLUDED_PRESIGNED)?;
+    let signed = signed_header_names(request.headers)?;
     let mut added = vec![
         ("X-Amz-Algorithm", ALGORITHM.to_owned()),
         (
@@ -193,29 +194,23 @@ const QUERY_VALUE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUM
 
 /// The names to sign: every header of `headers` but the excluded ones,
 /// sorted (header map names are lowercase).
-fn signed_header_names<'h>(
-    headers: &'h HeaderMap,
-    also_excluded: &[&str],
-) -> Result<Vec<&'h str>, SignError> {
+fn signed_header_names(headers: &HeaderMap) -> Result<Vec<&str>, SignError> {
     if !headers.contains_key(http::header::HOST) {
         return Err(SignError::NoHost);
     }
     let mut names: Vec<&str> = headers
         .keys()
         .map(HeaderName::as_str)
-        .filter(|name| !EXCLUDED.contains(name) && !also_excluded.contains(name))
+        .filter(|name| !EXCLUDED.contains(name))
         .collect();
     names.sort_unstable();
     Ok(names)
 }
 
-/// `yyyymmdd/region/service/aws4_request`.
+/// `yyyymmdd/region/s3/aws4_request`.
 fn scope(identity: &Identity<'_>, amz_date: &str) -> String {
     let date = amz_date.get(..8).unwrap_or(amz_date);
-    format!(
-        "{date}/{}/{}/aws4_request",
-        identity.region, identity.service
-    )
+    format!("{date}/{}/{}/aws4_request", identity.region, SERVICE)
 }
 
 /// The hex signature of the canonical request the verifier rebuilds.
@@ -246,7 +241,7 @@ fn signature(
         sha256_hex(&canonical_request)
     );
     let date = amz_date.get(..8).unwrap_or(amz_date);
-    let key = SigningKey::derive(identity.secret, date, identity.region, identity.service);
+    let key = SigningKey::derive(identity.secret, date, identity.region, SERVICE);
     hex::encode(key.sign(string_to_sign.as_bytes()))
 }
 
