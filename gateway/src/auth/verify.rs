@@ -175,3 +175,6 @@ fn session_credential(session: &StsSession) -> Credential {
         format!("{}/{}", session.role_name(), session.session_name),
     )
 }
+
+#[cfg(test)]
+mod tests;
