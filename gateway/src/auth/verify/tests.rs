@@ -113,38 +113,36 @@ fn sign(key: Key<'_>, signing: Signing) -> Sent {
         raw_query: "",
         headers: &headers,
     };
-    let (query, added) = match signing {
-        Signing::Header => {
-            let added = sign_headers(&request, &identity, EMPTY_SHA256_HEX, now()).unwrap();
-            (String::new(), added)
-        }
-        Signing::Presigned => {
-            let added = presign(&request, &identity, PRESIGNED_FOR, now()).unwrap();
-            let query = added
-                .iter()
-                .map(|(name, value)| {
-                    format!("{name}={}", utf8_percent_encode(value, NON_ALPHANUMERIC))
-                })
-                .collect::<Vec<_>>()
-                .join("&");
-            (query, Vec::new())
-        }
-    };
+    let added = match signing {
+        Signing::Header => sign_headers(&request, &identity, EMPTY_SHA256_HEX, now()),
+        Signing::Presigned => presign(&request, &identity, PRESIGNED_FOR, now()),
+    }
+    .unwrap();
     let mut sent = Sent {
-        query,
+        query: String::new(),
         headers,
         signature: String::new(),
     };
-    for (name, value) in added {
-        sent.headers
-            .insert(name, HeaderValue::from_str(&value).unwrap());
+    for (name, value) in &added {
+        match signing {
+            Signing::Header => {
+                sent.headers
+                    .insert(*name, HeaderValue::from_str(value).unwrap());
+            }
+            Signing::Presigned => {
+                let separator = if sent.query.is_empty() { "" } else { "&" };
+                let value = utf8_percent_encode(value, NON_ALPHANUMERIC);
+                sent.query.push_str(&format!("{separator}{name}={value}"));
+            }
+        }
     }
-    let signature = match signing {
-        Signing::Header => sent.headers["authorization"].to_str().unwrap(),
-        Signing::Presigned => &sent.query,
-    };
-    let (_, signature) = signature.rsplit_once("Signature=").unwrap();
-    sent.signature = signature.to_owned();
+    // Either way the signature comes last: `authorization` ends in
+    // `Signature=<hex>`, and `X-Amz-Signature` is the last parameter.
+    let (_, last) = added.last().unwrap();
+    sent.signature = last
+        .rsplit_once("Signature=")
+        .map_or(last.as_str(), |(_, s)| s)
+        .to_owned();
     sent
 }
 
@@ -208,7 +206,7 @@ fn session(expires: u64) -> StsSession {
         issuer: "https://token.actions.example".to_owned(),
         subject: "repo:myorg/app:ref:refs/heads/main".to_owned(),
         audience: "sts.amazonaws.com".to_owned(),
-        claims: Default::default(),
+        claims: [("repository".to_owned(), "myorg/app".to_owned())].into(),
         expires,
     }
 }
@@ -241,7 +239,8 @@ fn authenticate_sent(
 /// Signs `case` both ways, authenticates it and checks the outcome.
 fn check(case: &Case<'_>, store: &CredentialStore) {
     for signing in [Signing::Header, Signing::Presigned] {
-        let name = format!("{} ({signing:?})", case.name);
+        let sealer = if case.sessions.is_some() { "a" } else { "no" };
+        let name = format!("{} ({signing:?}, {sealer} sealer)", case.name);
         let sent = sign(case.key, signing);
         let outcome = authenticate_sent(&sent, store, case.sessions);
         match (outcome, case.expected) {
@@ -441,7 +440,7 @@ fn sessions_authenticate_while_live_and_unexpired() {
 }
 
 #[test]
-fn a_session_carries_its_role_and_token_claims() {
+fn an_authenticated_session_carries_what_its_token_sealed() {
     let store = store();
     let sessions = sealer(&sts_config(&role(CI_ROLE)));
     let live = session(unix_from_now(3600));
@@ -454,6 +453,7 @@ fn a_session_carries_its_role_and_token_claims() {
     let attached = caller.session.unwrap();
     assert_eq!(attached.role_arn, CI_ROLE);
     assert_eq!(attached.subject, live.subject);
+    assert_eq!(attached.claims, live.claims);
     assert_eq!(attached.expires, live.expires);
     assert!(caller.credential.groups.is_empty());
     assert!(caller.credential.enabled);
