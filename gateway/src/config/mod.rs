@@ -467,7 +467,9 @@ impl Config {
         if self.server.threads == 0 || self.server.threads > 1024 {
             return Err(invalid("server.threads", "must be between 1 and 1024"));
         }
-        if self.server.listen == self.server.admin_listen {
+        // Port 0 asks the OS for a free port: such listeners never clash.
+        let clash = |a: SocketAddr, b: SocketAddr| a == b && a.port() != 0;
+        if clash(self.server.listen, self.server.admin_listen) {
             return Err(invalid(
                 "server.admin_listen",
                 "must differ from `server.listen`",
@@ -475,7 +477,7 @@ impl Config {
         }
         if let Some(tls) = &self.server.tls {
             let taken = [self.server.listen, self.server.admin_listen];
-            if taken.contains(&tls.listen) {
+            if taken.iter().any(|&other| clash(other, tls.listen)) {
                 return Err(invalid(
                     "server.tls.listen",
                     "must differ from `server.listen` and `server.admin_listen`",
