@@ -365,11 +365,11 @@ pub fn run(
     };
     let proxy = pingora::proxy::http_proxy(&server.configuration, S3Proxy::new(gateway));
     let mut s3 = Service::new("s3".to_owned(), GuardedApp::new(proxy, limits));
-    s3.add_tcp(&listeners.address("server.listen", config.server.listen));
+    s3.add_tcp(&config.server.listen.to_string());
     if let Some(tls) = &config.server.tls {
         let path = |p: &std::path::Path| p.to_string_lossy().into_owned();
         s3.add_tls(
-            &listeners.address("server.tls.listen", tls.listen),
+            &tls.listen.to_string(),
             &path(&tls.cert_file),
             &path(&tls.key_file),
         )
@@ -381,7 +381,7 @@ pub fn run(
         dialect: Dialect::Plain,
     };
     let mut admin = Service::new("admin".to_owned(), GuardedApp::new(admin_app, admin_limits));
-    admin.add_tcp(&listeners.address("server.admin_listen", config.server.admin_listen));
+    admin.add_tcp(&config.server.admin_listen.to_string());
     server.add_service(listeners.serve(s3));
     server.add_service(listeners.serve(admin));
     server.add_service(maintenance);

@@ -11,10 +11,11 @@
 //! nothing is bound twice and no other process can take the address between
 //! a check and the bind.
 //!
-//! A listener may be configured on port 0: the OS picks a free port, each
-//! service is given the address actually bound ([`BoundListeners::address`]),
-//! and the "cedargate listening" log line reports it, one field per
-//! listener (`s3=127.0.0.1:40123 s3_tls=off admin=127.0.0.1:40125`).
+//! A listener may be configured on port 0: the OS picks a free port, the
+//! configuration the gateway is built from names the address actually bound
+//! ([`BoundListeners::record_in`]), and the "cedargate listening" log line
+//! reports it, one field per listener
+//! (`s3=127.0.0.1:40123 s3_tls=off admin=127.0.0.1:40125`).
 
 use std::net::{SocketAddr, TcpListener};
 use std::os::fd::IntoRawFd;
@@ -92,10 +93,21 @@ impl BoundListeners {
             .map(|(_, _, local)| *local)
     }
 
-    /// The address to give the pingora service that serves `field`: the
-    /// one bound, or `configured` when `field` has no listener here.
-    pub fn address(&self, field: &str, configured: SocketAddr) -> String {
-        self.local_addr(field).unwrap_or(configured).to_string()
+    /// Writes the addresses bound into `config`'s listener fields, so that
+    /// the gateway built from it (the services, the console's host check,
+    /// the status page) names the port the OS chose for port 0.
+    pub fn record_in(&self, config: &mut Config) {
+        for &(field, _, local) in &self.bound {
+            match field {
+                "server.listen" => config.server.listen = local,
+                "server.admin_listen" => config.server.admin_listen = local,
+                _ => {
+                    if let Some(tls) = config.server.tls.as_mut() {
+                        tls.listen = local;
+                    }
+                }
+            }
+        }
     }
 
     /// `service`, made to serve from these sockets instead of binding its
@@ -192,11 +204,10 @@ mod tests {
         config.server.listen = "127.0.0.1:0".parse().unwrap();
         config.server.admin_listen = "127.0.0.1:0".parse().unwrap();
         let bound = BoundListeners::bind(&config).unwrap();
-        let addresses: Vec<String> = ["server.listen", "server.admin_listen"]
-            .into_iter()
-            .map(|field| bound.address(field, config.server.listen))
-            .collect();
+        bound.record_in(&mut config);
+        let addresses = [config.server.listen, config.server.admin_listen].map(|a| a.to_string());
         assert_ne!(addresses[0], addresses[1]);
+        assert_ne!(config.server.listen.port(), 0);
         let table = bound.fds.lock();
         let fds: Vec<_> = addresses
             .iter()
