@@ -7,8 +7,8 @@
 
 A module (a top-level `foo.rs` or `foo/` of the source directory, or with
 `--files` each file of the directory) depends on another when its text names
-it: `crate::other` (or, with `--files`, `super::other` and
-`crate::<dir>::other`). Every group of modules that depend on each other in
+it: `crate::other`, or `crate::Item` where lib.rs re-exports `Item` from
+it (or, with `--files`, `super::other` and `crate::<dir>::other`). Every group of modules that depend on each other in
 a circle (a strongly connected component of more than one module) is
 printed with one path around it, and the exit status is 1; 0 when there
 is none. Comments are ignored; `#[cfg(test)]` code is not told apart.
@@ -43,8 +43,32 @@ def units(src: Path, files: bool) -> dict:
     return found
 
 
+def reexports(src: Path, found: dict) -> dict:
+    """Item name -> the module that defines it, for the items lib.rs
+    re-exports (`pub use module::{A, B}`, `pub use module::A`, and
+    `pub use module::*` through the module's `pub` items), so that
+    `crate::A` counts as naming that module."""
+    lib = src / "lib.rs"
+    if not lib.exists():
+        return {}
+    text = COMMENT.sub("", lib.read_text())
+    names = {}
+    for module, items in re.findall(r"pub use (\w+)::\{([^}]*)\}", text):
+        for item in re.findall(r"(\w+)\s*(?:,|$)", items):
+            names[item] = module
+    for module, item in re.findall(r"pub use (\w+)::(\w+);", text):
+        names[item] = module
+    for module in re.findall(r"pub use (\w+)::\*;", text):
+        for item in re.findall(
+            r"pub (?:struct|enum|trait|type|fn|const|static) (\w+)", found.get(module, "")
+        ):
+            names[item] = module
+    return {item: module for item, module in names.items() if module in found}
+
+
 def edges(found: dict, src: Path, files: bool) -> dict:
     graph = {name: set() for name in found}
+    items = {} if files else reexports(src, found)
     if files:
         module = src.name
         patterns = [r"\bsuper::(\w+)", rf"\bcrate::{module}::(\w+)"]
@@ -59,6 +83,7 @@ def edges(found: dict, src: Path, files: bool) -> dict:
             named.update(re.findall(pattern, text))
         for inside in group.findall(text):
             named.update(re.findall(r"(?:^|,)\s*(\w+)", inside))
+        named = {items.get(other, other) for other in named}
         graph[name] = {other for other in named if other in found and other != name}
     return graph
 

@@ -7,15 +7,19 @@
 //! before and after), and panics with a message naming the failed
 //! expectation, like `assert!`. Writes declare their body's length, as the
 //! gateway always does (it refuses writes without one). [`run_all`] runs
-//! every case in turn; [`ContractConfig::skip`] leaves out cases a test
-//! server cannot pass, each with its reason:
+//! every case in turn; [`ContractConfig::expected_failures`] names cases a
+//! test server cannot pass, each with its reason. Those still run, and must
+//! fail: one that passes fails the suite, so the list never outlives the
+//! deviation it excuses.
+//!
+//! The module is compiled only with the crate's `contract` feature.
 //!
 //! ```no_run
 //! # async fn demo(backend: &dyn cedargate_backends::Backend) {
-//! use cedargate_backends::contract::{ContractConfig, Skip};
+//! use cedargate_backends::contract::{ContractConfig, ExpectedFailure};
 //! let config = ContractConfig {
 //!     min_part_size: 1024,
-//!     skip: vec![Skip {
+//!     expected_failures: vec![ExpectedFailure {
 //!         case: "multipart_list_uploads",
 //!         reason: "the test server ignores the delimiter",
 //!     }],
@@ -32,7 +36,11 @@ mod multipart;
 mod objects;
 mod uploads;
 
+use std::any::Any;
+use std::panic::AssertUnwindSafe;
+
 use bytes::Bytes;
+use futures::FutureExt;
 use md5::{Digest, Md5};
 
 pub use buckets::{bucket_lifecycle, object_tagging, unversioned_versions, version_null_requests};
@@ -60,24 +68,25 @@ pub struct ContractConfig {
     /// The smallest size the backend accepts for a multipart part that is
     /// not the last (S3: 5 MiB). Multipart cases upload parts of this size.
     pub min_part_size: u64,
-    /// Cases not run, each with the reason. Only for a test server that
-    /// deviates from S3 where the backend cannot help it (never for the
-    /// backend's own shortcomings): keep it short and explain every entry.
-    pub skip: Vec<Skip>,
+    /// Cases that must fail, each with the reason. Only for a test server
+    /// that deviates from S3 where the backend cannot help it (never for
+    /// the backend's own shortcomings): keep it short and explain every
+    /// entry. A listed case that passes fails the suite.
+    pub expected_failures: Vec<ExpectedFailure>,
 }
 
 impl Default for ContractConfig {
     fn default() -> Self {
         Self {
             min_part_size: 5 * 1024 * 1024,
-            skip: Vec::new(),
+            expected_failures: Vec::new(),
         }
     }
 }
 
-/// A case [`run_all_with`] leaves out, and why.
+/// A case [`run_all_with`] runs expecting it to fail, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Skip {
+pub struct ExpectedFailure {
     /// The case: the name of its function in this module.
     pub case: &'static str,
     /// Why it cannot pass against this backend's test server.
@@ -116,45 +125,83 @@ pub async fn run_all(backend: &dyn Backend, bucket: &str) {
     run_all_with(backend, bucket, &ContractConfig::default()).await;
 }
 
-/// Runs every case of [`CASES`] in turn, but those `config.skip` names
-/// (each reported on stderr with its reason).
+/// Runs every case of [`CASES`] in turn. A case `config` lists as an
+/// expected failure must fail (reported on stderr with its reason, after
+/// which everything under `contract/` is cleaned away); if it passes, the
+/// suite fails, asking for the entry to be removed.
 pub async fn run_all_with(backend: &dyn Backend, bucket: &str, config: &ContractConfig) {
-    for skip in &config.skip {
-        if !CASES.contains(&skip.case) {
-            fail(format!("skip list names an unknown case `{}`", skip.case));
+    for expected in &config.expected_failures {
+        if !CASES.contains(&expected.case) {
+            fail(format!(
+                "the expected failures name an unknown case `{}`",
+                expected.case
+            ));
         }
     }
     for case in CASES {
-        if let Some(skip) = config.skip.iter().find(|skip| skip.case == case) {
-            eprintln!("contract: skipping `{case}`: {}", skip.reason);
+        let Some(expected) = config.expected_failures.iter().find(|e| e.case == case) else {
+            run_case(case, backend, bucket, config).await;
             continue;
+        };
+        let outcome = AssertUnwindSafe(run_case(case, backend, bucket, config))
+            .catch_unwind()
+            .await;
+        match outcome {
+            Ok(()) => fail(format!(
+                "`{case}` is listed as an expected failure ({}), but it passed: remove it \
+                 from the list",
+                expected.reason
+            )),
+            Err(panic) => {
+                eprintln!(
+                    "contract: `{case}` failed, as expected ({}): {}",
+                    expected.reason,
+                    panic_message(panic.as_ref())
+                );
+                clean(backend, bucket, "contract/").await;
+            }
         }
-        match case {
-            "missing_bucket" => missing_bucket(backend, bucket).await,
-            "put_get_head_delete" => put_get_head_delete(backend, bucket).await,
-            "failed_bodies_store_nothing" => failed_bodies_store_nothing(backend, bucket).await,
-            "ranges" => ranges(backend, bucket).await,
-            "read_conditions" => read_conditions(backend, bucket).await,
-            "conditional_put" => conditional_put(backend, bucket).await,
-            "awkward_keys" => awkward_keys(backend, bucket).await,
-            "copy_object" => copy_object(backend, bucket).await,
-            "delete_objects" => delete_objects(backend, bucket).await,
-            "list_delimiters_and_pages" => list_delimiters_and_pages(backend, bucket).await,
-            "list_start_after" => list_start_after(backend, bucket).await,
-            "list_many_keys" => list_many_keys(backend, bucket).await,
-            "multipart_complete" => multipart_complete(backend, bucket, config).await,
-            "multipart_errors" => multipart_errors(backend, bucket, config).await,
-            "multipart_wrong_upload" => multipart_wrong_upload(backend, bucket).await,
-            "multipart_abort" => multipart_abort(backend, bucket).await,
-            "multipart_list_parts" => multipart_list_parts(backend, bucket).await,
-            "multipart_list_uploads" => multipart_list_uploads(backend, bucket).await,
-            "multipart_part_copy" => multipart_part_copy(backend, bucket, config).await,
-            "bucket_lifecycle" => bucket_lifecycle(backend, bucket).await,
-            "unversioned_versions" => unversioned_versions(backend, bucket).await,
-            "version_null_requests" => version_null_requests(backend, bucket).await,
-            "object_tagging" => object_tagging(backend, bucket).await,
-            other => fail(format!("case `{other}` is listed but not run")),
-        }
+    }
+}
+
+/// Runs the case named `case`.
+async fn run_case(case: &str, backend: &dyn Backend, bucket: &str, config: &ContractConfig) {
+    match case {
+        "missing_bucket" => missing_bucket(backend, bucket).await,
+        "put_get_head_delete" => put_get_head_delete(backend, bucket).await,
+        "failed_bodies_store_nothing" => failed_bodies_store_nothing(backend, bucket).await,
+        "ranges" => ranges(backend, bucket).await,
+        "read_conditions" => read_conditions(backend, bucket).await,
+        "conditional_put" => conditional_put(backend, bucket).await,
+        "awkward_keys" => awkward_keys(backend, bucket).await,
+        "copy_object" => copy_object(backend, bucket).await,
+        "delete_objects" => delete_objects(backend, bucket).await,
+        "list_delimiters_and_pages" => list_delimiters_and_pages(backend, bucket).await,
+        "list_start_after" => list_start_after(backend, bucket).await,
+        "list_many_keys" => list_many_keys(backend, bucket).await,
+        "multipart_complete" => multipart_complete(backend, bucket, config).await,
+        "multipart_errors" => multipart_errors(backend, bucket, config).await,
+        "multipart_wrong_upload" => multipart_wrong_upload(backend, bucket).await,
+        "multipart_abort" => multipart_abort(backend, bucket).await,
+        "multipart_list_parts" => multipart_list_parts(backend, bucket).await,
+        "multipart_list_uploads" => multipart_list_uploads(backend, bucket).await,
+        "multipart_part_copy" => multipart_part_copy(backend, bucket, config).await,
+        "bucket_lifecycle" => bucket_lifecycle(backend, bucket).await,
+        "unversioned_versions" => unversioned_versions(backend, bucket).await,
+        "version_null_requests" => version_null_requests(backend, bucket).await,
+        "object_tagging" => object_tagging(backend, bucket).await,
+        other => fail(format!("case `{other}` is listed but not run")),
+    }
+}
+
+/// The message of a caught panic, when it has one.
+fn panic_message(panic: &(dyn Any + Send)) -> &str {
+    if let Some(message) = panic.downcast_ref::<String>() {
+        message
+    } else if let Some(message) = panic.downcast_ref::<&str>() {
+        message
+    } else {
+        "(no message)"
     }
 }
 

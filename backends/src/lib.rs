@@ -11,19 +11,24 @@
 //!
 //! Implementations: [`fs::FsBackend`] (the embedded default, a directory per
 //! bucket) and [`s3::S3Backend`] (any S3-compatible upstream). The shared
-//! [`contract`] suite runs the same cases against every implementation.
+//! contract suite (the `contract` module, behind the feature of that name,
+//! which the crate's tests turn on) runs the same cases against every
+//! implementation.
 
 pub mod conditions;
+#[cfg(feature = "contract")]
 pub mod contract;
 pub mod error;
 pub mod fs;
 pub mod gcs;
+mod object;
 pub mod s3;
 pub mod tagging;
 mod types;
 
 pub use conditions::{ByteRange, Conditions};
 pub use error::BackendError;
+pub use object::*;
 pub use types::*;
 
 use async_trait::async_trait;

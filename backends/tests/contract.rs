@@ -15,7 +15,7 @@ mod writes;
 
 use std::path::{Path, PathBuf};
 
-use cedargate_backends::contract::{self, ContractConfig};
+use cedargate_backends::contract::{self, ContractConfig, ExpectedFailure};
 use cedargate_backends::fs::FsBackend;
 use cedargate_backends::{
     Backend, BackendError, GetOptions, MemoryBody, ObjectIdentifier, PutOptions, collect_body,
@@ -115,6 +115,36 @@ async fn contract_suite_with_default_settings() {
     let backend = with_bucket(&dir).await;
     contract::run_all(&backend, BUCKET).await;
     assert_eq!(files_under(backend.root()), Vec::<PathBuf>::new());
+}
+
+#[tokio::test]
+#[should_panic(expected = "but it passed: remove it from the list")]
+async fn an_expected_failure_that_passes_fails_the_suite() {
+    let dir = TempDir::new().unwrap();
+    let backend = with_bucket(&dir).await;
+    let config = ContractConfig {
+        expected_failures: vec![ExpectedFailure {
+            case: "missing_bucket",
+            reason: "the filesystem backend passes it",
+        }],
+        ..ContractConfig::default()
+    };
+    contract::run_all_with(&backend, BUCKET, &config).await;
+}
+
+#[tokio::test]
+#[should_panic(expected = "the expected failures name an unknown case `no_such_case`")]
+async fn an_expected_failure_must_name_a_case() {
+    let dir = TempDir::new().unwrap();
+    let backend = with_bucket(&dir).await;
+    let config = ContractConfig {
+        expected_failures: vec![ExpectedFailure {
+            case: "no_such_case",
+            reason: "a typo",
+        }],
+        ..ContractConfig::default()
+    };
+    contract::run_all_with(&backend, BUCKET, &config).await;
 }
 
 #[test]

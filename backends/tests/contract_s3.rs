@@ -1,7 +1,7 @@
 //! The contract suite against [`S3Backend`] talking to a real S3 server:
 //! moto's `moto_server`, started on 127.0.0.1 for the test (installed by
 //! `scripts/setup` into `.venv`). Moto deviates from S3 in a few places;
-//! the cases it cannot pass are skipped, each with the reason.
+//! the cases it cannot pass are expected to fail, each with the reason.
 
 #![expect(
     clippy::unwrap_used,
@@ -20,7 +20,7 @@ use aws_sigv4::http_request::{
 };
 use aws_sigv4::sign::v4;
 use aws_smithy_runtime_api::client::identity::Identity;
-use cedargate_backends::contract::{self, ContractConfig, Skip};
+use cedargate_backends::contract::{self, ContractConfig, ExpectedFailure};
 use cedargate_backends::s3::{S3Backend, S3Config};
 use cedargate_backends::{
     Backend, BackendError, GetOptions, ListOptions, MemoryBody, PutOptions, collect_body,
@@ -31,22 +31,22 @@ const ACCESS_KEY: &str = "AKIDCEDARGATETEST";
 const SECRET_KEY: &str = "cedargate-test-secret";
 const REGION: &str = "us-east-1";
 
-/// The cases moto cannot pass, and why. Everything else runs.
-fn moto_skips() -> Vec<Skip> {
+/// The cases moto cannot pass, and why: they must fail.
+fn moto_expected_failures() -> Vec<ExpectedFailure> {
     vec![
-        Skip {
+        ExpectedFailure {
             case: "multipart_wrong_upload",
             reason: "moto does not check that an upload belongs to the key given (UploadPart \
                      and AbortMultipartUpload act on another key's upload) and answers \
                      UploadPart to an unknown or aborted upload id with a 500 (KeyError), \
                      not NoSuchUpload",
         },
-        Skip {
+        ExpectedFailure {
             case: "multipart_list_uploads",
             reason: "moto's ListMultipartUploads ignores delimiter, key and upload-id markers \
                      and max-uploads, does not sort by key and reports a fixed initiation time",
         },
-        Skip {
+        ExpectedFailure {
             case: "version_null_requests",
             reason: "moto answers HeadObject with versionId=null in an unversioned bucket \
                      with 400, where S3 answers the object",
@@ -178,7 +178,7 @@ async fn contract_suite_against_moto() {
     moto.create_bucket("contract").await;
     let backend = moto.backend(true);
     let config = ContractConfig {
-        skip: moto_skips(),
+        expected_failures: moto_expected_failures(),
         ..ContractConfig::default()
     };
     contract::run_all_with(&backend, "contract", &config).await;

@@ -189,6 +189,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             // Bound first: an address in use ends the start before anything
             // else is set up or says "listening".
             let listeners = BoundListeners::bind(&loaded)?;
+            let mut loaded = loaded;
+            listeners.record_in(&mut loaded);
             let credentials = load_credentials(&loaded)?;
             let gateway = cedargate::server::build_gateway(loaded, credentials)?;
             cedargate::server::run(gateway, &listeners, config.as_deref())

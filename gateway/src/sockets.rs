@@ -10,6 +10,12 @@
 //! the way it takes over sockets on a graceful upgrade ([`PreBound`]), so
 //! nothing is bound twice and no other process can take the address between
 //! a check and the bind.
+//!
+//! A listener may be configured on port 0: the OS picks a free port, the
+//! configuration the gateway is built from names the address actually bound
+//! ([`BoundListeners::record_in`]), and the "cedargate listening" log line
+//! reports it, one field per listener
+//! (`s3=127.0.0.1:40123 s3_tls=off admin=127.0.0.1:40125`).
 
 use std::net::{SocketAddr, TcpListener};
 use std::os::fd::IntoRawFd;
@@ -22,7 +28,8 @@ use pingora::services::Service;
 
 use crate::config::Config;
 
-/// The bound listeners, by the address text each pingora service is given.
+/// The bound listeners, by the address text each pingora service is given
+/// (the bound address, so that several listeners on port 0 stay apart).
 #[derive(Clone)]
 pub struct BoundListeners {
     fds: ListenFds,
@@ -68,7 +75,7 @@ impl BoundListeners {
         let mut table = Fds::new();
         let mut bound = Vec::with_capacity(listeners.len());
         for (field, address, local, listener) in listeners {
-            table.add(address.to_string(), listener.into_raw_fd());
+            table.add(local.to_string(), listener.into_raw_fd());
             bound.push((field, address, local));
         }
         Ok(Self {
@@ -84,6 +91,23 @@ impl BoundListeners {
             .iter()
             .find(|(name, _, _)| *name == field)
             .map(|(_, _, local)| *local)
+    }
+
+    /// Writes the addresses bound into `config`'s listener fields, so that
+    /// the gateway built from it (the services, the console's host check,
+    /// the status page) names the port the OS chose for port 0.
+    pub fn record_in(&self, config: &mut Config) {
+        for &(field, _, local) in &self.bound {
+            match field {
+                "server.listen" => config.server.listen = local,
+                "server.admin_listen" => config.server.admin_listen = local,
+                _ => {
+                    if let Some(tls) = config.server.tls.as_mut() {
+                        tls.listen = local;
+                    }
+                }
+            }
+        }
     }
 
     /// `service`, made to serve from these sockets instead of binding its
@@ -172,5 +196,24 @@ mod tests {
                 "`{field}` is held by the gateway"
             );
         }
+    }
+
+    #[test]
+    fn listeners_on_port_zero_each_serve_their_own_socket() {
+        let mut config = Config::embedded_default();
+        config.server.listen = "127.0.0.1:0".parse().unwrap();
+        config.server.admin_listen = "127.0.0.1:0".parse().unwrap();
+        let bound = BoundListeners::bind(&config).unwrap();
+        bound.record_in(&mut config);
+        let addresses = [config.server.listen, config.server.admin_listen].map(|a| a.to_string());
+        assert_ne!(addresses[0], addresses[1]);
+        assert_ne!(config.server.listen.port(), 0);
+        let table = bound.fds.lock();
+        let fds: Vec<_> = addresses
+            .iter()
+            .map(|address| table.get(address).copied())
+            .collect();
+        assert!(fds.iter().all(Option::is_some), "{addresses:?}");
+        assert_ne!(fds[0], fds[1]);
     }
 }

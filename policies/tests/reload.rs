@@ -3,7 +3,9 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use cedargate_policies::{AuthMode, AuthzRequest, PolicySnapshot, PolicyStore, PrincipalRef};
+use cedargate_policies::{
+    AuthMode, AuthzRequest, PolicySnapshot, PolicyStore, PrincipalRef, watch_files,
+};
 
 use crate::support::{context, write};
 
@@ -139,23 +141,53 @@ fn the_watcher_reloads_on_changes_and_reports_each_result() {
     assert!(!allows(&store.snapshot(), "PutObject"));
 
     // Reading the files (as every reload does) must not trigger reloads.
-    // Nor do changes to files that are not policies.
-    let settled = results.lock().unwrap().len();
+    // Nor do changes to files that are not policies: once a second watcher,
+    // taking every file with the same debounce, has seen the change to
+    // `notes.txt`, the store's watcher has had it too. The reload that
+    // brings in `m.cedar` afterwards must then be the very next one.
+    let probe_seen = Arc::new(Mutex::new(0usize));
+    let probe_count = Arc::clone(&probe_seen);
+    let probe = watch_files(
+        dir.path(),
+        Duration::from_millis(50),
+        |_| true,
+        move || {
+            *probe_count.lock().unwrap() += 1;
+        },
+    )
+    .unwrap();
+    let probed = || *probe_seen.lock().unwrap();
     write(dir.path(), "notes.txt", "hello");
-    std::thread::sleep(Duration::from_millis(400));
-    assert_eq!(results.lock().unwrap().len(), settled, "unexpected reloads");
-    assert_eq!(store.generation(), 3);
+    assert!(eventually(|| probed() >= 1), "the probe missed notes.txt");
+    write(dir.path(), "m.cedar", WRITE);
+    assert!(
+        eventually(|| allows(&store.snapshot(), "PutObject")),
+        "no reload after a new file"
+    );
+    assert_eq!(store.snapshot().generation(), 4, "unexpected reloads");
+    let before_stop = probed();
 
+    // A reload's result is reported after its snapshot is in place.
+    assert!(
+        eventually(|| results.lock().unwrap().contains(&Ok(4))),
+        "no result reported for generation 4"
+    );
     let results = results.lock().unwrap().clone();
     assert!(
-        results.contains(&Ok(2)) && results.contains(&Ok(3)),
+        results.contains(&Ok(2)) && results.contains(&Ok(3)) && results.contains(&Ok(4)),
         "{results:?}"
     );
     assert!(results.iter().any(Result::is_err), "{results:?}");
 
-    // After stop, changes go unnoticed.
+    // After stop, changes go unnoticed: the probe sees `m.cedar` go, the
+    // stopped watcher does not.
     handle.stop();
-    write(dir.path(), "c.cedar", WRITE);
-    std::thread::sleep(Duration::from_millis(300));
-    assert_eq!(store.generation(), 3);
+    std::fs::remove_file(dir.path().join("m.cedar")).unwrap();
+    assert!(
+        eventually(|| probed() > before_stop),
+        "the probe missed the removal"
+    );
+    probe.stop();
+    assert_eq!(store.generation(), 4);
+    assert!(allows(&store.snapshot(), "PutObject"));
 }

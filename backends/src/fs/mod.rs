@@ -86,6 +86,7 @@
 //!   directory an operator replaces with a link is followed.
 
 mod buckets;
+mod install;
 mod layout;
 mod list;
 mod locks;
@@ -93,6 +94,7 @@ mod meta;
 mod multipart;
 mod object;
 mod staging;
+mod stamp;
 mod write;
 
 use std::path::{Path, PathBuf};

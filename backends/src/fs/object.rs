@@ -8,12 +8,11 @@ use bytes::BytesMut;
 use futures::StreamExt;
 use tokio::io::AsyncReadExt;
 
+use super::install::install_sidecar;
 use super::layout::ObjectPaths;
 use super::meta::{load_meta, load_sidecar, write_json_temp};
 use super::staging::{TempWriter, stage_body};
-use super::write::{
-    NewObject, commit, current_meta, delete_locked, install_sidecar, open_data, precheck,
-};
+use super::write::{NewObject, commit, current_meta, delete_locked, open_data, precheck};
 use super::{Ctx, blocking, ensure_bucket, io_error, read_work};
 use crate::{
     BackendError, BackendResult, BodySource, ByteStream, Conditions, CopyOptions, CopyOutput,

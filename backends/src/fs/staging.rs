@@ -14,7 +14,7 @@ use md5::{Digest, Md5};
 use tokio::io::AsyncWriteExt;
 
 use super::layout::Layout;
-use super::meta::Stamp;
+use super::stamp::Stamp;
 use super::{Ctx, blocking, io_error};
 use crate::{BackendError, BackendResult, BodySource};
 

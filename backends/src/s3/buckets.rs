@@ -8,9 +8,11 @@ use std::sync::Arc;
 use bytes::Bytes;
 use http::Method;
 
-use super::client::{Client, MAX_DOCUMENT, Payload, Request};
+use super::client::Client;
 use super::error::{Op, Target};
 use super::objects::{document, head_bucket, send_delete};
+use super::request::{Payload, Request};
+use super::response::MAX_DOCUMENT;
 use super::xml::{self, ListAllMyBucketsResult, ListVersionsResult, VersioningConfiguration};
 use crate::{
     BackendError, BackendResult, BucketSummary, ListVersionsOptions, ListVersionsPage,

@@ -14,95 +14,30 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::Method;
-use pingora::connectors::http::v1::Connector;
 use pingora::http::RequestHeader;
 use pingora::protocols::http::v1::client::HttpSession;
 use pingora::upstreams::peer::HttpPeer;
 
 use super::config::{Endpoint, S3Config};
 use super::error::{Op, transport};
-use super::headers::Headers;
-pub(super) use super::response::Response;
+use super::pool::{IDLE_TIMEOUT, Pool};
+use super::request::{Payload, Request};
+use super::response::Response;
 use super::signing::{BodyKind, Signer};
 use super::transfer;
 use super::url;
-use crate::{BackendError, BackendResult, BodySource};
-
-/// How long an idle pooled connection is kept.
-const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+use crate::{BackendError, BackendResult};
 
 /// How long resolved addresses of a host name are used.
 const DNS_TTL: Duration = Duration::from_secs(30);
-
-/// The largest document (listing, error) the backend reads into memory.
-pub(super) const MAX_DOCUMENT: usize = 16 * 1024 * 1024;
 
 /// Attempts for a request whose body can be sent again, when a pooled
 /// connection turns out to be closed.
 const ATTEMPTS: usize = 3;
 
-/// What a request carries.
-pub(super) enum Payload<'a> {
-    /// No body.
-    Empty,
-    /// A small document, sent with its SHA-256 and Content-MD5.
-    Document(Bytes),
-    /// A streamed body of exactly `length` bytes, sent as UNSIGNED-PAYLOAD.
-    Stream {
-        /// The body.
-        body: &'a mut dyn BodySource,
-        /// Its declared length.
-        length: u64,
-        /// The MD5 it must have, checked before its last byte is sent.
-        md5: Option<[u8; 16]>,
-    },
-}
-
-/// One request to the upstream.
-#[derive(Debug)]
-pub(super) struct Request<'a> {
-    /// Method.
-    pub method: Method,
-    /// The operation, for error mapping.
-    pub op: Op,
-    /// Backend bucket.
-    pub bucket: &'a str,
-    /// Key, for object requests.
-    pub key: Option<&'a str>,
-    /// Query parameters (raw values).
-    pub query: Vec<(&'static str, String)>,
-    /// Extra headers.
-    pub headers: Headers,
-}
-
-impl<'a> Request<'a> {
-    /// A request on `bucket` (and `key`).
-    pub fn new(method: Method, op: Op, bucket: &'a str, key: Option<&'a str>) -> Self {
-        Self {
-            method,
-            op,
-            bucket,
-            key,
-            query: Vec::new(),
-            headers: Headers::default(),
-        }
-    }
-
-    /// A service-level request (no bucket): ListBuckets.
-    pub fn service(method: Method, op: Op) -> Self {
-        Self::new(method, op, "", None)
-    }
-
-    /// Adds a query parameter.
-    pub fn param(mut self, name: &'static str, value: impl Into<String>) -> Self {
-        self.query.push((name, value.into()));
-        self
-    }
-}
-
 /// The upstream and how to talk to it.
 pub(super) struct Client {
-    connector: Connector,
+    pool: Arc<Pool>,
     endpoint: Endpoint,
     path_style: bool,
     signer: Signer,
@@ -130,12 +65,8 @@ impl Client {
                 "the s3 backend needs a region and an access key",
             ));
         }
-        // pingora's TLS setup (loading the platform's root certificates)
-        // panics on failure instead of answering an error.
-        let connector = std::panic::catch_unwind(|| Connector::new(None))
-            .map_err(|_| BackendError::other("setting up the upstream connector failed"))?;
         Ok(Self {
-            connector,
+            pool: Arc::new(Pool::new()?),
             endpoint,
             path_style: config.path_style,
             signer: Signer::new(config),
@@ -153,7 +84,7 @@ impl Client {
     /// Sends `request` and reads the answer's head. Any status is an `Ok`;
     /// see [`Response::check`].
     pub async fn send(
-        self: &Arc<Self>,
+        &self,
         request: Request<'_>,
         payload: Payload<'_>,
     ) -> BackendResult<Response> {
@@ -210,7 +141,7 @@ impl Client {
     /// Sends a request whose body is in memory, retrying on a fresh
     /// connection when a pooled one was closed under it.
     async fn send_replayable(
-        self: &Arc<Self>,
+        &self,
         request: &Request<'_>,
         host: &str,
         path: &str,
@@ -249,7 +180,7 @@ impl Client {
     }
 
     async fn read_head(
-        self: &Arc<Self>,
+        &self,
         mut session: HttpSession,
         peer: HttpPeer,
         op: Op,
@@ -258,23 +189,13 @@ impl Client {
         Ok(self.response(session, peer, op, false))
     }
 
-    fn response(
-        self: &Arc<Self>,
-        session: HttpSession,
-        peer: HttpPeer,
-        op: Op,
-        bodiless: bool,
-    ) -> Response {
-        Response::new(Arc::clone(self), session, peer, op, bodiless)
+    fn response(&self, session: HttpSession, peer: HttpPeer, op: Op, bodiless: bool) -> Response {
+        Response::new(Arc::clone(&self.pool), session, peer, op, bodiless)
     }
 
     /// A connection to `peer`, pooled or new, with the timeouts set.
     async fn session(&self, peer: &HttpPeer) -> BackendResult<(HttpSession, bool)> {
-        let (mut session, reused) = self
-            .connector
-            .get_http_session(peer)
-            .await
-            .map_err(transport)?;
+        let (mut session, reused) = self.pool.session(peer).await.map_err(transport)?;
         session.read_timeout = Some(self.read_timeout);
         session.write_timeout = Some(self.read_timeout);
         Ok((session, reused))
@@ -336,13 +257,6 @@ impl Client {
             *cache = Some((Instant::now(), addresses));
         }
         Ok(first)
-    }
-
-    /// Returns a connection whose exchange is complete to the pool.
-    pub(super) async fn release(&self, session: HttpSession, peer: &HttpPeer) {
-        self.connector
-            .release_http_session(session, peer, Some(IDLE_TIMEOUT))
-            .await;
     }
 }
 

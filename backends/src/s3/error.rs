@@ -191,16 +191,6 @@ impl Failure {
     }
 }
 
-/// Why an answer is not the S3 the backend expects.
-#[derive(Debug, thiserror::Error)]
-#[error("the upstream's answer is not valid S3: {0}")]
-pub(super) struct NotS3(String);
-
-/// [`BackendError::BadGateway`] for an answer that is not valid S3.
-pub(super) fn not_s3(why: impl Into<String>) -> BackendError {
-    BackendError::BadGateway(Box::new(NotS3(why.into())))
-}
-
 /// The meaning of a transport failure.
 pub(super) fn transport(error: Box<pingora::Error>) -> BackendError {
     use pingora::ErrorType as T;

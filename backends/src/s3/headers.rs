@@ -6,7 +6,7 @@ use std::time::SystemTime;
 
 use http::{HeaderMap, HeaderName, HeaderValue};
 
-use super::error::not_s3;
+use super::not_s3::not_s3;
 use super::xml::unquote_etag;
 use crate::{BackendError, BackendResult, ByteRange, Conditions, ObjectHeaders, ObjectMeta};
 

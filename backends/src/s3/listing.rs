@@ -7,9 +7,11 @@ use std::sync::Arc;
 
 use http::Method;
 
-use super::client::{Client, Payload, Request};
-use super::error::{Op, Target, not_s3};
+use super::client::Client;
+use super::error::{Op, Target};
+use super::not_s3::not_s3;
 use super::objects::{document, head_bucket};
+use super::request::{Payload, Request};
 use super::xml::{self, ListBucketResult, parse_timestamp, unquote_etag};
 use crate::{BackendResult, ListOptions, ListPage, ObjectSummary};
 

@@ -7,10 +7,13 @@ use std::sync::Arc;
 use bytes::Bytes;
 use http::Method;
 
-use super::client::{Client, MAX_DOCUMENT, Payload, Request};
-use super::error::{Failure, Op, Target, not_s3};
+use super::client::Client;
+use super::error::{Failure, Op, Target};
 use super::headers::{self, range_value};
+use super::not_s3::not_s3;
 use super::objects::{check_source, document, send_delete, write_key};
+use super::request::{Payload, Request};
+use super::response::MAX_DOCUMENT;
 use super::xml::{
     self, InitiateResult, ListPartsResult, ListUploadsResult, parse_timestamp, unquote_etag,
 };

@@ -7,9 +7,12 @@ use std::sync::Arc;
 use bytes::Bytes;
 use http::Method;
 
-use super::client::{Client, MAX_DOCUMENT, Payload, Request, Response};
-use super::error::{Failure, Op, Target, not_s3};
+use super::client::Client;
+use super::error::{Failure, Op, Target};
 use super::headers::{self, content_length, content_range, range_value};
+use super::not_s3::not_s3;
+use super::request::{Payload, Request};
+use super::response::{MAX_DOCUMENT, Response};
 use super::xml::{self, CopyResult, DeleteResult, unquote_etag};
 use crate::{
     BackendError, BackendResult, BodySource, BucketInfo, CopyOptions, CopyOutput, GetObjectOutput,

@@ -10,14 +10,18 @@ use http::HeaderMap;
 use pingora::protocols::http::v1::client::HttpSession;
 use pingora::upstreams::peer::HttpPeer;
 
-use super::client::{Client, MAX_DOCUMENT};
-use super::error::{Failure, Op, not_s3, transport};
+use super::error::{Failure, Op, transport};
+use super::not_s3::not_s3;
+use super::pool::Pool;
 use super::transfer;
 use crate::{BackendError, BackendResult, ByteStream};
 
+/// The largest document (listing, error) the backend reads into memory.
+pub(super) const MAX_DOCUMENT: usize = 16 * 1024 * 1024;
+
 /// A connection whose request is written and whose answer's head is read.
 struct Exchange {
-    client: Arc<Client>,
+    pool: Arc<Pool>,
     session: HttpSession,
     peer: HttpPeer,
 }
@@ -49,7 +53,7 @@ impl std::fmt::Debug for Response {
 impl Response {
     /// The answer whose head `session` has read.
     pub fn new(
-        client: Arc<Client>,
+        pool: Arc<Pool>,
         session: HttpSession,
         peer: HttpPeer,
         op: Op,
@@ -66,7 +70,7 @@ impl Response {
             bodiless,
             reusable: true,
             exchange: Some(Exchange {
-                client,
+                pool,
                 session,
                 peer,
             }),
@@ -101,12 +105,12 @@ impl Response {
             return Err(not_s3("a document is shorter than its Content-Length"));
         }
         let Exchange {
-            client,
+            pool,
             session,
             peer,
         } = exchange;
         if self.reusable {
-            client.release(session, &peer).await;
+            pool.release(session, &peer).await;
         }
         Ok(body.freeze())
     }
@@ -140,10 +144,10 @@ impl Response {
     pub fn into_stream(mut self, length: u64) -> ByteStream {
         match self.exchange.take() {
             Some(Exchange {
-                client,
+                pool,
                 session,
                 peer,
-            }) => transfer::download(client, session, peer, length, self.reusable),
+            }) => transfer::download(pool, session, peer, length, self.reusable),
             None => Box::pin(futures::stream::empty()),
         }
     }

@@ -19,8 +19,8 @@ use md5::{Digest, Md5};
 use pingora::http::RequestHeader;
 use sha2::Sha256;
 
-use super::client::Request;
 use super::config::S3Config;
+use super::request::Request;
 use crate::{BackendError, BackendResult};
 
 /// What a request's body is, for its signature and framing.

@@ -6,9 +6,11 @@ use std::sync::Arc;
 use bytes::Bytes;
 use http::Method;
 
-use super::client::{Client, MAX_DOCUMENT, Payload, Request};
+use super::client::Client;
 use super::error::{Op, Target};
 use super::objects::{document, send_delete};
+use super::request::{Payload, Request};
+use super::response::MAX_DOCUMENT;
 use super::xml::{self, TaggingDoc};
 use crate::{BackendError, BackendResult, ObjectRef, TagSet};
 

@@ -19,8 +19,8 @@ use pingora::http::RequestHeader;
 use pingora::protocols::http::v1::client::HttpSession;
 use pingora::upstreams::peer::HttpPeer;
 
-use super::client::Client;
 use super::error::{stream_error, transport};
+use super::pool::Pool;
 use crate::{BackendError, BackendResult, BodySource, ByteStream};
 
 /// Why an upload stopped.
@@ -121,7 +121,7 @@ pub(super) async fn drain_empty(
 }
 
 struct Download {
-    client: Arc<Client>,
+    pool: Arc<Pool>,
     session: Option<HttpSession>,
     peer: HttpPeer,
     length: u64,
@@ -132,14 +132,14 @@ struct Download {
 /// The response body of `session` as a stream of exactly `length` bytes;
 /// the connection returns to the pool at the end when `reusable`.
 pub(super) fn download(
-    client: Arc<Client>,
+    pool: Arc<Pool>,
     session: HttpSession,
     peer: HttpPeer,
     length: u64,
     reusable: bool,
 ) -> ByteStream {
     let state = Download {
-        client,
+        pool,
         session: Some(session),
         peer,
         length,
@@ -165,7 +165,7 @@ pub(super) fn download(
                 }
                 Ok(None) if state.received == state.length => {
                     if state.reusable {
-                        state.client.release(session, &state.peer).await;
+                        state.pool.release(session, &state.peer).await;
                     }
                     return None;
                 }

@@ -10,7 +10,7 @@ use serde::de::DeserializeOwned;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::error::not_s3;
+use super::not_s3::not_s3;
 use crate::{BackendResult, CompletedPart};
 
 /// Parses a response document into `T`; anything else is a bad gateway.

@@ -106,7 +106,9 @@ impl ServerConfig {
         if self.threads == 0 || self.threads > 1024 {
             return Err(invalid("server.threads", "must be between 1 and 1024"));
         }
-        if self.listen == self.admin_listen {
+        // Port 0 asks the OS for a free port: such listeners never clash.
+        let clash = |a: SocketAddr, b: SocketAddr| a == b && a.port() != 0;
+        if clash(self.listen, self.admin_listen) {
             return Err(invalid(
                 "server.admin_listen",
                 "must differ from `server.listen`",
@@ -114,7 +116,7 @@ impl ServerConfig {
         }
         if let Some(tls) = &self.tls {
             let taken = [self.listen, self.admin_listen];
-            if taken.contains(&tls.listen) {
+            if taken.iter().any(|&other| clash(other, tls.listen)) {
                 return Err(invalid(
                     "server.tls.listen",
                     "must differ from `server.listen` and `server.admin_listen`",

@@ -225,10 +225,19 @@ def test_control_characters_in_a_subject_reach_the_log_escaped(issuer):
     assert exchange(ROLE, issuer.token(sub=forged))[0] == 200
     assert exchange(DEPLOY_ROLE, issuer.token(sub="repo:other\r\nWARN forged"))[:2] == NOT_AUTHORIZED[:2]
     # The access log writes a key the same way.
-    client().put_object(Bucket="alpha", Key="log/a\nINFO cedargate::access: forged\x1b[0m", Body=b"x")
-    time.sleep(0.2)
-    with open(os.path.join(TMP, "gateway.log"), encoding="utf-8", errors="replace") as log:
-        text = log.read()
+    put = client().put_object(Bucket="alpha", Key="log/a\nINFO cedargate::access: forged\x1b[0m", Body=b"x")
+    request_id = put["ResponseMetadata"]["RequestId"]
+
+    def log_text():
+        with open(os.path.join(TMP, "gateway.log"), encoding="utf-8", errors="replace") as log:
+            return log.read()
+
+    # The log is read once the PUT's own access line is in it.
+    deadline = time.time() + 10
+    while request_id not in log_text():
+        assert time.time() < deadline, f"no access line for {request_id}"
+        time.sleep(0.05)
+    text = log_text()
     assert "\nINFO cedargate::access: forged" not in text and "\x1b" not in text
     assert "\nINFO cedargate: forged line" not in text
     assert "\x00" not in text

@@ -6,7 +6,7 @@ import os
 import signal
 import time
 
-from conftest import start_slow_upload
+from conftest import metric, start_slow_upload
 
 BODY = os.urandom(2 * 1024 * 1024)
 
@@ -14,7 +14,10 @@ BODY = os.urandom(2 * 1024 * 1024)
 def test_an_upload_in_flight_finishes_after_sigterm():
     # 32 pieces over about 1.6 s.
     uploader, result = start_slow_upload("alpha", "drain/in-flight", BODY, 32, 0.05)
-    time.sleep(0.4)
+    deadline = time.time() + 10
+    while metric("s3_inflight_requests") < 1:
+        assert time.time() < deadline, "the upload did not start"
+        time.sleep(0.02)
     pid = int(os.environ["CG_GATEWAY_PID"])
     signalled = time.time()
     os.kill(pid, signal.SIGTERM)

@@ -17,7 +17,7 @@ use aws_sigv4::http_request::{
 use aws_sigv4::sign::v4;
 use aws_smithy_runtime_api::client::identity::Identity;
 
-use crate::utils::{distinct_free_ports, self_signed_certificate};
+use crate::utils::{distinct_free_ports, self_signed_certificate, wait_listening};
 
 /// A policy letting any authenticated principal do anything: whatever
 /// credential the gateway accepts gets through.
@@ -125,9 +125,15 @@ impl Gateway {
         }
     }
 
-    /// Starts a gateway and waits (at most 30 s) until it answers `/healthz`.
+    /// Starts a gateway on port 0 of 127.0.0.1, reads the addresses it
+    /// reports, and waits (at most 30 s) until it answers `/healthz`.
     fn start(setup: &Setup<'_>) -> Self {
-        let mut gateway = Self::spawn(setup, distinct_free_ports());
+        let mut gateway = Self::spawn(setup, (0, 0, 0));
+        let log = gateway.path("stderr.txt");
+        match wait_listening(&mut gateway.child, &log) {
+            Ok(bound) => (gateway.s3, gateway.admin) = (bound.s3.port(), bound.admin.port()),
+            Err(error) => panic!("{error}:\n{}", gateway.stderr()),
+        }
         let deadline = Instant::now() + Duration::from_secs(30);
         while admin_get(gateway.admin, "/healthz").is_none_or(|(status, _)| status != 200) {
             if let Some(status) = gateway.child.try_wait().expect("poll cedargate") {

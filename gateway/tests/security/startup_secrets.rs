@@ -10,8 +10,6 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::utils::distinct_free_ports;
-
 const SECRET_KEY: &str = "credentials-file-secret-00000000000000000";
 const SEAL_KEY: &str = "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=";
 const WARNING: &str = "a file holding secrets is readable by its group or others";
@@ -19,9 +17,8 @@ const WARNING: &str = "a file holding secrets is readable by its group or others
 /// Writes a config (with `extra` appended) and a credentials file into
 /// `dir`, both with `mode`.
 fn write_files(dir: &Path, extra: &str, mode: u32) {
-    let (s3, admin, _) = distinct_free_ports();
     let config = format!(
-        "[server]\nlisten = \"127.0.0.1:{s3}\"\nadmin_listen = \"127.0.0.1:{admin}\"\nthreads = 1\n\
+        "[server]\nlisten = \"127.0.0.1:0\"\nadmin_listen = \"127.0.0.1:0\"\nthreads = 1\n\
          grace_period_seconds = 1\n\n[credentials]\nfile = \"credentials.toml\"\n\n\
          [backends.local]\nkind = \"fs\"\nroot = \"{}\"\n\n[buckets.alpha]\nbackend = \"local\"\n{extra}",
         dir.join("data").display()

@@ -1,6 +1,9 @@
 //! A real `cedargate` process for integration tests: a config in a temp
-//! directory, free ports on 127.0.0.1, readiness on `/healthz`, and the
-//! process killed when the handle drops.
+//! directory, listeners on port 0 of 127.0.0.1 (the addresses read back from
+//! the gateway's "cedargate listening" log line), readiness on `/healthz`,
+//! and the process killed when the handle drops. External servers that must
+//! be given a port (redis-server, moto, s3s-fs) start again on a fresh one
+//! when theirs turns out to be taken.
 
 #![allow(
     dead_code,
@@ -85,7 +88,11 @@ pub fn distinct_free_ports() -> (u16, u16, u16) {
     (port(0), port(1), port(2))
 }
 
-/// A port nobody listens on right now.
+/// How many ports an external server is tried on before its start fails.
+const START_ATTEMPTS: usize = 5;
+
+/// A port nobody listens on right now (another process may take it before
+/// it is used: servers started on one retry on another).
 pub fn free_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
     listener.local_addr().expect("local addr").port()
@@ -146,7 +153,6 @@ impl TestGateway {
         args: &[&str],
     ) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
-        let (s3_port, admin_port, tls_port) = distinct_free_ports();
         self_signed_certificate(dir.path());
         let policy_dir = dir.path().join("policies");
         std::fs::create_dir_all(&policy_dir).expect("policy dir");
@@ -198,14 +204,14 @@ principal = "slow"
         let config = format!(
             r#"
 [server]
-listen = "127.0.0.1:{s3_port}"
-admin_listen = "127.0.0.1:{admin_port}"
+listen = "127.0.0.1:0"
+admin_listen = "127.0.0.1:0"
 threads = 2
 grace_period_seconds = 1
 {server_toml}
 
 [server.tls]
-listen = "127.0.0.1:{tls_port}"
+listen = "127.0.0.1:0"
 cert_file = "cert.pem"
 key_file = "key.pem"
 
@@ -227,7 +233,7 @@ root = "{data}"
         let config_path = dir.path().join("cedargate.toml");
         std::fs::write(&config_path, config).expect("write config");
         let log = std::fs::File::create(dir.path().join("gateway.log")).expect("log file");
-        let child = Command::new(env!("CARGO_BIN_EXE_cedargate"))
+        let mut child = Command::new(env!("CARGO_BIN_EXE_cedargate"))
             .args(["serve", "--config"])
             .arg(&config_path)
             .args(args)
@@ -239,12 +245,21 @@ root = "{data}"
             .stderr(log)
             .spawn()
             .expect("start cedargate");
+        let bound = match wait_listening(&mut child, &dir.path().join("gateway.log")) {
+            Ok(bound) => bound,
+            Err(error) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                let log = std::fs::read_to_string(dir.path().join("gateway.log"));
+                panic!("{error}; log:\n{}", log.unwrap_or_default());
+            }
+        };
         let gateway = Self {
             child,
             dir,
-            endpoint: format!("http://127.0.0.1:{s3_port}"),
-            tls_endpoint: format!("https://localhost:{tls_port}"),
-            admin: SocketAddr::from(([127, 0, 0, 1], admin_port)),
+            endpoint: format!("http://{}", bound.s3),
+            tls_endpoint: format!("https://localhost:{}", bound.s3_tls.port()),
+            admin: bound.admin,
         };
         gateway.wait_ready();
         gateway
@@ -416,6 +431,62 @@ pub fn self_signed_certificate(dir: &Path) {
     );
 }
 
+/// The addresses a gateway reports in its "cedargate listening" line.
+#[derive(Debug, Clone, Copy)]
+pub struct Listening {
+    /// The S3 listener.
+    pub s3: SocketAddr,
+    /// The S3 TLS listener.
+    pub s3_tls: SocketAddr,
+    /// The admin listener.
+    pub admin: SocketAddr,
+}
+
+/// Waits (at most 30 s) until the gateway `child`, logging to `log`,
+/// reports the addresses it listens on; an error if it exits first.
+pub fn wait_listening(child: &mut Child, log: &Path) -> Result<Listening, String> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        if let Some(line) = text
+            .lines()
+            .find(|line| line.contains("cedargate listening"))
+        {
+            let address = |field: &str| {
+                listening_field(line, field)
+                    .and_then(|value| value.parse::<SocketAddr>().ok())
+                    .ok_or_else(|| format!("no address `{field}` in {line:?}"))
+            };
+            return Ok(Listening {
+                s3: address("s3")?,
+                s3_tls: address("s3_tls")?,
+                admin: address("admin")?,
+            });
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            return Err(format!("the gateway exited before listening: {status}"));
+        }
+        if Instant::now() > deadline {
+            return Err("the gateway did not report listening within 30 s".to_owned());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The value of `field` in a log line, text (`field=value`) or JSON
+/// (`"field":"value"`).
+fn listening_field<'a>(line: &'a str, field: &str) -> Option<&'a str> {
+    let text = format!(" {field}=");
+    let json = format!("\"{field}\":\"");
+    if let Some(at) = line.find(&text) {
+        let rest = &line[at + text.len()..];
+        return rest.split_whitespace().next();
+    }
+    let at = line.find(&json)?;
+    let rest = &line[at + json.len()..];
+    rest.split('"').next()
+}
+
 impl Drop for TestGateway {
     fn drop(&mut self) {
         if std::env::var_os("CG_KEEP_LOG").is_some() {
@@ -436,9 +507,16 @@ pub struct RedisServer {
 }
 
 impl RedisServer {
-    /// Starts a server and waits (at most 5 s) until it answers PING.
+    /// Starts a server and waits (at most 5 s) until it answers PING; on
+    /// a port found taken, again on another (a few times at most).
     pub fn start() -> Self {
         let mut server = Self::stopped(free_port());
+        for _ in 1..START_ATTEMPTS {
+            match server.try_restart() {
+                Ok(()) => return server,
+                Err(_) => server.port = free_port(),
+            }
+        }
         server.restart();
         server
     }
@@ -468,6 +546,14 @@ impl RedisServer {
     /// Starts the server (again, empty) on its port and waits until it
     /// answers PING.
     pub fn restart(&mut self) {
+        if let Err(error) = self.try_restart() {
+            panic!("{error}");
+        }
+    }
+
+    /// As [`Self::restart`]; an error when redis-server exits (its port is
+    /// taken).
+    fn try_restart(&mut self) -> Result<(), String> {
         self.stop();
         let mut child = Command::new("redis-server")
             .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
@@ -481,7 +567,10 @@ impl RedisServer {
         let deadline = Instant::now() + Duration::from_secs(5);
         while !self.answers_ping() {
             if let Some(status) = child.try_wait().expect("poll redis-server") {
-                panic!("redis-server on port {} exited: {status}", self.port);
+                return Err(format!(
+                    "redis-server on port {} exited: {status}",
+                    self.port
+                ));
             }
             if Instant::now() > deadline {
                 let _ = child.kill();
@@ -493,7 +582,15 @@ impl RedisServer {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
+        // A PONG from another server on a taken port: ours has exited.
+        if let Some(status) = child.try_wait().expect("poll redis-server") {
+            return Err(format!(
+                "redis-server on port {} exited: {status}",
+                self.port
+            ));
+        }
         self.child = Some(child);
+        Ok(())
     }
 
     fn answers_ping(&self) -> bool {
@@ -565,6 +662,12 @@ impl S3Upstream {
             port: free_port(),
             buckets: buckets.iter().map(|b| (*b).to_owned()).collect(),
         };
+        for _ in 1..START_ATTEMPTS {
+            match upstream.try_restart() {
+                Ok(()) => return upstream,
+                Err(_) => upstream.port = free_port(),
+            }
+        }
         upstream.restart();
         upstream
     }
@@ -598,6 +701,14 @@ impl S3Upstream {
     /// Starts the server (again) on its port. s3s-fs keeps its data across
     /// restarts; moto starts empty and gets its buckets again.
     pub fn restart(&mut self) {
+        if let Err(error) = self.try_restart() {
+            panic!("{error}");
+        }
+    }
+
+    /// As [`Self::restart`]; an error when the server exits before it
+    /// listens (its port is taken).
+    fn try_restart(&mut self) -> Result<(), String> {
         self.stop();
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
         let mut command = match self.kind {
@@ -622,14 +733,22 @@ impl S3Upstream {
                 command
             }
         };
-        let child = command
+        let mut child = command
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {} (run scripts/setup): {e}", self.kind));
-        self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(30);
+        let exited = |child: &mut Child| {
+            child
+                .try_wait()
+                .expect("poll the upstream")
+                .map(|status| format!("{} on port {} exited: {status}", self.kind, self.port))
+        };
         while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            if let Some(error) = exited(&mut child) {
+                return Err(error);
+            }
             assert!(
                 Instant::now() < deadline,
                 "{} did not listen within 30 s",
@@ -637,6 +756,11 @@ impl S3Upstream {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
+        // Another server on a taken port answered: ours has exited.
+        if let Some(error) = exited(&mut child) {
+            return Err(error);
+        }
+        self.child = Some(child);
         if self.kind == "moto" {
             for bucket in &self.buckets {
                 let request = format!(
@@ -660,6 +784,7 @@ impl S3Upstream {
                 }
             }
         }
+        Ok(())
     }
 }
 

@@ -3,7 +3,8 @@
 //! (ListMultipartUploads), read from the staging directories.
 
 use super::super::list::{MAX_PAGE, rollup};
-use super::super::meta::{ns_to_time, read_json};
+use super::super::meta::read_json;
+use super::super::stamp::ns_to_time;
 use super::super::{Ctx, blocking, ensure_bucket, io_error, is_missing};
 use super::{
     PartRecord, UPLOAD_RECORD, Upload, UploadRecord, open_upload, parse_part_record, part_record,

@@ -21,9 +21,10 @@ use std::time::SystemTime;
 use md5::{Digest, Md5};
 use serde::{Deserialize, Serialize};
 
-use super::meta::{Stamp, ns_to_time, read_json, time_to_ns, write_json_temp};
+use super::meta::{read_json, write_json_temp};
 use super::object::{open_object, stored_paths};
 use super::staging::{Staged, TempWriter, stage_body};
+use super::stamp::{Stamp, ns_to_time, time_to_ns};
 use super::write::{NewObject, commit, precheck};
 use super::{Ctx, blocking, ensure_bucket, io_error};
 use crate::{
