@@ -36,6 +36,13 @@ def test_put_get_head_roundtrip_keeps_metadata(s3, prefix):
     assert head["ResponseMetadata"]["HTTPHeaders"]["x-amz-request-id"]
 
 
+def test_content_encoding_comes_back_as_sent(s3, prefix):
+    key = prefix + "encoded"
+    s3.put_object(Bucket=BUCKET, Key=key, Body=b"x", ContentEncoding="deflate, gzip")
+    assert s3.head_object(Bucket=BUCKET, Key=key)["ContentEncoding"] == "deflate, gzip"
+    assert s3.get_object(Bucket=BUCKET, Key=key)["ContentEncoding"] == "deflate, gzip"
+
+
 def test_missing_key_and_bucket(s3, prefix):
     with pytest.raises(ClientError) as e:
         s3.get_object(Bucket=BUCKET, Key=prefix + "nope")

@@ -243,19 +243,35 @@ fn single_value<'h>(headers: &'h HeaderMap, name: &str) -> Result<Option<&'h str
         .map_err(|_| invalid(format!("{name} is not ASCII")))
 }
 
-/// `Content-Encoding` as it should be stored for an `aws-chunked` upload:
-/// without the `aws-chunked` coding (S3 removes it), `None` when nothing
-/// remains.
+/// `Content-Encoding` as it should be stored: as the client spelled it (S3
+/// returns `deflate, gzip` as sent), except that the `aws-chunked` coding and
+/// the separator next to it are removed (S3 removes them); `None` when
+/// nothing remains. Several `Content-Encoding` lines are joined with `, `.
 pub fn stored_content_encoding(headers: &HeaderMap) -> Option<String> {
-    let codings: Vec<&str> = headers
+    let values: Vec<String> = headers
         .get_all(http::header::CONTENT_ENCODING)
         .iter()
         .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(','))
-        .map(str::trim)
-        .filter(|coding| !coding.is_empty() && !coding.eq_ignore_ascii_case("aws-chunked"))
+        .map(without_aws_chunked)
+        .filter(|value| !value.is_empty())
         .collect();
-    (!codings.is_empty()).then(|| codings.join(","))
+    (!values.is_empty()).then(|| values.join(", "))
+}
+
+/// One `Content-Encoding` value without its `aws-chunked` codings: each
+/// coding keeps the spacing that followed its separator.
+fn without_aws_chunked(value: &str) -> String {
+    let codings: Vec<&str> = value
+        .split(',')
+        .filter(|coding| !coding.trim().eq_ignore_ascii_case("aws-chunked"))
+        .collect();
+    let joined = codings.join(",");
+    let kept = joined.trim();
+    if kept.split(',').all(|coding| coding.trim().is_empty()) {
+        String::new()
+    } else {
+        kept.to_owned()
+    }
 }
 
 fn invalid(message: impl Into<String>) -> S3Error {
@@ -355,12 +371,17 @@ mod tests {
     }
 
     #[test]
-    fn stored_content_encoding_drops_aws_chunked() {
+    fn stored_content_encoding_drops_aws_chunked_and_keeps_the_spelling() {
         for (sent, stored) in [
             (vec!["aws-chunked"], None),
             (vec!["gzip,aws-chunked"], Some("gzip")),
             (vec!["AWS-CHUNKED, gzip"], Some("gzip")),
             (vec!["aws-chunked", "br"], Some("br")),
+            (vec!["deflate, gzip"], Some("deflate, gzip")),
+            (vec!["deflate,gzip"], Some("deflate,gzip")),
+            (vec!["deflate, aws-chunked, gzip"], Some("deflate, gzip")),
+            (vec!["deflate,  gzip", "br"], Some("deflate,  gzip, br")),
+            (vec!["aws-chunked, "], None),
             (vec![], None),
         ] {
             let pairs: Vec<(&str, &str)> = sent.iter().map(|v| ("content-encoding", *v)).collect();
