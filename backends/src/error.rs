@@ -75,6 +75,14 @@ pub enum BackendError {
         /// The offending part number.
         part_number: u32,
     },
+    /// CopyObject onto its own source without changing its metadata,
+    /// storage class, website redirect location or encryption attributes.
+    #[error(
+        "this copy request is illegal because it is trying to copy an object to itself \
+         without changing the object's metadata, storage class, website redirect location \
+         or encryption attributes"
+    )]
+    CopyOntoItself,
     /// A parameter or key cannot be accepted; the message says which and why.
     #[error("{message}")]
     InvalidArgument {

@@ -44,6 +44,7 @@ pub fn backend_error(error: BackendError) -> S3Error {
         BackendError::InvalidPart { .. } => client(C::InvalidPart, &error),
         BackendError::InvalidPartOrder => client(C::InvalidPartOrder, &error),
         BackendError::EntityTooSmall { .. } => client(C::EntityTooSmall, &error),
+        BackendError::CopyOntoItself => client(C::InvalidRequest, &error),
         BackendError::InvalidArgument { .. } => client(C::InvalidArgument, &error),
         BackendError::NotImplemented { operation, .. } => S3Error::new(
             C::NotImplemented,
@@ -120,6 +121,7 @@ mod tests {
                 BackendError::EntityTooSmall { part_number: 1 },
                 S3ErrorCode::EntityTooSmall,
             ),
+            (BackendError::CopyOntoItself, S3ErrorCode::InvalidRequest),
             (
                 BackendError::invalid_argument("bad key"),
                 S3ErrorCode::InvalidArgument,

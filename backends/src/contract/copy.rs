@@ -77,7 +77,7 @@ pub async fn copy_object(backend: &dyn Backend, bucket: &str) {
         .await;
     assert_err!(
         onto_itself,
-        BackendError::InvalidArgument { .. },
+        BackendError::CopyOntoItself,
         "self-copy with Copy"
     );
     must(

@@ -200,10 +200,7 @@ pub(super) async fn copy(
             let meta = sidecar.clone().into_meta(&source.key);
             conditions.evaluate(&meta, false)?;
             if onto_itself && directive == MetadataDirective::Copy {
-                return Err(BackendError::invalid_argument(
-                    "this copy request is illegal because it is trying to copy an object to \
-                     itself without changing the object's metadata",
-                ));
+                return Err(BackendError::CopyOntoItself);
             }
             ensure_bucket(&destination.bucket_dir)?;
             precheck(&destination)?;

@@ -232,10 +232,7 @@ pub(super) async fn copy(
         && options.metadata_directive == MetadataDirective::Copy
         && !changes_more_than_metadata(&options.headers)
     {
-        return Err(BackendError::invalid_argument(
-            "this copy request is illegal because it is trying to copy an object to itself \
-             without changing the object's metadata",
-        ));
+        return Err(BackendError::CopyOntoItself);
     }
     if !options.source_conditions.is_empty() {
         check_source(client, source, &options.source_conditions).await?;
