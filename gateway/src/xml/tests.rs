@@ -83,14 +83,14 @@ fn list_bucket_v1_truncated_with_delimiter_and_url_encoding() {
         doc(
             "ListBucketResult",
             &format!(
-                "<Name>bkt</Name><Prefix>p+f/</Prefix><Marker>p+f/0</Marker>\
-                 <NextMarker>p+f/sub+dir/</NextMarker><MaxKeys>2</MaxKeys><Delimiter>/</Delimiter>\
+                "<Name>bkt</Name><Prefix>p%20f/</Prefix><Marker>p%20f/0</Marker>\
+                 <NextMarker>p%20f/sub%20dir/</NextMarker><MaxKeys>2</MaxKeys><Delimiter>/</Delimiter>\
                  <EncodingType>url</EncodingType><IsTruncated>true</IsTruncated>\
-                 <Contents><Key>p+f/a%2Bb%3C%26%3E.txt</Key><LastModified>{T}</LastModified>\
+                 <Contents><Key>p%20f/a%2Bb%3C%26%3E.txt</Key><LastModified>{T}</LastModified>\
                  <ETag>&quot;abc&quot;</ETag><Size>42</Size>\
                  <Owner><ID>id-1</ID><DisplayName>me</DisplayName></Owner>\
                  <StorageClass>STANDARD</StorageClass></Contents>\
-                 <CommonPrefixes><Prefix>p+f/sub+dir/</Prefix></CommonPrefixes>"
+                 <CommonPrefixes><Prefix>p%20f/sub%20dir/</Prefix></CommonPrefixes>"
             )
         )
     );
@@ -155,7 +155,7 @@ fn list_bucket_v2() {
     let done = ListPage::default();
     let expected = doc(
         "ListBucketResult",
-        "<Name>bkt</Name><Prefix>p+f/</Prefix><StartAfter>p+f/0</StartAfter><KeyCount>0</KeyCount>\
+        "<Name>bkt</Name><Prefix>p%20f/</Prefix><StartAfter>p%20f/0</StartAfter><KeyCount>0</KeyCount>\
          <MaxKeys>2</MaxKeys><Delimiter>/</Delimiter><EncodingType>url</EncodingType>\
          <IsTruncated>false</IsTruncated>",
     );
@@ -240,7 +240,7 @@ fn list_multipart_uploads() {
                  <NextKeyMarker></NextKeyMarker><NextUploadIdMarker></NextUploadIdMarker>\
                  <Delimiter>/</Delimiter><Prefix>d/</Prefix><EncodingType>url</EncodingType>\
                  <MaxUploads>1000</MaxUploads><IsTruncated>false</IsTruncated>\
-                 <Upload><Key>d/a+b</Key><UploadId>u1</UploadId><StorageClass>STANDARD</StorageClass>\
+                 <Upload><Key>d/a%20b</Key><UploadId>u1</UploadId><StorageClass>STANDARD</StorageClass>\
                  <Initiated>{T}</Initiated></Upload>\
                  <CommonPrefixes><Prefix>d/c/</Prefix></CommonPrefixes>"
             )

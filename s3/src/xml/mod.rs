@@ -29,9 +29,10 @@
 //! roots are both accepted, DTDs are refused.
 //!
 //! With `encoding-type=url`, listing documents URL-encode the key-like
-//! values as S3 does (space as `+`, everything but `A-Z a-z 0-9 - _ . * /`
-//! as `%XX`), which botocore's `unquote_plus` and the Go and Java SDKs'
-//! query-unescaping turn back into the original value; see [`url_encode`].
+//! values as S3 does (everything but `A-Z a-z 0-9 - _ . * /` as `%XX`, a
+//! space as `%20`), which botocore's `unquote_plus` and the Go and Java
+//! SDKs' query-unescaping turn back into the original value; see
+//! [`url_encode`].
 
 mod parse;
 mod results;

@@ -54,7 +54,7 @@ pub fn timestamp(time: SystemTime) -> String {
 }
 
 /// What S3 leaves unencoded under `encoding-type=url`: letters, digits,
-/// `-`, `_`, `.`, `*` and `/`. Space becomes `+`.
+/// `-`, `_`, `.`, `*` and `/`. A space becomes `%20`, as any other byte.
 const URL_ENCODE_SET: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
     .remove(b'_')
@@ -63,12 +63,9 @@ const URL_ENCODE_SET: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'/');
 
 /// URL-encodes a key-like value as S3 does for `encoding-type=url`
-/// (`a+ b/c~` becomes `a%2B+b/c%7E`).
+/// (`a+ b/c~` becomes `a%2B%20b/c%7E`).
 pub fn url_encode(value: &str) -> String {
-    // `%20` can only come from a space: a literal `%` is itself encoded.
-    utf8_percent_encode(value, URL_ENCODE_SET)
-        .to_string()
-        .replace("%20", "+")
+    utf8_percent_encode(value, URL_ENCODE_SET).to_string()
 }
 
 /// Builds one document: declaration, root with the S3 namespace, elements.
@@ -202,7 +199,8 @@ mod tests {
 
     #[test]
     fn url_encodes_like_s3() {
-        assert_eq!(url_encode("a+ b.txt"), "a%2B+b.txt");
+        assert_eq!(url_encode("a+ b.txt"), "a%2B%20b.txt");
+        assert_eq!(url_encode("quux ab/"), "quux%20ab/");
         assert_eq!(url_encode("dir/a*b-c_d~e%20"), "dir/a*b-c_d%7Ee%2520");
         assert_eq!(url_encode("été\n&"), "%C3%A9t%C3%A9%0A%26");
     }
