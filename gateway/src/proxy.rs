@@ -158,10 +158,12 @@ impl ClientBody for SessionBody<'_> {
 async fn write_answer(session: &mut Session, ctx: &mut RequestCtx, answer: Answer) -> Result<()> {
     let mut header = ResponseHeader::build(answer.status, Some(12))?;
     for (name, value) in answer.headers.into_vec() {
-        let added = match &name {
-            Cow::Borrowed(name) => header.append_header(*name, value.as_str()),
-            Cow::Owned(name) => header.append_header(name.clone(), value.as_str()),
-        };
+        let added = http::HeaderValue::from_bytes(&cedargate_s3::header_text::encode(&value))
+            .map_err(|error| Error::because(ErrorType::InvalidHTTPHeader, "", error))
+            .and_then(|value| match &name {
+                Cow::Borrowed(name) => header.append_header(*name, value),
+                Cow::Owned(name) => header.append_header(name.clone(), value),
+            });
         if let Err(error) = added {
             tracing::warn!(request_id = %ctx.request_id, header = %name, %error, "header dropped");
         }

@@ -170,7 +170,7 @@ impl S3Request {
                 .iter()
                 .filter(|(name, _)| cedargate_backends::is_storage_header(name.as_str()))
                 .map(|(name, value)| {
-                    let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+                    let value = cedargate_s3::header_text::decode(value.as_bytes());
                     (name.as_str().to_owned(), value)
                 })
                 .collect(),
@@ -185,7 +185,7 @@ impl S3Request {
             let Some(short) = name.as_str().strip_prefix("x-amz-meta-") else {
                 continue;
             };
-            let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+            let value = cedargate_s3::header_text::decode(value.as_bytes());
             total += short.len() + value.len();
             metadata.insert(short.to_owned(), value);
         }

@@ -11,7 +11,8 @@
 //!   checksums, and the [`body::BodyPlan`] that says which apply;
 //! - [`error`]: the S3 error type, its codes and their status per profile;
 //! - [`xml`]: the XML documents read and written;
-//! - [`cors`]: CORS rules and how they answer browsers.
+//! - [`cors`]: CORS rules and how they answer browsers;
+//! - [`header_text`]: header values as text, read and written as S3 does.
 //!
 //! It knows nothing of a network server, of authorization policies, of
 //! storage or of configuration files.
@@ -21,12 +22,13 @@
 //! A module imports only modules named before it here
 //! (`python3 scripts/cycles.py s3/src --layers` checks it): [`query`],
 //! [`route`], [`classify`], [`sigv4`], [`xml`], [`error`], [`cors`],
-//! [`body`].
+//! [`body`], [`header_text`].
 
 pub mod body;
 pub mod classify;
 pub mod cors;
 pub mod error;
+pub mod header_text;
 pub mod query;
 pub mod route;
 pub mod sigv4;

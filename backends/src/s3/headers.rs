@@ -23,7 +23,8 @@ impl Headers {
     pub fn add(&mut self, name: &str, value: &str) -> BackendResult<()> {
         let name = HeaderName::from_bytes(name.as_bytes())
             .map_err(|_| BackendError::invalid_argument("a header name cannot be sent"))?;
-        let value = HeaderValue::from_str(value)
+        // Non-ASCII text goes as UTF-8, the way S3 reads header values.
+        let value = HeaderValue::from_bytes(value.as_bytes())
             .map_err(|_| BackendError::invalid_argument("a header value cannot be sent"))?;
         self.0.push((name, value));
         Ok(())
@@ -239,7 +240,7 @@ pub(super) fn object_meta(
         .iter()
         .filter_map(|(name, value)| {
             let name = name.as_str().strip_prefix("x-amz-meta-")?;
-            Some((name.to_owned(), value.to_str().ok()?.to_owned()))
+            Some((name.to_owned(), header_text(value.as_bytes())))
         })
         .collect();
     let parts_count = header(headers, "x-amz-mp-parts-count").and_then(|v| v.parse().ok());
@@ -252,6 +253,16 @@ pub(super) fn object_meta(
         user_metadata,
         parts_count,
     })
+}
+
+/// A header value as text: UTF-8 when it is, otherwise ISO-8859-1, the
+/// charset S3 answers non-ASCII metadata in (`é` comes back as the byte
+/// `0xE9`), so no value is dropped or garbled on its way through.
+fn header_text(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => text.to_owned(),
+        Err(_) => bytes.iter().copied().map(char::from).collect(),
+    }
 }
 
 #[cfg(test)]
@@ -268,6 +279,33 @@ mod tests {
             );
         }
         headers
+    }
+
+    #[test]
+    fn non_ascii_metadata_from_the_upstream_is_kept() {
+        let mut headers = map(&[
+            ("content-length", "0"),
+            ("etag", "\"e\""),
+            ("last-modified", "Wed, 21 Oct 2015 07:28:00 GMT"),
+            ("x-amz-meta-encoded", "=?UTF-8?B?5pel5pys?="),
+        ]);
+        let table: &[(&str, &[u8], &str)] = &[
+            ("x-amz-meta-latin", b"Hello World\xe9", "Hello World\u{e9}"),
+            (
+                "x-amz-meta-utf8",
+                b"Hello World\xc3\xa9",
+                "Hello World\u{e9}",
+            ),
+        ];
+        for (name, bytes, _) in table {
+            headers.append(*name, HeaderValue::from_bytes(bytes).unwrap());
+        }
+        let meta = object_meta("k", 200, &headers).unwrap();
+        for (name, _, text) in table {
+            let short = name.trim_start_matches("x-amz-meta-");
+            assert_eq!(meta.user_metadata[short], *text, "{name}");
+        }
+        assert_eq!(meta.user_metadata["encoded"], "=?UTF-8?B?5pel5pys?=");
     }
 
     #[test]

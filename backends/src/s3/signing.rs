@@ -74,8 +74,7 @@ impl Signer {
         let mut headers: Vec<(String, String)> = Vec::with_capacity(request.headers.0.len() + 4);
         headers.push(("host".into(), host_header.to_owned()));
         for (name, value) in &request.headers.0 {
-            let value = value
-                .to_str()
+            let value = std::str::from_utf8(value.as_bytes())
                 .map_err(|_| BackendError::invalid_argument("a header value cannot be sent"))?;
             headers.push((name.as_str().to_owned(), value.to_owned()));
         }

@@ -5,6 +5,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use cedargate_backends::ListOptions;
 
+use super::bucket_pages::BucketPaging;
 use super::{HandlerEnv, backend_error, target_error};
 use crate::buckets::BucketTarget;
 use crate::request::S3Request;
@@ -12,26 +13,28 @@ use crate::response::S3Response;
 use crate::xml;
 use cedargate_s3::error::{S3Error, S3ErrorCode};
 
-pub(super) async fn list_buckets(env: HandlerEnv<'_>) -> Result<S3Response, S3Error> {
-    let mut buckets = Vec::new();
+pub(super) async fn list_buckets(
+    request: &S3Request,
+    env: HandlerEnv<'_>,
+) -> Result<S3Response, S3Error> {
+    let paging = BucketPaging::from_request(request)?;
+    // The policy filter first, then the listing's own selection; the
+    // creation dates are looked up for the page only.
+    let mut selected = Vec::new();
     for target in env.buckets.iter() {
-        if !env.authz.decide("ListBuckets", &target.name, None).allowed {
-            continue;
+        if paging.selects(&target.name, env.region)
+            && env.authz.decide("ListBuckets", &target.name, None).allowed
+        {
+            selected.push((target.name.clone(), Created::Ask(target)));
         }
-        let created = match target.backend.head_bucket(&target.backend_bucket).await {
-            Ok(info) => info.created,
-            Err(error) => {
-                tracing::warn!(bucket = %target.name, %error, "bucket not reachable for ListBuckets");
-                None
-            }
-        };
-        buckets.push((target.name.clone(), created));
     }
     match env.buckets.unlisted().await {
         Ok(unlisted) => {
             for (target, created) in unlisted {
-                if env.authz.decide("ListBuckets", &target.name, None).allowed {
-                    buckets.push((target.name, created));
+                if paging.selects(&target.name, env.region)
+                    && env.authz.decide("ListBuckets", &target.name, None).allowed
+                {
+                    selected.push((target.name, Created::Known(created)));
                 }
             }
         }
@@ -39,11 +42,40 @@ pub(super) async fn list_buckets(env: HandlerEnv<'_>) -> Result<S3Response, S3Er
             tracing::warn!(%error, "the default route's buckets could not be listed");
         }
     }
-    buckets.sort_by(|a, b| a.0.cmp(&b.0));
+    let (page, token) = paging.page(selected);
+    let mut buckets = Vec::with_capacity(page.len());
+    for (name, created) in page {
+        let created = match created {
+            Created::Known(created) => created,
+            Created::Ask(target) => {
+                match target.backend.head_bucket(&target.backend_bucket).await {
+                    Ok(info) => info.created,
+                    Err(error) => {
+                        tracing::warn!(bucket = %target.name, %error, "bucket not reachable for ListBuckets");
+                        None
+                    }
+                }
+            }
+        };
+        buckets.push((name, created));
+    }
+    let page = xml::BucketsPage {
+        buckets: &buckets,
+        region: env.region,
+        prefix: request.query.get("prefix"),
+        continuation_token: token.as_deref(),
+    };
     Ok(S3Response::xml(xml::list_all_my_buckets_result(
         &super::owner(),
-        &buckets,
+        &page,
     )))
+}
+
+/// A listed bucket's creation date: known from the listing, or asked of
+/// its backend once it is on the page.
+enum Created<'a> {
+    Known(Option<std::time::SystemTime>),
+    Ask(&'a BucketTarget),
 }
 
 pub(super) async fn head_bucket(
@@ -164,7 +196,7 @@ pub(super) async fn list_objects_v2(
 
 /// A continuation token is the base64url of the client key to start after
 /// (the key as the client sees it, so the token never reveals the prefix).
-fn decode_token(token: &str) -> Result<String, S3Error> {
+pub(super) fn decode_token(token: &str) -> Result<String, S3Error> {
     URL_SAFE_NO_PAD
         .decode(token)
         .ok()

@@ -7,6 +7,7 @@
 
 mod acl;
 mod bucket;
+mod bucket_pages;
 mod cors;
 mod lifecycle;
 mod multipart;
@@ -52,7 +53,7 @@ pub async fn dispatch(
     use S3Operation as Op;
     let Some(target) = target else {
         return match request.operation {
-            Op::ListBuckets => bucket::list_buckets(env).await,
+            Op::ListBuckets => bucket::list_buckets(request, env).await,
             Op::CreateBucket => Err(lifecycle::unroutable(request, env)),
             other => Err(not_implemented(other)),
         };

@@ -37,22 +37,39 @@ pub struct ListObjectsV2Params<'a> {
     pub start_after: Option<&'a str>,
 }
 
+/// One page of ListBuckets.
+#[derive(Debug, Clone, Copy)]
+pub struct BucketsPage<'a> {
+    /// The page's buckets, by name, with their creation dates.
+    pub buckets: &'a [(String, Option<SystemTime>)],
+    /// Written as each bucket's `BucketRegion`.
+    pub region: &'a str,
+    /// `prefix` as requested; echoed when given.
+    pub prefix: Option<&'a str>,
+    /// The token for the next page, written when more buckets remain.
+    pub continuation_token: Option<&'a str>,
+}
+
 /// Renders ListAllMyBucketsResult (ListBuckets). A bucket whose creation
 /// date is unknown shows the Unix epoch: several clients (s3cmd among them)
 /// fail on a bucket without `CreationDate`.
-pub fn list_all_my_buckets_result(
-    owner: &Owner,
-    buckets: &[(String, Option<SystemTime>)],
-) -> String {
+pub fn list_all_my_buckets_result(owner: &Owner, page: &BucketsPage<'_>) -> String {
     let mut doc = Doc::new("ListAllMyBucketsResult");
     doc.owner("Owner", owner).open("Buckets");
-    for (name, created) in buckets {
+    for (name, created) in page.buckets {
         doc.open("Bucket")
             .text("Name", name)
             .time("CreationDate", created.unwrap_or(SystemTime::UNIX_EPOCH))
+            .text("BucketRegion", page.region)
             .close("Bucket");
     }
     doc.close("Buckets");
+    if let Some(token) = page.continuation_token {
+        doc.text("ContinuationToken", token);
+    }
+    if let Some(prefix) = page.prefix {
+        doc.text("Prefix", prefix);
+    }
     doc.finish()
 }
 

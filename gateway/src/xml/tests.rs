@@ -44,15 +44,38 @@ fn list_all_my_buckets() {
         id: "id-2".into(),
         display_name: None,
     };
+    let page = BucketsPage {
+        buckets: &buckets,
+        region: "eu-west-1",
+        prefix: None,
+        continuation_token: None,
+    };
     assert_eq!(
-        list_all_my_buckets_result(&bare, &buckets),
+        list_all_my_buckets_result(&bare, &page),
         doc(
             "ListAllMyBucketsResult",
             &format!(
                 "<Owner><ID>id-2</ID></Owner><Buckets>\
-                 <Bucket><Name>alpha</Name><CreationDate>{T}</CreationDate></Bucket>\
-                 <Bucket><Name>beta</Name><CreationDate>1970-01-01T00:00:00.000Z</CreationDate></Bucket>\
+                 <Bucket><Name>alpha</Name><CreationDate>{T}</CreationDate><BucketRegion>eu-west-1</BucketRegion></Bucket>\
+                 <Bucket><Name>beta</Name><CreationDate>1970-01-01T00:00:00.000Z</CreationDate><BucketRegion>eu-west-1</BucketRegion></Bucket>\
                  </Buckets>"
+            )
+        )
+    );
+    let paged = BucketsPage {
+        buckets: &buckets[..1],
+        prefix: Some("a&"),
+        continuation_token: Some("YWxwaGE"),
+        ..page
+    };
+    assert_eq!(
+        list_all_my_buckets_result(&bare, &paged),
+        doc(
+            "ListAllMyBucketsResult",
+            &format!(
+                "<Owner><ID>id-2</ID></Owner><Buckets>\
+                 <Bucket><Name>alpha</Name><CreationDate>{T}</CreationDate><BucketRegion>eu-west-1</BucketRegion></Bucket>\
+                 </Buckets><ContinuationToken>YWxwaGE</ContinuationToken><Prefix>a&amp;</Prefix>"
             )
         )
     );

@@ -75,6 +75,27 @@ def test_list_buckets_is_filtered(s3, scoped):
     assert [b["Name"] for b in scoped.list_buckets()["Buckets"]] == ["beta"]
 
 
+def test_list_buckets_pages_after_the_policy_filter(s3, scoped):
+    first = s3.list_buckets(MaxBuckets=1)
+    assert [b["Name"] for b in first["Buckets"]] == ["alpha"]
+    second = s3.list_buckets(MaxBuckets=1, ContinuationToken=first["ContinuationToken"])
+    assert [b["Name"] for b in second["Buckets"]] == ["beta"]
+    assert "ContinuationToken" not in second
+    only = scoped.list_buckets(MaxBuckets=1)
+    assert [b["Name"] for b in only["Buckets"]] == ["beta"]
+    assert "ContinuationToken" not in only, "a token must not hint at a hidden bucket"
+    # Another caller's token only says where to start; the filter still holds.
+    from_start = scoped.list_buckets(MaxBuckets=5, ContinuationToken=first["ContinuationToken"])
+    assert [b["Name"] for b in from_start["Buckets"]] == ["beta"]
+    assert [b["Name"] for b in s3.list_buckets(Prefix="al")["Buckets"]] == ["alpha"]
+    assert s3.list_buckets(Prefix="al")["Prefix"] == "al"
+    assert scoped.list_buckets(Prefix="al")["Buckets"] == []
+    with pytest.raises(ClientError) as e:
+        s3.list_buckets(MaxBuckets=10001)
+    assert code_of(e) == ("InvalidArgument", 400)
+    assert "max-buckets" in e.value.response["Error"]["Message"]
+
+
 def test_anonymous_reads_the_public_bucket_but_cannot_write(s3, prefix):
     s3.put_object(Bucket="beta", Key=prefix + "public.txt", Body=b"hello world")
     anonymous = client(signature_version=UNSIGNED)

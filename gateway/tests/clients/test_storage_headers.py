@@ -80,3 +80,23 @@ def test_what_cloud_storage_lacks_is_not_implemented(s3, prefix):
     assert refused.value.response["Error"]["Code"] == "NotImplemented"
     assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 501
     s3.abort_multipart_upload(Bucket=BUCKET, Key=prefix + "dst", UploadId=upload)
+
+
+@pytest.mark.skipif(STORAGE == "gcs", reason="checked against fs and an S3 upstream")
+def test_non_ascii_metadata_comes_back_as_sent(s3, prefix):
+    """boto3 sends header text as UTF-8 and reads answers as ISO-8859-1:
+    `é` must come back as the byte 0xE9; text ISO-8859-1 cannot carry comes
+    back RFC 2047 encoded."""
+    key = prefix + "unicode-meta"
+
+    def set_headers(params, **_):
+        params["headers"]["x-amz-meta-meta1"] = "Hello World\xe9"
+        params["headers"]["x-amz-meta-meta2"] = "\u65e5\u672c"
+
+    s3.meta.events.register("before-call.s3.PutObject", set_headers)
+    try:
+        s3.put_object(Bucket=BUCKET, Key=key, Body=b"bar")
+    finally:
+        s3.meta.events.unregister("before-call.s3.PutObject", set_headers)
+    for answer in (s3.get_object(Bucket=BUCKET, Key=key), s3.head_object(Bucket=BUCKET, Key=key)):
+        assert answer["Metadata"] == {"meta1": "Hello World\xe9", "meta2": "=?UTF-8?B?5pel5pys?="}
