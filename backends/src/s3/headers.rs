@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::SystemTime;
 
+use cedargate_s3::header_text;
 use http::{HeaderMap, HeaderName, HeaderValue};
 
 use super::not_s3::not_s3;
@@ -240,7 +241,7 @@ pub(super) fn object_meta(
         .iter()
         .filter_map(|(name, value)| {
             let name = name.as_str().strip_prefix("x-amz-meta-")?;
-            Some((name.to_owned(), header_text(value.as_bytes())))
+            Some((name.to_owned(), header_text::decode(value.as_bytes())))
         })
         .collect();
     let parts_count = header(headers, "x-amz-mp-parts-count").and_then(|v| v.parse().ok());
@@ -253,16 +254,6 @@ pub(super) fn object_meta(
         user_metadata,
         parts_count,
     })
-}
-
-/// A header value as text: UTF-8 when it is, otherwise ISO-8859-1, the
-/// charset S3 answers non-ASCII metadata in (`é` comes back as the byte
-/// `0xE9`), so no value is dropped or garbled on its way through.
-fn header_text(bytes: &[u8]) -> String {
-    match std::str::from_utf8(bytes) {
-        Ok(text) => text.to_owned(),
-        Err(_) => bytes.iter().copied().map(char::from).collect(),
-    }
 }
 
 #[cfg(test)]
