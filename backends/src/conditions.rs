@@ -184,6 +184,8 @@ mod tests {
             headers: Default::default(),
             user_metadata: BTreeMap::new(),
             parts_count: None,
+            version_id: None,
+            checksum: None,
         }
     }
 

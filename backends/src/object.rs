@@ -70,4 +70,9 @@ pub struct ObjectMeta {
     pub user_metadata: BTreeMap<String, String>,
     /// Number of parts for objects created by a multipart upload.
     pub parts_count: Option<u32>,
+    /// The version this is (`null` for the null version), in a bucket
+    /// whose versioning was ever enabled; `None` otherwise.
+    pub version_id: Option<String>,
+    /// The checksum stored with the object, when it has one.
+    pub checksum: Option<crate::ObjectChecksum>,
 }

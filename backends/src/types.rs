@@ -155,6 +155,11 @@ pub struct PutOutput {
     pub etag: String,
     /// Size of the stored object.
     pub size: u64,
+    /// The version the write created, in a bucket whose versioning was
+    /// ever enabled.
+    pub version_id: Option<String>,
+    /// The checksum stored with the object, when it has one.
+    pub checksum: Option<ObjectChecksum>,
 }
 
 /// How a copy treats metadata (`x-amz-metadata-directive`).
@@ -190,6 +195,11 @@ pub struct CopyOutput {
     pub etag: String,
     /// Last-modified time of the new object or part.
     pub last_modified: SystemTime,
+    /// The version the copy created, in a bucket whose versioning was
+    /// ever enabled.
+    pub version_id: Option<String>,
+    /// The checksum stored with the new object or part, when it has one.
+    pub checksum: Option<ObjectChecksum>,
 }
 
 /// Options for [`crate::Backend::upload_part`].

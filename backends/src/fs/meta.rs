@@ -71,6 +71,8 @@ impl Sidecar {
             headers,
             user_metadata: self.user_metadata,
             parts_count: self.parts_count,
+            version_id: None,
+            checksum: None,
         }
     }
 }

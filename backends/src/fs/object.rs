@@ -232,6 +232,8 @@ pub(super) async fn copy(
     Ok(CopyOutput {
         etag: output.etag,
         last_modified,
+        version_id: None,
+        checksum: None,
     })
 }
 

@@ -75,6 +75,8 @@ fn commit_locked(ctx: &Ctx, paths: &ObjectPaths, object: NewObject) -> BackendRe
     Ok(PutOutput {
         etag: object.etag,
         size: object.staged.size,
+        version_id: None,
+        checksum: None,
     })
 }
 

@@ -253,6 +253,8 @@ pub(super) fn object_meta(
         headers: object_headers,
         user_metadata,
         parts_count,
+        version_id: None,
+        checksum: None,
     })
 }
 

@@ -200,6 +200,8 @@ pub(super) async fn complete(
     Ok(PutOutput {
         etag: unquote_etag(&result.etag),
         size,
+        version_id: None,
+        checksum: None,
     })
 }
 

@@ -205,7 +205,12 @@ pub(super) async fn put(
     let etag = headers::etag_header(&response.headers)
         .ok_or_else(|| not_s3("a PutObject answer has no ETag"))?;
     response.body(MAX_DOCUMENT).await?;
-    Ok(PutOutput { etag, size: length })
+    Ok(PutOutput {
+        etag,
+        size: length,
+        version_id: None,
+        checksum: None,
+    })
 }
 
 /// Evaluates copy-source conditions on a HEAD of the source, before the
@@ -301,6 +306,8 @@ pub(super) async fn send_copy(
     Ok(CopyOutput {
         etag: unquote_etag(&result.etag),
         last_modified: result.modified()?,
+        version_id: None,
+        checksum: None,
     })
 }
 

@@ -285,6 +285,8 @@ fn single_results() {
     let copy = CopyOutput {
         etag: "c0".into(),
         last_modified: at(),
+        version_id: None,
+        checksum: None,
     };
     let copied = format!("<LastModified>{T}</LastModified><ETag>&quot;c0&quot;</ETag>");
     assert_eq!(copy_object_result(&copy), doc("CopyObjectResult", &copied));

@@ -288,6 +288,8 @@ pub(super) async fn upload_part_copy(
     Ok(CopyOutput {
         etag,
         last_modified: stamp.last_modified(),
+        version_id: None,
+        checksum: None,
     })
 }
 
