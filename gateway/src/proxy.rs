@@ -7,6 +7,7 @@
 use std::borrow::Cow;
 use std::io;
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -29,12 +30,26 @@ use cedargate_s3::error::S3Error;
 pub struct S3Proxy {
     gateway: Arc<Gateway>,
     console: Arc<ConsoleState>,
+    body_timeout: Duration,
 }
 
 impl S3Proxy {
-    /// A handler over the gateway's state, recording decisions for `console`.
-    pub fn new(gateway: Arc<Gateway>, console: Arc<ConsoleState>) -> Self {
-        Self { gateway, console }
+    /// A handler over the gateway's state, recording decisions for
+    /// `console`; a request body that sends nothing for `body_timeout` is
+    /// given up.
+    pub fn new(gateway: Arc<Gateway>, console: Arc<ConsoleState>, body_timeout: Duration) -> Self {
+        Self {
+            gateway,
+            console,
+            body_timeout,
+        }
+    }
+
+    fn body<'a>(&self, session: &'a mut Session) -> SessionBody<'a> {
+        SessionBody {
+            session,
+            idle: self.body_timeout,
+        }
     }
 }
 
@@ -52,7 +67,7 @@ impl ProxyHttp for S3Proxy {
         let peer = peer(session);
         let answer = self
             .gateway
-            .serve(&head, &peer, &mut SessionBody(session), ctx)
+            .serve(&head, &peer, &mut self.body(session), ctx)
             .await;
         write_answer(session, ctx, answer).await?;
         Ok(true)
@@ -76,7 +91,7 @@ impl ProxyHttp for S3Proxy {
             let head: http::request::Parts = (**session.req_header()).clone();
             let answer = self.gateway.error_answer(
                 &head,
-                &mut SessionBody(session),
+                &mut self.body(session),
                 ctx,
                 S3Error::internal(error),
             );
@@ -125,31 +140,38 @@ fn peer(session: &Session) -> Peer {
     }
 }
 
-/// The client's body, read from the pingora session.
-struct SessionBody<'a>(&'a mut Session);
+/// The client's body, read from the pingora session; a read that waits
+/// longer than `idle` fails with [`io::ErrorKind::TimedOut`].
+struct SessionBody<'a> {
+    session: &'a mut Session,
+    idle: Duration,
+}
 
 #[async_trait]
 impl ClientBody for SessionBody<'_> {
     async fn read_chunk(&mut self) -> io::Result<Option<Bytes>> {
-        self.0
-            .read_request_body()
-            .await
-            .map_err(|error| io::Error::other(error.to_string()))
+        match tokio::time::timeout(self.idle, self.session.read_request_body()).await {
+            Ok(read) => read.map_err(|error| io::Error::other(error.to_string())),
+            Err(_) => Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!("no body bytes for {} s", self.idle.as_secs()),
+            )),
+        }
     }
 
     async fn send_continue(&mut self) -> io::Result<()> {
-        self.0
+        self.session
             .write_continue_response()
             .await
             .map_err(|error| io::Error::other(error.to_string()))
     }
 
     fn is_done(&mut self) -> bool {
-        self.0.as_downstream_mut().is_body_done()
+        self.session.as_downstream_mut().is_body_done()
     }
 
     fn disable_keepalive(&mut self) {
-        self.0.set_keepalive(None);
+        self.session.set_keepalive(None);
     }
 }
 

@@ -400,7 +400,11 @@ pub fn run(
         header_timeout: Duration::from_secs(config.server.header_timeout_seconds),
         dialect: Dialect::S3(config.s3.error_profile),
     };
-    let proxy = pingora::proxy::http_proxy(&server.configuration, S3Proxy::new(gateway, console));
+    let body_timeout = Duration::from_secs(config.server.body_timeout_seconds);
+    let proxy = pingora::proxy::http_proxy(
+        &server.configuration,
+        S3Proxy::new(gateway, console, body_timeout),
+    );
     let mut s3 = Service::new("s3".to_owned(), GuardedApp::new(proxy, limits));
     s3.add_tcp(&config.server.listen.to_string());
     if let Some(tls) = &config.server.tls {

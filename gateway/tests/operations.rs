@@ -69,7 +69,7 @@ fn slow_senders_are_cut_off_and_connections_are_capped() {
     let gateway = TestGateway::start_full(
         DEFAULT_BUCKETS,
         "",
-        "max_connections = 8\nheader_timeout_seconds = 2\n",
+        "max_connections = 8\nheader_timeout_seconds = 2\nbody_timeout_seconds = 2\n",
         &[("tester.cedar", TESTER_POLICY)],
         None,
         &[],

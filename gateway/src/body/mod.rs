@@ -129,6 +129,13 @@ impl<'a> RequestBody<'a> {
     }
 }
 
+fn idle_timeout() -> S3Error {
+    S3Error::new(
+        S3ErrorCode::RequestTimeout,
+        "your socket connection to the server was not read from or written to within the timeout period",
+    )
+}
+
 fn incomplete() -> S3Error {
     S3Error::new(
         S3ErrorCode::IncompleteBody,
@@ -166,6 +173,9 @@ impl BodySource for RequestBody<'_> {
                 Ok(Some(chunk))
             }
             Ok(None) => self.finish(),
+            Err(error) if error.kind() == io::ErrorKind::TimedOut => {
+                Err(self.fail(idle_timeout().with_detail(error)))
+            }
             Err(error) => Err(self.fail(incomplete().with_detail(error))),
         }
     }

@@ -33,6 +33,10 @@ pub struct ServerConfig {
     /// Seconds a request's header section may take to arrive (slow senders
     /// are cut off; bodies are not limited by it).
     pub header_timeout_seconds: u64,
+    /// Seconds a request body may go without sending a byte; past that the
+    /// request is answered 400 RequestTimeout, nothing of it is stored,
+    /// and the connection is closed.
+    pub body_timeout_seconds: u64,
     /// Client connections open at once on the admin listener; more are
     /// answered with 503 and closed. Kept small: the admin listener must
     /// never take the file descriptors the S3 listener needs.
@@ -68,6 +72,7 @@ impl Default for ServerConfig {
             tls: None,
             max_connections: 4096,
             header_timeout_seconds: 10,
+            body_timeout_seconds: 20,
             admin_max_connections: 64,
             admin_header_timeout_seconds: 5,
             admin_body_timeout_seconds: 10,
@@ -84,6 +89,7 @@ impl ServerConfig {
         }
         for (field, value) in [
             ("server.header_timeout_seconds", self.header_timeout_seconds),
+            ("server.body_timeout_seconds", self.body_timeout_seconds),
             (
                 "server.admin_header_timeout_seconds",
                 self.admin_header_timeout_seconds,

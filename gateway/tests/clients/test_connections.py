@@ -1,8 +1,9 @@
 """Connection guards: a slowloris (a header section dribbled out byte by
 byte) is cut off at the header deadline while a slow but steady upload
 longer than that deadline completes; past max_connections a connection is
-answered with SlowDown at once. The harness sets header_timeout_seconds = 2
-and max_connections = 8."""
+answered with SlowDown at once; a body that stalls is answered
+RequestTimeout. The harness sets header_timeout_seconds = 2,
+body_timeout_seconds = 2 and max_connections = 8."""
 import hashlib
 import os
 import socket
@@ -94,3 +95,33 @@ def test_connections_past_the_limit_get_slowdown():
         except Exception:
             assert time.time() < deadline
             time.sleep(0.2)
+
+
+def test_a_body_that_stalls_is_answered_request_timeout_and_stores_nothing():
+    # The harness sets body_timeout_seconds = 2: the body below sends 10 of
+    # its 100 declared bytes, then nothing.
+    url = client(signature_version="s3v4").generate_presigned_url(
+        "put_object", Params={"Bucket": "alpha", "Key": "slow/stalled"}, ExpiresIn=300)
+    target = url.split(f":{PORT}", 1)[1]
+    stalled = socket.create_connection((HOST, PORT), timeout=10)
+    started = time.time()
+    stalled.sendall(
+        f"PUT {target} HTTP/1.1\r\nHost: {HOST}:{PORT}\r\nContent-Length: 100\r\n\r\n".encode()
+        + b"x" * 10)
+    answer = b""
+    try:
+        while time.time() - started < 10:
+            chunk = stalled.recv(65536)
+            if not chunk:
+                break
+            answer += chunk
+    except OSError:
+        pass
+    waited = time.time() - started
+    stalled.close()
+    assert answer.startswith(b"HTTP/1.1 400"), answer
+    assert b"<Code>RequestTimeout</Code>" in answer, answer
+    assert 1.5 < waited < 9, waited
+    s3 = client()
+    listed = s3.list_objects_v2(Bucket="alpha", Prefix="slow/stalled")
+    assert listed.get("KeyCount", 0) == 0, listed
