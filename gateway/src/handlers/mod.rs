@@ -12,6 +12,7 @@ mod cors;
 mod lifecycle;
 mod multipart;
 mod object;
+mod post;
 mod tagging;
 mod versions;
 
@@ -19,6 +20,7 @@ use cedargate_backends::{BackendError, BodySource};
 
 pub use crate::backend_error::backend_error;
 pub use crate::request::{CopySource, copy_source, tagging_header};
+pub use post::post_object;
 
 use crate::authorize::Authorizer;
 use crate::buckets::{BucketMap, BucketTarget};

@@ -1,22 +1,31 @@
-//! The form's signature: SigV4 for POST (`x-amz-algorithm`
-//! `AWS4-HMAC-SHA256`, `x-amz-credential`, `x-amz-date`,
-//! `x-amz-signature`, and `x-amz-security-token` for an STS session), the
-//! hex HMAC-SHA256 of the base64 `policy` field under the signing key of
-//! the credential's scope.
+//! The form's signature over its base64 `policy` field, in either of the
+//! two versions S3 accepts on forms:
 //!
-//! A form with none of the signing fields (and no `policy`) is anonymous;
-//! one with some but not all is refused, and so is a SigV2 form
-//! (`AWSAccessKeyId` / `signature`), as SigV2 is refused everywhere. The
-//! checks and their failure reasons follow [`crate::sigv4::verify`]'s:
-//! scope (`bad_credential_field`, `bad_authorization_format`), date
-//! (`bad_date`), access key or session token (through the
-//! [`SecretLookup`]), signature compared in constant time
-//! (`bad_signature`), then the signer's state. The policy's own
+//! - SigV4 (`x-amz-algorithm` `AWS4-HMAC-SHA256`, `x-amz-credential`,
+//!   `x-amz-date`, `x-amz-signature`): the hex HMAC-SHA256 of the policy
+//!   under the signing key of the credential's scope;
+//! - SigV2 (`AWSAccessKeyId`, `signature`): the base64 HMAC-SHA1 of the
+//!   policy under the secret, what boto3's `generate_presigned_post`
+//!   produces unless told `signature_version="s3v4"`. In both versions the
+//!   signature covers the policy document and nothing else (no header, no
+//!   body), so a SigV2 form proves no less than a SigV4 one; SigV2 header
+//!   and query signatures stay refused.
+//!
+//! `x-amz-security-token` makes either an STS session's. A form with none
+//! of the signing fields (and no `policy`) is anonymous; one with some but
+//! not all is refused. The checks and their failure reasons follow
+//! [`crate::sigv4::verify`]'s: scope (`bad_credential_field`,
+//! `bad_authorization_format`), date (`bad_date`), access key or session
+//! token (through the [`SecretLookup`]), signature compared in constant
+//! time (`bad_signature`), then the signer's state. The policy's own
 //! `expiration` bounds how long a signed form is valid; the signing date
 //! is not held to the clock skew.
 
 use std::time::SystemTime;
 
+use base64::Engine as _;
+use hmac::{Hmac, Mac};
+use sha1::Sha1;
 use subtle::ConstantTimeEq;
 
 use super::{PostForm, missing_field};
@@ -25,19 +34,34 @@ use crate::sigv4::{
     AuthFailure, AuthFailureReason, SecretLookup, SigningKey, VerifierConfig, parse_amz_date,
 };
 
-/// The signing fields of a SigV4 form.
+/// The signing fields of a form.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FormSignature<'a> {
     /// The base64 policy document (what is signed).
     pub policy: &'a str,
-    /// `x-amz-credential`: `access-key/yyyymmdd/region/service/aws4_request`.
-    pub credential: &'a str,
-    /// `x-amz-date`.
-    pub date: &'a str,
-    /// `x-amz-signature`, hex.
+    /// The version and its fields.
+    pub version: Version<'a>,
+    /// `x-amz-signature` (hex) or `signature` (base64).
     pub signature: &'a str,
     /// `x-amz-security-token`, for an STS session.
     pub token: Option<&'a str>,
+}
+
+/// Which signature a form carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Version<'a> {
+    /// SigV4.
+    V4 {
+        /// `x-amz-credential`: `access-key/yyyymmdd/region/service/aws4_request`.
+        credential: &'a str,
+        /// `x-amz-date`.
+        date: &'a str,
+    },
+    /// SigV2.
+    V2 {
+        /// `AWSAccessKeyId`.
+        access_key: &'a str,
+    },
 }
 
 /// The fields that make a form signed.
@@ -56,19 +80,28 @@ const SIGNING_FIELDS: &[&str] = &[
 ///
 /// # Errors
 ///
-/// InvalidRequest for a SigV2 form; InvalidArgument naming a missing
-/// field; an unsupported `x-amz-algorithm` is InvalidArgument too.
+/// InvalidArgument naming a missing field, or for an unsupported
+/// `x-amz-algorithm`.
 pub fn form_signature(form: &PostForm) -> Result<Option<FormSignature<'_>>, S3Error> {
     if !SIGNING_FIELDS.iter().any(|name| form.field(name).is_some()) {
         return Ok(None);
     }
-    if form.field("awsaccesskeyid").is_some() || form.field("signature").is_some() {
-        return Err(S3Error::new(
-            S3ErrorCode::InvalidRequest,
-            "the authorization mechanism you have provided is not supported; use AWS4-HMAC-SHA256",
-        ));
-    }
     let get = |name: &str| form.field(name).ok_or_else(|| missing_field(name));
+    let token = form.field("x-amz-security-token");
+    if form.field("x-amz-algorithm").is_none()
+        && (form.field("awsaccesskeyid").is_some() || form.field("signature").is_some())
+    {
+        return Ok(Some(FormSignature {
+            policy: get("policy")?,
+            version: Version::V2 {
+                access_key: form
+                    .field("awsaccesskeyid")
+                    .ok_or_else(|| missing_field("AWSAccessKeyId"))?,
+            },
+            signature: get("signature")?,
+            token,
+        }));
+    }
     let policy = get("policy")?;
     let algorithm = get("x-amz-algorithm")?;
     if algorithm != "AWS4-HMAC-SHA256" {
@@ -79,10 +112,12 @@ pub fn form_signature(form: &PostForm) -> Result<Option<FormSignature<'_>>, S3Er
     }
     Ok(Some(FormSignature {
         policy,
-        credential: get("x-amz-credential")?,
-        date: get("x-amz-date")?,
+        version: Version::V4 {
+            credential: get("x-amz-credential")?,
+            date: get("x-amz-date")?,
+        },
         signature: get("x-amz-signature")?,
-        token: form.field("x-amz-security-token"),
+        token,
     }))
 }
 
@@ -97,13 +132,58 @@ pub fn verify<L: SecretLookup>(
     config: &VerifierConfig,
     now: SystemTime,
 ) -> Result<L::Signer, AuthFailure> {
-    let bad_format = |message: &str| {
-        AuthFailure::new(
-            AuthFailureReason::BadAuthorizationFormat,
-            message.to_owned(),
-        )
+    let signer = match signed.version {
+        Version::V4 { credential, date } => verify_v4(signed, credential, date, lookup, config)?,
+        Version::V2 { access_key } => verify_v2(signed, access_key, lookup)?,
     };
-    let parts: Vec<&str> = signed.credential.split('/').collect();
+    lookup.check(&signer, now)?;
+    Ok(signer)
+}
+
+fn bad_format(message: &str) -> AuthFailure {
+    AuthFailure::new(
+        AuthFailureReason::BadAuthorizationFormat,
+        message.to_owned(),
+    )
+}
+
+fn mismatch(access_key: &str) -> AuthFailure {
+    AuthFailure::new(
+        AuthFailureReason::BadSignature,
+        "The request signature we calculated does not match the signature you provided. Check your key and signing method.",
+    )
+    .with_access_key(access_key)
+}
+
+fn verify_v2<L: SecretLookup>(
+    signed: &FormSignature<'_>,
+    access_key: &str,
+    lookup: &L,
+) -> Result<L::Signer, AuthFailure> {
+    let claimed = base64::engine::general_purpose::STANDARD
+        .decode(signed.signature.trim())
+        .map_err(|_| bad_format("the signature field is not base64"))?;
+    let signer = lookup
+        .signer(access_key, signed.token)
+        .map_err(|failure| failure.with_access_key(access_key))?;
+    let mut mac = Hmac::<Sha1>::new_from_slice(L::secret(&signer).expose_bytes())
+        .map_err(|_| AuthFailure::new(AuthFailureReason::BadSignature, "unusable secret"))?;
+    mac.update(signed.policy.as_bytes());
+    let expected = mac.finalize().into_bytes();
+    if !bool::from(expected.as_slice().ct_eq(&claimed)) {
+        return Err(mismatch(access_key));
+    }
+    Ok(signer)
+}
+
+fn verify_v4<L: SecretLookup>(
+    signed: &FormSignature<'_>,
+    credential: &str,
+    amz_date: &str,
+    lookup: &L,
+    config: &VerifierConfig,
+) -> Result<L::Signer, AuthFailure> {
+    let parts: Vec<&str> = credential.split('/').collect();
     let [access_key, date, region, service, terminator] = parts[..] else {
         return Err(AuthFailure::new(
             AuthFailureReason::BadCredentialField,
@@ -116,13 +196,13 @@ pub fn verify<L: SecretLookup>(
             "the x-amz-credential field has an empty part",
         ));
     }
-    if parse_amz_date(signed.date).is_none() {
+    if parse_amz_date(amz_date).is_none() {
         return Err(AuthFailure::new(
             AuthFailureReason::BadDate,
             "the x-amz-date field is not yyyymmddThhmmssZ",
         ));
     }
-    if !signed.date.starts_with(date) || date.len() != 8 {
+    if !amz_date.starts_with(date) || date.len() != 8 {
         return Err(bad_format(
             "the credential scope's date differs from the x-amz-date field",
         ));
@@ -153,18 +233,13 @@ pub fn verify<L: SecretLookup>(
         .unwrap_or_else(|| SigningKey::derive(L::secret(&signer), date, region, service));
     let expected = key.sign(signed.policy.as_bytes());
     if !bool::from(expected.ct_eq(&claimed)) {
-        return Err(AuthFailure::new(
-            AuthFailureReason::BadSignature,
-            "The request signature we calculated does not match the signature you provided. Check your key and signing method.",
-        )
-        .with_access_key(access_key));
+        return Err(mismatch(access_key));
     }
     if cached.is_none()
         && let Some(cache) = cache
     {
         cache.insert(cache_id, key);
     }
-    lookup.check(&signer, now)?;
     Ok(signer)
 }
 

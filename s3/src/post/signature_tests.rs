@@ -89,12 +89,12 @@ fn anonymous_and_incomplete_forms() {
     );
     let cases: &[(&[(&str, &str)], S3ErrorCode)] = &[
         (
-            &[
-                ("AWSAccessKeyId", "AKID"),
-                ("signature", "x"),
-                ("policy", "p"),
-            ],
-            S3ErrorCode::InvalidRequest,
+            &[("AWSAccessKeyId", "AKID"), ("signature", "x")],
+            S3ErrorCode::InvalidArgument,
+        ),
+        (
+            &[("signature", "x"), ("policy", "p")],
+            S3ErrorCode::InvalidArgument,
         ),
         (&[("policy", "p")], S3ErrorCode::InvalidArgument),
         (&[("x-amz-signature", "s")], S3ErrorCode::InvalidArgument),
@@ -133,8 +133,7 @@ fn verifies_and_refuses() {
     let signed = |credential: &'static str, date: &'static str, signature: String, token| {
         move |policy: &'static str| FormSignature {
             policy,
-            credential,
-            date,
+            version: Version::V4 { credential, date },
             signature: Box::leak(signature.clone().into_boxed_str()),
             token,
         }
@@ -263,4 +262,46 @@ fn verifies_and_refuses() {
     }
     let failure = verify(&ok, &lookup(true), &config, now()).expect_err("disabled");
     assert_eq!(failure.reason, AuthFailureReason::Disabled);
+}
+
+#[test]
+fn sigv2_forms() {
+    use base64::Engine as _;
+    use sha1::Sha1;
+    let policy = "eyJleHBpcmF0aW9uIjoiMjAzMC0wMS0wMVQwMDowMDowMFoiLCJjb25kaXRpb25zIjpbXX0=";
+    let mut mac = Hmac::<Sha1>::new_from_slice(SECRET.as_bytes()).expect("any key length");
+    mac.update(policy.as_bytes());
+    let good = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+    let v2 = |access_key, signature: &str, policy| FormSignature {
+        policy,
+        version: Version::V2 { access_key },
+        signature: Box::leak(signature.to_owned().into_boxed_str()),
+        token: None,
+    };
+    let config = VerifierConfig::default();
+    let ok = v2("AKID", &good, policy);
+    assert_eq!(
+        verify(&ok, &lookup(false), &config, now()).as_deref(),
+        Ok("alice")
+    );
+    let cases = [
+        (v2("AKID", &good, "other"), AuthFailureReason::BadSignature),
+        (
+            v2("AKID", &good[1..], policy),
+            AuthFailureReason::BadAuthorizationFormat,
+        ),
+        (v2("AKID", "AAAA", policy), AuthFailureReason::BadSignature),
+        (
+            v2("NOPE", &good, policy),
+            AuthFailureReason::UnknownAccessKey,
+        ),
+    ];
+    for (form, reason) in &cases {
+        let failure = verify(form, &lookup(false), &config, now()).expect_err("refused");
+        assert_eq!(failure.reason, *reason, "{form:?}");
+    }
+    assert_eq!(
+        verify(&ok, &lookup(true), &config, now()).map_err(|f| f.reason),
+        Err(AuthFailureReason::Disabled)
+    );
 }
