@@ -37,3 +37,19 @@ fn presigned_post_forms_are_decided_as_putobject_and_streamed() {
         "{metrics}"
     );
 }
+
+#[test]
+fn chromium_uploads_a_presigned_post_form() {
+    let browser_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
+    assert!(
+        browser_dir.join("node_modules/playwright-core").is_dir(),
+        "playwright-core is missing: run scripts/setup"
+    );
+    let chromium = std::env::var("CG_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    assert!(
+        std::path::Path::new(&chromium).exists(),
+        "`{chromium}` is missing: run scripts/setup"
+    );
+    let gateway = TestGateway::start("");
+    gateway.assert_pytest_env_passes("test_post_browser.py", &[("CG_CHROMIUM", &chromium)]);
+}
