@@ -248,7 +248,7 @@ impl Gateway {
         drop(span);
         if request.operation == S3Operation::PostObject {
             return self
-                .post_object(head, &request, connection, client, ctx, trace, buckets)
+                .post_object(&request, connection, client, ctx, trace, buckets)
                 .await;
         }
         let span = trace.stage("authenticate");

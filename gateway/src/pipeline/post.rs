@@ -79,7 +79,6 @@ impl Gateway {
     /// *classify* and the per-address rate limits.
     pub(super) async fn post_object(
         &self,
-        head: &http::request::Parts,
         request: &S3Request,
         connection: Connection,
         client: &mut dyn ClientBody,
@@ -98,7 +97,7 @@ impl Gateway {
             .map_err(|e| form_error(&e))?;
         let mut raw = RequestBody::new(
             client,
-            expects_continue(&head.headers),
+            expects_continue(&request.headers),
             Some(declared),
             None,
         );
@@ -205,7 +204,7 @@ impl Gateway {
         } else {
             "http"
         };
-        let host = request_host(head).unwrap_or("localhost");
+        let host = request.header("host").unwrap_or("localhost");
         let answer = success(&form, &key, &etag, &format!("{scheme}://{host}"));
         let mut response = if answer.body.is_empty() {
             S3Response::empty(answer.status)

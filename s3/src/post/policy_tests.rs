@@ -91,6 +91,9 @@ fn refuses_invalid_documents() {
     assert!(PolicyDocument::parse(&format!("{a}\n{b}")).is_ok());
 }
 
+/// A bucket, the form's fields, and the message expected.
+type Refusal<'a> = (&'a str, Vec<(&'a str, &'a str)>, &'a str);
+
 #[test]
 fn checks_forms() {
     let base = r#"{"bucket": "bkt"}, ["starts-with", "$key", "up/"], ["starts-with", "$Content-Type", "image/"],
@@ -124,7 +127,7 @@ fn checks_forms() {
         }
         fields
     };
-    let refused: &[(&str, Vec<(&str, &str)>, &str)] = &[
+    let refused: &[Refusal<'_>] = &[
         (
             "bkt2",
             with(("key", "up/a.png")),

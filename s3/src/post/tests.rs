@@ -113,10 +113,13 @@ fn key_needs_a_value() {
     assert_eq!(windows.value("key"), Some("u/a b.txt"));
 }
 
+/// The form's fields, the status and a part of the body expected.
+type AnswerCase<'a> = (&'a [(&'a str, &'a str)], u16, &'a str);
+
 #[test]
 fn success_answers() {
     let base = "http://127.0.0.1:9000";
-    let cases: &[(&[(&str, &str)], u16, &str)] = &[
+    let cases: &[AnswerCase<'_>] = &[
         (&[], 204, ""),
         (&[("success_action_status", "200")], 200, ""),
         (&[("success_action_status", "404")], 204, ""),
