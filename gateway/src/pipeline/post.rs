@@ -462,3 +462,101 @@ impl BodySource for FileBody<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn posted() -> S3Request {
+        S3Request {
+            method: http::Method::POST,
+            route: cedargate_s3::route::route(None, "/bkt", &[]).expect("route"),
+            query: cedargate_s3::query::Query::parse("").expect("query"),
+            headers: http::HeaderMap::new(),
+            operation: S3Operation::PostObject,
+            raw_path: "/bkt".to_owned(),
+            raw_query: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_form_becomes_the_putobject_it_stands_for() {
+        let tagging = "<Tagging><TagSet><Tag><Key>team</Key><Value>blue sky</Value></Tag>\
+                       <Tag><Key>a+b</Key><Value>c&amp;d</Value></Tag></TagSet></Tagging>";
+        let form = PostForm::new(
+            "bkt",
+            [
+                ("key", "up/a.txt"),
+                ("Content-Type", "text/plain"),
+                ("Cache-Control", "no-cache"),
+                ("x-amz-meta-owner", "ada \u{e9}"),
+                ("x-amz-storage-class", "STANDARD"),
+                ("acl", "private"),
+                ("tagging", tagging),
+                ("policy", "p"),
+                ("x-amz-credential", "c"),
+                ("x-amz-date", "d"),
+                ("x-amz-signature", "s"),
+                ("x-amz-security-token", "t"),
+                ("success_action_status", "201"),
+                ("x-ignore-this", "1"),
+                ("unrelated", "1"),
+            ],
+        )
+        .expect("form");
+        let put = put_request(&posted(), &form, "up/a.txt", 1234).expect("put");
+        assert_eq!(put.operation, S3Operation::PutObject);
+        assert_eq!(put.route.key.as_deref(), Some("up/a.txt"));
+        let mut headers: Vec<(String, String)> = put
+            .headers
+            .iter()
+            .map(|(n, v)| {
+                (
+                    n.to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        headers.sort();
+        let expected = [
+            ("cache-control", "no-cache"),
+            ("content-length", "1234"),
+            ("content-type", "text/plain"),
+            ("x-amz-acl", "private"),
+            ("x-amz-meta-owner", "ada \u{e9}"),
+            ("x-amz-storage-class", "STANDARD"),
+            ("x-amz-tagging", "team=blue%20sky&a%2Bb=c%26d"),
+        ];
+        let expected: Vec<(String, String)> = expected
+            .iter()
+            .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+            .collect();
+        assert_eq!(headers, expected);
+        assert_eq!(
+            put.user_metadata().expect("metadata")["owner"],
+            "ada \u{e9}"
+        );
+    }
+
+    #[test]
+    fn fields_no_header_can_carry_are_refused() {
+        let cases: [(&str, &str, S3ErrorCode); 3] = [
+            (
+                "x-amz-meta-a",
+                "line\r\nbreak",
+                S3ErrorCode::InvalidArgument,
+            ),
+            ("tagging", "<Tagging><TagSet>", S3ErrorCode::MalformedXML),
+            (
+                "x-amz-checksum-crc32",
+                "AAAAAA==",
+                S3ErrorCode::NotImplemented,
+            ),
+        ];
+        for (name, value, code) in cases {
+            let form = PostForm::new("bkt", [(name, value)]).expect("form");
+            let error = put_request(&posted(), &form, "k", 1).expect_err(name);
+            assert_eq!(error.code(), code, "{name}");
+        }
+    }
+}
