@@ -24,11 +24,25 @@ forbid (principal, action == Action::"s3:PutObjectTagging", resource)
 when { resource is Object && resource.key like "untagged/*" };
 "#;
 
+/// `alpha`, and `beta` capped at 64 KiB.
+const BUCKETS: &str = "
+[buckets.alpha]
+backend = \"local\"
+
+[buckets.beta]
+backend = \"local\"
+
+[buckets.beta.quota]
+hard = \"64KiB\"
+";
+
 #[test]
 fn presigned_post_forms_are_decided_as_putobject_and_streamed() {
-    let gateway = TestGateway::start_with_policies(
+    let gateway = TestGateway::start_custom(
+        BUCKETS,
         "",
         &[("tester.cedar", TESTER_POLICY), ("forbids.cedar", FORBIDS)],
+        None,
     );
     gateway.assert_pytest_passes("test_post_object.py");
     let metrics = gateway.admin_get("/metrics").expect("metrics");

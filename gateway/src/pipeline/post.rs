@@ -3,7 +3,7 @@
 //! order here:
 //!
 //! 1. *read the form*: the fields before the `file` part, at most
-//!    [`MAX_PRE_DATA_BYTES`] (S3's cap), with `100 Continue` sent first
+//!    [`cedargate_s3::post::MAX_PRE_DATA_BYTES`] (S3's cap), with `100 Continue` sent first
 //!    when asked for; a form without `Content-Length` is refused;
 //! 2. *authenticate*: the SigV4 form signature against the credential in
 //!    `x-amz-credential` (an STS session with `x-amz-security-token`); a
@@ -38,9 +38,7 @@ use cedargate_s3::post::answer::success;
 use cedargate_s3::post::multipart::{FormEvent, FormReader, Step};
 use cedargate_s3::post::policy::PolicyDocument;
 use cedargate_s3::post::signature::form_signature;
-use cedargate_s3::post::{
-    Collected, FormCollector, MAX_PRE_DATA_BYTES, PostForm, form_error, no_file,
-};
+use cedargate_s3::post::{Collected, FormCollector, PostForm, form_error, no_file};
 
 /// S3's largest object written in one request (5 GiB).
 const MAX_POST_OBJECT_BYTES: u64 = 5 * 1024 * 1024 * 1024;
@@ -269,7 +267,9 @@ impl Gateway {
     }
 }
 
-/// Reads the form up to its file part.
+/// Reads the form up to its file part. Memory stays bounded: the reader
+/// hands content out as it arrives and caps header blocks, the collector
+/// caps the fields, so at most one chunk more than the caps is held.
 async fn read_fields(
     reader: &mut FormReader,
     raw: &mut RequestBody<'_>,
@@ -291,13 +291,6 @@ async fn read_fields(
                     return Ok(form);
                 }
             }
-        }
-        if reader.consumed() + reader.buffered() as u64 > 2 * MAX_PRE_DATA_BYTES {
-            // Never reached by a well-formed form, whose events keep the
-            // buffer small; a bound on memory all the same.
-            return Err(form_error(
-                &cedargate_s3::post::multipart::FormError::HeadersTooLarge,
-            ));
         }
     }
 }

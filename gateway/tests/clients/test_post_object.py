@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import http.client
 import json
+import urllib.request
 import os
 import socket
 import time
@@ -21,9 +22,9 @@ from conftest import BUCKET, ENDPOINT, client
 HOST = urllib.parse.urlparse(ENDPOINT)
 
 
-def presigned(key, fields=None, conditions=None, expires=300, s3=None):
+def presigned(key, fields=None, conditions=None, expires=300, s3=None, bucket=BUCKET):
     return (s3 or client(signature_version="s3v4")).generate_presigned_post(
-        BUCKET, key, Fields=fields, Conditions=conditions, ExpiresIn=expires)
+        bucket, key, Fields=fields, Conditions=conditions, ExpiresIn=expires)
 
 
 def body_of(fields, file=("upload.bin", b"", "application/octet-stream"), after=(),
@@ -312,3 +313,31 @@ def test_browser_style_form_with_expect_continue(prefix):
                        headers={"Content-Type": content_type, "Expect": "100-continue"})
     assert connection.getresponse().status == 204
     assert stored(prefix + "continued")["Body"].read() == b"continued"
+
+
+def quota(bucket):
+    rows = json.loads(urllib.request.urlopen(os.environ["CG_ADMIN"] + "/quotas", timeout=10).read())
+    return {row["bucket"]: row for row in rows}[bucket]
+
+
+def test_a_capped_bucket_counts_what_was_stored(prefix):
+    """`beta` is capped at 64 KiB: a form reserves the bytes left in its
+    body, and its usage moves by the file's size alone."""
+    deadline = time.time() + 15
+    while quota("beta")["used"] is None and time.time() < deadline:
+        time.sleep(0.1)
+    before = quota("beta")["used"]
+    assert before is not None
+    form = presigned(prefix + "counted", bucket="beta")
+    status, _, body = send(form, ("c.bin", b"c" * 1000, "application/octet-stream"))
+    assert status == 204, body
+    row = quota("beta")
+    assert (row["used"], row["reserved"]) == (before + 1000, 0), row
+
+    big = presigned(prefix + "over", bucket="beta")
+    status, _, body = send(big, ("o.bin", b"o" * 70_000, "application/octet-stream"))
+    assert (status, code(body)) == (507, "EntityTooLarge"), body
+    row = quota("beta")
+    assert (row["used"], row["reserved"]) == (before + 1000, 0), row
+    with pytest.raises(ClientError):
+        client().head_object(Bucket="beta", Key=prefix + "over")
