@@ -6,8 +6,8 @@
 //!   read under S3's cap of [`MAX_PRE_DATA_BYTES`], and the file part's
 //!   name and type; fields after the file are ignored, as S3 does;
 //! - [`policy`]: the policy document and the check of a form against it;
-//! - [`signature`]: the SigV4 form signature (HMAC of the base64 policy
-//!   with the credential scope's signing key);
+//! - [`signature`]: the form signature over the base64 policy (SigV4 with
+//!   the credential scope's signing key, or SigV2);
 //! - [`answer`]: what a successful upload answers (204, 200, 201 with a
 //!   `PostResponse`, or a 303 to `success_action_redirect`).
 //!
