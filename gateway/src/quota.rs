@@ -286,6 +286,7 @@ impl Quotas {
             kind,
             lock,
             done: false,
+            written: None,
         };
         if matches!(
             ticket.kind,
@@ -445,9 +446,18 @@ pub struct QuotaTicket {
     /// The object's lock, held until usage is settled.
     lock: Option<ObjectLock>,
     done: bool,
+    /// What the write stored, when less than it reserved (a POST upload
+    /// reserves an upper bound of its file's size).
+    written: Option<u64>,
 }
 
 impl QuotaTicket {
+    /// Records the bytes a write stored, which [`Self::finish`] counts
+    /// instead of what was reserved.
+    pub fn set_written(&mut self, bytes: u64) {
+        self.written = Some(bytes);
+    }
+
     /// Accounts for the request's outcome: on success the reservation
     /// becomes usage (or a held part), on failure it is released.
     pub async fn finish(
@@ -462,8 +472,9 @@ impl QuotaTicket {
         let bucket = self.bucket.as_str();
         let result = match (&self.kind, outcome) {
             (TicketKind::Object { old }, Ok(())) => {
+                let written = self.written.unwrap_or(self.reserved);
                 store
-                    .settle(bucket, self.reserved, delta(self.reserved, *old))
+                    .settle(bucket, self.reserved, delta(written, *old))
                     .await
             }
             (TicketKind::Part { upload, part }, Ok(())) => {

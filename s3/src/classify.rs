@@ -20,9 +20,11 @@
 //! - Object subresources need a key and bucket subresources must not have
 //!   one; service-level requests (no bucket) can only be ListBuckets.
 //!
+//! A browser POST upload (`POST /{bucket}` with a `multipart/form-data`
+//! body) is [`S3Operation::PostObject`], which Cedar decides as PutObject.
+//!
 //! Not classified (refused with [`ClassifyError`], S3 code
-//! `InvalidRequest`): browser POST uploads (`POST /{bucket}` with a form),
-//! `OPTIONS` (CORS preflights never get here: the pipeline answers them
+//! `InvalidRequest`): `OPTIONS` (CORS preflights never get here: the pipeline answers them
 //! before classification, see [`crate::cors`]), directory-bucket-only
 //! operations (CreateSession, RenameObject), S3 Object Lambda's
 //! WriteGetObjectResponse, and newer
@@ -96,9 +98,6 @@ pub enum ClassifyError {
     /// `x-amz-copy-source` on an operation that does not copy, or twice.
     #[error("`x-amz-copy-source` is only valid once, on PutObject and UploadPart requests")]
     UnexpectedCopySource,
-    /// A browser-based `POST /{bucket}` upload.
-    #[error("browser-based post uploads are not supported")]
-    PostObjectUnsupported,
 }
 
 impl ClassifyError {
@@ -274,7 +273,7 @@ fn bucket_operation(
             Verb::Head => Ok(Op::HeadBucket),
             Verb::Put => Ok(Op::CreateBucket),
             Verb::Delete => Ok(Op::DeleteBucket),
-            Verb::Post if is_form_upload(headers) => Err(ClassifyError::PostObjectUnsupported),
+            Verb::Post if is_form_upload(headers) => Ok(Op::PostObject),
             Verb::Post => Err(unsupported(verb, "a bucket without a subresource".into())),
         };
     };

@@ -102,6 +102,17 @@ s3_error_codes! {
     RequestTimeout => (400, 400, "RequestTimeout"),
     /// A CORS preflight without `Origin`, or without a valid `Access-Control-Request-Method`.
     BadRequest => (400, 400, "BadRequest"),
+    /// The body of a POST upload is not well-formed multipart/form-data.
+    MalformedPOSTRequest => (400, 400, "MalformedPOSTRequest"),
+    /// A POST upload's policy document does not parse.
+    InvalidPolicyDocument => (400, 400, "InvalidPolicyDocument"),
+    /// A POST upload's fields before the file exceed 20 KiB.
+    MaxPostPreDataLengthExceeded => (400, 400, "MaxPostPreDataLengthExceeded"),
+    /// A POST upload without a file.
+    IncorrectNumberOfFilesInPostRequest => (400, 400, "IncorrectNumberOfFilesInPostRequest"),
+    /// A POST upload's file exceeds its policy's `content-length-range` or
+    /// S3's 5 GiB (400 in both profiles, unlike a bucket's hard cap).
+    PostEntityTooLarge as "EntityTooLarge" => (400, 400, "EntityTooLarge"),
     /// The access key is unknown or disabled.
     InvalidAccessKeyId => (401, 403, "InvalidAccessKeyId"),
     /// The signature did not verify.

@@ -12,7 +12,8 @@
 //! - [`error`]: the S3 error type, its codes and their status per profile;
 //! - [`xml`]: the XML documents read and written;
 //! - [`cors`]: CORS rules and how they answer browsers;
-//! - [`header_text`]: header values as text, read and written as S3 does.
+//! - [`header_text`]: header values as text, read and written as S3 does;
+//! - [`post`]: POST Object's form, policy document, signature and answer.
 //!
 //! It knows nothing of a network server, of authorization policies, of
 //! storage or of configuration files.
@@ -22,13 +23,14 @@
 //! A module imports only modules named before it here
 //! (`python3 scripts/cycles.py s3/src --layers` checks it): [`query`],
 //! [`route`], [`classify`], [`sigv4`], [`xml`], [`error`], [`cors`],
-//! [`body`], [`header_text`].
+//! [`body`], [`header_text`], [`post`].
 
 pub mod body;
 pub mod classify;
 pub mod cors;
 pub mod error;
 pub mod header_text;
+pub mod post;
 pub mod query;
 pub mod route;
 pub mod sigv4;

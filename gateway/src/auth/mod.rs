@@ -12,4 +12,6 @@ pub mod credentials;
 pub mod verify;
 
 pub use credentials::{Credential, CredentialStore, CredentialsError};
-pub use verify::{AuthOutcome, Authenticated, authenticate, authenticate_with_sessions};
+pub use verify::{
+    AuthOutcome, Authenticated, authenticate, authenticate_form, authenticate_with_sessions,
+};

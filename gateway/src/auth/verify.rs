@@ -11,6 +11,8 @@ use cedargate_s3::sigv4::{
     SignedRequest, SigningContext, SigningKeyCache, Verified, VerifierConfig,
 };
 
+use cedargate_s3::post::signature::FormSignature;
+
 use super::credentials::{Credential, CredentialStore};
 use crate::sts::{SessionError, SessionSealer, StsSession};
 
@@ -63,6 +65,22 @@ pub fn authenticate_with_sessions(
         None => AuthOutcome::Anonymous,
         Some(verified) => AuthOutcome::Authenticated(Authenticated::from(verified)),
     })
+}
+
+/// Authenticates a POST upload's signed form (see
+/// [`cedargate_s3::post::signature`]) at time `now` against static
+/// credentials and the STS sessions `sessions` sealed: the credential that
+/// signed it, and its session when it carried a session token.
+pub fn authenticate_form(
+    form: &FormSignature<'_>,
+    store: &CredentialStore,
+    sessions: Option<&SessionSealer>,
+    config: &VerifierConfig,
+    now: SystemTime,
+) -> Result<(Arc<Credential>, Option<Arc<StsSession>>), AuthFailure> {
+    let signers = Signers { store, sessions };
+    let signer = cedargate_s3::post::signature::verify(form, &signers, config, now)?;
+    Ok((signer.credential, signer.session.map(Arc::new)))
 }
 
 /// Who may sign: the static credentials and the sessions one sealer opens.

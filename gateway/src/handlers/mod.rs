@@ -13,6 +13,7 @@ mod lifecycle;
 mod multipart;
 mod object;
 mod object_lock;
+mod post;
 mod tagging;
 mod versions;
 
@@ -20,6 +21,7 @@ use cedargate_backends::{BackendError, BodySource};
 
 pub use crate::backend_error::backend_error;
 pub use crate::request::{CopySource, copy_source, tagging_header};
+pub use post::post_object;
 
 use crate::authorize::Authorizer;
 use crate::buckets::{BucketMap, BucketTarget};

@@ -246,6 +246,11 @@ impl Gateway {
             .await
             .map_err(|limited| self.rate_limited(limited, unsigned, ctx))?;
         drop(span);
+        if request.operation == S3Operation::PostObject {
+            return self
+                .post_object(&request, connection, client, ctx, trace, buckets)
+                .await;
+        }
         let span = trace.stage("authenticate");
         let (caller, payload, signing) = self.authenticate(&request, ctx)?;
         drop(span);
@@ -475,6 +480,7 @@ impl Gateway {
     }
 }
 
+mod post;
 mod respond;
 mod stages;
 pub mod sts;

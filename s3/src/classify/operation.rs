@@ -13,7 +13,7 @@
 //!   SelectObjectContent);
 //! - `list`: ListBuckets, ListObjects(V2), ListObjectVersions,
 //!   ListMultipartUploads, ListParts, HeadBucket, GetBucketLocation;
-//! - `write`: PutObject, CopyObject, PutObjectAcl/Tagging/Retention/LegalHold,
+//! - `write`: PutObject, PostObject, CopyObject, PutObjectAcl/Tagging/Retention/LegalHold,
 //!   RestoreObject;
 //! - `delete`: DeleteObject, DeleteObjects, DeleteObjectTagging;
 //! - `multipart`: CreateMultipartUpload, UploadPart, UploadPartCopy,
@@ -82,9 +82,10 @@ macro_rules! s3_operations {
                 match self { $( Self::$op => stringify!($op), )* }
             }
 
-            /// The Cedar action id, e.g. `s3:GetObject`.
+            /// The Cedar action id, e.g. `s3:GetObject`: the action of
+            /// [`Self::decided_as`].
             pub fn cedar_action(self) -> &'static str {
-                match self { $( Self::$op => concat!("s3:", stringify!($op)), )* }
+                match self.decided_as() { $( Self::$op => concat!("s3:", stringify!($op)), )* }
             }
 
             /// The operation's authorization class.
@@ -115,6 +116,7 @@ s3_operations! {
     SelectObjectContent => Read, reads, "POST /{bucket}/{key}?select&select-type=2";
     // Object writes.
     PutObject => Write, writes, "PUT /{bucket}/{key}";
+    PostObject => Write, writes, "POST /{bucket} with a multipart/form-data body";
     CopyObject => Write, writes, "PUT /{bucket}/{key} with x-amz-copy-source";
     PutObjectAcl => Write, writes, "PUT /{bucket}/{key}?acl";
     PutObjectTagging => Write, writes, "PUT /{bucket}/{key}?tagging";
@@ -205,6 +207,15 @@ s3_operations! {
 }
 
 impl S3Operation {
+    /// The operation policies decide this one as: a POST upload is a
+    /// PutObject to Cedar; every other operation is itself.
+    pub fn decided_as(self) -> Self {
+        match self {
+            Self::PostObject => Self::PutObject,
+            other => other,
+        }
+    }
+
     /// Every operation, in declaration order.
     pub fn all() -> &'static [S3Operation] {
         Self::ALL
@@ -233,12 +244,13 @@ mod tests {
         let names: BTreeSet<_> = S3Operation::all().iter().map(|op| op.name()).collect();
         assert_eq!(names.len(), S3Operation::all().len());
         for &op in S3Operation::all() {
-            assert_eq!(op.cedar_action(), format!("s3:{}", op.name()));
+            assert_eq!(op.cedar_action(), format!("s3:{}", op.decided_as().name()));
             assert_eq!(S3Operation::from_name(op.name()), Some(op));
             assert_eq!(op.to_string(), op.name());
         }
         assert_eq!(S3Operation::from_name("getobject"), None);
         assert_eq!(S3Operation::GetObject.cedar_action(), "s3:GetObject");
+        assert_eq!(S3Operation::PostObject.cedar_action(), "s3:PutObject");
     }
 
     #[test]

@@ -90,6 +90,7 @@ pub use signing::{
 
 use canonical::{CanonicalInput, parse_query};
 use parse::ParsedAuth;
+pub(crate) use parse::parse_amz_date;
 
 /// The message of an [`AuthFailureReason::UnsignedHeader`] failure, as AWS
 /// words it; the failure adds the names of the unsigned headers.

@@ -503,3 +503,62 @@ fn only_static_keys_that_verified_fill_the_signing_key_cache() {
         assert_eq!(store.signing_keys().len(), cached, "{name}");
     }
 }
+
+/// A POST form's SigV4 fields for `key`, signing `policy`.
+fn form_signature<'a>(
+    key: Key<'a>,
+    policy: &'a str,
+    signature: &'a mut String,
+) -> FormSignature<'a> {
+    let signing = cedargate_s3::sigv4::SigningKey::derive(
+        &Secret::new(key.secret.to_owned()),
+        "20270115",
+        REGION,
+        "s3",
+    );
+    *signature = hex::encode(signing.sign(policy.as_bytes()));
+    FormSignature {
+        policy,
+        version: cedargate_s3::post::signature::Version::V4 {
+            credential: Box::leak(
+                format!("{}/20270115/{REGION}/s3/aws4_request", key.access_key).into_boxed_str(),
+            ),
+            date: "20270115T080000Z",
+        },
+        signature,
+        token: key.token,
+    }
+}
+
+#[test]
+fn signed_forms_authenticate_static_keys_and_sessions() {
+    let store = store();
+    let sessions = sealer(&sts_config(&role(CI_ROLE)));
+    let config = VerifierConfig::default();
+    let policy = "eyJjb25kaXRpb25zIjpbXX0=";
+    let live = session(unix_from_now(3600));
+    let live_token = sessions.seal(&live).unwrap();
+    let ended = session(unix_from_now(-1));
+    let ended_token = sessions.seal(&ended).unwrap();
+    let cases: [(Key<'_>, Result<&str, AuthFailureReason>); 6] = [
+        (static_key(ALICE, SECRET), Ok("alice")),
+        (session_key(&live, &live_token), Ok("ci/build-42")),
+        (static_key(ALICE, "not-the-secret"), Err(BadSignature)),
+        (static_key(DISABLED, SECRET), Err(Disabled)),
+        (session_key(&ended, &ended_token), Err(SessionExpired)),
+        (session_key(&live, "forged-token"), Err(InvalidSessionToken)),
+    ];
+    for (key, expected) in cases {
+        let mut signature = String::new();
+        let form = form_signature(key, policy, &mut signature);
+        let outcome = authenticate_form(&form, &store, Some(&sessions), &config, now());
+        let got = outcome
+            .as_ref()
+            .map(|(credential, _)| credential.principal.as_str())
+            .map_err(|failure| failure.reason);
+        assert_eq!(got, expected, "{key:?}");
+        if let Ok((_, session)) = &outcome {
+            assert_eq!(session.is_some(), key.token.is_some(), "{key:?}");
+        }
+    }
+}
