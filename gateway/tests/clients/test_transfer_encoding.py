@@ -1,10 +1,13 @@
 """PUTs whose body comes with `Transfer-Encoding: chunked` and no
 Content-Length, as S3 accepts them: boto3 told to frame the body that way,
-and a raw HTTP client streaming an unsigned or hash-signed payload."""
+and a raw HTTP client streaming an unsigned or hash-signed payload, a
+part, or an aws-chunked body with its decoded length."""
+import base64
 import hashlib
 import http.client
 import urllib.parse
 import uuid
+import zlib
 
 import pytest
 
@@ -90,3 +93,17 @@ def test_an_upload_part_may_be_chunked_too():
         Bucket=BUCKET, Key=name, UploadId=upload,
         MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": parts[0]["ETag"]}]})
     assert s3.get_object(Bucket=BUCKET, Key=name)["Body"].read() == b"only part"
+
+
+def test_an_aws_chunked_body_may_ride_on_http_chunks():
+    data = b"payload " * 2000
+    checksum = base64.b64encode(zlib.crc32(data).to_bytes(4, "big")).decode()
+    framed = (f"{len(data):x}\r\n".encode() + data + b"\r\n0\r\n"
+              + f"x-amz-checksum-crc32:{checksum}\r\n\r\n".encode())
+    headers = {"content-encoding": "aws-chunked", "x-amz-trailer": "x-amz-checksum-crc32",
+               "x-amz-decoded-content-length": str(len(data))}
+    name = key()
+    status, answer = put_chunked(f"/{BUCKET}/{name}", [framed[:100], framed[100:]],
+                                 "STREAMING-UNSIGNED-PAYLOAD-TRAILER", headers=headers)
+    assert status == 200, answer
+    assert client().get_object(Bucket=BUCKET, Key=name)["Body"].read() == data
