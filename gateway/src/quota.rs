@@ -239,6 +239,14 @@ impl Quotas {
         let bytes = match request.operation {
             Op::PutObject | Op::UploadPart => match request.content_length()? {
                 Some(length) => length,
+                // Bytes are reserved before the body is read.
+                None if crate::body::has_undeclared_length(&request.headers) => {
+                    return Err(S3Error::new(
+                        S3ErrorCode::MissingContentLength,
+                        "a bucket with a quota takes writes of a declared length: send \
+                         Content-Length",
+                    ));
+                }
                 // The handler answers MissingContentLength.
                 None => return Ok(None),
             },

@@ -7,6 +7,8 @@
     reason = "test code: a failed setup step should stop the test loudly"
 )]
 
+#[path = "e2e/chunked.rs"]
+mod chunked;
 mod utils;
 
 use utils::TestGateway;
@@ -108,6 +110,12 @@ fn boto3_and_the_aws_cli_over_https_use_chunked_trailer_uploads() {
 fn keys_that_are_prefixes_of_other_keys_coexist_on_the_fs_backend() {
     let gateway = TestGateway::start("");
     gateway.assert_pytest_passes("test_prefix_keys.py");
+}
+
+#[test]
+fn chunked_transfer_encoding_puts_are_accepted() {
+    let gateway = TestGateway::start("");
+    gateway.assert_pytest_passes("test_transfer_encoding.py");
 }
 
 #[test]

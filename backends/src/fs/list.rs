@@ -7,8 +7,10 @@
 //! as two entries, `s` and `s/`, sorted with its siblings' entries: key
 //! `a` sorts before `a!`, which sorts before the keys under `a/`, which
 //! sort before `a0`. Sorting siblings that way and recursing into the `s/`
-//! entries yields keys in global byte order. Pages: an entry (key or common prefix) is returned only when it
-//! sorts strictly after `start_after`, so a common prefix returned as
+//! entries yields keys in global byte order. A directory's own data file
+//! is looked at only when its key could enter the page. Pages: an entry
+//! (key or common prefix) is returned only when it sorts strictly after
+//! `start_after`, so a common prefix returned as
 //! `next_start_after` is neither repeated nor re-entered. The walk jumps
 //! straight to the directory the prefix names, and never descends into a
 //! directory whose keys are all before `start_after`, outside the prefix,

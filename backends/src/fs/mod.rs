@@ -64,7 +64,8 @@
 //! # Writes, reads and metadata
 //!
 //! A write streams the body into a temp file while hashing it (MD5), checks
-//! the declared length and Content-MD5, and only then, holding the key's
+//! the declared length (a body of unknown length, such as a chunked HTTP
+//! body, is taken whole) and Content-MD5, and only then, holding the key's
 //! lock, checks the write's conditions and renames the data file into
 //! place, then its sidecar. The temp file is removed on any error and when
 //! the write is dropped mid-body (client gone); once the body is complete,

@@ -106,8 +106,11 @@
 //!   part's checksum on completion.
 
 //! - PutObject and UploadPart need the body's length
-//!   (`content_length`); without it they answer InvalidArgument (the
-//!   gateway always has it).
+//!   (`content_length`): a signed upstream request streams a body of known
+//!   length, and the backend does not spool bodies to disk. Without it they
+//!   answer InvalidArgument; the gateway answers a `Transfer-Encoding:
+//!   chunked` body of unknown length for this backend with
+//!   MissingContentLength before reading it.
 //! - Write conditions are sent to the upstream, which alone makes them
 //!   atomic: an upstream that ignores `If-None-Match: *` cannot be made
 //!   race-free by the backend.

@@ -288,3 +288,52 @@ async fn keys_that_cannot_be_stored_are_refused_on_write_and_absent_on_read() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_racing_deletes_that_prune_their_directories_lose_nothing() {
+    let dir = TempDir::new().unwrap();
+    let backend = with_bucket(&dir).await;
+    const ROUNDS: usize = 60;
+    // One task writes and deletes keys whose directories the other task's
+    // keys share; every delete prunes what it empties.
+    let churn = {
+        let backend = backend.clone();
+        tokio::spawn(async move {
+            for i in 0..ROUNDS {
+                for key in ["p", "p/q", &format!("p/q/churn{}", i % 3)] {
+                    put(&backend, key, b"churn").await.unwrap();
+                    backend.delete_object(BUCKET, key).await.unwrap();
+                }
+            }
+        })
+    };
+    let keep = {
+        let backend = backend.clone();
+        tokio::spawn(async move {
+            for i in 0..ROUNDS {
+                let key = format!("p/q/keep/{i}");
+                put(&backend, &key, key.as_bytes()).await.unwrap();
+            }
+        })
+    };
+    churn.await.unwrap();
+    keep.await.unwrap();
+    for i in 0..ROUNDS {
+        let key = format!("p/q/keep/{i}");
+        assert_eq!(
+            get(&backend, &key).await.unwrap().1,
+            key.as_bytes(),
+            "{key}"
+        );
+        backend.delete_object(BUCKET, &key).await.unwrap();
+    }
+    let listed = backend
+        .list_objects(BUCKET, ListOptions::default())
+        .await
+        .unwrap();
+    assert!(listed.objects.is_empty(), "{:?}", listed.objects);
+    let left: Vec<_> = std::fs::read_dir(backend.root().join(BUCKET))
+        .unwrap()
+        .collect();
+    assert!(left.is_empty(), "everything was pruned: {left:?}");
+}

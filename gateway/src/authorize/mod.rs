@@ -196,7 +196,11 @@ impl<'a> Authorizer<'a> {
         let mut context = RequestContext::new(mode, connection.source_ip);
         context.secure_transport = connection.secure_transport;
         context.request_time = SystemTime::now();
-        context.content_length = request.content_length().ok().flatten();
+        // A body without a declared length counts as the largest one taken.
+        context.content_length = request.content_length().ok().flatten().or_else(|| {
+            crate::body::has_undeclared_length(&request.headers)
+                .then_some(crate::body::MAX_UNDECLARED_BODY)
+        });
         if matches!(
             request.operation,
             cedargate_s3::classify::S3Operation::PutObject

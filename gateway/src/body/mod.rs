@@ -9,6 +9,28 @@
 //!
 //! The client connection itself comes in through [`ClientBody`], which the
 //! server layer implements over its HTTP session (and tests over memory).
+//!
+//! A PutObject or UploadPart body may come without any declared length:
+//! HTTP/1.1 `Transfer-Encoding: chunked` with neither `Content-Length` nor
+//! `x-amz-decoded-content-length` ([`has_undeclared_length`]), as S3
+//! accepts. Such a body is streamed like any other, its payload hash (or
+//! `UNSIGNED-PAYLOAD`) checked at its end, and every cap still holds:
+//!
+//! - it may carry at most [`MAX_UNDECLARED_BODY`] bytes (S3's limit for one
+//!   PutObject or UploadPart); one byte more fails the write with
+//!   EntityTooLarge, and nothing is stored;
+//! - policies see that maximum as `context.content_length` and
+//!   `context.write_bytes`, so a rule limiting a write's size refuses it
+//!   (send a length to be judged on the real size);
+//! - a bucket with a quota refuses it: the base policy counts it as that
+//!   maximum (EntityTooLarge unless the bucket has that much room), and
+//!   where a policy lets it through anyway the *limit* stage answers
+//!   MissingContentLength, since bytes are reserved before the body is
+//!   read;
+//! - only the filesystem backend takes it ([`check_declared_length`]):
+//!   S3-compatible upstreams need the length up front to stream a signed
+//!   request, and the gateway does not spool bodies to disk, so other
+//!   backends answer MissingContentLength.
 
 use std::io;
 
@@ -43,6 +65,52 @@ pub trait ClientBody: Send {
     fn disable_keepalive(&mut self);
 }
 
+/// The most bytes a body without a declared length may carry: S3's limit
+/// for one PutObject or UploadPart (5 GiB).
+pub const MAX_UNDECLARED_BODY: u64 = 5 * 1024 * 1024 * 1024;
+
+/// Whether the request's body comes without a declared length:
+/// `Transfer-Encoding: chunked`, and neither `Content-Length` nor
+/// `x-amz-decoded-content-length`.
+pub fn has_undeclared_length(headers: &http::HeaderMap) -> bool {
+    let chunked = headers
+        .get_all(http::header::TRANSFER_ENCODING)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .any(|coding| coding.trim().eq_ignore_ascii_case("chunked"));
+    chunked
+        && !headers.contains_key(http::header::CONTENT_LENGTH)
+        && !headers.contains_key(cedargate_s3::body::plan::DECODED_CONTENT_LENGTH)
+}
+
+/// The check of a PutObject or UploadPart's length before its body is
+/// read: a declared length, or a chunked body without one for a backend
+/// that can store a body of unknown length (`fs`); else
+/// MissingContentLength.
+pub fn check_declared_length(
+    headers: &http::HeaderMap,
+    declared: Option<u64>,
+    backend_kind: &str,
+) -> Result<(), S3Error> {
+    if declared.is_some() {
+        return Ok(());
+    }
+    if !has_undeclared_length(headers) {
+        return Err(S3Error::new(
+            S3ErrorCode::MissingContentLength,
+            "you must provide the Content-Length HTTP header",
+        ));
+    }
+    if backend_kind == "fs" {
+        return Ok(());
+    }
+    Err(S3Error::new(
+        S3ErrorCode::MissingContentLength,
+        "this bucket's storage needs the body's length up front: send Content-Length",
+    ))
+}
+
 /// Whether the request head asks for `100 Continue` before its body.
 pub fn expects_continue(headers: &http::HeaderMap) -> bool {
     headers
@@ -55,6 +123,7 @@ pub struct RequestBody<'a> {
     client: &'a mut dyn ClientBody,
     continue_pending: bool,
     declared_length: Option<u64>,
+    max_length: u64,
     received: u64,
     sha256: Option<(Sha256, [u8; 32])>,
     failure: Option<S3Error>,
@@ -72,9 +141,10 @@ impl std::fmt::Debug for RequestBody<'_> {
 }
 
 impl<'a> RequestBody<'a> {
-    /// A body of `declared_length` bytes (when known) that must hash to
-    /// `sha256` (when the client signed a payload hash), read from
-    /// `client`, which is sent `100 Continue` first when `continue_pending`.
+    /// A body of `declared_length` bytes (when known; else at most
+    /// [`MAX_UNDECLARED_BODY`]) that must hash to `sha256` (when the client
+    /// signed a payload hash), read from `client`, which is sent
+    /// `100 Continue` first when `continue_pending`.
     pub fn new(
         client: &'a mut dyn ClientBody,
         continue_pending: bool,
@@ -85,11 +155,19 @@ impl<'a> RequestBody<'a> {
             client,
             continue_pending,
             declared_length,
+            max_length: MAX_UNDECLARED_BODY,
             received: 0,
             sha256: sha256.map(|expected| (Sha256::new(), expected)),
             failure: None,
             finished: false,
         }
+    }
+
+    /// Lowers the most bytes a body without a declared length may carry.
+    #[must_use]
+    pub fn with_max_length(mut self, max_length: u64) -> Self {
+        self.max_length = max_length;
+        self
     }
 
     /// Body bytes received so far.
@@ -164,8 +242,17 @@ impl BodySource for RequestBody<'_> {
         match self.client.read_chunk().await {
             Ok(Some(chunk)) => {
                 self.received += chunk.len() as u64;
-                if self.declared_length.is_some_and(|d| self.received > d) {
-                    return Err(self.fail(incomplete()));
+                match self.declared_length {
+                    Some(declared) if self.received > declared => {
+                        return Err(self.fail(incomplete()));
+                    }
+                    None if self.received > self.max_length => {
+                        return Err(self.fail(S3Error::new(
+                            S3ErrorCode::EntityTooLarge,
+                            "your proposed upload exceeds the maximum allowed object size",
+                        )));
+                    }
+                    _ => {}
                 }
                 if let Some((hasher, _)) = &mut self.sha256 {
                     hasher.update(&chunk);

@@ -264,3 +264,98 @@ async fn raw_body_failures_pass_through() {
     assert_eq!((error.code(), delivered), (S3ErrorCode::IncompleteBody, 2));
     assert_eq!(body.auth_failure(), None);
 }
+
+/// A client connection serving `pieces` from memory.
+struct MemoryClient(VecDeque<Bytes>);
+
+#[async_trait]
+impl ClientBody for MemoryClient {
+    async fn read_chunk(&mut self) -> io::Result<Option<Bytes>> {
+        Ok(self.0.pop_front())
+    }
+
+    async fn send_continue(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+
+    fn is_done(&mut self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn disable_keepalive(&mut self) {}
+}
+
+fn header_map(pairs: &[(&str, &str)]) -> HeaderMap {
+    let mut map = HeaderMap::new();
+    for (name, value) in pairs {
+        map.append(
+            http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+            value.parse().unwrap(),
+        );
+    }
+    map
+}
+
+#[test]
+fn only_a_chunked_body_without_any_length_is_undeclared() {
+    let chunked = ("transfer-encoding", "chunked");
+    let cases: [(&[(&str, &str)], bool); 6] = [
+        (&[chunked], true),
+        (&[("transfer-encoding", "gzip, Chunked")], true),
+        (&[chunked, ("content-length", "3")], false),
+        (&[chunked, ("x-amz-decoded-content-length", "3")], false),
+        (&[("content-length", "3")], false),
+        (&[], false),
+    ];
+    for (pairs, undeclared) in cases {
+        assert_eq!(
+            has_undeclared_length(&header_map(pairs)),
+            undeclared,
+            "{pairs:?}"
+        );
+    }
+}
+
+#[test]
+fn an_undeclared_length_is_taken_by_the_filesystem_backend_only() {
+    let chunked = header_map(&[("transfer-encoding", "chunked")]);
+    let plain = HeaderMap::new();
+    let cases = [
+        (&chunked, None, "fs", None),
+        (
+            &chunked,
+            None,
+            "s3",
+            Some(S3ErrorCode::MissingContentLength),
+        ),
+        (&plain, None, "fs", Some(S3ErrorCode::MissingContentLength)),
+        (&plain, Some(3), "s3", None),
+    ];
+    for (headers, declared, kind, expected) in cases {
+        let actual = check_declared_length(headers, declared, kind)
+            .err()
+            .map(|e| e.code());
+        assert_eq!(actual, expected, "{kind} {declared:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_body_without_a_declared_length_is_capped() {
+    let pieces = || VecDeque::from([Bytes::from_static(b"12345"), Bytes::from_static(b"678")]);
+    let mut client = MemoryClient(pieces());
+    let mut fits = RequestBody::new(&mut client, false, None, None).with_max_length(8);
+    let mut read = Vec::new();
+    while let Some(chunk) = fits.next_chunk().await.unwrap() {
+        read.extend_from_slice(&chunk);
+    }
+    assert_eq!(read, b"12345678");
+
+    let mut client = MemoryClient(pieces());
+    let mut over = RequestBody::new(&mut client, false, None, None).with_max_length(7);
+    assert!(over.next_chunk().await.unwrap().is_some());
+    assert!(over.next_chunk().await.is_err());
+    assert_eq!(
+        over.take_failure().map(|e| e.code()),
+        Some(S3ErrorCode::EntityTooLarge)
+    );
+}

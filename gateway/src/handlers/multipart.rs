@@ -90,12 +90,11 @@ pub(super) async fn upload_part(
         content_length: request.content_length()?,
         content_md5: request.content_md5()?,
     };
-    if options.content_length.is_none() {
-        return Err(S3Error::new(
-            S3ErrorCode::MissingContentLength,
-            "you must provide the Content-Length HTTP header",
-        ));
-    }
+    crate::body::check_declared_length(
+        &request.headers,
+        options.content_length,
+        target.backend.kind(),
+    )?;
     let output = target
         .backend
         .upload_part(upload.backend(), number, body, options)

@@ -152,12 +152,11 @@ pub(super) async fn put_object(
 ) -> Result<S3Response, S3Error> {
     let key = target.backend_key(request.key()?);
     let options = put_options(request)?;
-    if options.content_length.is_none() {
-        return Err(S3Error::new(
-            S3ErrorCode::MissingContentLength,
-            "you must provide the Content-Length HTTP header",
-        ));
-    }
+    crate::body::check_declared_length(
+        &request.headers,
+        options.content_length,
+        target.backend.kind(),
+    )?;
     let output = target
         .backend
         .put_object(&target.backend_bucket, &key, body, options)

@@ -74,6 +74,19 @@ def wait_for_known_usage(bucket, timeout=10):
 
 # --- quotas ---------------------------------------------------------------
 
+def test_quota_capped_bucket_counts_a_chunked_put_of_unknown_length_as_5_gib():
+    wait_for_known_usage("capped")
+    url = urlparse(ENDPOINT)
+    headers = sigv4.sign("PUT", url.netloc, "/capped/chunked", ACCESS_KEY, SECRET_KEY)
+    # Ten bytes would fit the empty 10 MiB bucket, but without a declared
+    # length they count as the largest body the gateway takes.
+    response = HTTP.request("PUT", ENDPOINT + "/capped/chunked", body=iter([b"x" * 10]),
+                            headers=headers, chunked=True)
+    assert (response.status, b"EntityTooLarge" in response.data) == (507, True), response.data
+    assert "Contents" not in client().list_objects_v2(Bucket="capped", Prefix="chunked")
+    assert quotas(ADMINS[0])["capped"]["used"] == 0
+
+
 def test_quota_capped_bucket_takes_exactly_ten_concurrent_puts():
     wait_for_known_usage("capped")
     pair = clients()
