@@ -15,8 +15,9 @@ pub(super) async fn create(ctx: &Ctx, bucket: &str) -> BackendResult<()> {
         )));
     }
     let dir = ctx.shared.layout.bucket_dir(bucket)?;
+    let bucket_meta = ctx.shared.layout.bucket_meta(bucket)?;
     blocking(move || match std::fs::create_dir(&dir) {
-        Ok(()) => Ok(()),
+        Ok(()) => super::bucket_meta::remove(&bucket_meta),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
             Err(BackendError::BucketAlreadyOwnedByYou)
         }
@@ -47,6 +48,7 @@ pub(super) async fn delete(ctx: &Ctx, bucket: &str) -> BackendResult<()> {
     }
     let meta = ctx.shared.layout.meta.join(bucket);
     let uploads = ctx.shared.layout.uploads_dir(bucket)?;
+    let bucket_meta = ctx.shared.layout.bucket_meta(bucket)?;
     blocking(move || {
         if !remove_directories(&dir) {
             return Err(BackendError::BucketNotEmpty);
@@ -54,7 +56,7 @@ pub(super) async fn delete(ctx: &Ctx, bucket: &str) -> BackendResult<()> {
         for leftover in [&meta, &uploads] {
             remove_all(leftover)?;
         }
-        Ok(())
+        super::bucket_meta::remove(&bucket_meta)
     })
     .await
 }
