@@ -132,6 +132,8 @@ s3_error_codes! {
     BucketNotEmpty => (409, 409, "BucketNotEmpty"),
     /// The bucket has no CORS rules (GetBucketCors).
     NoSuchCORSConfiguration => (404, 404, "NoSuchCORSConfiguration"),
+    /// The bucket has no tags (GetBucketTagging).
+    NoSuchTagSet => (404, 404, "NoSuchTagSet"),
     /// The method is not allowed on this resource.
     MethodNotAllowed => (405, 405, "MethodNotAllowed"),
     /// The content has not changed (304, no body).
