@@ -90,12 +90,19 @@ def test_creating_and_deleting_buckets_is_decided_by_policy(s3):
     s3.delete_bucket(Bucket=name)
 
 
-def test_create_bucket_takes_a_location_and_a_private_acl_only(s3):
+def test_create_bucket_takes_a_location_and_a_canned_acl(s3):
     name = fresh_bucket()
     s3.create_bucket(Bucket=name, ACL="private",
                      CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
     s3.delete_bucket(Bucket=name)
-    code, status = error_of(s3.create_bucket, Bucket=fresh_bucket(), ACL="public-read")
+    name = fresh_bucket()
+    s3.create_bucket(Bucket=name, ACL="public-read")
+    grants = s3.get_bucket_acl(Bucket=name)["Grants"]
+    assert grants[1:] == [{"Grantee": {"Type": "Group",
+                                       "URI": "http://acs.amazonaws.com/groups/global/AllUsers"},
+                           "Permission": "READ"}], grants
+    s3.delete_bucket(Bucket=name)
+    code, status = error_of(s3.create_bucket, Bucket=fresh_bucket(), GrantRead='id="someone"')
     assert (code, status) == ("NotImplemented", 501)
 
 
@@ -297,11 +304,14 @@ def test_policies_read_the_tags_a_write_sets(s3, prefix):
 # ACL headers on writes
 
 
-def test_writes_take_the_private_acl_only(s3, prefix):
+def test_writes_take_canned_acls_only(s3, prefix):
     s3.put_object(Bucket=BUCKET, Key=prefix + "private", Body=b"x", ACL="private")
-    assert error_of(s3.put_object, Bucket=BUCKET, Key=prefix + "public", Body=b"x",
-                    ACL="public-read") == ("NotImplemented", 501)
-    assert error_of(s3.head_object, Bucket=BUCKET, Key=prefix + "public")[1] == 404
+    s3.put_object(Bucket=BUCKET, Key=prefix + "public", Body=b"x", ACL="public-read")
+    grants = s3.get_object_acl(Bucket=BUCKET, Key=prefix + "public")["Grants"]
+    assert [g["Permission"] for g in grants] == ["FULL_CONTROL", "READ"], grants
+    assert error_of(s3.put_object, Bucket=BUCKET, Key=prefix + "invalid", Body=b"x",
+                    ACL="public") == ("InvalidArgument", 400)
+    assert error_of(s3.head_object, Bucket=BUCKET, Key=prefix + "invalid")[1] == 404
     assert error_of(s3.put_object, Bucket=BUCKET, Key=prefix + "granted", Body=b"x",
                     GrantRead='uri="http://acs.amazonaws.com/groups/global/AllUsers"') == \
         ("NotImplemented", 501)
