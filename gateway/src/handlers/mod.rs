@@ -85,6 +85,7 @@ pub async fn dispatch(
         Op::GetBucketTagging => tagging::get_bucket(target).await,
         Op::PutBucketTagging => tagging::put_bucket(target, body, env).await,
         Op::DeleteBucketTagging => tagging::delete_bucket(target).await,
+        Op::GetObjectTorrent => object::get_object_torrent(request, target).await,
         Op::GetObjectTagging => tagging::get(request, target).await,
         Op::PutObjectTagging => tagging::put(request, target, body, env).await,
         Op::DeleteObjectTagging => tagging::delete(request, target).await,

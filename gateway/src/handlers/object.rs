@@ -439,3 +439,23 @@ pub(super) async fn delete_objects(
         delete.quiet,
     )))
 }
+
+/// GetObjectTorrent: no torrent file is kept for any object, so the
+/// answer is NoSuchKey (what S3-compatible stores without torrent support
+/// answer) once the object is known to exist (else its own NoSuchKey or
+/// NoSuchBucket).
+pub(super) async fn get_object_torrent(
+    request: &S3Request,
+    target: &BucketTarget,
+) -> Result<S3Response, S3Error> {
+    let key = target.backend_key(request.key()?);
+    target
+        .backend
+        .head_object(&target.backend_bucket, &key, GetOptions::default())
+        .await
+        .map_err(target_error(target))?;
+    Err(S3Error::new(
+        S3ErrorCode::NoSuchKey,
+        "no torrent file is kept for this object: download it with GetObject",
+    ))
+}

@@ -99,6 +99,8 @@ fn table() -> Vec<Row> {
             denied DENIED; allowed ok(200, &["get_object_acl"])),
         row!(PutObjectAcl, "PUT" "/photos/doc.txt?acl", ["x-amz-acl" = "private"];
             denied DENIED; allowed ok(200, &["put_object_acl"])),
+        row!(GetObjectTorrent, "GET" "/photos/doc.txt?torrent";
+            denied DENIED; allowed error(404, "NoSuchKey", &["head_object"])),
         row!(GetBucketAcl, "GET" "/photos?acl";
             denied DENIED; allowed ok(200, &["get_bucket_acl"])),
         row!(PutBucketAcl, "PUT" "/photos?acl", ["x-amz-acl" = "private"];

@@ -55,6 +55,29 @@ def test_a_bucket_is_created_used_listed_and_deleted(s3):
     assert name not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
 
 
+def test_list_buckets_without_max_buckets_is_one_page(s3):
+    made = [fresh_bucket() for _ in range(3)]
+    for name in made:
+        s3.create_bucket(Bucket=name)
+    try:
+        listed = s3.list_buckets()
+        names = [b["Name"] for b in listed["Buckets"]]
+        assert "ContinuationToken" not in listed
+        assert set(made) | {BUCKET, "gamma"} <= set(names)
+        paged = s3.list_buckets(MaxBuckets=1)
+        assert len(paged["Buckets"]) == 1 and "ContinuationToken" in paged
+    finally:
+        for name in made:
+            s3.delete_bucket(Bucket=name)
+
+
+def test_get_object_torrent_answers_no_such_key(s3, prefix):
+    s3.put_object(Bucket=BUCKET, Key=prefix + "seed", Body=b"content")
+    assert error_of(s3.get_object_torrent, Bucket=BUCKET, Key=prefix + "seed") == \
+        ("NoSuchKey", 404)
+    assert error_of(s3.get_object_torrent, Bucket="no-such-bucket-here", Key="x")[1] == 404
+
+
 def test_creating_an_existing_bucket_is_refused(s3):
     name = fresh_bucket()
     s3.create_bucket(Bucket=name)
