@@ -9,9 +9,9 @@
 //! collapse into the owner's FULL_CONTROL: those ACLs read back as the
 //! `private` document.
 
+use super::Owner;
 use super::parse::AclGrant;
 use super::write::Doc;
-use super::Owner;
 
 /// The `AllUsers` group: anyone, signed or not.
 pub const ALL_USERS: &str = "http://acs.amazonaws.com/groups/global/AllUsers";

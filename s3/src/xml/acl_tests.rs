@@ -53,7 +53,14 @@ fn names_are_exact_and_each_subject_takes_its_own() {
     for acl in CannedAcl::ALL {
         assert_eq!(CannedAcl::from_name(acl.as_str()), Some(acl));
     }
-    for bad in ["Public-Read", "PUBLIC-READ", " public-read", "public-read ", "", "public"] {
+    for bad in [
+        "Public-Read",
+        "PUBLIC-READ",
+        " public-read",
+        "public-read ",
+        "",
+        "public",
+    ] {
         assert_eq!(CannedAcl::from_name(bad), None, "{bad:?}");
         assert!(CannedAcl::for_subject(bad, AclSubject::Object).is_err());
     }
@@ -62,7 +69,10 @@ fn names_are_exact_and_each_subject_takes_its_own() {
     assert_eq!(object("bucket-owner-read"), Ok(CannedAcl::BucketOwnerRead));
     assert_eq!(bucket("bucket-owner-read"), Ok(CannedAcl::Private));
     assert_eq!(bucket("bucket-owner-full-control"), Ok(CannedAcl::Private));
-    assert_eq!(bucket("log-delivery-write"), Ok(CannedAcl::LogDeliveryWrite));
+    assert_eq!(
+        bucket("log-delivery-write"),
+        Ok(CannedAcl::LogDeliveryWrite)
+    );
     let refused = object("log-delivery-write").expect_err("objects take no log delivery");
     assert!(refused.to_string().contains("log-delivery-write"));
     assert_eq!(bucket("public-read"), Ok(CannedAcl::PublicRead));
