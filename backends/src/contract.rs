@@ -28,6 +28,7 @@
 //! # }
 //! ```
 
+mod acl;
 mod buckets;
 mod conditions;
 mod copy;
@@ -43,6 +44,7 @@ use bytes::Bytes;
 use futures::FutureExt;
 use md5::{Digest, Md5};
 
+pub use acl::{bucket_tagging, canned_acls};
 pub use buckets::{bucket_lifecycle, object_tagging, unversioned_versions, version_null_requests};
 pub use conditions::{conditional_put, read_conditions};
 pub use copy::copy_object;
@@ -96,7 +98,7 @@ pub struct ExpectedFailure {
 }
 
 /// Every case [`run_all_with`] runs, by name.
-pub const CASES: [&str; 24] = [
+pub const CASES: [&str; 26] = [
     "missing_bucket",
     "put_get_head_delete",
     "failed_bodies_store_nothing",
@@ -121,6 +123,8 @@ pub const CASES: [&str; 24] = [
     "unversioned_versions",
     "version_null_requests",
     "object_tagging",
+    "canned_acls",
+    "bucket_tagging",
 ];
 
 /// Runs every case with the default [`ContractConfig`] (5 MiB parts).
@@ -194,6 +198,8 @@ async fn run_case(case: &str, backend: &dyn Backend, bucket: &str, config: &Cont
         "unversioned_versions" => unversioned_versions(backend, bucket).await,
         "version_null_requests" => version_null_requests(backend, bucket).await,
         "object_tagging" => object_tagging(backend, bucket).await,
+        "canned_acls" => canned_acls(backend, bucket).await,
+        "bucket_tagging" => bucket_tagging(backend, bucket).await,
         other => fail(format!("case `{other}` is listed but not run")),
     }
 }

@@ -26,6 +26,7 @@ pub mod s3;
 pub mod tagging;
 mod types;
 
+pub use cedargate_s3::xml::CannedAcl;
 pub use conditions::{ByteRange, Conditions};
 pub use error::BackendError;
 pub use object::*;
@@ -208,6 +209,58 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
 
     /// Removes every tag of the object.
     async fn delete_object_tagging(&self, object: ObjectRef<'_>) -> BackendResult<()>;
+
+    /// The object's canned ACL: the one its write or a PutObjectAcl set,
+    /// `private` when none was. A backend that keeps no ACLs answers
+    /// `NotImplemented` (the default).
+    async fn get_object_acl(&self, object: ObjectRef<'_>) -> BackendResult<CannedAcl> {
+        let _ = object;
+        Err(self.not_implemented("GetObjectAcl"))
+    }
+
+    /// Replaces the object's canned ACL (content, metadata and tags stay).
+    async fn put_object_acl(&self, object: ObjectRef<'_>, acl: CannedAcl) -> BackendResult<()> {
+        let _ = (object, acl);
+        Err(self.not_implemented("PutObjectAcl"))
+    }
+
+    /// The bucket's canned ACL, `private` when none was set.
+    async fn get_bucket_acl(&self, bucket: &str) -> BackendResult<CannedAcl> {
+        let _ = bucket;
+        Err(self.not_implemented("GetBucketAcl"))
+    }
+
+    /// Replaces the bucket's canned ACL.
+    async fn put_bucket_acl(&self, bucket: &str, acl: CannedAcl) -> BackendResult<()> {
+        let _ = (bucket, acl);
+        Err(self.not_implemented("PutBucketAcl"))
+    }
+
+    /// The bucket's tags (empty when it has none).
+    async fn get_bucket_tagging(&self, bucket: &str) -> BackendResult<TagSet> {
+        let _ = bucket;
+        Err(self.not_implemented("GetBucketTagging"))
+    }
+
+    /// Replaces the bucket's tags.
+    async fn put_bucket_tagging(&self, bucket: &str, tags: &TagSet) -> BackendResult<()> {
+        let _ = (bucket, tags);
+        Err(self.not_implemented("PutBucketTagging"))
+    }
+
+    /// Removes every tag of the bucket.
+    async fn delete_bucket_tagging(&self, bucket: &str) -> BackendResult<()> {
+        let _ = bucket;
+        Err(self.not_implemented("DeleteBucketTagging"))
+    }
+
+    /// The `NotImplemented` answer of `operation` on this backend.
+    fn not_implemented(&self, operation: &'static str) -> BackendError {
+        BackendError::NotImplemented {
+            operation,
+            backend: self.kind(),
+        }
+    }
 
     /// Deletes several objects, answering one result per object in order.
     /// Each is deleted as [`Self::delete_object`] would, or, when it names

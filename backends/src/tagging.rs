@@ -8,6 +8,8 @@ use crate::{BackendError, BackendResult, TagSet};
 
 /// The most tags an object may carry.
 pub const MAX_TAGS: usize = 10;
+/// The most tags a bucket may carry.
+pub const MAX_BUCKET_TAGS: usize = 50;
 /// The longest tag key, in characters.
 pub const MAX_KEY_CHARS: usize = 128;
 /// The longest tag value, in characters.
@@ -29,6 +31,19 @@ fn is_tag_char(c: char) -> bool {
 /// most ten, keys unique, 1 to 128 characters, values up to 256, only the
 /// allowed characters, no key in the reserved `aws:` namespace.
 pub fn tag_set(pairs: impl IntoIterator<Item = (String, String)>) -> BackendResult<TagSet> {
+    checked(pairs, MAX_TAGS, "an object")
+}
+
+/// As [`tag_set`], for a bucket's tags: at most fifty.
+pub fn bucket_tag_set(pairs: impl IntoIterator<Item = (String, String)>) -> BackendResult<TagSet> {
+    checked(pairs, MAX_BUCKET_TAGS, "a bucket")
+}
+
+fn checked(
+    pairs: impl IntoIterator<Item = (String, String)>,
+    max: usize,
+    holder: &str,
+) -> BackendResult<TagSet> {
     let mut tags = TagSet::new();
     for (key, value) in pairs {
         let chars = key.chars().count();
@@ -53,10 +68,8 @@ pub fn tag_set(pairs: impl IntoIterator<Item = (String, String)>) -> BackendResu
         if tags.insert(key.clone(), value).is_some() {
             return Err(invalid(format!("tag key `{key}` appears more than once")));
         }
-        if tags.len() > MAX_TAGS {
-            return Err(invalid(format!(
-                "an object can have at most {MAX_TAGS} tags"
-            )));
+        if tags.len() > max {
+            return Err(invalid(format!("{holder} can have at most {max} tags")));
         }
     }
     Ok(tags)

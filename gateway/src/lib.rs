@@ -20,7 +20,8 @@
 //!    [`telemetry`], [`buckets`], [`listener`], [`sockets`],
 //!    [`open_files`].
 //! 3. Stages: [`sts`] (sessions and tokens), [`auth`], [`limits`],
-//!    [`authorize`], [`quota`], [`object_tags`], [`health`], [`handlers`].
+//!    [`authorize`], [`quota`], [`object_tags`], [`resource_acl`], [`health`],
+//!    [`handlers`].
 //! 4. The pipeline: [`pipeline`], which runs the stages in order and
 //!    serves the STS endpoint; it takes an `http` request head, the peer
 //!    and a [`body::ClientBody`], and never sees pingora.
@@ -51,6 +52,7 @@ mod pipeline_tests;
 pub mod proxy;
 pub mod quota;
 pub mod request;
+pub mod resource_acl;
 pub mod response;
 pub mod server;
 pub mod sockets;

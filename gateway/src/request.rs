@@ -14,6 +14,7 @@ use cedargate_s3::classify::S3Operation;
 use cedargate_s3::error::{S3Error, S3ErrorCode};
 use cedargate_s3::query::Query;
 use cedargate_s3::route::Route;
+use cedargate_s3::xml::{AclSubject, CannedAcl};
 
 /// Largest total size of `x-amz-meta-*` names and values, as in S3.
 const MAX_USER_METADATA_BYTES: usize = 2048;
@@ -277,6 +278,28 @@ pub fn tagging_header(request: &S3Request) -> Result<Option<&str>, S3Error> {
             "the x-amz-tagging header must be URL-encoded ASCII",
         )
     })
+}
+
+/// The canned ACL of the request's one `x-amz-acl` header, as `subject`
+/// takes it (`bucket-owner-*` on a bucket is `private`): more than one
+/// header, or a value that is not exactly a canned ACL's name, is refused
+/// (InvalidArgument), so that what policies decide on and what is stored
+/// are the same ACL.
+pub fn acl_header(request: &S3Request, subject: AclSubject) -> Result<Option<CannedAcl>, S3Error> {
+    let mut values = request.headers.get_all("x-amz-acl").iter();
+    let Some(first) = values.next() else {
+        return Ok(None);
+    };
+    if values.next().is_some() {
+        return Err(S3Error::new(
+            S3ErrorCode::InvalidArgument,
+            "the x-amz-acl header must be given once",
+        ));
+    }
+    let name = first.to_str().unwrap_or_default();
+    CannedAcl::for_subject(name, subject)
+        .map(Some)
+        .map_err(|invalid| S3Error::new(S3ErrorCode::InvalidArgument, invalid.to_string()))
 }
 
 /// Parses an HTTP date in any of the three formats RFC 9110 allows.

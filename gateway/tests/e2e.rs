@@ -144,9 +144,35 @@ fn storage_headers_the_filesystem_cannot_honour_are_refused() {
     gateway.assert_pytest_env_passes("test_storage_headers.py", &[("CG_STORAGE", "fs")]);
 }
 
+/// What test_acl.py expects beside [`utils::TESTER_POLICY`]: anonymous
+/// reads of `alpha`'s objects marked `public-read`, and `scoped` writes to
+/// `alpha` without s3:PutObjectAcl.
+const ACL_POLICIES: &str = r#"
+@id("alpha-public-read")
+permit (
+  principal is Anonymous,
+  action in [Action::"s3:GetObject", Action::"s3:HeadObject"],
+  resource in Bucket::"alpha"
+)
+when { resource.acl == "public-read" };
+
+@id("scoped-writes-without-acls")
+permit (
+  principal == Credential::"scoped",
+  action in [Action::"s3:PutObject", Action::"s3:CreateMultipartUpload", Action::"s3:GetObject"],
+  resource in Bucket::"alpha"
+);
+"#;
+
 #[test]
-fn acls_read_as_owner_full_control_and_only_private_can_be_set() {
-    let gateway = TestGateway::start("");
+fn canned_acls_are_stored_and_decided_by_policy() {
+    let gateway = TestGateway::start_with_policies(
+        "[anonymous]\nenabled = true\n\n[default_route]\nbackend = \"local\"\n",
+        &[
+            ("tester.cedar", utils::TESTER_POLICY),
+            ("acl.cedar", ACL_POLICIES),
+        ],
+    );
     gateway.assert_pytest_passes("test_acl.py");
 }
 

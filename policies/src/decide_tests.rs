@@ -309,6 +309,38 @@ fn object_tags_decide_and_only_resource_tag_rules_ask_for_them() {
 }
 
 #[test]
+fn the_resource_acl_decides_and_only_policies_reading_it_ask_for_it() {
+    let public = snapshot(
+        r#"
+        permit (principal, action == Action::"s3:GetObject", resource)
+        when { resource.acl == "public-read" };
+        permit (principal, action == Action::"s3:HeadBucket", resource)
+        when { resource.acl == "public-read" };
+        "#,
+    );
+    assert!(public.reads_acl());
+    let mut ctx = context(AuthMode::Anonymous);
+    let allowed = |ctx: &RequestContext, action, key| {
+        decide(&public, PrincipalRef::Anonymous, action, key, ctx).allowed
+    };
+    assert!(!allowed(&ctx, "GetObject", Some("k")), "no ACL is private");
+    ctx.resource_acl = Some("private".to_owned());
+    assert!(!allowed(&ctx, "GetObject", Some("k")));
+    ctx.resource_acl = Some("public-read".to_owned());
+    assert!(allowed(&ctx, "GetObject", Some("k")), "objects");
+    assert!(allowed(&ctx, "HeadBucket", None), "buckets");
+    ctx.resource_acl = Some("public-read-write".to_owned());
+    assert!(!allowed(&ctx, "GetObject", Some("k")));
+    assert!(!snapshot(r#"permit (principal, action, resource);"#).reads_acl());
+    assert!(
+        !snapshot(
+            r#"permit (principal, action, resource is Object) when { resource.key == "k" };"#
+        )
+        .reads_acl()
+    );
+}
+
+#[test]
 fn leaving_out_unread_fields_never_changes_a_decision() {
     let sets = [
         r#"permit (principal == Credential::"alice", action, resource);"#,

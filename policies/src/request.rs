@@ -100,6 +100,11 @@ pub struct RequestContext {
     /// the Object's entity tags: the stored ones, or for a write that sets
     /// tags (`x-amz-tagging`), the ones it sets. `None` is no tags.
     pub object_tags: Option<BTreeMap<String, String>>,
+    /// The canned ACL of the bucket or object the request is about, which
+    /// policies read as `resource.acl`: the stored one, or for a request
+    /// that creates its resource with `x-amz-acl`, the one it sets. `None`
+    /// is `private`.
+    pub resource_acl: Option<String>,
 }
 
 impl RequestContext {
@@ -119,6 +124,7 @@ impl RequestContext {
             copy_source: None,
             has_response_overrides: false,
             object_tags: None,
+            resource_acl: None,
         }
     }
 }
@@ -178,7 +184,10 @@ pub(crate) fn build(
     // attributes through an object, so the bucket entity is left out.
     let (resource_uid, resource_entity) = match action.resource {
         ResourceKind::Bucket => {
-            let attrs = [("name".to_owned(), string(bucket))];
+            let attrs = [
+                ("name".to_owned(), string(bucket)),
+                ("acl".to_owned(), acl(request.context)),
+            ];
             let attrs = attrs.into_iter().filter(needed);
             let entity = Entity::new_with_tags(bucket_uid.clone(), attrs, [], [])
                 .map_err(|error| error.to_string())?;
@@ -193,6 +202,7 @@ pub(crate) fn build(
                 ("key".to_owned(), string(key)),
                 ("bucket".to_owned(), string(bucket)),
                 ("prefix".to_owned(), string(folder(key))),
+                ("acl".to_owned(), acl(request.context)),
             ];
             let mut attrs: Vec<_> = attrs.into_iter().filter(needed).collect();
             if usage.needs("segments") {
@@ -400,6 +410,11 @@ fn context(usage: &PolicyUsage, context: &RequestContext) -> Result<Context, Str
         ))
     })?;
     Context::from_pairs(pairs).map_err(|error| error.to_string())
+}
+
+/// `resource.acl`: the resource's canned ACL, `private` when none is known.
+fn acl(context: &RequestContext) -> RestrictedExpression {
+    string(context.resource_acl.as_deref().unwrap_or("private"))
 }
 
 fn string(value: &str) -> RestrictedExpression {

@@ -126,6 +126,12 @@ impl PolicySnapshot {
         self.usage.reads_object_tags()
     }
 
+    /// Whether a policy reads `resource.acl`, so the gateway must look up
+    /// the resource's stored ACL before deciding.
+    pub fn reads_acl(&self) -> bool {
+        self.usage.needs("acl")
+    }
+
     /// Decides `request`, evaluating only the slices that can apply and
     /// permits only until one is satisfied: an allow names that permit.
     pub fn decide(&self, request: &AuthzRequest<'_>) -> Decision {

@@ -148,6 +148,8 @@ s3_error_codes! {
     ObjectLockConfigurationNotFoundError => (404, 404, "ObjectLockConfigurationNotFoundError"),
     /// The bucket has no CORS rules (GetBucketCors).
     NoSuchCORSConfiguration => (404, 404, "NoSuchCORSConfiguration"),
+    /// The bucket has no tags (GetBucketTagging).
+    NoSuchTagSet => (404, 404, "NoSuchTagSet"),
     /// The method is not allowed on this resource.
     MethodNotAllowed => (405, 405, "MethodNotAllowed"),
     /// The content has not changed (304, no body).

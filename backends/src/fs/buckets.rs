@@ -15,8 +15,9 @@ pub(super) async fn create(ctx: &Ctx, bucket: &str) -> BackendResult<()> {
         )));
     }
     let dir = ctx.shared.layout.bucket_dir(bucket)?;
+    let bucket_meta = ctx.shared.layout.bucket_meta(bucket)?;
     blocking(move || match std::fs::create_dir(&dir) {
-        Ok(()) => Ok(()),
+        Ok(()) => super::bucket_meta::remove(&bucket_meta),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
             Err(BackendError::BucketAlreadyOwnedByYou)
         }
@@ -48,11 +49,13 @@ pub(super) async fn delete(ctx: &Ctx, bucket: &str) -> BackendResult<()> {
         return Err(BackendError::BucketNotEmpty);
     }
     let uploads = ctx.shared.layout.uploads_dir(bucket)?;
+    let bucket_meta = ctx.shared.layout.bucket_meta(bucket)?;
     blocking(move || {
         if !remove_directories(&dir) {
             return Err(BackendError::BucketNotEmpty);
         }
-        remove_all(&uploads)
+        remove_all(&uploads)?;
+        super::bucket_meta::remove(&bucket_meta)
     })
     .await
 }

@@ -194,6 +194,16 @@ impl Layout {
         })
     }
 
+    /// `<root>/.cedargate/buckets/<bucket>.json`: the bucket's metadata
+    /// (ACL, tags), or `NoSuchBucket` for a name no bucket can have.
+    pub fn bucket_meta(&self, bucket: &str) -> BackendResult<PathBuf> {
+        self.bucket_dir(bucket)?;
+        Ok(self
+            .tmp
+            .with_file_name("buckets")
+            .join(format!("{bucket}.json")))
+    }
+
     /// `<root>/.cedargate/uploads/<bucket>`.
     pub fn uploads_dir(&self, bucket: &str) -> BackendResult<PathBuf> {
         self.bucket_dir(bucket)?;

@@ -26,6 +26,11 @@ use crate::{BackendResult, ObjectHeaders, ObjectMeta, TagSet};
 /// The read header that counts an object's tags; never stored.
 pub(super) const TAGGING_COUNT: &str = "x-amz-tagging-count";
 
+/// The storage header a sidecar keeps an object's canned ACL under (absent
+/// for `private`); never returned with the object's headers, only by
+/// GetObjectAcl.
+pub(super) const ACL: &str = "x-amz-acl";
+
 /// The JSON stored in a sidecar.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(super) struct Sidecar {
@@ -50,6 +55,26 @@ pub(super) struct Sidecar {
 }
 
 impl Sidecar {
+    /// The object's canned ACL.
+    pub fn acl(&self) -> crate::CannedAcl {
+        self.headers
+            .storage
+            .get(ACL)
+            .and_then(|name| crate::CannedAcl::from_name(name))
+            .unwrap_or_default()
+    }
+
+    /// Sets the object's canned ACL.
+    pub fn set_acl(&mut self, acl: crate::CannedAcl) {
+        if acl == crate::CannedAcl::Private {
+            self.headers.storage.remove(ACL);
+        } else {
+            self.headers
+                .storage
+                .insert(ACL.to_owned(), acl.as_str().to_owned());
+        }
+    }
+
     /// True when the sidecar describes a file with this stamp.
     pub fn describes(&self, stamp: Stamp) -> bool {
         self.size == stamp.size && self.mtime_ns == stamp.mtime_ns
@@ -58,6 +83,7 @@ impl Sidecar {
     /// The object's metadata.
     pub fn into_meta(self, key: &str) -> ObjectMeta {
         let mut headers = self.headers;
+        headers.storage.remove(ACL);
         if !self.tags.is_empty() {
             headers
                 .storage

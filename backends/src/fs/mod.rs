@@ -8,7 +8,9 @@
 //! <root>/.cedargate/layout                        layout version (2), written last by a migration
 //! <root>/<bucket>/<key dir>/%object               an object's data, as a plain file
 //! <root>/<bucket>/<key dir>/%meta.json            sidecar: JSON metadata of the data file
+//!                                                 (headers, metadata, tags, canned ACL)
 //! <root>/<bucket>/<key dir>/%versions/            reserved for noncurrent versions
+//! <root>/.cedargate/buckets/<bucket>.json         bucket metadata: canned ACL, tags
 //! <root>/.cedargate/tmp/                          temp files, renamed into place
 //! <root>/.cedargate/uploads/<bucket>/<id>/        multipart staging: upload.json,
 //!                                                 part-00001 + part-00001.json, ...
@@ -115,6 +117,8 @@
 //! - Symbolic links are never followed for the last path component; a
 //!   directory an operator replaces with a link is followed.
 
+mod acl;
+mod bucket_meta;
 mod buckets;
 mod install;
 mod layout;
@@ -137,11 +141,11 @@ use async_trait::async_trait;
 use self::layout::{Layout, is_valid_bucket};
 use self::locks::LockTable;
 use crate::{
-    Backend, BackendError, BackendResult, BodySource, BucketInfo, BucketSummary, CompletedPart,
-    CopyOptions, CopyOutput, GetObjectOutput, GetOptions, ListOptions, ListPage, ListPartsOptions,
-    ListPartsPage, ListUploadsOptions, ListUploadsPage, ListVersionsOptions, ListVersionsPage,
-    ObjectIdentifier, ObjectMeta, ObjectRef, PartCopyOptions, PartOptions, PartOutput, PutOptions,
-    PutOutput, TagSet, UploadRef, VersioningStatus,
+    Backend, BackendError, BackendResult, BodySource, BucketInfo, BucketSummary, CannedAcl,
+    CompletedPart, CopyOptions, CopyOutput, GetObjectOutput, GetOptions, ListOptions, ListPage,
+    ListPartsOptions, ListPartsPage, ListUploadsOptions, ListUploadsPage, ListVersionsOptions,
+    ListVersionsPage, ObjectIdentifier, ObjectMeta, ObjectRef, PartCopyOptions, PartOptions,
+    PartOutput, PutOptions, PutOutput, TagSet, UploadRef, VersioningStatus,
 };
 
 /// S3's minimum size for every part but the last.
@@ -467,6 +471,38 @@ impl Backend for FsBackend {
         object::put_tagging(&self.ctx, object, TagSet::new()).await
     }
 
+    async fn get_object_acl(&self, object: ObjectRef<'_>) -> BackendResult<CannedAcl> {
+        acl::get(&self.ctx, object).await
+    }
+
+    async fn put_object_acl(&self, object: ObjectRef<'_>, acl: CannedAcl) -> BackendResult<()> {
+        acl::put(&self.ctx, object, acl).await
+    }
+
+    async fn get_bucket_acl(&self, bucket: &str) -> BackendResult<CannedAcl> {
+        Ok(bucket_meta::read(&self.ctx, bucket).await?.acl())
+    }
+
+    async fn put_bucket_acl(&self, bucket: &str, acl: CannedAcl) -> BackendResult<()> {
+        bucket_meta::update(&self.ctx, bucket, move |meta| {
+            meta.acl = (acl != CannedAcl::Private).then(|| acl.as_str().to_owned());
+        })
+        .await
+    }
+
+    async fn get_bucket_tagging(&self, bucket: &str) -> BackendResult<TagSet> {
+        Ok(bucket_meta::read(&self.ctx, bucket).await?.tags)
+    }
+
+    async fn put_bucket_tagging(&self, bucket: &str, tags: &TagSet) -> BackendResult<()> {
+        let tags = tags.clone();
+        bucket_meta::update(&self.ctx, bucket, move |meta| meta.tags = tags).await
+    }
+
+    async fn delete_bucket_tagging(&self, bucket: &str) -> BackendResult<()> {
+        bucket_meta::update(&self.ctx, bucket, |meta| meta.tags.clear()).await
+    }
+
     async fn delete_objects(
         &self,
         bucket: &str,
@@ -547,10 +583,11 @@ fn refuse_sse_customer(options: &GetOptions, operation: &'static str) -> Backend
 }
 
 /// The storage headers the filesystem can honour: tags (`x-amz-tagging`,
-/// returned as the object's tag set) and the defaults — storage class
-/// `STANDARD`, ACL `private` — which are dropped (S3 does not echo them
-/// either); any other one (encryption, object lock...) is `NotImplemented`
-/// rather than silently ignored.
+/// returned as the object's tag set), a canned ACL (`x-amz-acl`, kept in
+/// the headers for the sidecar, `private` dropped as the default) and the
+/// default storage class `STANDARD`, which is dropped (S3 does not echo
+/// it either); any other one (encryption, object lock...) is
+/// `NotImplemented` rather than silently ignored.
 fn settle_storage_headers(
     headers: &mut crate::ObjectHeaders,
     operation: &'static str,
@@ -558,19 +595,26 @@ fn settle_storage_headers(
     let storage = std::mem::take(&mut headers.storage);
     let mut tags = TagSet::new();
     for (name, value) in storage {
-        if name == "x-amz-tagging" {
-            tags = crate::tagging::parse_header(&value)?;
-            continue;
-        }
-        let default = matches!(
-            (name.as_str(), value.as_str()),
-            ("x-amz-storage-class", "STANDARD") | ("x-amz-acl", "private")
-        );
-        if !default {
-            return Err(BackendError::NotImplemented {
-                operation,
-                backend: "fs",
-            });
+        match name.as_str() {
+            "x-amz-tagging" => tags = crate::tagging::parse_header(&value)?,
+            meta::ACL => match crate::CannedAcl::from_name(&value) {
+                Some(crate::CannedAcl::Private) => {}
+                Some(_) => {
+                    headers.storage.insert(name, value);
+                }
+                None => {
+                    return Err(BackendError::invalid_argument(format!(
+                        "`{value}` is not a canned ACL"
+                    )));
+                }
+            },
+            "x-amz-storage-class" if value == "STANDARD" => {}
+            _ => {
+                return Err(BackendError::NotImplemented {
+                    operation,
+                    backend: "fs",
+                });
+            }
         }
     }
     Ok(tags)

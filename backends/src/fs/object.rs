@@ -211,10 +211,17 @@ pub(super) async fn copy(
         })
         .await?
     };
-    let (headers, user_metadata) = match directive {
+    // The copy's ACL is the one the request sets (settled into its
+    // headers), never the source's, whatever the directive.
+    let acl = options.headers.storage.get(super::meta::ACL).cloned();
+    let (mut headers, user_metadata) = match directive {
         MetadataDirective::Copy => (source.headers, source.user_metadata),
         MetadataDirective::Replace => (options.headers, options.user_metadata),
     };
+    headers.storage.remove(super::meta::ACL);
+    headers
+        .storage
+        .extend(acl.map(|acl| (super::meta::ACL.to_owned(), acl)));
     let tags = match options.tagging_directive {
         MetadataDirective::Copy => source.tags,
         MetadataDirective::Replace => replacement_tags,

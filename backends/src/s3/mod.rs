@@ -139,6 +139,7 @@
 //! - An upstream that answers an upload early (an error before taking the
 //!   whole body) is believed; that connection is closed, never reused.
 
+mod acl;
 mod buckets;
 mod client;
 mod config;
@@ -164,8 +165,8 @@ use async_trait::async_trait;
 use self::client::Client;
 pub use self::config::{S3Config, SecretKey};
 use crate::{
-    Backend, BackendResult, BodySource, BucketInfo, BucketSummary, CompletedPart, CopyOptions,
-    CopyOutput, GetObjectOutput, GetOptions, ListOptions, ListPage, ListPartsOptions,
+    Backend, BackendResult, BodySource, BucketInfo, BucketSummary, CannedAcl, CompletedPart,
+    CopyOptions, CopyOutput, GetObjectOutput, GetOptions, ListOptions, ListPage, ListPartsOptions,
     ListPartsPage, ListUploadsOptions, ListUploadsPage, ListVersionsOptions, ListVersionsPage,
     ObjectIdentifier, ObjectMeta, ObjectRef, PartCopyOptions, PartOptions, PartOutput, PutOptions,
     PutOutput, TagSet, UploadRef, VersioningStatus,
@@ -315,6 +316,34 @@ impl Backend for S3Backend {
 
     async fn delete_object_tagging(&self, object: ObjectRef<'_>) -> BackendResult<()> {
         tagging::delete(&self.client, object).await
+    }
+
+    async fn get_object_acl(&self, object: ObjectRef<'_>) -> BackendResult<CannedAcl> {
+        acl::get(&self.client, object.bucket, Some(object.key)).await
+    }
+
+    async fn put_object_acl(&self, object: ObjectRef<'_>, canned: CannedAcl) -> BackendResult<()> {
+        acl::put(&self.client, object.bucket, Some(object.key), canned).await
+    }
+
+    async fn get_bucket_acl(&self, bucket: &str) -> BackendResult<CannedAcl> {
+        acl::get(&self.client, bucket, None).await
+    }
+
+    async fn put_bucket_acl(&self, bucket: &str, canned: CannedAcl) -> BackendResult<()> {
+        acl::put(&self.client, bucket, None, canned).await
+    }
+
+    async fn get_bucket_tagging(&self, bucket: &str) -> BackendResult<TagSet> {
+        acl::get_bucket_tagging(&self.client, bucket).await
+    }
+
+    async fn put_bucket_tagging(&self, bucket: &str, tags: &TagSet) -> BackendResult<()> {
+        acl::put_bucket_tagging(&self.client, bucket, tags).await
+    }
+
+    async fn delete_bucket_tagging(&self, bucket: &str) -> BackendResult<()> {
+        acl::delete_bucket_tagging(&self.client, bucket).await
     }
 
     async fn delete_objects(

@@ -35,6 +35,7 @@ use crate::request::S3Request;
 use crate::state::Usage;
 use crate::sts::StsSession;
 use cedargate_s3::error::{S3Error, S3ErrorCode};
+use cedargate_s3::xml::CannedAcl;
 use replay::{AskedRequest, RecordedPrincipal};
 
 /// Who is asking, once authenticated.
@@ -138,6 +139,11 @@ pub struct Authorizer<'a> {
     target_tags: Option<(String, String, BTreeMap<String, String>)>,
     /// The tags of a copy's source, for its read check.
     source_tags: Option<BTreeMap<String, String>>,
+    /// (bucket, key, canned ACL) of the request's own bucket (no key) or
+    /// object, when policies read ACLs.
+    target_acl: Option<(String, Option<String>, String)>,
+    /// The canned ACL of a copy's source, for its read check.
+    source_acl: Option<String>,
     /// Whether [`Self::outcome`] carries the question asked (for the
     /// console's replays); off, a decision costs no copy of the request.
     keeps_questions: bool,
@@ -228,6 +234,8 @@ impl<'a> Authorizer<'a> {
             outcome: std::sync::Mutex::new(None),
             target_tags: None,
             source_tags: None,
+            target_acl: None,
+            source_acl: None,
             keeps_questions: false,
             operation: request.operation.name(),
             implied,
@@ -254,6 +262,27 @@ impl<'a> Authorizer<'a> {
     /// Records the tags policies see on the request's object `bucket` / `key`.
     pub fn set_object_tags(&mut self, bucket: &str, key: &str, tags: BTreeMap<String, String>) {
         self.target_tags = Some((bucket.to_owned(), key.to_owned(), tags));
+    }
+
+    /// Whether the policies read the resource's canned ACL (`resource.acl`,
+    /// so it must be looked up).
+    pub fn reads_acl(&self) -> bool {
+        self.snapshot.reads_acl()
+    }
+
+    /// Records the canned ACL policies see on the request's bucket (`key`
+    /// `None`) or object.
+    pub fn set_resource_acl(&mut self, bucket: &str, key: Option<&str>, acl: CannedAcl) {
+        self.target_acl = Some((
+            bucket.to_owned(),
+            key.map(str::to_owned),
+            acl.as_str().to_owned(),
+        ));
+    }
+
+    /// Records the canned ACL of a copy's source, which its read check sees.
+    pub fn set_copy_source_acl(&mut self, acl: CannedAcl) {
+        self.source_acl = Some(acl.as_str().to_owned());
     }
 
     /// Records the tags of a copy's source, which its read check sees
@@ -351,29 +380,43 @@ impl<'a> Authorizer<'a> {
 
     /// Asks the policies whether `action` is allowed on `bucket` / `key`.
     pub fn decide(&self, action: &str, bucket: &str, key: Option<&str>) -> Decision {
-        let tags = match (&self.target_tags, key) {
-            (Some((b, k, tags)), Some(key)) if b == bucket && k == key => Some(tags),
-            _ => None,
-        };
-        self.decide_tagged(action, bucket, key, tags)
+        self.decide_as(action, bucket, key, &self.seen(bucket, key))
     }
 
-    /// As [`Self::decide`], the object seen with `tags` (DeleteObjects'
-    /// keys, whose tags its handler fetches).
-    pub fn decide_with_tags(
+    /// What the policies see of `bucket` / `key`: the tags and ACL recorded
+    /// for the request's own resource, when that is it.
+    fn seen(&self, bucket: &str, key: Option<&str>) -> Seen {
+        let tags = match (&self.target_tags, key) {
+            (Some((b, k, tags)), Some(key)) if b == bucket && k == key => Some(tags.clone()),
+            _ => None,
+        };
+        let acl = match &self.target_acl {
+            Some((b, k, acl)) if b == bucket && k.as_deref() == key => Some(acl.clone()),
+            _ => None,
+        };
+        Seen { tags, acl }
+    }
+
+    /// As [`Self::decide`], the bucket or object seen as `seen` says
+    /// (DeleteObjects' keys and ListBuckets' buckets, whose tags and ACL
+    /// their handlers fetch).
+    pub fn decide_with(
         &self,
         action: &str,
         bucket: &str,
-        key: &str,
-        tags: &BTreeMap<String, String>,
+        key: Option<&str>,
+        seen: &Seen,
     ) -> Decision {
-        self.decide_tagged(action, bucket, Some(key), Some(tags))
+        self.decide_as(action, bucket, key, seen)
     }
 
-    /// The read check of a copy's source, seen with the source's tags.
+    /// The read check of a copy's source, seen with the source's tags and ACL.
     pub fn require_copy_source(&self, bucket: &str, key: &str) -> Result<Decision, S3Error> {
-        let decision =
-            self.decide_tagged("GetObject", bucket, Some(key), self.source_tags.as_ref());
+        let seen = Seen {
+            tags: self.source_tags.clone(),
+            acl: self.source_acl.clone(),
+        };
+        let decision = self.decide_as("GetObject", bucket, Some(key), &seen);
         if decision.allowed {
             Ok(decision)
         } else {
@@ -381,23 +424,17 @@ impl<'a> Authorizer<'a> {
         }
     }
 
-    fn decide_tagged(
-        &self,
-        action: &str,
-        bucket: &str,
-        key: Option<&str>,
-        tags: Option<&BTreeMap<String, String>>,
-    ) -> Decision {
+    fn decide_as(&self, action: &str, bucket: &str, key: Option<&str>, seen: &Seen) -> Decision {
         let started = Instant::now();
-        let with_tags;
-        let context = match tags {
-            Some(tags) => {
-                let mut context = self.context.clone();
-                context.object_tags = Some(tags.clone());
-                with_tags = context;
-                &with_tags
-            }
-            None => &self.context,
+        let with_seen;
+        let context = if seen.tags.is_some() || seen.acl.is_some() {
+            let mut context = self.context.clone();
+            context.object_tags.clone_from(&seen.tags);
+            context.resource_acl.clone_from(&seen.acl);
+            with_seen = context;
+            &with_seen
+        } else {
+            &self.context
         };
         let decision = self.snapshot.decide(&AuthzRequest {
             principal: self.caller.principal(),
@@ -416,18 +453,18 @@ impl<'a> Authorizer<'a> {
     }
 
     /// Asks each action the request's headers imply on `bucket` / `key`
-    /// (after its operation was allowed), the object seen with `tags` when
-    /// given, else as [`Self::decide`] sees it: the S3 error of the first
-    /// deny, naming the implied action and its header.
+    /// (after its operation was allowed), the object seen as `seen` says
+    /// when given, else as [`Self::decide`] sees it: the S3 error of the
+    /// first deny, naming the implied action and its header.
     pub fn implied_refusal(
         &self,
         bucket: &str,
         key: Option<&str>,
-        tags: Option<&BTreeMap<String, String>>,
+        seen: Option<&Seen>,
     ) -> Option<S3Error> {
         self.implied.iter().find_map(|implied| {
-            let decision = match tags {
-                Some(tags) => self.decide_tagged(implied.action, bucket, key, Some(tags)),
+            let decision = match seen {
+                Some(seen) => self.decide_as(implied.action, bucket, key, seen),
                 None => self.decide(implied.action, bucket, key),
             };
             (!decision.allowed).then(|| {
@@ -510,6 +547,17 @@ impl<'a> Authorizer<'a> {
         };
         S3Error::new(code, message)
     }
+}
+
+/// What policies see of an object besides its name: its tags (entity
+/// tags) and canned ACL (`resource.acl`); `None` is none known (no tags,
+/// `private`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Seen {
+    /// The object's tags.
+    pub tags: Option<BTreeMap<String, String>>,
+    /// The canned ACL's name.
+    pub acl: Option<String>,
 }
 
 /// The S3 error a policy's `@error` annotation names.

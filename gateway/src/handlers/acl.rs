@@ -1,18 +1,61 @@
-//! ACLs, for the tools that read or set them: every bucket and object
-//! answers an owner-FULL_CONTROL policy (GetBucketAcl, GetObjectAcl), and
-//! setting one (PutBucketAcl, PutObjectAcl) accepts only `private`, the
-//! ACL that policy already is, as a canned ACL or as that document. Access
-//! itself is decided by Cedar policies, which is what any other grant is
-//! refused with (NotImplemented).
+//! Canned ACLs, kept as data: GetBucketAcl / GetObjectAcl answer the
+//! AccessControlPolicy S3 answers for the subject's stored canned ACL,
+//! PutBucketAcl / PutObjectAcl store one (`x-amz-acl`, or an
+//! `<AccessControlPolicy>` body exactly equivalent to one), and writes that
+//! create an object or bucket take one in `x-amz-acl`. An ACL grants
+//! nothing by itself: policies read it as `resource.acl`. Grants to named
+//! grantees (`x-amz-grant-*` headers, other bodies) are refused
+//! (NotImplemented).
 
-use cedargate_backends::BodySource;
+use cedargate_backends::{BackendError, BodySource, CannedAcl, ObjectRef};
 
 use super::object::read_capped;
-use super::{HandlerEnv, S3Response, owner, target_error, xml_error};
+use super::{HandlerEnv, S3Response, owner, refuse_version, target_error, xml_error};
 use crate::buckets::BucketTarget;
-use crate::request::S3Request;
+use crate::request::{S3Request, acl_header};
 use cedargate_s3::error::{S3Error, S3ErrorCode};
-use cedargate_s3::xml::AclGrant;
+use cedargate_s3::xml::AclSubject;
+
+/// The subject an ACL request is about: the object when it names a key.
+fn subject(request: &S3Request) -> AclSubject {
+    if request.route.key.is_some() {
+        AclSubject::Object
+    } else {
+        AclSubject::Bucket
+    }
+}
+
+/// GetBucketAcl / GetObjectAcl: the stored canned ACL as S3 writes it; a
+/// backend that keeps no ACLs answers `private` for a subject that exists.
+pub(super) async fn get_acl(
+    request: &S3Request,
+    target: &BucketTarget,
+) -> Result<S3Response, S3Error> {
+    let stored = match request.route.key.as_deref() {
+        Some(key) => {
+            refuse_version(request)?;
+            let key = target.backend_key(key);
+            let object = ObjectRef {
+                bucket: &target.backend_bucket,
+                key: &key,
+            };
+            target.backend.get_object_acl(object).await
+        }
+        None if !target.prefix.is_empty() => Err(BackendError::NotImplemented {
+            operation: "GetBucketAcl",
+            backend: "",
+        }),
+        None => target.backend.get_bucket_acl(&target.backend_bucket).await,
+    };
+    let acl = match stored {
+        Err(BackendError::NotImplemented { .. }) => {
+            require_subject(request, target).await?;
+            CannedAcl::Private
+        }
+        other => other.map_err(target_error(target))?,
+    };
+    Ok(S3Response::xml(acl.to_policy_xml(&owner())))
+}
 
 /// Checks that the ACL's subject exists: the object when the request names
 /// a key, else the bucket.
@@ -36,111 +79,113 @@ async fn require_subject(request: &S3Request, target: &BucketTarget) -> Result<(
     found.map_err(target_error(target))
 }
 
-/// GetBucketAcl / GetObjectAcl: the subject exists, so its ACL is the owner's.
-pub(super) async fn get_acl(
-    request: &S3Request,
-    target: &BucketTarget,
-) -> Result<S3Response, S3Error> {
-    require_subject(request, target).await?;
-    Ok(S3Response::xml(cedargate_s3::xml::owner_only_acl(&owner())))
-}
-
-/// PutBucketAcl / PutObjectAcl: `x-amz-acl: private`, no canned ACL and
-/// no grant headers, or an `<AccessControlPolicy>` body granting only
-/// FULL_CONTROL to the owner (what tools such as s3cmd send back after a
-/// copy, having read it with GetObjectAcl) is accepted as what already
-/// holds; the subject must exist.
+/// PutBucketAcl / PutObjectAcl: the canned ACL of `x-amz-acl`, or of an
+/// `<AccessControlPolicy>` body exactly equivalent to one (owner
+/// FULL_CONTROL plus the canned ACL's group grants, as GetObjectAcl
+/// answers it and tools such as s3cmd send back), replaces the stored one.
+/// Both at once are refused, as S3 does; so is a grant header.
 pub(super) async fn put_acl(
     request: &S3Request,
     target: &BucketTarget,
     body: &mut dyn BodySource,
     env: HandlerEnv<'_>,
 ) -> Result<S3Response, S3Error> {
-    let canned = request.header("x-amz-acl");
-    let grants = has_grant_headers(request);
+    let subject = subject(request);
+    let canned = acl_header(request, subject)?;
+    refuse_grant_headers(request)?;
     let limit = env
         .max_xml_body_bytes
         .min(cedargate_s3::xml::MAX_ACL_BODY_BYTES);
     let document = read_capped(body, limit).await?;
-    let private = if document.is_empty() {
-        canned.unwrap_or("private") == "private" && !grants
-    } else {
-        let policy =
-            cedargate_s3::xml::parse_access_control_policy(&document).map_err(xml_error)?;
-        canned.is_none() && !grants && grants_only_the_owner(&policy)
+    let acl = match (canned, document.is_empty()) {
+        (Some(_), false) => {
+            return Err(S3Error::new(
+                S3ErrorCode::InvalidRequest,
+                "specify an ACL either with the x-amz-acl header or in the request body, not both",
+            ));
+        }
+        (Some(acl), true) => acl,
+        (None, true) => {
+            return Err(S3Error::new(
+                S3ErrorCode::InvalidRequest,
+                "specify an ACL with the x-amz-acl header or an AccessControlPolicy body",
+            ));
+        }
+        (None, false) => {
+            let grants =
+                cedargate_s3::xml::parse_access_control_policy(&document).map_err(xml_error)?;
+            let owner = owner();
+            let acl =
+                CannedAcl::from_grants(&grants, Some(&owner.id)).ok_or_else(grants_refused)?;
+            CannedAcl::for_subject(acl.as_str(), subject).map_err(|_| grants_refused())?
+        }
     };
-    if !private {
-        return Err(grant_refused());
+    match request.route.key.as_deref() {
+        Some(key) => {
+            refuse_version(request)?;
+            let key = target.backend_key(key);
+            let object = ObjectRef {
+                bucket: &target.backend_bucket,
+                key: &key,
+            };
+            target.backend.put_object_acl(object, acl).await
+        }
+        None => {
+            refuse_prefixed(target, "an ACL")?;
+            target
+                .backend
+                .put_bucket_acl(&target.backend_bucket, acl)
+                .await
+        }
     }
-    require_subject(request, target).await?;
+    .map_err(target_error(target))?;
     Ok(S3Response::empty(200))
 }
 
-/// Refuses a canned ACL other than `private` and any `x-amz-grant-*`
-/// header on a write (PutObject, CopyObject, CreateMultipartUpload,
-/// CreateBucket), as PutObjectAcl does.
-pub(super) fn refuse_grants(request: &S3Request) -> Result<(), S3Error> {
-    let canned = request.header("x-amz-acl").unwrap_or("private");
-    if canned != "private" || has_grant_headers(request) {
-        return Err(grant_refused());
+/// Refuses to set `what` on a bucket that is a prefix of a storage bucket:
+/// the storage bucket's ACL and tags are shared by every bucket mapped
+/// into it.
+pub(super) fn refuse_prefixed(target: &BucketTarget, what: &str) -> Result<(), S3Error> {
+    if target.prefix.is_empty() {
+        return Ok(());
+    }
+    Err(S3Error::new(
+        S3ErrorCode::NotImplemented,
+        format!(
+            "this bucket is a folder of a storage bucket shared with others: {what} cannot be set on it"
+        ),
+    ))
+}
+
+/// The canned ACL a write that creates its object or bucket sets
+/// (PutObject, CopyObject, CreateMultipartUpload, CreateBucket):
+/// `x-amz-acl`, the very value policies decided on; any `x-amz-grant-*`
+/// header is refused.
+pub(super) fn write_acl(
+    request: &S3Request,
+    subject: AclSubject,
+) -> Result<Option<CannedAcl>, S3Error> {
+    refuse_grant_headers(request)?;
+    acl_header(request, subject)
+}
+
+fn refuse_grant_headers(request: &S3Request) -> Result<(), S3Error> {
+    let grants = request
+        .headers
+        .keys()
+        .any(|name| name.as_str().starts_with("x-amz-grant-"));
+    if grants {
+        return Err(grants_refused());
     }
     Ok(())
 }
 
-fn has_grant_headers(request: &S3Request) -> bool {
-    request
-        .headers
-        .keys()
-        .any(|name| name.as_str().starts_with("x-amz-grant-"))
-}
-
-fn grant_refused() -> S3Error {
+fn grants_refused() -> S3Error {
     S3Error::new(
         S3ErrorCode::NotImplemented,
-        "only the `private` ACL is supported: access is authorized by the gateway's policies, not by ACLs",
+        "only canned ACLs are supported (x-amz-acl: private, public-read, public-read-write, \
+         authenticated-read, aws-exec-read, bucket-owner-read, bucket-owner-full-control, \
+         log-delivery-write, or the AccessControlPolicy GetObjectAcl answers for one): grants \
+         to named accounts (x-amz-grant-* headers, other grantees) are not",
     )
-}
-
-/// Whether `policy` is the private ACL: FULL_CONTROL for the owner, only.
-fn grants_only_the_owner(policy: &[AclGrant]) -> bool {
-    let owner = owner();
-    !policy.is_empty()
-        && policy.iter().all(|grant| {
-            grant.canonical_id.as_deref() == Some(owner.id.as_str())
-                && grant.permission == "FULL_CONTROL"
-        })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn grant(id: Option<&str>, permission: &str) -> AclGrant {
-        AclGrant {
-            canonical_id: id.map(str::to_owned),
-            permission: permission.to_owned(),
-        }
-    }
-
-    #[test]
-    fn only_the_owners_full_control_is_private() {
-        let id = owner().id;
-        let full = grant(Some(&id), "FULL_CONTROL");
-        assert!(grants_only_the_owner(std::slice::from_ref(&full)));
-        assert!(grants_only_the_owner(&[full.clone(), full.clone()]));
-        for other in [
-            grant(Some("someone-else"), "FULL_CONTROL"),
-            grant(Some(&id), "READ"),
-            grant(None, "FULL_CONTROL"),
-        ] {
-            assert!(
-                !grants_only_the_owner(&[full.clone(), other.clone()]),
-                "{other:?}"
-            );
-        }
-        assert!(
-            !grants_only_the_owner(&[]),
-            "no grant at all is not private"
-        );
-    }
 }

@@ -13,6 +13,25 @@ use crate::response::S3Response;
 use crate::xml;
 use cedargate_s3::error::{S3Error, S3ErrorCode};
 
+/// Whether ListBuckets shows `target` to the caller: decided per bucket,
+/// on the bucket's stored ACL when policies read it (a bucket whose ACL
+/// cannot be read is not shown).
+async fn listed(target: &BucketTarget, env: HandlerEnv<'_>) -> bool {
+    if !env.authz.reads_acl() {
+        return env.authz.decide("ListBuckets", &target.name, None).allowed;
+    }
+    let Ok(acl) = crate::resource_acl::stored_bucket_acl(target).await else {
+        return false;
+    };
+    let seen = crate::authorize::Seen {
+        tags: None,
+        acl: Some(acl.as_str().to_owned()),
+    };
+    env.authz
+        .decide_with("ListBuckets", &target.name, None, &seen)
+        .allowed
+}
+
 pub(super) async fn list_buckets(
     request: &S3Request,
     env: HandlerEnv<'_>,
@@ -22,18 +41,14 @@ pub(super) async fn list_buckets(
     // creation dates are looked up for the page only.
     let mut selected = Vec::new();
     for target in env.buckets.iter() {
-        if paging.selects(&target.name, env.region)
-            && env.authz.decide("ListBuckets", &target.name, None).allowed
-        {
+        if paging.selects(&target.name, env.region) && listed(target, env).await {
             selected.push((target.name.clone(), Created::Ask(target)));
         }
     }
     match env.buckets.unlisted().await {
         Ok(unlisted) => {
             for (target, created) in unlisted {
-                if paging.selects(&target.name, env.region)
-                    && env.authz.decide("ListBuckets", &target.name, None).allowed
-                {
+                if paging.selects(&target.name, env.region) && listed(&target, env).await {
                     selected.push((target.name, Created::Known(created)));
                 }
             }

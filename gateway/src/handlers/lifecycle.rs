@@ -21,7 +21,7 @@ pub(super) async fn create_bucket(
     body: &mut dyn BodySource,
     env: HandlerEnv<'_>,
 ) -> Result<S3Response, S3Error> {
-    acl::refuse_grants(request)?;
+    let acl = acl::write_acl(request, cedargate_s3::xml::AclSubject::Bucket)?;
     if request
         .header("x-amz-bucket-object-lock-enabled")
         .is_some_and(|enabled| enabled.eq_ignore_ascii_case("true"))
@@ -42,6 +42,14 @@ pub(super) async fn create_bucket(
         .create_bucket(&target.backend_bucket)
         .await
         .map_err(target_error(target))?;
+    if let Some(acl) = acl.filter(|acl| *acl != cedargate_backends::CannedAcl::Private) {
+        acl::refuse_prefixed(target, "an ACL")?;
+        target
+            .backend
+            .put_bucket_acl(&target.backend_bucket, acl)
+            .await
+            .map_err(target_error(target))?;
+    }
     Ok(S3Response::empty(200).header("location", format!("/{}", target.name)))
 }
 

@@ -85,6 +85,10 @@ pub async fn dispatch(
         Op::DeleteBucket => lifecycle::delete_bucket(target).await,
         Op::GetBucketVersioning => versions::get_bucket_versioning(target).await,
         Op::ListObjectVersions => versions::list_object_versions(request, target).await,
+        Op::GetBucketTagging => tagging::get_bucket(target).await,
+        Op::PutBucketTagging => tagging::put_bucket(target, body, env).await,
+        Op::DeleteBucketTagging => tagging::delete_bucket(target).await,
+        Op::GetObjectTorrent => object::get_object_torrent(request, target).await,
         Op::GetObjectTagging => tagging::get(request, target).await,
         Op::PutObjectTagging => tagging::put(request, target, body, env).await,
         Op::DeleteObjectTagging => tagging::delete(request, target).await,
@@ -103,14 +107,20 @@ pub async fn dispatch(
 }
 
 /// The headers a write stores (PutObject, CopyObject,
-/// CreateMultipartUpload): the ACL must be `private` (dropped, it is what
-/// holds anyway) and `x-amz-tagging` must be a valid tag set.
+/// CreateMultipartUpload): the canned ACL of the one `x-amz-acl` header
+/// (no grant headers) and the tag set of the one `x-amz-tagging` header,
+/// each the very value policies decided on.
 fn write_headers(request: &S3Request) -> Result<cedargate_backends::ObjectHeaders, S3Error> {
-    acl::refuse_grants(request)?;
+    let acl = acl::write_acl(request, cedargate_s3::xml::AclSubject::Object)?;
     let tagging = tagging_header(request)?;
     let mut headers = request.object_headers();
     headers.storage.remove("x-amz-acl");
     headers.storage.remove("x-amz-tagging");
+    if let Some(acl) = acl {
+        headers
+            .storage
+            .insert("x-amz-acl".to_owned(), acl.as_str().to_owned());
+    }
     if let Some(tagging) = tagging {
         cedargate_backends::tagging::parse_header(tagging).map_err(backend_error)?;
         headers
@@ -204,5 +214,42 @@ mod tests {
             S3ErrorCode::InvalidTag
         );
         assert_eq!(tagging_header(&put_with(&[])).ok().flatten(), None);
+    }
+
+    #[test]
+    fn the_stored_acl_is_the_one_header_policies_decide_on() {
+        let subject = cedargate_s3::xml::AclSubject::Object;
+        let stored = |headers: &[(&'static str, &[u8])]| {
+            write_headers(&put_with(headers))
+                .map(|headers| headers.storage.get("x-amz-acl").cloned())
+                .map_err(|error| error.code())
+        };
+        let public = put_with(&[("x-amz-acl", b"public-read")]);
+        let decided = crate::request::acl_header(&public, subject).expect("one header");
+        assert_eq!(decided.map(|acl| acl.as_str()), Some("public-read"));
+        assert_eq!(
+            stored(&[("x-amz-acl", b"public-read")]),
+            Ok(Some("public-read".to_owned()))
+        );
+        assert_eq!(stored(&[]), Ok(None));
+        let invalid = Err(S3ErrorCode::InvalidArgument);
+        for refused in [
+            &[
+                ("x-amz-acl", &b"private"[..]),
+                ("x-amz-acl", b"public-read"),
+            ][..],
+            &[("x-amz-acl", b"Public-Read")],
+            &[("x-amz-acl", b"public-read, private")],
+            &[("x-amz-acl", b"log-delivery-write")],
+            &[("x-amz-acl", "public-r\u{e9}ad".as_bytes())],
+        ] {
+            assert_eq!(stored(refused), invalid, "{refused:?}");
+            let request = put_with(refused);
+            assert!(crate::request::acl_header(&request, subject).is_err());
+        }
+        assert_eq!(
+            stored(&[("x-amz-grant-read", b"id=someone")]),
+            Err(S3ErrorCode::NotImplemented)
+        );
     }
 }

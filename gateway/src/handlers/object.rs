@@ -326,9 +326,10 @@ pub(super) async fn delete_objects(
     let mut refused = Vec::new();
     let mut allowed: Vec<cedargate_s3::xml::ObjectToDelete> = Vec::new();
     let reads_tags = env.authz.reads_object_tags();
-    // Named versions are decided on their tags only where the current
-    // version is the one a version id can name.
-    let versions_decidable = !reads_tags
+    let reads_acl = env.authz.reads_acl();
+    // Named versions are decided on their tags and ACL only where the
+    // current version is the one a version id can name.
+    let versions_decidable = !(reads_tags || reads_acl)
         || delete
             .objects
             .iter()
@@ -341,31 +342,40 @@ pub(super) async fn delete_objects(
             refused.push((object, backend_error(error)));
             continue;
         }
-        let tags = if reads_tags {
-            // Each key is decided on its stored tags; a key whose tags
-            // cannot be read (a named version's) is refused, never decided
-            // without them.
-            if object.version_id.is_some() && !versions_decidable {
-                refused.push((object, crate::object_tags::named_version_refused()));
-                continue;
-            }
+        // Each key is decided on its stored tags and ACL (those policies
+        // read); a key whose tags or ACL cannot be read (a named version's)
+        // is refused, never decided without them.
+        if (reads_tags || reads_acl) && object.version_id.is_some() && !versions_decidable {
+            refused.push((object, crate::object_tags::named_version_refused()));
+            continue;
+        }
+        let mut seen = crate::authorize::Seen::default();
+        if reads_tags {
             match crate::object_tags::stored_on(target, &object.key).await {
-                Ok(tags) => Some(tags),
+                Ok(tags) => seen.tags = Some(tags),
                 Err(error) => {
                     refused.push((object, error));
                     continue;
                 }
             }
-        } else {
-            None
-        };
+        }
+        if reads_acl {
+            match crate::resource_acl::stored_object_acl(target, &object.key).await {
+                Ok(acl) => seen.acl = Some(acl.as_str().to_owned()),
+                Err(error) => {
+                    refused.push((object, error));
+                    continue;
+                }
+            }
+        }
+        let seen = (reads_tags || reads_acl).then_some(seen);
         let denied = delete_actions(object.version_id.as_deref())
             .iter()
             .find_map(|action| {
-                let decision = match &tags {
-                    Some(tags) => {
+                let decision = match &seen {
+                    Some(seen) => {
                         env.authz
-                            .decide_with_tags(action, &target.name, &object.key, tags)
+                            .decide_with(action, &target.name, Some(&object.key), seen)
                     }
                     None => env.authz.decide(action, &target.name, Some(&object.key)),
                 };
@@ -373,7 +383,7 @@ pub(super) async fn delete_objects(
             })
             .or_else(|| {
                 env.authz
-                    .implied_refusal(&target.name, Some(&object.key), tags.as_ref())
+                    .implied_refusal(&target.name, Some(&object.key), seen.as_ref())
             });
         match denied {
             None => allowed.push(object),
@@ -427,4 +437,24 @@ pub(super) async fn delete_objects(
         &outcomes,
         delete.quiet,
     )))
+}
+
+/// GetObjectTorrent: no torrent file is kept for any object, so the
+/// answer is NoSuchKey (what S3-compatible stores without torrent support
+/// answer) once the object is known to exist (else its own NoSuchKey or
+/// NoSuchBucket).
+pub(super) async fn get_object_torrent(
+    request: &S3Request,
+    target: &BucketTarget,
+) -> Result<S3Response, S3Error> {
+    let key = target.backend_key(request.key()?);
+    target
+        .backend
+        .head_object(&target.backend_bucket, &key, GetOptions::default())
+        .await
+        .map_err(target_error(target))?;
+    Err(S3Error::new(
+        S3ErrorCode::NoSuchKey,
+        "no torrent file is kept for this object: download it with GetObject",
+    ))
 }

@@ -1,6 +1,8 @@
-//! Object tagging handlers: GetObjectTagging, PutObjectTagging and
-//! DeleteObjectTagging. Tags set here are the ones Cedar policies read as
-//! the object's tags (`resource.getTag("k")`).
+//! Tagging handlers: GetObjectTagging, PutObjectTagging and
+//! DeleteObjectTagging (the tags Cedar policies read as the object's,
+//! `resource.getTag("k")`), and GetBucketTagging, PutBucketTagging and
+//! DeleteBucketTagging (stored with the bucket; a bucket without tags
+//! answers NoSuchTagSet, as S3 does).
 
 use cedargate_backends::{BodySource, ObjectRef};
 
@@ -10,7 +12,7 @@ use crate::buckets::BucketTarget;
 use crate::request::S3Request;
 use crate::response::S3Response;
 use crate::xml;
-use cedargate_s3::error::S3Error;
+use cedargate_s3::error::{S3Error, S3ErrorCode};
 
 pub(super) async fn get(request: &S3Request, target: &BucketTarget) -> Result<S3Response, S3Error> {
     refuse_version(request)?;
@@ -66,6 +68,55 @@ pub(super) async fn delete(
     target
         .backend
         .delete_object_tagging(object)
+        .await
+        .map_err(target_error(target))?;
+    Ok(S3Response::empty(204))
+}
+
+pub(super) async fn get_bucket(target: &BucketTarget) -> Result<S3Response, S3Error> {
+    let tags = if target.prefix.is_empty() {
+        target
+            .backend
+            .get_bucket_tagging(&target.backend_bucket)
+            .await
+            .map_err(target_error(target))?
+    } else {
+        cedargate_backends::TagSet::new()
+    };
+    if tags.is_empty() {
+        return Err(S3Error::new(
+            S3ErrorCode::NoSuchTagSet,
+            "the TagSet does not exist",
+        ));
+    }
+    Ok(S3Response::xml(xml::tagging(&tags)))
+}
+
+pub(super) async fn put_bucket(
+    target: &BucketTarget,
+    body: &mut dyn BodySource,
+    env: HandlerEnv<'_>,
+) -> Result<S3Response, S3Error> {
+    super::acl::refuse_prefixed(target, "tags")?;
+    let max = env
+        .max_xml_body_bytes
+        .min(cedargate_s3::xml::MAX_TAGGING_BODY_BYTES);
+    let document = read_capped(body, max).await?;
+    let pairs = cedargate_s3::xml::parse_tagging(&document).map_err(xml_error)?;
+    let tags = cedargate_backends::tagging::bucket_tag_set(pairs).map_err(backend_error)?;
+    target
+        .backend
+        .put_bucket_tagging(&target.backend_bucket, &tags)
+        .await
+        .map_err(target_error(target))?;
+    Ok(S3Response::empty(204))
+}
+
+pub(super) async fn delete_bucket(target: &BucketTarget) -> Result<S3Response, S3Error> {
+    super::acl::refuse_prefixed(target, "tags")?;
+    target
+        .backend
+        .delete_bucket_tagging(&target.backend_bucket)
         .await
         .map_err(target_error(target))?;
     Ok(S3Response::empty(204))

@@ -275,6 +275,7 @@ impl Gateway {
         let span = trace.stage("authorize");
         self.quotas.set_context(&request, buckets, &mut authz).await;
         crate::object_tags::load(&request, buckets, &mut authz).await?;
+        crate::resource_acl::load(&request, buckets, &mut authz).await?;
         let authorized = self.authorize(&request, buckets, &mut authz);
         ctx.decision = authz.outcome();
         authorized?;

@@ -99,13 +99,21 @@ fn table() -> Vec<Row> {
             denied error(403, "AccessDenied", &["head_object"]);
             allowed ok(200, &["head_object", "copy_object"])),
         row!(GetObjectAcl, "GET" "/photos/doc.txt?acl";
-            denied DENIED; allowed ok(200, &["head_object"])),
+            denied DENIED; allowed ok(200, &["get_object_acl"])),
         row!(PutObjectAcl, "PUT" "/photos/doc.txt?acl", ["x-amz-acl" = "private"];
-            denied DENIED; allowed ok(200, &["head_object"])),
+            denied DENIED; allowed ok(200, &["put_object_acl"])),
+        row!(GetObjectTorrent, "GET" "/photos/doc.txt?torrent";
+            denied DENIED; allowed error(404, "NoSuchKey", &["head_object"])),
         row!(GetBucketAcl, "GET" "/photos?acl";
-            denied DENIED; allowed ok(200, &["head_bucket"])),
+            denied DENIED; allowed ok(200, &["get_bucket_acl"])),
         row!(PutBucketAcl, "PUT" "/photos?acl", ["x-amz-acl" = "private"];
-            denied DENIED; allowed ok(200, &["head_bucket"])),
+            denied DENIED; allowed ok(200, &["put_bucket_acl"])),
+        row!(GetBucketTagging, "GET" "/photos?tagging";
+            denied DENIED; allowed error(404, "NoSuchTagSet", &["get_bucket_tagging"])),
+        row!(PutBucketTagging, "PUT" "/photos?tagging", body TAGGING;
+            denied DENIED; allowed ok(204, &["put_bucket_tagging"])),
+        row!(DeleteBucketTagging, "DELETE" "/photos?tagging";
+            denied DENIED; allowed ok(204, &["delete_bucket_tagging"])),
         row!(PutObjectTagging, "PUT" "/photos/doc.txt?tagging", body TAGGING;
             denied DENIED; allowed ok(200, &["put_object_tagging"])),
         row!(GetObjectTagging, "GET" "/photos/doc.txt?tagging";

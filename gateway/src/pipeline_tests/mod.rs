@@ -6,8 +6,10 @@
 //! code and the backend calls the request made.
 //!
 //! [`handlers`] holds the table of every operation the dispatcher serves,
-//! allowed and denied by policy; [`quota`] the quota stage.
+//! allowed and denied by policy; [`quota`] the quota stage; [`acl`] the
+//! canned ACLs policies decide on.
 
+mod acl;
 mod handlers;
 mod quota;
 mod recording;
@@ -89,10 +91,15 @@ impl Outcome {
 impl Harness {
     /// A gateway whose config is the base below plus `extra` TOML.
     fn new(extra: &str) -> Self {
+        Self::with_policies(extra, POLICIES)
+    }
+
+    /// As [`Self::new`], with the policy set `text`.
+    fn with_policies(extra: &str, text: &str) -> Self {
         let dir = tempfile::tempdir().expect("temporary directory");
         let policies = dir.path().join("policies");
         std::fs::create_dir(&policies).expect("policy directory");
-        std::fs::write(policies.join("test.cedar"), POLICIES).expect("policy file");
+        std::fs::write(policies.join("test.cedar"), text).expect("policy file");
         let text = format!(
             r#"
             [server]

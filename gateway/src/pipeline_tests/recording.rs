@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use cedargate_backends::{
-    Backend, BackendResult, BodySource, BucketInfo, BucketSummary, CompletedPart, CopyOptions,
-    CopyOutput, GetObjectOutput, GetOptions, ListOptions, ListPage, ListPartsOptions,
+    Backend, BackendResult, BodySource, BucketInfo, BucketSummary, CannedAcl, CompletedPart,
+    CopyOptions, CopyOutput, GetObjectOutput, GetOptions, ListOptions, ListPage, ListPartsOptions,
     ListPartsPage, ListUploadsOptions, ListUploadsPage, ListVersionsOptions, ListVersionsPage,
     ObjectIdentifier, ObjectMeta, ObjectRef, PartCopyOptions, PartOptions, PartOutput, PutOptions,
     PutOutput, TagSet, UploadRef, VersioningStatus,
@@ -129,6 +129,41 @@ impl Backend for Recording {
         self.inner
             .delete_object_version(bucket, key, version_id)
             .await
+    }
+
+    async fn get_object_acl(&self, object: ObjectRef<'_>) -> BackendResult<CannedAcl> {
+        self.calls.push("get_object_acl");
+        self.inner.get_object_acl(object).await
+    }
+
+    async fn put_object_acl(&self, object: ObjectRef<'_>, acl: CannedAcl) -> BackendResult<()> {
+        self.calls.push("put_object_acl");
+        self.inner.put_object_acl(object, acl).await
+    }
+
+    async fn get_bucket_acl(&self, bucket: &str) -> BackendResult<CannedAcl> {
+        self.calls.push("get_bucket_acl");
+        self.inner.get_bucket_acl(bucket).await
+    }
+
+    async fn put_bucket_acl(&self, bucket: &str, acl: CannedAcl) -> BackendResult<()> {
+        self.calls.push("put_bucket_acl");
+        self.inner.put_bucket_acl(bucket, acl).await
+    }
+
+    async fn get_bucket_tagging(&self, bucket: &str) -> BackendResult<TagSet> {
+        self.calls.push("get_bucket_tagging");
+        self.inner.get_bucket_tagging(bucket).await
+    }
+
+    async fn put_bucket_tagging(&self, bucket: &str, tags: &TagSet) -> BackendResult<()> {
+        self.calls.push("put_bucket_tagging");
+        self.inner.put_bucket_tagging(bucket, tags).await
+    }
+
+    async fn delete_bucket_tagging(&self, bucket: &str) -> BackendResult<()> {
+        self.calls.push("delete_bucket_tagging");
+        self.inner.delete_bucket_tagging(bucket).await
     }
 
     async fn get_object_tagging(&self, object: ObjectRef<'_>) -> BackendResult<TagSet> {

@@ -55,6 +55,29 @@ def test_a_bucket_is_created_used_listed_and_deleted(s3):
     assert name not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
 
 
+def test_list_buckets_without_max_buckets_is_one_page(s3):
+    made = [fresh_bucket() for _ in range(3)]
+    for name in made:
+        s3.create_bucket(Bucket=name)
+    try:
+        listed = s3.list_buckets()
+        names = [b["Name"] for b in listed["Buckets"]]
+        assert "ContinuationToken" not in listed
+        assert set(made) | {BUCKET, "gamma"} <= set(names)
+        paged = s3.list_buckets(MaxBuckets=1)
+        assert len(paged["Buckets"]) == 1 and "ContinuationToken" in paged
+    finally:
+        for name in made:
+            s3.delete_bucket(Bucket=name)
+
+
+def test_get_object_torrent_answers_no_such_key(s3, prefix):
+    s3.put_object(Bucket=BUCKET, Key=prefix + "seed", Body=b"content")
+    assert error_of(s3.get_object_torrent, Bucket=BUCKET, Key=prefix + "seed") == \
+        ("NoSuchKey", 404)
+    assert error_of(s3.get_object_torrent, Bucket="no-such-bucket-here", Key="x")[1] == 404
+
+
 def test_creating_an_existing_bucket_is_refused(s3):
     name = fresh_bucket()
     s3.create_bucket(Bucket=name)
@@ -90,12 +113,19 @@ def test_creating_and_deleting_buckets_is_decided_by_policy(s3):
     s3.delete_bucket(Bucket=name)
 
 
-def test_create_bucket_takes_a_location_and_a_private_acl_only(s3):
+def test_create_bucket_takes_a_location_and_a_canned_acl(s3):
     name = fresh_bucket()
     s3.create_bucket(Bucket=name, ACL="private",
                      CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
     s3.delete_bucket(Bucket=name)
-    code, status = error_of(s3.create_bucket, Bucket=fresh_bucket(), ACL="public-read")
+    name = fresh_bucket()
+    s3.create_bucket(Bucket=name, ACL="public-read")
+    grants = s3.get_bucket_acl(Bucket=name)["Grants"]
+    assert grants[1:] == [{"Grantee": {"Type": "Group",
+                                       "URI": "http://acs.amazonaws.com/groups/global/AllUsers"},
+                           "Permission": "READ"}], grants
+    s3.delete_bucket(Bucket=name)
+    code, status = error_of(s3.create_bucket, Bucket=fresh_bucket(), GrantRead='id="someone"')
     assert (code, status) == ("NotImplemented", 501)
 
 
@@ -297,11 +327,14 @@ def test_policies_read_the_tags_a_write_sets(s3, prefix):
 # ACL headers on writes
 
 
-def test_writes_take_the_private_acl_only(s3, prefix):
+def test_writes_take_canned_acls_only(s3, prefix):
     s3.put_object(Bucket=BUCKET, Key=prefix + "private", Body=b"x", ACL="private")
-    assert error_of(s3.put_object, Bucket=BUCKET, Key=prefix + "public", Body=b"x",
-                    ACL="public-read") == ("NotImplemented", 501)
-    assert error_of(s3.head_object, Bucket=BUCKET, Key=prefix + "public")[1] == 404
+    s3.put_object(Bucket=BUCKET, Key=prefix + "public", Body=b"x", ACL="public-read")
+    grants = s3.get_object_acl(Bucket=BUCKET, Key=prefix + "public")["Grants"]
+    assert [g["Permission"] for g in grants] == ["FULL_CONTROL", "READ"], grants
+    assert error_of(s3.put_object, Bucket=BUCKET, Key=prefix + "invalid", Body=b"x",
+                    ACL="public") == ("InvalidArgument", 400)
+    assert error_of(s3.head_object, Bucket=BUCKET, Key=prefix + "invalid")[1] == 404
     assert error_of(s3.put_object, Bucket=BUCKET, Key=prefix + "granted", Body=b"x",
                     GrantRead='uri="http://acs.amazonaws.com/groups/global/AllUsers"') == \
         ("NotImplemented", 501)

@@ -93,6 +93,8 @@ pub struct ContextOverrides {
     pub copy_source: Option<CopySource>,
     /// Whether `response-*` overrides are present.
     pub has_response_overrides: Option<bool>,
+    /// The resource's canned ACL, `resource.acl` (default `private`).
+    pub resource_acl: Option<String>,
 }
 
 /// A CopyObject / UploadPartCopy source.
@@ -148,6 +150,10 @@ impl ContextOverrides {
             has_response_overrides: self
                 .has_response_overrides
                 .or(defaults.has_response_overrides),
+            resource_acl: self
+                .resource_acl
+                .clone()
+                .or_else(|| defaults.resource_acl.clone()),
         }
     }
 
@@ -193,6 +199,7 @@ impl ContextOverrides {
                 });
             }
             "has_response_overrides" => self.has_response_overrides = Some(flag(value)?),
+            "resource_acl" => self.resource_acl = Some(value.to_owned()),
             other => return Err(format!("unknown context fact `{other}`")),
         }
         Ok(())
@@ -216,6 +223,7 @@ impl ContextOverrides {
             .as_ref()
             .map(|source| (source.bucket.clone(), source.key.clone()));
         context.has_response_overrides = self.has_response_overrides.unwrap_or(false);
+        context.resource_acl = self.resource_acl.clone();
         Ok(context)
     }
 }

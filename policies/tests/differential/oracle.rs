@@ -459,9 +459,13 @@ fn cedar_request(case: &RequestCase, checked: bool) -> Result<(Entities, Request
         }
     };
     let bucket = uid("Bucket", case.bucket)?;
+    let acl = case.context.resource_acl.as_deref().unwrap_or("private");
     let bucket_entity = Entity::new_with_tags(
         bucket.clone(),
-        [("name".to_owned(), string(case.bucket))],
+        [
+            ("name".to_owned(), string(case.bucket)),
+            ("acl".to_owned(), string(acl)),
+        ],
         [],
         [],
     )
@@ -477,6 +481,7 @@ fn cedar_request(case: &RequestCase, checked: bool) -> Result<(Entities, Request
                 ("bucket".to_owned(), string(case.bucket)),
                 ("prefix".to_owned(), string(prefix)),
                 ("segments".to_owned(), segments(key)?),
+                ("acl".to_owned(), string(acl)),
             ];
             let tags = case.context.object_tags.iter().flatten();
             let tags = tags.map(|(k, v)| (k.clone(), string(v)));

@@ -34,10 +34,14 @@
 //! SDKs' query-unescaping turn back into the original value; see
 //! [`url_encode`].
 
+mod acl;
 mod parse;
 mod results;
 mod write;
 
+pub use acl::{
+    ALL_USERS, AUTHENTICATED_USERS, AclSubject, CannedAcl, InvalidCannedAcl, LOG_DELIVERY,
+};
 pub use parse::{
     AclGrant, CompleteMultipartUpload, CompletedPart, DeleteRequest, MAX_ACL_BODY_BYTES,
     MAX_COMPLETE_BODY_BYTES, MAX_DELETE_BODY_BYTES, MAX_DELETE_OBJECTS, MAX_PARTS,
@@ -46,7 +50,7 @@ pub use parse::{
 };
 pub use results::{
     DeleteFailure, DeleteOutcome, complete_multipart_upload_result, delete_result, error_document,
-    initiate_multipart_upload_result, location_constraint, owner_only_acl,
+    initiate_multipart_upload_result, location_constraint,
 };
 pub use write::{Doc, escape, timestamp, url_encode};
 

@@ -115,6 +115,9 @@ pub struct AclGrant {
     /// The grantee's canonical user `ID`; `None` for a group (`URI`) or
     /// e-mail grantee.
     pub canonical_id: Option<String>,
+    /// The grantee's group `URI`; `None` for a canonical user or e-mail
+    /// grantee.
+    pub group_uri: Option<String>,
     /// `FULL_CONTROL`, `READ`, `WRITE`, `READ_ACP` or `WRITE_ACP`, as sent.
     pub permission: String,
 }
@@ -123,35 +126,45 @@ pub struct AclGrant {
 pub fn parse_access_control_policy(body: &[u8]) -> Result<Vec<AclGrant>, XmlError> {
     const GRANT: &[&str] = &["AccessControlPolicy", "AccessControlList", "Grant"];
     let mut grants = Vec::new();
-    let mut current: Option<(Option<String>, bool, Option<String>)> = None;
+    // (ID, URI, e-mail given, Permission) of the grant being read.
+    type Current = (Option<String>, Option<String>, bool, Option<String>);
+    let mut current: Option<Current> = None;
     walk(body, GRANT[0], MAX_ACL_BODY_BYTES, |node| {
         match node {
             Node::Open(path) if is(path, GRANT) => {
                 if grants.len() >= MAX_ACL_GRANTS {
                     return Err(malformed("an acl may hold at most 100 grants"));
                 }
-                current = Some((None, false, None));
+                current = Some((None, None, false, None));
             }
             Node::Open(_) => {}
             Node::Close(path, text) => {
-                let Some((id, other, permission)) = &mut current else {
+                let Some((id, uri, email, permission)) = &mut current else {
                     return Ok(());
                 };
                 match path.get(3..).unwrap_or_default() {
                     [grantee, field] if grantee == "Grantee" && field == "ID" => *id = Some(text),
-                    [grantee, field]
-                        if grantee == "Grantee" && (field == "URI" || field == "EmailAddress") =>
-                    {
-                        *other = true;
+                    [grantee, field] if grantee == "Grantee" && field == "URI" => {
+                        *uri = Some(text.trim().to_owned());
+                    }
+                    [grantee, field] if grantee == "Grantee" && field == "EmailAddress" => {
+                        *email = true;
                     }
                     [field] if field == "Permission" => *permission = Some(text.trim().to_owned()),
                     [] if is(path, GRANT) => {
-                        let Some((id, other, Some(permission))) = current.take() else {
+                        let Some((id, uri, email, Some(permission))) = current.take() else {
                             return Err(malformed("every `Grant` needs a `Permission`"));
                         };
-                        let canonical_id = if other { None } else { id };
+                        // A grantee is one of the three; naming more than one
+                        // is none of them.
+                        let (canonical_id, group_uri) = match (id, uri, email) {
+                            (Some(id), None, false) => (Some(id), None),
+                            (None, Some(uri), false) => (None, Some(uri)),
+                            _ => (None, None),
+                        };
                         grants.push(AclGrant {
                             canonical_id,
+                            group_uri,
                             permission,
                         });
                     }

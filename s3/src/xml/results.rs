@@ -1,9 +1,9 @@
-//! Single-result documents: LocationConstraint, AccessControlPolicy,
+//! Single-result documents: LocationConstraint,
 //! InitiateMultipartUploadResult,
 //! CompleteMultipartUploadResult, DeleteResult and the `<Error>` document.
 
 use super::write::Doc;
-use super::{Owner, S3_NAMESPACE, XML_DECLARATION};
+use super::{S3_NAMESPACE, XML_DECLARATION};
 
 /// Renders GetBucketLocation's answer. `us-east-1` (and an empty region)
 /// is the empty element, as S3 answers for buckets in us-east-1.
@@ -13,26 +13,6 @@ pub fn location_constraint(region: &str) -> String {
     }
     let mut doc = Doc::new("LocationConstraint");
     doc.content(region);
-    doc.finish()
-}
-
-/// Renders the AccessControlPolicy of GetBucketAcl / GetObjectAcl: the
-/// owner with FULL_CONTROL, and nothing else (access is decided by policy).
-pub fn owner_only_acl(owner: &Owner) -> String {
-    let mut doc = Doc::new("AccessControlPolicy");
-    doc.owner("Owner", owner)
-        .open("AccessControlList")
-        .open("Grant")
-        .open_with(
-            "Grantee",
-            "xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:type=\"CanonicalUser\"",
-        )
-        .text("ID", &owner.id)
-        .text_opt("DisplayName", owner.display_name.as_deref())
-        .close("Grantee")
-        .text("Permission", "FULL_CONTROL")
-        .close("Grant")
-        .close("AccessControlList");
     doc.finish()
 }
 

@@ -290,6 +290,15 @@ fn acl(body: &str) -> Result<Vec<AclGrant>, XmlError> {
 fn grant(id: Option<&str>, permission: &str) -> AclGrant {
     AclGrant {
         canonical_id: id.map(Into::into),
+        group_uri: None,
+        permission: permission.into(),
+    }
+}
+
+fn group(uri: &str, permission: &str) -> AclGrant {
+    AclGrant {
+        canonical_id: None,
+        group_uri: Some(uri.into()),
         permission: permission.into(),
     }
 }
@@ -316,7 +325,7 @@ fn parses_access_control_policies() {
         acl(&mixed).unwrap(),
         [
             grant(Some("o"), "READ"),
-            grant(None, "READ"),
+            group("http://acs.amazonaws.com/groups/global/AllUsers", "READ"),
             grant(None, "WRITE")
         ]
     );
