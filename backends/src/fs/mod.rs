@@ -107,10 +107,10 @@ use self::layout::{Layout, is_valid_bucket};
 use self::locks::LockTable;
 use crate::{
     Backend, BackendError, BackendResult, BodySource, BucketInfo, BucketSummary, CompletedPart,
-    CopyOptions, CopyOutput, GetObjectOutput, GetOptions, ListOptions, ListPage, ListPartsOptions,
-    ListPartsPage, ListUploadsOptions, ListUploadsPage, ListVersionsOptions, ListVersionsPage,
-    ObjectIdentifier, ObjectMeta, ObjectRef, PartCopyOptions, PartOptions, PartOutput, PutOptions,
-    PutOutput, TagSet, UploadRef, VersioningStatus,
+    CopyOptions, CopyOutput, DeleteOutput, GetObjectOutput, GetOptions, ListOptions, ListPage,
+    ListPartsOptions, ListPartsPage, ListUploadsOptions, ListUploadsPage, ListVersionsOptions,
+    ListVersionsPage, ObjectIdentifier, ObjectMeta, ObjectRef, PartCopyOptions, PartOptions,
+    PartOutput, PutOptions, PutOutput, TagSet, UploadRef, VersioningStatus,
 };
 
 /// S3's minimum size for every part but the last.
@@ -405,11 +405,13 @@ impl Backend for FsBackend {
         mut options: CopyOptions,
     ) -> BackendResult<CopyOutput> {
         let tags = settle_storage_headers(&mut options.headers, "CopyObject")?;
+        object::check_version(options.source_version_id.as_deref())?;
         object::copy(&self.ctx, source, destination, options, tags).await
     }
 
-    async fn delete_object(&self, bucket: &str, key: &str) -> BackendResult<()> {
-        object::delete(&self.ctx, bucket, key).await
+    async fn delete_object(&self, bucket: &str, key: &str) -> BackendResult<DeleteOutput> {
+        object::delete(&self.ctx, bucket, key).await?;
+        Ok(DeleteOutput::default())
     }
 
     async fn delete_object_version(
@@ -417,20 +419,37 @@ impl Backend for FsBackend {
         bucket: &str,
         key: &str,
         version_id: &str,
-    ) -> BackendResult<()> {
+    ) -> BackendResult<DeleteOutput> {
         object::check_version(Some(version_id))?;
-        object::delete(&self.ctx, bucket, key).await
+        object::delete(&self.ctx, bucket, key).await?;
+        Ok(DeleteOutput::default())
     }
 
-    async fn get_object_tagging(&self, object: ObjectRef<'_>) -> BackendResult<TagSet> {
+    async fn get_object_tagging(
+        &self,
+        object: ObjectRef<'_>,
+        version_id: Option<&str>,
+    ) -> BackendResult<TagSet> {
+        object::check_version(version_id)?;
         object::get_tagging(&self.ctx, object).await
     }
 
-    async fn put_object_tagging(&self, object: ObjectRef<'_>, tags: &TagSet) -> BackendResult<()> {
+    async fn put_object_tagging(
+        &self,
+        object: ObjectRef<'_>,
+        version_id: Option<&str>,
+        tags: &TagSet,
+    ) -> BackendResult<()> {
+        object::check_version(version_id)?;
         object::put_tagging(&self.ctx, object, tags.clone()).await
     }
 
-    async fn delete_object_tagging(&self, object: ObjectRef<'_>) -> BackendResult<()> {
+    async fn delete_object_tagging(
+        &self,
+        object: ObjectRef<'_>,
+        version_id: Option<&str>,
+    ) -> BackendResult<()> {
+        object::check_version(version_id)?;
         object::put_tagging(&self.ctx, object, TagSet::new()).await
     }
 
@@ -438,8 +457,12 @@ impl Backend for FsBackend {
         &self,
         bucket: &str,
         objects: &[ObjectIdentifier],
-    ) -> BackendResult<Vec<BackendResult<()>>> {
-        object::delete_many(&self.ctx, bucket, objects).await
+    ) -> BackendResult<Vec<BackendResult<DeleteOutput>>> {
+        let results = object::delete_many(&self.ctx, bucket, objects).await?;
+        Ok(results
+            .into_iter()
+            .map(|result| result.map(|()| DeleteOutput::default()))
+            .collect())
     }
 
     async fn create_multipart_upload(
@@ -469,6 +492,7 @@ impl Backend for FsBackend {
         source: ObjectRef<'_>,
         options: PartCopyOptions,
     ) -> BackendResult<CopyOutput> {
+        object::check_version(options.source_version_id.as_deref())?;
         multipart::upload_part_copy(&self.ctx, upload, part_number, source, options).await
     }
 
