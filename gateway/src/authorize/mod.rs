@@ -366,15 +366,29 @@ impl<'a> Authorizer<'a> {
         self.decide_tagged(action, bucket, Some(key), Some(tags))
     }
 
-    /// The read check of a copy's source, seen with the source's tags.
-    pub fn require_copy_source(&self, bucket: &str, key: &str) -> Result<Decision, S3Error> {
-        let decision =
-            self.decide_tagged("GetObject", bucket, Some(key), self.source_tags.as_ref());
-        if decision.allowed {
-            Ok(decision)
+    /// The read check of a copy's source, seen with the source's tags:
+    /// `s3:GetObject`, and `s3:GetObjectVersion` too when the source names
+    /// a version.
+    pub fn require_copy_source(
+        &self,
+        bucket: &str,
+        key: &str,
+        names_version: bool,
+    ) -> Result<Decision, S3Error> {
+        let actions: &[&str] = if names_version {
+            &["GetObjectVersion", "GetObject"]
         } else {
-            Err(self.refuse(&decision, "GetObject"))
+            &["GetObject"]
+        };
+        let mut allowed = None;
+        for action in actions {
+            let decision = self.decide_tagged(action, bucket, Some(key), self.source_tags.as_ref());
+            if !decision.allowed {
+                return Err(self.refuse(&decision, action));
+            }
+            allowed = Some(decision);
         }
+        allowed.ok_or_else(|| S3Error::internal("no action was asked"))
     }
 
     fn decide_tagged(
