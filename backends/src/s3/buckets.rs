@@ -165,10 +165,12 @@ pub(super) async fn list_versions(
         });
     }
     // Versions and delete markers come as two lists here: back to S3's
-    // order, by key and newest first within a key.
+    // order, by key and newest first within a key (the current version
+    // first: timestamps have whole seconds).
     versions.sort_by(|a, b| {
         a.key
             .cmp(&b.key)
+            .then_with(|| b.is_latest.cmp(&a.is_latest))
             .then_with(|| b.last_modified.cmp(&a.last_modified))
     });
     Ok(ListVersionsPage {

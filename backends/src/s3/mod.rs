@@ -55,7 +55,10 @@
 //!   evaluated that way only; a GET that fails them closes its connection.
 //! - HeadObject does not send a Range: the range is resolved against the
 //!   object's size (InvalidRange when unsatisfiable). A bare 404 to a HEAD
-//!   is told apart (NoSuchBucket or NoSuchKey) with a HeadBucket.
+//!   is told apart (NoSuchBucket or NoSuchKey) with a HeadBucket. A GET
+//!   answered NoSuchKey or NoSuchVersion is followed by a HEAD of the same
+//!   version, which tells a delete marker (some upstreams mark one on HEAD
+//!   answers only).
 //! - Copy-source conditions are evaluated on a HEAD of the source and then
 //!   sent to the upstream, which evaluates them again, atomically.
 //! - UploadPartCopy always HEADs its source first: the size resolves open

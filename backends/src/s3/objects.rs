@@ -101,8 +101,16 @@ pub(super) async fn get(
         let failure = response.failure().await?.failure;
         return Err(invalid_range(client, bucket, key, failure).await);
     }
-    let response = response.check(&[200, 206]).await?;
-    let meta = headers::object_meta(key, response.status, &response.headers)?;
+    let response = match response.check(&[200, 206]).await {
+        Ok(response) => response,
+        Err(error @ (BackendError::NoSuchKey | BackendError::NoSuchVersion)) => {
+            return Err(delete_marker_or(client, bucket, key, &options, error).await);
+        }
+        Err(error) => return Err(error),
+    };
+    let mut meta = headers::object_meta(key, response.status, &response.headers)?;
+    // The version served is the one named, when the upstream does not say.
+    meta.version_id = meta.version_id.or(options.version_id.clone());
     // The upstream evaluated the conditions it was told; this also covers
     // ETag lists it was not told, on the very metadata being served.
     options.conditions.evaluate(&meta, true)?;
@@ -128,6 +136,27 @@ pub(super) async fn get(
         range,
         body: response.into_stream(sent),
     })
+}
+
+/// A GET's NoSuchKey or NoSuchVersion, or the delete marker a HEAD of the
+/// same version finds there: some upstreams mark delete markers on HEAD
+/// answers only.
+async fn delete_marker_or(
+    client: &Arc<Client>,
+    bucket: &str,
+    key: &str,
+    options: &GetOptions,
+    error: BackendError,
+) -> BackendError {
+    let probe = GetOptions {
+        version_id: options.version_id.clone(),
+        sse_customer: options.sse_customer.clone(),
+        ..GetOptions::default()
+    };
+    match head(client, bucket, key, probe).await {
+        Err(marker @ BackendError::DeleteMarker { .. }) => marker,
+        _ => error,
+    }
 }
 
 /// InvalidRange with the object's size: from the answer when it says,
@@ -183,7 +212,8 @@ pub(super) async fn head(
         return Err(BackendError::NoSuchKey);
     }
     let response = response.check(&[200]).await?;
-    let meta = headers::object_meta(key, 200, &response.headers)?;
+    let mut meta = headers::object_meta(key, 200, &response.headers)?;
+    meta.version_id = meta.version_id.or(options.version_id.clone());
     response.body(0).await?;
     options.conditions.evaluate(&meta, true)?;
     if let Some(range) = &options.range {
