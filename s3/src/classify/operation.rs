@@ -222,43 +222,6 @@ impl fmt::Display for S3Operation {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use std::collections::BTreeSet;
-
-    use super::*;
-
-    #[test]
-    fn names_actions_and_lookup_agree() {
-        let names: BTreeSet<_> = S3Operation::all().iter().map(|op| op.name()).collect();
-        assert_eq!(names.len(), S3Operation::all().len());
-        for &op in S3Operation::all() {
-            assert_eq!(op.cedar_action(), format!("s3:{}", op.name()));
-            assert_eq!(S3Operation::from_name(op.name()), Some(op));
-            assert_eq!(op.to_string(), op.name());
-        }
-        assert_eq!(S3Operation::from_name("getobject"), None);
-        assert_eq!(S3Operation::GetObject.cedar_action(), "s3:GetObject");
-    }
-
-    #[test]
-    fn write_flag_follows_class() {
-        for &op in S3Operation::all() {
-            let expected = match op.class() {
-                OperationClass::Read | OperationClass::List => false,
-                OperationClass::Write
-                | OperationClass::Delete
-                | OperationClass::Multipart
-                | OperationClass::Admin => true,
-                OperationClass::BucketConfig => {
-                    !op.name().starts_with("Get") && !op.name().starts_with("List")
-                }
-            };
-            assert_eq!(op.is_write(), expected, "{op}");
-        }
-    }
-}
-
 impl S3Operation {
     /// Whether the operation takes a `versionId` and, when it does, the
     /// IAM action that naming a version makes it (`GetObject` with a
@@ -302,3 +265,40 @@ const VERSION_ACTIONS: &[(S3Operation, Option<&str>)] = &[
     (S3Operation::PutObjectLegalHold, None),
     (S3Operation::RestoreObject, None),
 ];
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    #[test]
+    fn names_actions_and_lookup_agree() {
+        let names: BTreeSet<_> = S3Operation::all().iter().map(|op| op.name()).collect();
+        assert_eq!(names.len(), S3Operation::all().len());
+        for &op in S3Operation::all() {
+            assert_eq!(op.cedar_action(), format!("s3:{}", op.name()));
+            assert_eq!(S3Operation::from_name(op.name()), Some(op));
+            assert_eq!(op.to_string(), op.name());
+        }
+        assert_eq!(S3Operation::from_name("getobject"), None);
+        assert_eq!(S3Operation::GetObject.cedar_action(), "s3:GetObject");
+    }
+
+    #[test]
+    fn write_flag_follows_class() {
+        for &op in S3Operation::all() {
+            let expected = match op.class() {
+                OperationClass::Read | OperationClass::List => false,
+                OperationClass::Write
+                | OperationClass::Delete
+                | OperationClass::Multipart
+                | OperationClass::Admin => true,
+                OperationClass::BucketConfig => {
+                    !op.name().starts_with("Get") && !op.name().starts_with("List")
+                }
+            };
+            assert_eq!(op.is_write(), expected, "{op}");
+        }
+    }
+}
