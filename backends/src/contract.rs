@@ -47,7 +47,9 @@ use md5::{Digest, Md5};
 pub use buckets::{bucket_lifecycle, object_tagging, unversioned_versions, version_null_requests};
 pub use conditions::{conditional_put, read_conditions};
 pub use copy::copy_object;
-pub use listing::{list_delimiters_and_pages, list_many_keys, list_start_after};
+pub use listing::{
+    keys_that_are_prefixes, list_delimiters_and_pages, list_many_keys, list_start_after,
+};
 pub use multipart::{
     multipart_abort, multipart_complete, multipart_errors, multipart_part_copy,
     multipart_wrong_upload,
@@ -98,7 +100,7 @@ pub struct ExpectedFailure {
 }
 
 /// Every case [`run_all_with`] runs, by name.
-pub const CASES: [&str; 23] = [
+pub const CASES: [&str; 24] = [
     "missing_bucket",
     "put_get_head_delete",
     "failed_bodies_store_nothing",
@@ -111,6 +113,7 @@ pub const CASES: [&str; 23] = [
     "list_delimiters_and_pages",
     "list_start_after",
     "list_many_keys",
+    "keys_that_are_prefixes",
     "multipart_complete",
     "multipart_errors",
     "multipart_wrong_upload",
@@ -203,6 +206,7 @@ async fn run_case(case: &str, backend: &dyn Backend, bucket: &str, config: &Cont
         "list_delimiters_and_pages" => list_delimiters_and_pages(backend, bucket).await,
         "list_start_after" => list_start_after(backend, bucket).await,
         "list_many_keys" => list_many_keys(backend, bucket).await,
+        "keys_that_are_prefixes" => keys_that_are_prefixes(backend, bucket).await,
         "multipart_complete" => multipart_complete(backend, bucket, config).await,
         "multipart_errors" => multipart_errors(backend, bucket, config).await,
         "multipart_wrong_upload" => multipart_wrong_upload(backend, bucket).await,

@@ -301,6 +301,14 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
         bucket: &str,
         options: ListUploadsOptions,
     ) -> BackendResult<ListUploadsPage>;
+
+    /// Whether the bucket was created with S3 Object Lock. The default
+    /// answers `false` for an existing bucket: a backend that cannot lock
+    /// objects never has a bucket with it; one whose upstream can, and
+    /// does not say, answers NotImplemented.
+    async fn object_lock_enabled(&self, bucket: &str) -> BackendResult<bool> {
+        self.head_bucket(bucket).await.map(|_| false)
+    }
 }
 
 /// Reads a whole [`ByteStream`] into memory; for tests and small objects.

@@ -1,7 +1,7 @@
 //! The contract suite against [`FsBackend`], plus what only the filesystem
 //! backend can be asked (in `contract/`): where files land, what a failed,
-//! dropped or crashed write leaves behind, files placed by hand, and the
-//! key/directory conflict.
+//! dropped or crashed write leaves behind, files placed by hand, keys that
+//! are prefixes of other keys, and the migration of an older layout.
 
 #![expect(
     clippy::unwrap_used,
@@ -10,6 +10,8 @@
 
 #[path = "contract/layout.rs"]
 mod layout;
+#[path = "contract/migrate.rs"]
+mod migrate;
 #[path = "contract/writes.rs"]
 mod writes;
 
@@ -53,6 +55,14 @@ pub(crate) fn files_under(dir: &Path) -> Vec<PathBuf> {
         }
     }
     out
+}
+
+/// Every file under the root but the layout marker.
+pub(crate) fn object_files(backend: &FsBackend) -> Vec<PathBuf> {
+    let marker = internal(backend, "layout");
+    let mut files = files_under(backend.root());
+    files.retain(|file| *file != marker);
+    files
 }
 
 /// `<root>/.cedargate/<name>`.
@@ -103,7 +113,7 @@ async fn contract_suite_with_small_parts_and_reads_on_the_blocking_pool() {
     )
     .await;
     assert_eq!(
-        files_under(backend.root()),
+        object_files(&backend),
         Vec::<PathBuf>::new(),
         "the suite cleans up after itself"
     );
@@ -114,7 +124,7 @@ async fn contract_suite_with_default_settings() {
     let dir = TempDir::new().unwrap();
     let backend = with_bucket(&dir).await;
     contract::run_all(&backend, BUCKET).await;
-    assert_eq!(files_under(backend.root()), Vec::<PathBuf>::new());
+    assert_eq!(object_files(&backend), Vec::<PathBuf>::new());
 }
 
 #[tokio::test]

@@ -105,6 +105,12 @@ fn boto3_and_the_aws_cli_over_https_use_chunked_trailer_uploads() {
 }
 
 #[test]
+fn keys_that_are_prefixes_of_other_keys_coexist_on_the_fs_backend() {
+    let gateway = TestGateway::start("");
+    gateway.assert_pytest_passes("test_prefix_keys.py");
+}
+
+#[test]
 fn signed_chunk_streams_are_verified_chunk_by_chunk() {
     let gateway = TestGateway::start("");
     gateway.assert_pytest_passes("test_streaming.py");

@@ -130,6 +130,11 @@ s3_error_codes! {
     BucketAlreadyExists => (409, 409, "BucketAlreadyExists"),
     /// DeleteBucket of a bucket that still holds objects.
     BucketNotEmpty => (409, 409, "BucketNotEmpty"),
+    /// The bucket's state does not allow the request (an Object Lock
+    /// configuration on a bucket created without Object Lock).
+    InvalidBucketState => (409, 409, "InvalidBucketState"),
+    /// GetObjectLockConfiguration on a bucket without Object Lock.
+    ObjectLockConfigurationNotFoundError => (404, 404, "ObjectLockConfigurationNotFoundError"),
     /// The bucket has no CORS rules (GetBucketCors).
     NoSuchCORSConfiguration => (404, 404, "NoSuchCORSConfiguration"),
     /// The method is not allowed on this resource.

@@ -20,7 +20,8 @@
 //!
 //! Bucket names follow AWS's current general-purpose naming rules strictly:
 //! 3 to 63 characters of lowercase letters, digits, `.` and `-`; beginning
-//! and ending with a letter or digit; no `..`; not shaped like an IPv4
+//! and ending with a letter or digit; no `..`, `.-` or `-.` (each
+//! dot-separated label begins and ends with a letter or digit); not shaped like an IPv4
 //! address; none of AWS's reserved prefixes (`xn--`, `sthree-`,
 //! `amzn-s3-demo-`) or suffixes (`-s3alias`, `--ol-s3`, `.mrap`, `--x-s3`,
 //! `--table-s3`). Legacy us-east-1 names (uppercase, `_`, up to 255
@@ -209,6 +210,8 @@ fn is_valid_bucket_name(name: &str) -> bool {
         && bytes.first().is_some_and(u8::is_ascii_alphanumeric)
         && bytes.last().is_some_and(u8::is_ascii_alphanumeric)
         && !name.contains("..")
+        && !name.contains(".-")
+        && !name.contains("-.")
         && !looks_like_ipv4(name)
         && !RESERVED_PREFIXES
             .iter()
@@ -354,6 +357,8 @@ mod tests {
             ".ab",
             "ab.",
             "a..b",
+            "foo.-bar",
+            "foo-.bar",
             "192.168.5.4",
             "999.1.1.1",
             "xn--ab",

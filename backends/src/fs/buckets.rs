@@ -1,10 +1,10 @@
 //! Bucket operations of the filesystem backend: a bucket is a directory
 //! under the root, created by CreateBucket and removed by DeleteBucket once
-//! it holds no object, with its sidecars and staged uploads.
+//! it holds no object, with its staged uploads.
 
 use std::path::Path;
 
-use super::layout::is_valid_bucket;
+use super::layout::{DATA_FILE, SIDECAR_FILE, is_valid_bucket};
 use super::{Ctx, blocking, ensure_bucket, io_error, list};
 use crate::{BackendError, BackendResult, BucketSummary, ListOptions};
 
@@ -26,11 +26,13 @@ pub(super) async fn create(ctx: &Ctx, bucket: &str) -> BackendResult<()> {
 }
 
 /// Removes the bucket when it lists no object. The directory tree is
-/// removed bottom-up with `remove_dir`, which never unlinks a file: an
-/// object renamed in meanwhile stops the removal and keeps the bucket
-/// (BucketNotEmpty). Sidecars and staged uploads go after the tree. A
-/// write that recreates the bucket directory after the tree is gone (a
-/// write racing the delete) keeps its data but may lose its sidecar.
+/// removed bottom-up with `remove_dir`, which never unlinks a data file:
+/// an object renamed in meanwhile stops the removal and keeps the bucket
+/// (BucketNotEmpty). Only sidecars without a data file beside them (left
+/// by a crash mid-delete) are unlinked on the way. Staged uploads go after
+/// the tree. A write that recreates the bucket directory after the tree is
+/// gone (a write racing the delete) keeps its data but may lose its
+/// sidecar.
 pub(super) async fn delete(ctx: &Ctx, bucket: &str) -> BackendResult<()> {
     let dir = ctx.shared.layout.bucket_dir(bucket)?;
     {
@@ -45,29 +47,33 @@ pub(super) async fn delete(ctx: &Ctx, bucket: &str) -> BackendResult<()> {
     if !page.objects.is_empty() || !page.common_prefixes.is_empty() {
         return Err(BackendError::BucketNotEmpty);
     }
-    let meta = ctx.shared.layout.meta.join(bucket);
     let uploads = ctx.shared.layout.uploads_dir(bucket)?;
     blocking(move || {
         if !remove_directories(&dir) {
             return Err(BackendError::BucketNotEmpty);
         }
-        for leftover in [&meta, &uploads] {
-            remove_all(leftover)?;
-        }
-        Ok(())
+        remove_all(&uploads)
     })
     .await
 }
 
 /// Removes `dir` and the directories under it, bottom-up, without removing
-/// any file; false when a file (or anything else) is in the way.
+/// any file but orphaned sidecars; false when a file (or anything else) is
+/// in the way.
 fn remove_directories(dir: &Path) -> bool {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return false;
     };
     for entry in entries.flatten() {
         let is_dir = entry.file_type().is_ok_and(|kind| kind.is_dir());
-        if !is_dir || !remove_directories(&entry.path()) {
+        let removed = if is_dir {
+            remove_directories(&entry.path())
+        } else {
+            entry.file_name() == SIDECAR_FILE
+                && !dir.join(DATA_FILE).exists()
+                && std::fs::remove_file(entry.path()).is_ok()
+        };
+        if !removed {
             return false;
         }
     }

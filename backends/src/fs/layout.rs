@@ -3,8 +3,10 @@
 //!
 //! A key is split on `/` and each segment becomes one path component,
 //! encoded so that the mapping is bijective and cannot leave the bucket
-//! directory (see the [module docs](super) for the table). Everything here is
-//! pure path arithmetic; nothing touches the filesystem.
+//! directory (see the [module docs](super) for the table). The components
+//! name the key's directory, which holds the object's files under reserved
+//! names no encoded segment can be. Everything here is pure path
+//! arithmetic; nothing touches the filesystem.
 
 use std::path::{Path, PathBuf};
 
@@ -16,6 +18,13 @@ pub(super) const MAX_KEY_LEN: usize = 1024;
 pub(super) const MAX_SEGMENT_LEN: usize = 255;
 /// Longest upload id accepted before touching the filesystem.
 const MAX_UPLOAD_ID_LEN: usize = 128;
+
+/// The data file in a key's directory. Encoded segments only hold `%` as
+/// `%25`, `%2E` or a lone `%`, so no segment is ever named `%` followed by
+/// a lowercase letter: such names are the backend's own.
+pub(super) const DATA_FILE: &str = "%object";
+/// The metadata sidecar next to [`DATA_FILE`].
+pub(super) const SIDECAR_FILE: &str = "%meta.json";
 
 /// Encodes one key segment as a file name.
 pub(super) fn encode_segment(segment: &str) -> String {
@@ -48,6 +57,15 @@ pub(super) fn decode_segment(name: &str) -> Option<String> {
     Some(out)
 }
 
+/// True for the names the backend keeps inside key directories
+/// ([`DATA_FILE`], [`SIDECAR_FILE`] and any other `%` + lowercase letter).
+#[cfg(test)]
+pub(super) fn is_reserved(name: &str) -> bool {
+    name.strip_prefix('%')
+        .and_then(|rest| rest.bytes().next())
+        .is_some_and(|first| first.is_ascii_lowercase())
+}
+
 /// Checks a key and returns its encoded segments.
 pub(super) fn encode_key(key: &str) -> BackendResult<Vec<String>> {
     if key.is_empty() {
@@ -68,7 +86,7 @@ pub(super) fn encode_key(key: &str) -> BackendResult<Vec<String>> {
             let encoded = encode_segment(segment);
             if encoded.len() > MAX_SEGMENT_LEN {
                 return Err(BackendError::invalid_argument(format!(
-                    "a segment of the key between slashes is longer than \
+                    "key `{key}` has a segment between slashes longer than \
                      {MAX_SEGMENT_LEN} bytes once stored"
                 )));
             }
@@ -102,10 +120,14 @@ pub(super) struct Layout {
     pub root: PathBuf,
     /// `<root>/.cedargate/tmp`: temp files, renamed into place.
     pub tmp: PathBuf,
-    /// `<root>/.cedargate/meta`: sidecars, one tree per bucket.
-    pub meta: PathBuf,
     /// `<root>/.cedargate/uploads`: multipart staging, one tree per bucket.
     pub uploads: PathBuf,
+    /// `<root>/.cedargate/meta`: the sidecar trees of layout version 1,
+    /// emptied by the migration.
+    pub legacy_meta: PathBuf,
+    /// `<root>/.cedargate/layout`: the layout version, written last by a
+    /// migration.
+    pub marker: PathBuf,
 }
 
 /// The paths of one object.
@@ -117,38 +139,21 @@ pub(super) struct ObjectPaths {
     pub key: String,
     /// `<root>/<bucket>`.
     pub bucket_dir: PathBuf,
-    /// `<root>/.cedargate/meta/<bucket>`.
-    pub meta_bucket_dir: PathBuf,
-    /// The data file.
+    /// The key's directory: `<root>/<bucket>/<encoded segments>`.
+    pub dir: PathBuf,
+    /// The data file, `<dir>/%object`.
     pub data: PathBuf,
-    /// The sidecar.
+    /// The sidecar, `<dir>/%meta.json`.
     pub meta: PathBuf,
 }
 
 impl ObjectPaths {
-    /// The key made of the first `count` segments (for conflict messages).
-    pub fn ancestor_key(&self, count: usize) -> String {
-        self.key
-            .split('/')
-            .take(count)
-            .collect::<Vec<_>>()
-            .join("/")
-    }
-
-    /// The data-file ancestors strictly between the bucket dir and the data
-    /// file, shallowest first, with how many key segments each holds.
-    pub fn data_ancestors(&self) -> Vec<(usize, &Path)> {
-        let mut out: Vec<&Path> = self
-            .data
+    /// The directories from the key's directory up to (not including) the
+    /// bucket directory, deepest first.
+    pub fn key_dirs(&self) -> impl Iterator<Item = &Path> {
+        self.dir
             .ancestors()
-            .skip(1)
-            .take_while(|dir| *dir != self.bucket_dir)
-            .collect();
-        out.reverse();
-        out.into_iter()
-            .enumerate()
-            .map(|(i, dir)| (i + 1, dir))
-            .collect()
+            .take_while(move |dir| *dir != self.bucket_dir)
     }
 }
 
@@ -158,8 +163,9 @@ impl Layout {
         let internal = root.join(".cedargate");
         Self {
             tmp: internal.join("tmp"),
-            meta: internal.join("meta"),
             uploads: internal.join("uploads"),
+            legacy_meta: internal.join("meta"),
+            marker: internal.join("layout"),
             root,
         }
     }
@@ -176,21 +182,15 @@ impl Layout {
     /// The paths of `key` in `bucket`, after checking both.
     pub fn object(&self, bucket: &str, key: &str) -> BackendResult<ObjectPaths> {
         let bucket_dir = self.bucket_dir(bucket)?;
-        let segments = encode_key(key)?;
-        let meta_bucket_dir = self.meta.join(bucket);
-        let mut data = bucket_dir.clone();
-        let mut meta = meta_bucket_dir.clone();
-        for segment in &segments {
-            data.push(segment);
-            meta.push(segment);
-        }
+        let mut dir = bucket_dir.clone();
+        dir.extend(encode_key(key)?);
         Ok(ObjectPaths {
             bucket: bucket.to_owned(),
             key: key.to_owned(),
+            data: dir.join(DATA_FILE),
+            meta: dir.join(SIDECAR_FILE),
             bucket_dir,
-            meta_bucket_dir,
-            data,
-            meta,
+            dir,
         })
     }
 
@@ -245,30 +245,73 @@ mod tests {
                 "decode {name:?}"
             );
         }
-        for stray in ["%zz", "%2", "a%", "%2e", ".", "..", ""] {
+        for stray in [
+            "%zz",
+            "%2",
+            "a%",
+            "%2e",
+            ".",
+            "..",
+            "",
+            DATA_FILE,
+            SIDECAR_FILE,
+        ] {
             assert_eq!(decode_segment(stray), None, "{stray:?}");
+        }
+    }
+
+    #[test]
+    fn no_segment_encodes_to_a_reserved_name() {
+        let segments = [
+            "",
+            ".",
+            "..",
+            "%",
+            "%object",
+            "object",
+            "%meta.json",
+            "%versions",
+            "%2E",
+        ];
+        for segment in segments {
+            assert!(!is_reserved(&encode_segment(segment)), "{segment:?}");
+        }
+        for name in [DATA_FILE, SIDECAR_FILE, "%versions"] {
+            assert!(is_reserved(name), "{name}");
         }
     }
 
     #[test]
     fn keys_stay_inside_the_bucket() {
         let layout = Layout::new(PathBuf::from("/r"));
+        // Every key gets its own directory, so a key and the keys under
+        // it (`a`, `a/`, `a/b`, `a//b`) never share a path.
         let cases = [
+            ("a", "/r/b/a"),
+            ("a/", "/r/b/a/%"),
+            ("a/b", "/r/b/a/b"),
             ("a/b/c", "/r/b/a/b/c"),
+            ("a//b", "/r/b/a/%/b"),
+            ("a!", "/r/b/a!"),
             ("../escape", "/r/b/%2E%2E/escape"),
             ("/abs", "/r/b/%/abs"),
             ("dir/", "/r/b/dir/%"),
             ("x//y", "/r/b/x/%/y"),
             ("a/./b", "/r/b/a/%2E/b"),
+            ("%object", "/r/b/%25object"),
+            ("a/%meta.json", "/r/b/a/%25meta.json"),
+            ("/", "/r/b/%/%"),
         ];
-        for (key, path) in cases {
+        for (key, dir) in cases {
             let paths = layout
                 .object("b", key)
                 .unwrap_or_else(|e| panic!("{key}: {e}"));
-            assert_eq!(paths.data, PathBuf::from(path), "{key}");
+            assert_eq!(paths.dir, PathBuf::from(dir), "{key}");
+            assert_eq!(paths.data, PathBuf::from(format!("{dir}/%object")), "{key}");
             assert_eq!(
                 paths.meta,
-                PathBuf::from(path.replacen("/r/b", "/r/.cedargate/meta/b", 1))
+                PathBuf::from(format!("{dir}/%meta.json")),
+                "{key}"
             );
         }
     }
@@ -309,16 +352,19 @@ mod tests {
     }
 
     #[test]
-    fn ancestors_name_their_keys() {
+    fn key_dirs_stop_at_the_bucket() {
         let layout = Layout::new(PathBuf::from("/r"));
         let paths = layout
             .object("b", "a/b/c")
             .unwrap_or_else(|e| panic!("{e}"));
-        let ancestors = paths.data_ancestors();
+        let dirs: Vec<&Path> = paths.key_dirs().collect();
         assert_eq!(
-            ancestors,
-            vec![(1, Path::new("/r/b/a")), (2, Path::new("/r/b/a/b"))]
+            dirs,
+            [
+                Path::new("/r/b/a/b/c"),
+                Path::new("/r/b/a/b"),
+                Path::new("/r/b/a")
+            ]
         );
-        assert_eq!(paths.ancestor_key(2), "a/b");
     }
 }

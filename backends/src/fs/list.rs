@@ -2,10 +2,12 @@
 //! directory tree that yields decoded keys in ascending byte order, rolls
 //! them up to common prefixes and stops one entry past a full page.
 //!
-//! Order: in a directory, a file named for segment `s` sorts as `s` and a
-//! directory as `s/`, because every key below the directory starts with
-//! `s/`; sorting siblings that way and recursing yields keys in global byte
-//! order. Pages: an entry (key or common prefix) is returned only when it
+//! Order: a directory named for segment `s` holds key `s` itself (its
+//! data file) and the keys below `s/` (its subdirectories). It is listed
+//! as two entries, `s` and `s/`, sorted with its siblings' entries: key
+//! `a` sorts before `a!`, which sorts before the keys under `a/`, which
+//! sort before `a0`. Sorting siblings that way and recursing into the `s/`
+//! entries yields keys in global byte order. Pages: an entry (key or common prefix) is returned only when it
 //! sorts strictly after `start_after`, so a common prefix returned as
 //! `next_start_after` is neither repeated nor re-entered. The walk jumps
 //! straight to the directory the prefix names, and never descends into a
@@ -14,7 +16,7 @@
 
 use std::path::Path;
 
-use super::layout::{MAX_SEGMENT_LEN, decode_segment, encode_segment};
+use super::layout::{DATA_FILE, MAX_SEGMENT_LEN, decode_segment, encode_segment};
 use super::object::open_object;
 use super::{Ctx, blocking, ensure_bucket, io_error, is_missing};
 use crate::{BackendResult, ListOptions, ListPage, ObjectSummary};
@@ -86,10 +88,9 @@ impl Walk<'_> {
             let Some(segment) = entry.file_name().to_str().and_then(decode_segment) else {
                 continue;
             };
-            match entry.file_type() {
-                Ok(kind) if kind.is_dir() => children.push((format!("{dir_key}{segment}/"), true)),
-                Ok(kind) if kind.is_file() => children.push((format!("{dir_key}{segment}"), false)),
-                _ => {}
+            if entry.file_type().is_ok_and(|kind| kind.is_dir()) {
+                children.push((format!("{dir_key}{segment}"), false));
+                children.push((format!("{dir_key}{segment}/"), true));
             }
         }
         children.sort_unstable();
@@ -100,7 +101,8 @@ impl Walk<'_> {
             let done = if is_dir {
                 self.may_hold(&key) && self.walk(&dir.join(child_name(&key, dir_key)), &key)?
             } else {
-                self.visit(key)
+                let name = child_name(&format!("{key}/"), dir_key);
+                self.visit(key, &dir.join(name).join(DATA_FILE))
             };
             if done {
                 return Ok(true);
@@ -109,7 +111,8 @@ impl Walk<'_> {
         Ok(false)
     }
 
-    fn visit(&mut self, key: String) -> bool {
+    /// Counts key `key`, whose data file is `data` if it exists.
+    fn visit(&mut self, key: String, data: &Path) -> bool {
         if !key.starts_with(self.prefix) || self.skipped(&key) {
             return false;
         }
@@ -118,6 +121,10 @@ impl Walk<'_> {
             None => Entry::Object(key),
         };
         if self.start_after.is_some_and(|after| entry.name() <= after) {
+            return false;
+        }
+        // A directory without a data file only holds other keys.
+        if !std::fs::symlink_metadata(data).is_ok_and(|m| m.is_file()) {
             return false;
         }
         if self.entries.len() == self.max {

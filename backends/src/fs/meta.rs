@@ -1,6 +1,6 @@
-//! Object metadata sidecars: the JSON file kept beside each data file under
-//! `<root>/.cedargate/meta/<bucket>/`, and how a reader turns an open data
-//! file into an [`ObjectMeta`].
+//! Object metadata sidecars: the JSON file `%meta.json` kept beside each
+//! data file `%object` in its key's directory, and how a reader turns an
+//! open data file into an [`ObjectMeta`].
 //!
 //! A sidecar records the size and modification time (ns) of the data file
 //! it describes. A reader opens the data file first, then trusts the
@@ -166,8 +166,7 @@ fn refresh_sidecar(ctx: &Ctx, paths: &ObjectPaths, sidecar: &Sidecar) {
     {
         return;
     }
-    let result =
-        write_json_temp(ctx, sidecar).and_then(|temp| install_sidecar(ctx, temp, paths, false));
+    let result = write_json_temp(ctx, sidecar).and_then(|temp| install_sidecar(ctx, temp, paths));
     if let Err(error) = result {
         tracing::debug!(key = %paths.key, %error, "could not refresh an object's metadata sidecar");
     }

@@ -5,25 +5,34 @@
 //! # Layout
 //!
 //! ```text
-//! <root>/<bucket>/<key path>                    object data, as plain files
-//! <root>/.cedargate/meta/<bucket>/<key path>    sidecar: JSON metadata of the data file
-//! <root>/.cedargate/tmp/                        temp files, renamed into place
-//! <root>/.cedargate/uploads/<bucket>/<id>/      multipart staging: upload.json,
-//!                                               part-00001 + part-00001.json, ...
+//! <root>/.cedargate/layout                        layout version (2), written last by a migration
+//! <root>/<bucket>/<key dir>/%object               an object's data, as a plain file
+//! <root>/<bucket>/<key dir>/%meta.json            sidecar: JSON metadata of the data file
+//! <root>/<bucket>/<key dir>/%versions/            reserved for noncurrent versions
+//! <root>/.cedargate/tmp/                          temp files, renamed into place
+//! <root>/.cedargate/uploads/<bucket>/<id>/        multipart staging: upload.json,
+//!                                                 part-00001 + part-00001.json, ...
 //! ```
 //!
-//! Objects are files at (almost) their literal key paths, so operators see
-//! their objects and other tools can serve the same files: key `a/b/c` is
-//! the file `<root>/<bucket>/a/b/c`. A key is split on `/` and each segment
-//! is stored as follows; decoding reverses it, so the mapping is bijective
-//! and no key can name anything outside its bucket directory:
+//! Every key is a directory, so any set of keys coexists: `a`, `a/`,
+//! `a/b`, `a//b` and `a/b/c` are the directories `a`, `a/%`, `a/b`, `a/%/b`
+//! and `a/b/c`, each holding its own `%object`, while a directory with no
+//! `%object` only leads to other keys. An object's files live together, so
+//! operators back up, inspect or move a key's directory with ordinary
+//! tools. A key is split on `/` and each segment is stored as follows;
+//! decoding reverses it, so the mapping is bijective and no key can name
+//! anything outside its bucket directory:
 //!
-//! | key segment              | file name                |
-//! |--------------------------|--------------------------|
-//! | empty (`x//y`, `dir/`)   | `%`                      |
-//! | `.`                      | `%2E`                    |
-//! | `..`                     | `%2E%2E`                 |
+//! | key segment              | directory name            |
+//! |--------------------------|---------------------------|
+//! | empty (`x//y`, `dir/`)   | `%`                       |
+//! | `.`                      | `%2E`                     |
+//! | `..`                     | `%2E%2E`                  |
 //! | anything else            | itself, `%` written `%25` |
+//!
+//! An encoded segment therefore never starts with `%` followed by a
+//! lowercase letter: such names (`%object`, `%meta.json`, `%versions`) are
+//! the backend's own, and no key can name them.
 //!
 //! Writes of keys that are empty, contain NUL, exceed 1024 bytes, or have a
 //! segment longer than 255 bytes once stored answer `InvalidArgument`;
@@ -31,6 +40,27 @@
 //! object can exist. Bucket names never start with `.`, so `.cedargate`
 //! cannot be a bucket.
 //!
+//! A delete removes the key's files, then its directory and the ancestors
+//! that are left empty, up to the bucket directory, with `remove_dir`,
+//! which only ever removes an empty directory: a concurrent write whose
+//! data landed first stops the pruning, and a write whose directory was
+//! pruned between its creation and the rename retries the rename. Listings
+//! and DeleteBucket's emptiness check see no leftover directories.
+//!
+//! # Migration
+//!
+//! Layout version 1 (no marker) stored key `a/b` as the file `<bucket>/a/b`
+//! and its sidecar under `<root>/.cedargate/meta/<bucket>/a/b`, so a key
+//! and the keys under it could not both exist. A data directory without a
+//! marker is migrated when the backend starts: each data file moves into
+//! its key directory as `%object`, each sidecar next to it, the old
+//! sidecar tree is removed, and the marker is written last. Only renames
+//! are used, each step is journalled, and an interrupted migration
+//! resumes on the next start; with the marker in place a start does
+//! nothing. A data directory with no objects is simply stamped. A marker
+//! naming a version this release does not know refuses to start. Only one
+//! gateway may start on a data directory while it migrates.
+
 //! # Writes, reads and metadata
 //!
 //! A write streams the body into a temp file while hashing it (MD5), checks
@@ -47,7 +77,7 @@
 //! file first and trusts the sidecar only when both match the open file, so
 //! data is never served with another write's metadata; a file opened before
 //! a concurrent rename keeps serving the old content. A data file without a
-//! (matching) sidecar, such as one copied in by hand, is still an object:
+//! (matching) sidecar, such as a `%object` copied in by hand, is still an object:
 //! its MD5 ETag is computed on first access (with empty headers and
 //! metadata) and a fresh sidecar is written on a best-effort basis.
 //!
@@ -71,15 +101,14 @@
 //!
 //! # Limits
 //!
-//! - A file cannot also be a directory: key `a` and key `a/b` cannot both
-//!   exist (nor `dir` and `dir/`). The second write answers
-//!   `InvalidArgument` ("key `a/b` conflicts with existing object `a`").
 //! - The filesystem must be case-sensitive (keys differing only in case
 //!   would collide) and `<root>/.cedargate` must be on the same filesystem
 //!   as the bucket directories (renames must be atomic).
-//! - File names that are not the encoding of any key (a stray `%`, invalid
-//!   UTF-8) and symbolic links are not objects: listings skip them and
-//!   reads of their keys answer `NoSuchKey`.
+//! - Only a `%object` file is an object's data: other files in the bucket
+//!   tree, names that are not the encoding of any key (a stray `%`,
+//!   invalid UTF-8) and symbolic links are not objects; listings skip them
+//!   and reads of their keys answer `NoSuchKey`. A write whose key
+//!   directory such a file blocks answers `InvalidArgument`.
 //! - Locks are per process: two gateways sharing one root do not make
 //!   `If-None-Match: *` race-free between them.
 //! - Symbolic links are never followed for the last path component; a
@@ -91,6 +120,7 @@ mod layout;
 mod list;
 mod locks;
 mod meta;
+mod migrate;
 mod multipart;
 mod object;
 mod staging;
@@ -154,13 +184,15 @@ impl std::fmt::Debug for FsBackend {
 
 impl FsBackend {
     /// A backend rooted at `root`, creating it and its internal directories
-    /// when missing and removing temp files a crash left behind.
+    /// when missing, removing temp files a crash left behind, and migrating
+    /// a data directory of an earlier layout (see the [module docs](self)).
     pub fn new(root: impl Into<PathBuf>) -> Result<Self, BackendError> {
         let layout = Layout::new(root.into());
-        for dir in [&layout.root, &layout.tmp, &layout.meta, &layout.uploads] {
+        for dir in [&layout.root, &layout.tmp, &layout.uploads] {
             std::fs::create_dir_all(dir).map_err(|e| io_error("creating", dir, e))?;
         }
         remove_stale_temps(&layout.tmp);
+        migrate::ensure_current(&layout)?;
         Ok(Self {
             ctx: Ctx {
                 shared: Arc::new(Shared {

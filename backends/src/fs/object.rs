@@ -50,8 +50,9 @@ pub(super) async fn stored_paths(ctx: &Ctx, bucket: &str, key: &str) -> BackendR
     }
 }
 
-/// Checks the bucket, a conflict with existing keys, and (early, not yet
-/// authoritatively) the write's conditions, before any body is read.
+/// Checks the bucket, that nothing placed by hand blocks the key, and
+/// (early, not yet authoritatively) the write's conditions, before any
+/// body is read.
 async fn check_write(ctx: &Ctx, paths: &ObjectPaths, conditions: &Conditions) -> BackendResult<()> {
     let (ctx, paths, conditions) = (ctx.clone(), paths.clone(), conditions.clone());
     blocking(move || {
@@ -315,7 +316,7 @@ pub(super) async fn put_tagging(
             let mut sidecar = load_sidecar(&ctx, &paths, &mut file)?;
             sidecar.tags = tags;
             let temp = write_json_temp(&ctx, &sidecar)?;
-            install_sidecar(&ctx, temp, &paths, false)
+            install_sidecar(&ctx, temp, &paths)
         })
         .await
     });

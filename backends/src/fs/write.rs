@@ -1,12 +1,11 @@
 //! Committing writes in the filesystem backend: under the key's lock,
-//! check the write's conditions, rename the staged data file into place,
-//! then its sidecar; detect keys that conflict with existing objects; and
-//! delete objects with the directories they leave empty.
+//! check the write's conditions, rename the staged data file into its key
+//! directory, then its sidecar; and delete objects with the directories
+//! they leave empty.
 
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::ErrorKind;
-use std::path::Path;
 
 use super::install::{RETRIES, install_sidecar, sync_dir};
 use super::layout::ObjectPaths;
@@ -71,7 +70,7 @@ fn commit_locked(ctx: &Ctx, paths: &ObjectPaths, object: NewObject) -> BackendRe
     };
     let sidecar_temp = write_json_temp(ctx, &sidecar)?;
     place_data(ctx, object.staged.temp, paths)?;
-    install_sidecar(ctx, sidecar_temp, paths, true)?;
+    install_sidecar(ctx, sidecar_temp, paths)?;
     Ok(PutOutput {
         etag: object.etag,
         size: object.staged.size,
@@ -104,99 +103,52 @@ pub(super) fn current_meta(ctx: &Ctx, paths: &ObjectPaths) -> BackendResult<Opti
     }
 }
 
-fn conflict_with_object(paths: &ObjectPaths, count: usize) -> BackendError {
+/// The refusal when something other than a directory (a file placed by
+/// hand) stands where one of the key's directories belongs.
+fn in_the_way(paths: &ObjectPaths) -> BackendError {
     BackendError::invalid_argument(format!(
-        "key `{}` conflicts with existing object `{}`: the filesystem backend cannot \
-         store a key and keys under it",
-        paths.key,
-        paths.ancestor_key(count)
-    ))
-}
-
-fn conflict_with_children(paths: &ObjectPaths) -> BackendError {
-    BackendError::invalid_argument(format!(
-        "key `{0}` conflicts with existing objects under `{0}/`: the filesystem backend \
-         cannot store a key and keys under it",
+        "key `{}` cannot be stored: a file that is not an object stands where its \
+         directory belongs",
         paths.key
     ))
 }
 
-/// The conflict when a data-file ancestor of `paths` is not a directory.
-fn ancestor_conflict(paths: &ObjectPaths) -> Option<BackendError> {
-    for (count, dir) in paths.data_ancestors() {
-        match std::fs::symlink_metadata(dir) {
-            Ok(metadata) if metadata.is_dir() => {}
-            Ok(_) => return Some(conflict_with_object(paths, count)),
-            Err(_) => return None,
-        }
-    }
-    None
-}
-
-/// True when the tree under `dir` holds anything but directories.
-fn has_files(dir: &Path) -> bool {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return false;
-    };
-    entries.flatten().any(|entry| match entry.file_type() {
-        Ok(kind) if kind.is_dir() => has_files(&entry.path()),
-        _ => true,
-    })
-}
-
-/// Removes `dir` if its whole tree is empty directories.
-fn remove_empty_tree(dir: &Path) -> bool {
-    !has_files(dir) && std::fs::remove_dir_all(dir).is_ok()
-}
-
-/// Fails fast, before a body is read, when `paths` conflicts with an
-/// existing object.
+/// Fails fast, before a body is read, when a non-directory stands where
+/// one of the key's directories belongs (only files placed by hand can).
 pub(super) fn precheck(paths: &ObjectPaths) -> BackendResult<()> {
-    if let Some(conflict) = ancestor_conflict(paths) {
-        return Err(conflict);
-    }
-    match std::fs::symlink_metadata(&paths.data) {
-        Ok(metadata) if metadata.is_dir() && has_files(&paths.data) => {
-            Err(conflict_with_children(paths))
+    for dir in paths.key_dirs() {
+        match std::fs::symlink_metadata(dir) {
+            Ok(metadata) if metadata.is_dir() => return Ok(()),
+            Ok(_) => return Err(in_the_way(paths)),
+            Err(_) => {}
         }
-        _ => Ok(()),
     }
+    Ok(())
 }
 
-/// Renames a staged data file into place.
+/// Renames a staged data file into place. A delete pruning the key's
+/// (empty) directories may remove them between their creation and the
+/// rename; the rename then fails and is retried, so no data is lost.
 fn place_data(ctx: &Ctx, mut temp: TempFile, paths: &ObjectPaths) -> BackendResult<()> {
-    let parent = paths.data.parent().unwrap_or(&paths.bucket_dir);
     for _ in 0..RETRIES {
-        if let Err(e) = std::fs::create_dir_all(parent) {
-            if let Some(conflict) = ancestor_conflict(paths) {
-                return Err(conflict);
+        if let Err(e) = std::fs::create_dir_all(&paths.dir) {
+            match e.kind() {
+                ErrorKind::NotFound => continue,
+                ErrorKind::NotADirectory | ErrorKind::AlreadyExists => {
+                    return Err(in_the_way(paths));
+                }
+                ErrorKind::InvalidFilename => return Err(too_long()),
+                _ => return Err(io_error("creating", &paths.dir, e)),
             }
-            if e.kind() == ErrorKind::NotFound {
-                continue;
-            }
-            return Err(io_error("creating", parent, e));
         }
         let Err(e) = temp.rename_to(&paths.data) else {
-            sync_dir(ctx, parent);
+            sync_dir(ctx, &paths.dir);
             return Ok(());
         };
         match e.kind() {
             ErrorKind::NotFound => {}
-            ErrorKind::IsADirectory | ErrorKind::DirectoryNotEmpty | ErrorKind::AlreadyExists => {
-                if !remove_empty_tree(&paths.data) {
-                    return Err(conflict_with_children(paths));
-                }
-            }
-            ErrorKind::NotADirectory => {
-                if let Some(conflict) = ancestor_conflict(paths) {
-                    return Err(conflict);
-                }
-            }
-            ErrorKind::InvalidFilename => {
-                return Err(BackendError::invalid_argument(
-                    "the key is too long for the filesystem backend",
-                ));
-            }
+            ErrorKind::NotADirectory => return Err(in_the_way(paths)),
+            ErrorKind::InvalidFilename => return Err(too_long()),
             _ => return Err(io_error("renaming into", &paths.data, e)),
         }
     }
@@ -204,6 +156,10 @@ fn place_data(ctx: &Ctx, mut temp: TempFile, paths: &ObjectPaths) -> BackendResu
         "placing {} kept racing with concurrent deletes",
         paths.data.display()
     )))
+}
+
+fn too_long() -> BackendError {
+    BackendError::invalid_argument("the key is too long for the filesystem backend")
 }
 
 /// Deletes the object at `paths` (the caller holds the key's lock), then
@@ -224,15 +180,17 @@ pub(super) fn delete_locked(paths: &ObjectPaths) -> BackendResult<()> {
     {
         tracing::warn!(path = %paths.meta.display(), error = %e, "could not remove a sidecar");
     }
-    prune_empty_dirs(&paths.data, &paths.bucket_dir);
-    prune_empty_dirs(&paths.meta, &paths.meta_bucket_dir);
+    prune_empty_dirs(paths);
     Ok(())
 }
 
-/// Removes the empty ancestors of `path` up to (not including) `stop`.
-pub(super) fn prune_empty_dirs(path: &Path, stop: &Path) {
-    for dir in path.ancestors().skip(1) {
-        if dir == stop || !dir.starts_with(stop) || std::fs::remove_dir(dir).is_err() {
+/// Removes the key's directory and its ancestors below the bucket
+/// directory while they are empty. `remove_dir` only ever removes an
+/// empty directory, so a concurrent write that renamed its data in first
+/// stops the pruning, and one whose directory is pruned first retries.
+fn prune_empty_dirs(paths: &ObjectPaths) {
+    for dir in paths.key_dirs() {
+        if std::fs::remove_dir(dir).is_err() {
             break;
         }
     }

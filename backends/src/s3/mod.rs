@@ -405,6 +405,15 @@ impl Backend for S3Backend {
     ) -> BackendResult<ListUploadsPage> {
         multipart::list_uploads(&self.client, bucket, options).await
     }
+
+    /// The upstream may hold buckets with Object Lock, and the gateway
+    /// does not relay its lock configuration.
+    async fn object_lock_enabled(&self, _bucket: &str) -> BackendResult<bool> {
+        Err(crate::BackendError::NotImplemented {
+            operation: "GetObjectLockConfiguration",
+            backend: "s3",
+        })
+    }
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Where the filesystem backend puts things: hostile keys stay inside the
-//! bucket, files placed by hand are objects, a key cannot be both an
-//! object and a directory, and keys it could never store are simply absent.
+//! bucket, data files placed by hand are objects, a key and the keys under
+//! it coexist with deletes pruning what they empty, and keys it could never
+//! store are simply absent.
 
 use cedargate_backends::{
     Backend, BackendError, CopyOptions, GetOptions, ListOptions, MemoryBody, ObjectRef, PutOptions,
@@ -33,33 +34,29 @@ async fn hostile_keys_never_leave_the_bucket() {
         "/",
         "s/./..",
     ];
-    let mut stored = Vec::new();
     for key in keys {
-        match put(&backend, key, key.as_bytes()).await {
-            Ok(_) => stored.push(key),
-            Err(BackendError::InvalidArgument { message }) => {
-                assert!(message.contains("conflicts"), "{key}: {message}");
-            }
-            Err(other) => panic!("{key}: {other:?}"),
-        }
+        put(&backend, key, key.as_bytes())
+            .await
+            .unwrap_or_else(|e| panic!("{key}: {e:?}"));
     }
-    assert!(
-        stored.len() >= keys.len() - 2,
-        "only conflicts are refused: {stored:?}"
-    );
+    let stored = keys;
     for key in &stored {
         assert_eq!(get(&backend, key).await.unwrap().1, key.as_bytes(), "{key}");
     }
     let bucket_dir = backend.root().join(BUCKET);
-    let meta_dir = internal(&backend, "meta").join(BUCKET);
+    let marker = internal(&backend, "layout");
     for file in files_under(dir.path()) {
         assert!(
-            file.starts_with(&bucket_dir) || file.starts_with(&meta_dir),
+            file.starts_with(&bucket_dir) || file == marker,
             "{}",
             file.display()
         );
     }
-    assert_eq!(files_under(&bucket_dir).len(), stored.len());
+    assert_eq!(
+        files_under(&bucket_dir).len(),
+        2 * stored.len(),
+        "a data file and a sidecar per key"
+    );
     assert!(files_under(&backend.root().join("other")).is_empty());
     let listed = backend
         .list_objects(BUCKET, ListOptions::default())
@@ -94,18 +91,27 @@ async fn files_placed_by_hand_are_served_with_their_md5() {
     let dir = TempDir::new().unwrap();
     let backend = with_bucket(&dir).await;
     let bucket_dir = backend.root().join(BUCKET);
-    std::fs::create_dir_all(bucket_dir.join("hand")).unwrap();
-    std::fs::write(bucket_dir.join("hand/made.txt"), b"placed by an operator").unwrap();
-    std::fs::write(bucket_dir.join("hand/bad%name"), b"not a key's encoding").unwrap();
-    std::os::unix::fs::symlink("/etc/hostname", bucket_dir.join("hand/link")).unwrap();
+    for dir in ["hand/made.txt", "hand/bad%name", "hand/link"] {
+        std::fs::create_dir_all(bucket_dir.join(dir)).unwrap();
+    }
+    std::fs::write(
+        bucket_dir.join("hand/made.txt/%object"),
+        b"placed by an operator",
+    )
+    .unwrap();
+    std::fs::write(
+        bucket_dir.join("hand/bad%name/%object"),
+        b"not a key's encoding",
+    )
+    .unwrap();
+    std::fs::write(bucket_dir.join("hand/plain"), b"not a data file").unwrap();
+    std::os::unix::fs::symlink("/etc/hostname", bucket_dir.join("hand/link/%object")).unwrap();
 
     let (etag, content) = get(&backend, "hand/made.txt").await.unwrap();
     assert_eq!(etag, md5_hex(b"placed by an operator"));
     assert_eq!(content, b"placed by an operator");
     assert!(
-        internal(&backend, "meta")
-            .join("bucket/hand/made.txt")
-            .is_file(),
+        bucket_dir.join("hand/made.txt/%meta.json").is_file(),
         "sidecar written"
     );
     let listed = backend
@@ -120,9 +126,9 @@ async fn files_placed_by_hand_are_served_with_their_md5() {
     assert_eq!(
         keys,
         vec![("hand/made.txt", etag.as_str())],
-        "stray names and links are not objects"
+        "stray names, other files and links are not objects"
     );
-    for key in ["hand/bad%name", "hand/link"] {
+    for key in ["hand/bad%name", "hand/link", "hand/plain"] {
         assert!(
             matches!(get(&backend, key).await, Err(BackendError::NoSuchKey)),
             "{key}"
@@ -144,7 +150,7 @@ async fn files_placed_by_hand_are_served_with_their_md5() {
         .put_object(BUCKET, "hand/edited", &mut body, options)
         .await
         .unwrap();
-    std::fs::write(bucket_dir.join("hand/edited"), edited).unwrap();
+    std::fs::write(bucket_dir.join("hand/edited/%object"), edited).unwrap();
     let meta = backend
         .head_object(BUCKET, "hand/edited", GetOptions::default())
         .await
@@ -154,28 +160,13 @@ async fn files_placed_by_hand_are_served_with_their_md5() {
 }
 
 #[tokio::test]
-async fn a_key_cannot_be_both_an_object_and_a_directory() {
+async fn a_key_and_the_keys_under_it_coexist_and_deletes_prune() {
     let dir = TempDir::new().unwrap();
     let backend = with_bucket(&dir).await;
-    let root = backend.root().display().to_string();
-    put(&backend, "a", b"object a").await.unwrap();
-    put(&backend, "d/e", b"under d").await.unwrap();
-    put(&backend, "dir/", b"folder marker").await.unwrap();
-    let cases = [
-        ("a/b", "`a/b` conflicts with existing object `a`"),
-        ("d", "`d` conflicts with existing objects under `d/`"),
-    ];
-    for (key, expected) in cases {
-        match put(&backend, key, b"x").await {
-            Err(BackendError::InvalidArgument { message }) => {
-                assert!(message.contains(expected), "{message}");
-                assert!(
-                    !message.contains(&root),
-                    "no paths in client messages: {message}"
-                );
-            }
-            other => panic!("{key}: {other:?}"),
-        }
+    let bucket_dir = backend.root().join(BUCKET);
+    let keys = ["a", "a/b", "a/", "a//b", "dir/", "dir", "d/e", "d"];
+    for key in keys {
+        put(&backend, key, key.as_bytes()).await.unwrap();
     }
     let copy = backend
         .copy_object(
@@ -190,29 +181,71 @@ async fn a_key_cannot_be_both_an_object_and_a_directory() {
             CopyOptions::default(),
         )
         .await;
-    assert!(matches!(copy, Err(BackendError::InvalidArgument { .. })));
-    let create = backend
-        .create_multipart_upload(BUCKET, "d", PutOptions::default())
-        .await;
-    assert!(matches!(create, Err(BackendError::InvalidArgument { .. })));
-    assert!(matches!(
-        put(&backend, "dir", b"x").await,
-        Err(BackendError::InvalidArgument { .. })
-    ));
-    assert_eq!(
-        get(&backend, "a").await.unwrap().1,
-        b"object a",
-        "a refused write changes nothing"
-    );
+    assert!(copy.is_ok(), "{copy:?}");
+    for key in keys {
+        assert_eq!(get(&backend, key).await.unwrap().1, key.as_bytes(), "{key}");
+    }
+    assert_eq!(get(&backend, "a/c").await.unwrap().1, b"a");
+    assert!(bucket_dir.join("a/%/%object").is_file(), "`a/` is `a/%`");
 
+    backend.delete_object(BUCKET, "d").await.unwrap();
+    assert!(bucket_dir.join("d/e/%object").is_file(), "`d/e` stays");
+    assert!(!bucket_dir.join("d/%object").exists());
     backend.delete_object(BUCKET, "d/e").await.unwrap();
     assert!(
-        !backend.root().join("bucket/d").exists(),
+        !bucket_dir.join("d").exists(),
         "deletes prune empty directories"
     );
-    assert!(!internal(&backend, "meta").join("bucket/d").exists());
-    put(&backend, "d", b"now a file").await.unwrap();
-    assert_eq!(get(&backend, "d").await.unwrap().1, b"now a file");
+    backend.delete_object(BUCKET, "a//b").await.unwrap();
+    assert!(!bucket_dir.join("a/%/b").exists());
+    assert!(bucket_dir.join("a/%").is_dir(), "`a/` still lives there");
+
+    // A file placed by hand where a key's directory belongs blocks it.
+    std::fs::write(bucket_dir.join("blocker"), b"not an object").unwrap();
+    let root = backend.root().display().to_string();
+    for key in ["blocker", "blocker/x"] {
+        match put(&backend, key, b"x").await {
+            Err(BackendError::InvalidArgument { message }) => {
+                assert!(message.contains(key), "{message}");
+                assert!(
+                    !message.contains(&root),
+                    "no paths in client messages: {message}"
+                );
+            }
+            other => panic!("{key}: {other:?}"),
+        }
+    }
+    let create = backend
+        .create_multipart_upload(BUCKET, "blocker/y", PutOptions::default())
+        .await;
+    assert!(matches!(create, Err(BackendError::InvalidArgument { .. })));
+    assert_eq!(
+        std::fs::read(bucket_dir.join("blocker")).unwrap(),
+        b"not an object"
+    );
+}
+
+#[tokio::test]
+async fn delete_bucket_sees_through_pruned_and_orphaned_leftovers() {
+    let dir = TempDir::new().unwrap();
+    let backend = with_bucket(&dir).await;
+    backend.create_bucket("empty-me").await.unwrap();
+    let mut body = MemoryBody::from(&b"x"[..]);
+    backend
+        .put_object("empty-me", "k/v", &mut body, PutOptions::default())
+        .await
+        .unwrap();
+    let key_dir = backend.root().join("empty-me/k/v");
+    // A crash between removing the data file and its sidecar.
+    std::fs::remove_file(key_dir.join("%object")).unwrap();
+    assert!(key_dir.join("%meta.json").is_file());
+    let listed = backend
+        .list_objects("empty-me", ListOptions::default())
+        .await
+        .unwrap();
+    assert!(listed.objects.is_empty());
+    backend.delete_bucket("empty-me").await.unwrap();
+    assert!(!backend.root().join("empty-me").exists());
 }
 
 #[tokio::test]

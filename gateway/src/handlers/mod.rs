@@ -12,6 +12,7 @@ mod cors;
 mod lifecycle;
 mod multipart;
 mod object;
+mod object_lock;
 mod tagging;
 mod versions;
 
@@ -96,6 +97,12 @@ pub async fn dispatch(
         Op::PutBucketCors | Op::DeleteBucketCors => {
             Err(cors::configured_by_the_gateway(request.operation))
         }
+        Op::GetObjectLockConfiguration
+        | Op::PutObjectLockConfiguration
+        | Op::GetObjectRetention
+        | Op::PutObjectRetention
+        | Op::GetObjectLegalHold
+        | Op::PutObjectLegalHold => object_lock::answer(request.operation, target).await,
         other => Err(not_implemented(other)),
     }
 }

@@ -66,6 +66,9 @@ const COMPLETE: &str = "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber
 const DELETE: &str = "<Delete><Object><Key>copy.txt</Key></Object></Delete>";
 const VERSIONING: &str =
     "<VersioningConfiguration><Status>Suspended</Status></VersioningConfiguration>";
+const LOCK: &str = "<ObjectLockConfiguration><ObjectLockEnabled>Enabled</ObjectLockEnabled></ObjectLockConfiguration>";
+const RETENTION: &str = "<Retention><Mode>GOVERNANCE</Mode><RetainUntilDate>2030-01-01T00:00:00Z</RetainUntilDate></Retention>";
+const LEGAL_HOLD: &str = "<LegalHold><Status>ON</Status></LegalHold>";
 
 macro_rules! row {
     ($op:ident, $method:literal $target:literal $(, [$($name:literal = $value:literal),*])? $(, body $body:expr)?; denied $denied:expr; allowed $allowed:expr) => {
@@ -131,6 +134,18 @@ fn table() -> Vec<Row> {
             denied DENIED; allowed error(501, "NotImplemented", &[])),
         row!(DeleteBucketCors, "DELETE" "/photos?cors";
             denied DENIED; allowed error(501, "NotImplemented", &[])),
+        row!(GetObjectLockConfiguration, "GET" "/photos?object-lock";
+            denied DENIED; allowed error(404, "ObjectLockConfigurationNotFoundError", &["head_bucket"])),
+        row!(PutObjectLockConfiguration, "PUT" "/photos?object-lock", body LOCK;
+            denied DENIED; allowed error(409, "InvalidBucketState", &["head_bucket"])),
+        row!(GetObjectRetention, "GET" "/photos/doc.txt?retention";
+            denied DENIED; allowed error(400, "InvalidRequest", &["head_bucket"])),
+        row!(PutObjectRetention, "PUT" "/photos/doc.txt?retention", body RETENTION;
+            denied DENIED; allowed error(400, "InvalidRequest", &["head_bucket"])),
+        row!(GetObjectLegalHold, "GET" "/photos/doc.txt?legal-hold";
+            denied DENIED; allowed error(400, "InvalidRequest", &["head_bucket"])),
+        row!(PutObjectLegalHold, "PUT" "/photos/doc.txt?legal-hold", body LEGAL_HOLD;
+            denied DENIED; allowed error(400, "InvalidRequest", &["head_bucket"])),
         row!(CreateMultipartUpload, "POST" "/photos/big.bin?uploads";
             denied DENIED; allowed ok(200, &["create_multipart_upload"])),
         row!(UploadPart, "PUT" "/photos/big.bin?partNumber=1&uploadId={upload}", body "part one";

@@ -84,8 +84,10 @@ pub fn list_bucket_result_v1(
     let url = params.encoding_type_url;
     let delimiter = params.delimiter.filter(|d| !d.is_empty());
     let mut doc = Doc::new("ListBucketResult");
+    // V1 writes `Prefix` as sent even under `encoding-type=url`, as S3
+    // does (SDKs decode only Delimiter, Marker, NextMarker and keys).
     doc.text("Name", params.bucket)
-        .key("Prefix", params.prefix, url)
+        .text("Prefix", params.prefix)
         .key("Marker", marker, url);
     if let (Some(_), true, Some(next)) = (delimiter, page.is_truncated, &page.next_start_after) {
         doc.key("NextMarker", next, url);

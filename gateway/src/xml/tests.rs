@@ -106,7 +106,7 @@ fn list_bucket_v1_truncated_with_delimiter_and_url_encoding() {
         doc(
             "ListBucketResult",
             &format!(
-                "<Name>bkt</Name><Prefix>p%20f/</Prefix><Marker>p%20f/0</Marker>\
+                "<Name>bkt</Name><Prefix>p f/</Prefix><Marker>p%20f/0</Marker>\
                  <NextMarker>p%20f/sub%20dir/</NextMarker><MaxKeys>2</MaxKeys><Delimiter>/</Delimiter>\
                  <EncodingType>url</EncodingType><IsTruncated>true</IsTruncated>\
                  <Contents><Key>p%20f/a%2Bb%3C%26%3E.txt</Key><LastModified>{T}</LastModified>\

@@ -265,12 +265,21 @@ fn header_date(headers: &HeaderMap) -> Result<(String, OffsetDateTime), AuthFail
         return Ok((text.to_owned(), time));
     }
     if name == "date"
-        && let Ok(time) = httpdate::parse_http_date(text)
+        && let Some(time) = parse_http_date(text)
     {
-        let time = OffsetDateTime::from(time);
         return Ok((format_amz_date(time), time));
     }
     Err(bad_date(name, text))
+}
+
+/// A `Date` header: the HTTP forms (IMF-fixdate, RFC 850, asctime), or
+/// RFC 2822 with a numeric zone (`Sun, 06 Dec 2026 23:01:43 -0000`, as
+/// some clients write it).
+fn parse_http_date(text: &str) -> Option<OffsetDateTime> {
+    if let Ok(time) = httpdate::parse_http_date(text) {
+        return Some(OffsetDateTime::from(time));
+    }
+    OffsetDateTime::parse(text, &time::format_description::well_known::Rfc2822).ok()
 }
 
 fn bad_date(name: &str, value: &str) -> AuthFailure {
@@ -337,6 +346,23 @@ mod tests {
             "2015-08-30T12:36:00Z",
         ] {
             assert!(parse_amz_date(bad).is_none(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn date_headers_take_the_http_and_rfc_2822_forms() {
+        let expected = parse_amz_date("20261206T230143Z").unwrap();
+        for text in [
+            "Sun, 06 Dec 2026 23:01:43 GMT",
+            "Sun, 06 Dec 2026 23:01:43 -0000",
+            "Sun, 06 Dec 2026 23:01:43 +0000",
+            "Mon, 07 Dec 2026 01:01:43 +0200",
+            "Sunday, 06-Dec-26 23:01:43 GMT",
+        ] {
+            assert_eq!(parse_http_date(text), Some(expected), "{text}");
+        }
+        for bad in ["", "20261206T230143Z", "Sun, 06 Dec 2026", "yesterday"] {
+            assert_eq!(parse_http_date(bad), None, "{bad}");
         }
     }
 
