@@ -15,8 +15,13 @@ pub(super) async fn create(ctx: &Ctx, bucket: &str) -> BackendResult<()> {
         )));
     }
     let dir = ctx.shared.layout.bucket_dir(bucket)?;
+    let (inner, name) = (ctx.clone(), bucket.to_owned());
     blocking(move || match std::fs::create_dir(&dir) {
-        Ok(()) => Ok(()),
+        Ok(()) => {
+            // A bucket created again starts unversioned.
+            super::versions::forget_state(&inner, &name);
+            Ok(())
+        }
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
             Err(BackendError::BucketAlreadyOwnedByYou)
         }
@@ -48,10 +53,12 @@ pub(super) async fn delete(ctx: &Ctx, bucket: &str) -> BackendResult<()> {
         return Err(BackendError::BucketNotEmpty);
     }
     let uploads = ctx.shared.layout.uploads_dir(bucket)?;
+    let (inner, name) = (ctx.clone(), bucket.to_owned());
     blocking(move || {
         if !remove_directories(&dir) {
             return Err(BackendError::BucketNotEmpty);
         }
+        super::versions::forget_state(&inner, &name);
         remove_all(&uploads)
     })
     .await

@@ -125,6 +125,8 @@ mod multipart;
 mod object;
 mod staging;
 mod stamp;
+mod version_list;
+mod versions;
 mod write;
 
 use std::path::{Path, PathBuf};
@@ -380,7 +382,18 @@ impl Backend for FsBackend {
 
     async fn get_bucket_versioning(&self, bucket: &str) -> BackendResult<VersioningStatus> {
         self.head_bucket(bucket).await?;
-        Ok(VersioningStatus::Unversioned)
+        versions::state(&self.ctx, bucket)
+    }
+
+    async fn put_bucket_versioning(
+        &self,
+        bucket: &str,
+        status: VersioningStatus,
+    ) -> BackendResult<()> {
+        self.head_bucket(bucket).await?;
+        let ctx = self.ctx.clone();
+        let bucket = bucket.to_owned();
+        blocking(move || versions::set_state(&ctx, &bucket, status)).await
     }
 
     async fn list_object_versions(
@@ -388,6 +401,9 @@ impl Backend for FsBackend {
         bucket: &str,
         options: ListVersionsOptions,
     ) -> BackendResult<ListVersionsPage> {
+        if versions::state(&self.ctx, bucket)? != VersioningStatus::Unversioned {
+            return version_list::list(&self.ctx, bucket, options).await;
+        }
         let listing = options.unversioned_listing()?;
         let page = list::list_objects(&self.ctx, bucket, listing).await?;
         Ok(ListVersionsPage::unversioned(page))
@@ -404,7 +420,6 @@ impl Backend for FsBackend {
         options: GetOptions,
     ) -> BackendResult<GetObjectOutput> {
         refuse_sse_customer(&options, "GetObject")?;
-        object::check_version(options.version_id.as_deref())?;
         object::get(&self.ctx, bucket, key, options).await
     }
 
@@ -415,7 +430,6 @@ impl Backend for FsBackend {
         options: GetOptions,
     ) -> BackendResult<ObjectMeta> {
         refuse_sse_customer(&options, "HeadObject")?;
-        object::check_version(options.version_id.as_deref())?;
         object::head(&self.ctx, bucket, key, options).await
     }
 
@@ -437,13 +451,14 @@ impl Backend for FsBackend {
         mut options: CopyOptions,
     ) -> BackendResult<CopyOutput> {
         let tags = settle_storage_headers(&mut options.headers, "CopyObject")?;
-        object::check_version(options.source_version_id.as_deref())?;
+        if let Some(id) = &options.source_version_id {
+            versions::check_id(id)?;
+        }
         object::copy(&self.ctx, source, destination, options, tags).await
     }
 
     async fn delete_object(&self, bucket: &str, key: &str) -> BackendResult<DeleteOutput> {
-        object::delete(&self.ctx, bucket, key).await?;
-        Ok(DeleteOutput::default())
+        object::delete(&self.ctx, bucket, key, None).await
     }
 
     async fn delete_object_version(
@@ -452,9 +467,7 @@ impl Backend for FsBackend {
         key: &str,
         version_id: &str,
     ) -> BackendResult<DeleteOutput> {
-        object::check_version(Some(version_id))?;
-        object::delete(&self.ctx, bucket, key).await?;
-        Ok(DeleteOutput::default())
+        object::delete(&self.ctx, bucket, key, Some(version_id)).await
     }
 
     async fn get_object_tagging(
@@ -462,8 +475,7 @@ impl Backend for FsBackend {
         object: ObjectRef<'_>,
         version_id: Option<&str>,
     ) -> BackendResult<TagSet> {
-        object::check_version(version_id)?;
-        object::get_tagging(&self.ctx, object).await
+        object::get_tagging(&self.ctx, object, version_id).await
     }
 
     async fn put_object_tagging(
@@ -472,8 +484,7 @@ impl Backend for FsBackend {
         version_id: Option<&str>,
         tags: &TagSet,
     ) -> BackendResult<()> {
-        object::check_version(version_id)?;
-        object::put_tagging(&self.ctx, object, tags.clone()).await
+        object::put_tagging(&self.ctx, object, version_id, tags.clone()).await
     }
 
     async fn delete_object_tagging(
@@ -481,8 +492,7 @@ impl Backend for FsBackend {
         object: ObjectRef<'_>,
         version_id: Option<&str>,
     ) -> BackendResult<()> {
-        object::check_version(version_id)?;
-        object::put_tagging(&self.ctx, object, TagSet::new()).await
+        object::put_tagging(&self.ctx, object, version_id, TagSet::new()).await
     }
 
     async fn delete_objects(
@@ -490,11 +500,7 @@ impl Backend for FsBackend {
         bucket: &str,
         objects: &[ObjectIdentifier],
     ) -> BackendResult<Vec<BackendResult<DeleteOutput>>> {
-        let results = object::delete_many(&self.ctx, bucket, objects).await?;
-        Ok(results
-            .into_iter()
-            .map(|result| result.map(|()| DeleteOutput::default()))
-            .collect())
+        object::delete_many(&self.ctx, bucket, objects).await
     }
 
     async fn create_multipart_upload(
