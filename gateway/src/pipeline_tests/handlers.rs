@@ -127,7 +127,7 @@ fn table() -> Vec<Row> {
         row!(GetBucketVersioning, "GET" "/photos?versioning";
             denied DENIED; allowed ok(200, &["get_bucket_versioning"])),
         row!(PutBucketVersioning, "PUT" "/photos?versioning", body VERSIONING;
-            denied DENIED; allowed error(501, "NotImplemented", &["put_bucket_versioning"])),
+            denied DENIED; allowed ok(200, &["put_bucket_versioning"])),
         row!(GetBucketCors, "GET" "/photos?cors";
             denied DENIED; allowed error(404, "NoSuchCORSConfiguration", &["head_bucket"])),
         row!(PutBucketCors, "PUT" "/photos?cors", body CORS;

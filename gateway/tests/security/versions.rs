@@ -34,3 +34,21 @@ fn versions_round_trip_and_a_named_version_needs_get_object_version_over_moto() 
         &[("CG_VERSIONED_BUCKET", "vers"), ("CG_SCENARIO", "moto")],
     );
 }
+
+#[test]
+fn versions_round_trip_and_a_named_version_needs_get_object_version_on_fs() {
+    let bucket = "\n[buckets.vers]\nbackend = \"local\"\n";
+    let gateway = TestGateway::start_custom(
+        bucket,
+        "",
+        &[
+            ("tester.cedar", TESTER_POLICY),
+            ("versions.cedar", CURRENT_ONLY_POLICY),
+        ],
+        None,
+    );
+    gateway.assert_pytest_env_passes(
+        "test_versioning.py",
+        &[("CG_VERSIONED_BUCKET", "vers"), ("CG_SCENARIO", "fs")],
+    );
+}
