@@ -8,7 +8,9 @@
 //! <root>/.cedargate/layout                        layout version (2), written last by a migration
 //! <root>/<bucket>/<key dir>/%object               an object's data, as a plain file
 //! <root>/<bucket>/<key dir>/%meta.json            sidecar: JSON metadata of the data file
-//! <root>/<bucket>/<key dir>/%versions/            reserved for noncurrent versions
+//! <root>/<bucket>/<key dir>/%versions/<id>/       a noncurrent version (%object, %meta.json)
+//!                                                 or a delete marker (%meta.json alone)
+//! <root>/.cedargate/versioning/<bucket>           versioning state: Enabled or Suspended
 //! <root>/.cedargate/tmp/                          temp files, renamed into place
 //! <root>/.cedargate/uploads/<bucket>/<id>/        multipart staging: upload.json,
 //!                                                 part-00001 + part-00001.json, ...
@@ -61,6 +63,44 @@
 //! naming a version this release does not know refuses to start. Only one
 //! gateway may start on a data directory while it migrates.
 
+//! # Versions
+//!
+//! A bucket's versioning state is the file `.cedargate/versioning/<bucket>`
+//! (absent: never versioned; written with write, fsync, rename; removed
+//! with the bucket). In a bucket never versioned nothing below changes.
+//!
+//! - **Ids** are 24 lowercase hex digits: the write time in ns subtracted
+//!   from `u64::MAX`, then 32 random bits, so a key's versions sort newest
+//!   first by name and listing them is one directory read. Any other id
+//!   but `null` answers InvalidArgument; an id the key lacks, NoSuchVersion.
+//! - **The current version** stays where a bucket never versioned keeps
+//!   it (`%object`, `%meta.json`, whose sidecar records its id; none means
+//!   `null`), so reads of current versions cost what they always did. When
+//!   a key has no `%object`, its newest entry in `%versions` is current:
+//!   a delete marker (GET and HEAD answer 404 with `x-amz-delete-marker`).
+//! - **A write** (PutObject, CopyObject, CompleteMultipartUpload), under
+//!   the key's lock, moves the current version into `%versions/<id>` (the
+//!   `null` version under a name made from its write time) and takes its
+//!   place: with a new id when Enabled; as `null` when Suspended, replacing
+//!   any `null` version or marker instead of keeping it. Objects written
+//!   before versioning was enabled are the `null` version.
+//! - **A delete without a version** moves the current version aside the
+//!   same way and adds a delete marker (`null` when Suspended). **A delete
+//!   naming a version** removes that version or marker; when nothing is
+//!   left at `%object`, the newest remaining entry, if it is a version and
+//!   not a marker, moves back into place. Empty `%versions` and key
+//!   directories are pruned.
+//! - Reads, HEAD, tags and copy sources name any version; ListObjectVersions
+//!   walks the keys that have a current version or kept versions, in byte
+//!   order, each key's versions newest first, with key and version id
+//!   markers and delimiters as S3 pages them (it reads the whole bucket
+//!   tree per page). UploadPartCopy copies current versions only (a source
+//!   version other than `null` is InvalidArgument).
+//! - Every move is a rename within the key's directory, under its lock;
+//!   data is never copied. A crash between the two renames of a move leaves
+//!   a data file without its sidecar, which is recomputed on first read
+//!   (as for any `%object` without one) but loses its version id.
+//!
 //! # Writes, reads and metadata
 //!
 //! A write streams the body into a temp file while hashing it (MD5), checks
