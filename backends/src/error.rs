@@ -19,6 +19,16 @@ pub enum BackendError {
     /// The object version named by `versionId` does not exist.
     #[error("the specified version does not exist")]
     NoSuchVersion,
+    /// The version read is a delete marker: the key's current version, when
+    /// no version was named (S3: 404 NoSuchKey), or the named version (S3:
+    /// 405 MethodNotAllowed). Both answer `x-amz-delete-marker: true`.
+    #[error("{}", if *named { "the specified method is not allowed against a delete marker" } else { "the object does not exist" })]
+    DeleteMarker {
+        /// The delete marker's version id, when known.
+        version_id: Option<String>,
+        /// Whether the request named the marker by its version id.
+        named: bool,
+    },
     /// CreateBucket: the bucket already exists and belongs to the gateway.
     #[error("the bucket already exists")]
     BucketAlreadyOwnedByYou,

@@ -143,6 +143,22 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
     /// The bucket's versioning state.
     async fn get_bucket_versioning(&self, bucket: &str) -> BackendResult<VersioningStatus>;
 
+    /// Sets the bucket's versioning state to [`VersioningStatus::Enabled`]
+    /// or [`VersioningStatus::Suspended`] (Unversioned is InvalidArgument:
+    /// a bucket once versioned never goes back). The default answers
+    /// NotImplemented.
+    async fn put_bucket_versioning(
+        &self,
+        bucket: &str,
+        status: VersioningStatus,
+    ) -> BackendResult<()> {
+        let _ = (bucket, status);
+        Err(BackendError::NotImplemented {
+            operation: "PutBucketVersioning",
+            backend: self.kind(),
+        })
+    }
+
     /// Lists one page of object versions (in an unversioned bucket, one
     /// `null` version per object).
     async fn list_object_versions(
@@ -188,27 +204,43 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
         options: CopyOptions,
     ) -> BackendResult<CopyOutput>;
 
-    /// Deletes an object; deleting a missing key succeeds, as in S3.
-    async fn delete_object(&self, bucket: &str, key: &str) -> BackendResult<()>;
+    /// Deletes an object; deleting a missing key succeeds, as in S3. In a
+    /// versioned bucket (Enabled) this adds a delete marker; in a suspended
+    /// one it replaces the `null` version with a `null` delete marker.
+    async fn delete_object(&self, bucket: &str, key: &str) -> BackendResult<DeleteOutput>;
 
-    /// Deletes one version of an object (`versionId`); in an unversioned
-    /// bucket version `null` is the object and any other id is
-    /// InvalidArgument.
+    /// Deletes one version of an object (`versionId`), a delete marker
+    /// included; a version that does not exist succeeds, as in S3, and an
+    /// id the backend could never have given is InvalidArgument. In an
+    /// unversioned bucket version `null` is the object.
     async fn delete_object_version(
         &self,
         bucket: &str,
         key: &str,
         version_id: &str,
-    ) -> BackendResult<()>;
+    ) -> BackendResult<DeleteOutput>;
 
-    /// The object's tags.
-    async fn get_object_tagging(&self, object: ObjectRef<'_>) -> BackendResult<TagSet>;
+    /// The object's tags (of `version_id`, else of the current version).
+    async fn get_object_tagging(
+        &self,
+        object: ObjectRef<'_>,
+        version_id: Option<&str>,
+    ) -> BackendResult<TagSet>;
 
     /// Replaces the object's tags (the content and its ETag stay).
-    async fn put_object_tagging(&self, object: ObjectRef<'_>, tags: &TagSet) -> BackendResult<()>;
+    async fn put_object_tagging(
+        &self,
+        object: ObjectRef<'_>,
+        version_id: Option<&str>,
+        tags: &TagSet,
+    ) -> BackendResult<()>;
 
     /// Removes every tag of the object.
-    async fn delete_object_tagging(&self, object: ObjectRef<'_>) -> BackendResult<()>;
+    async fn delete_object_tagging(
+        &self,
+        object: ObjectRef<'_>,
+        version_id: Option<&str>,
+    ) -> BackendResult<()>;
 
     /// The object's canned ACL: the one its write or a PutObjectAcl set,
     /// `private` when none was. A backend that keeps no ACLs answers
@@ -271,7 +303,7 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
         &self,
         bucket: &str,
         objects: &[ObjectIdentifier],
-    ) -> BackendResult<Vec<BackendResult<()>>>;
+    ) -> BackendResult<Vec<BackendResult<DeleteOutput>>>;
 
     /// Starts a multipart upload and returns its upload id.
     async fn create_multipart_upload(

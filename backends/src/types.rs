@@ -33,6 +33,31 @@ pub enum VersioningStatus {
     Suspended,
 }
 
+impl VersioningStatus {
+    /// The status as PutBucketVersioning and GetBucketVersioning spell it
+    /// (`Enabled`, `Suspended`); `None` for a bucket never versioned.
+    pub fn as_str(self) -> Option<&'static str> {
+        match self {
+            Self::Unversioned => None,
+            Self::Enabled => Some("Enabled"),
+            Self::Suspended => Some("Suspended"),
+        }
+    }
+}
+
+/// What a delete did, as DeleteObject answers it (`x-amz-version-id`,
+/// `x-amz-delete-marker`) and DeleteObjects reports it (`VersionId`,
+/// `DeleteMarker`, `DeleteMarkerVersionId`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeleteOutput {
+    /// The version removed (a delete by version id) or the delete marker
+    /// created (a delete without one in a versioned bucket); `None` in a
+    /// bucket never versioned.
+    pub version_id: Option<String>,
+    /// Whether a delete marker was created, or the version removed was one.
+    pub delete_marker: bool,
+}
+
 /// An object's tags, by key (S3 allows at most 10, keys unique).
 pub type TagSet = BTreeMap<String, String>;
 
@@ -183,6 +208,9 @@ pub struct CopyOptions {
     pub user_metadata: BTreeMap<String, String>,
     /// `x-amz-copy-source-if-*` preconditions, evaluated on the source.
     pub source_conditions: Conditions,
+    /// The source version to copy (`?versionId=` of `x-amz-copy-source`);
+    /// `None` copies the current one.
+    pub source_version_id: Option<String>,
     /// Copy the source's tags, or replace them with the `x-amz-tagging`
     /// storage header of [`Self::headers`] (none when absent).
     pub tagging_directive: MetadataDirective,
@@ -225,6 +253,8 @@ pub struct PartCopyOptions {
     pub range: Option<ByteRange>,
     /// `x-amz-copy-source-if-*` preconditions, evaluated on the source.
     pub source_conditions: Conditions,
+    /// The source version to copy; `None` copies the current one.
+    pub source_version_id: Option<String>,
 }
 
 /// One part named in a CompleteMultipartUpload request.

@@ -127,6 +127,15 @@ async fn contract_suite_with_default_settings() {
     assert_eq!(object_files(&backend), Vec::<PathBuf>::new());
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn versioning_cases() {
+    let dir = TempDir::new().unwrap();
+    let backend = with_bucket(&dir).await;
+    contract::run_versioning(&backend, BUCKET, &ContractConfig::default()).await;
+    let left = backend.list_buckets().await.unwrap();
+    assert_eq!(left.len(), 1, "the cases remove their buckets: {left:?}");
+}
+
 #[tokio::test]
 #[should_panic(expected = "but it passed: remove it from the list")]
 async fn an_expected_failure_that_passes_fails_the_suite() {

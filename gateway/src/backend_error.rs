@@ -16,6 +16,18 @@ pub fn backend_error(error: BackendError) -> S3Error {
         BackendError::NoSuchKey => client(C::NoSuchKey, &error),
         BackendError::NoSuchUpload => client(C::NoSuchUpload, &error),
         BackendError::NoSuchVersion => client(C::NoSuchVersion, &error),
+        BackendError::DeleteMarker { version_id, named } => {
+            let code = if *named {
+                C::MethodNotAllowed
+            } else {
+                C::NoSuchKey
+            };
+            let refused = client(code, &error).with_header("x-amz-delete-marker", "true");
+            match version_id {
+                Some(version_id) => refused.with_header("x-amz-version-id", version_id.clone()),
+                None => refused,
+            }
+        }
         BackendError::BucketAlreadyOwnedByYou => S3Error::new(
             C::BucketAlreadyOwnedByYou,
             "your previous request to create the named bucket succeeded and you already own it",
@@ -77,6 +89,20 @@ mod tests {
             (BackendError::NoSuchKey, S3ErrorCode::NoSuchKey),
             (BackendError::NoSuchUpload, S3ErrorCode::NoSuchUpload),
             (BackendError::NoSuchVersion, S3ErrorCode::NoSuchVersion),
+            (
+                BackendError::DeleteMarker {
+                    version_id: None,
+                    named: false,
+                },
+                S3ErrorCode::NoSuchKey,
+            ),
+            (
+                BackendError::DeleteMarker {
+                    version_id: Some("m".into()),
+                    named: true,
+                },
+                S3ErrorCode::MethodNotAllowed,
+            ),
             (
                 BackendError::BucketAlreadyOwnedByYou,
                 S3ErrorCode::BucketAlreadyOwnedByYou,
@@ -168,6 +194,17 @@ mod tests {
         assert_eq!(
             range.headers(),
             [("content-range", "bytes */10".to_owned())]
+        );
+        let marker = backend_error(BackendError::DeleteMarker {
+            version_id: Some("v1".into()),
+            named: true,
+        });
+        assert_eq!(
+            marker.headers(),
+            [
+                ("x-amz-delete-marker", "true".to_owned()),
+                ("x-amz-version-id", "v1".to_owned())
+            ]
         );
     }
 }

@@ -7,14 +7,15 @@
 //! CreateMultipartUpload, and CopyObject with `x-amz-tagging-directive:
 //! REPLACE`) are decided on the tags they set; a CopyObject keeping its
 //! tags, on the source's. Every other object operation is decided on the
-//! stored tags, and a copy's source read on the source's. A key that does
-//! not exist has no tags. When the tags cannot be read (the backend is
+//! stored tags, and a copy's source read on the source's; a request naming
+//! a version (`versionId`, a copy source's `?versionId=`) on that
+//! version's own tags. A key that does not exist has no tags. When the tags cannot be read (the backend is
 //! down) the request is refused: a policy that forbids by tag must never be
 //! skipped. DeleteObjects fetches each key's tags in its handler. A write
 //! over an existing object is decided on the tags it sets, not on the
 //! replaced object's (as S3's `ExistingObjectTag` does not apply to PutObject).
 
-use cedargate_backends::{BackendError, ObjectRef, TagSet, VersioningStatus, tagging};
+use cedargate_backends::{BackendError, ObjectRef, TagSet, tagging};
 
 use crate::authorize::Authorizer;
 use crate::buckets::{BucketMap, BucketTarget};
@@ -39,21 +40,22 @@ pub async fn load(
     ) else {
         return Ok(());
     };
-    if request.query.has("versionId") {
-        let never_versioned = match buckets.resolve(bucket) {
-            Some(target) => never_versioned(&target).await,
-            None => true,
-        };
-        if !never_versioned {
-            return Err(named_version_refused());
-        }
-    }
+    // A named version is decided on that version's own tags.
+    let version_id = request.query.get("versionId");
     let source = match request.operation {
         Op::CopyObject | Op::UploadPartCopy => Some(crate::request::copy_source(request)?),
         _ => None,
     };
     let source_tags = match &source {
-        Some(source) => stored(buckets, &source.bucket, &source.key).await?,
+        Some(source) => {
+            stored(
+                buckets,
+                &source.bucket,
+                &source.key,
+                source.version_id.as_deref(),
+            )
+            .await?
+        }
         None => TagSet::new(),
     };
     let replaces = request
@@ -63,38 +65,13 @@ pub async fn load(
         Op::PutObject | Op::CreateMultipartUpload => requested(request)?,
         Op::CopyObject if replaces => requested(request)?,
         Op::CopyObject => source_tags.clone(),
-        _ => stored(buckets, bucket, key).await?,
+        _ => stored(buckets, bucket, key, version_id).await?,
     };
     authz.set_object_tags(bucket, key, tags);
     if source.is_some() {
         authz.set_copy_source_tags(source_tags);
     }
     Ok(())
-}
-
-/// Whether `target`'s storage was never versioned, so that its one version
-/// (`null`) is the current one and the tags read are the named version's.
-/// Unknown (the backend cannot tell) counts as versioned.
-pub async fn never_versioned(target: &BucketTarget) -> bool {
-    matches!(
-        target
-            .backend
-            .get_bucket_versioning(&target.backend_bucket)
-            .await,
-        Ok(VersioningStatus::Unversioned)
-    )
-}
-
-/// The refusal of a request for a named version while policies read object
-/// tags, in a bucket that is or was versioned: the tags read are the
-/// current version's, which may not be the named version's, so such a
-/// request is never decided on them.
-pub fn named_version_refused() -> S3Error {
-    S3Error::new(
-        S3ErrorCode::AccessDenied,
-        "the policies decide on object tags, which cannot be read for a named version: \
-         only the current version (no `versionId`) can be requested",
-    )
 }
 
 /// The tags the request sets: the very header value the write stores
@@ -107,27 +84,40 @@ fn requested(request: &S3Request) -> Result<TagSet, S3Error> {
     }
 }
 
-/// The stored tags of `bucket` / `key`; none when there is no such bucket.
-async fn stored(buckets: &BucketMap, bucket: &str, key: &str) -> Result<TagSet, S3Error> {
+/// The stored tags of `bucket` / `key` (of `version_id`, when named);
+/// none when there is no such bucket.
+async fn stored(
+    buckets: &BucketMap,
+    bucket: &str,
+    key: &str,
+    version_id: Option<&str>,
+) -> Result<TagSet, S3Error> {
     match buckets.resolve(bucket) {
-        Some(target) => stored_on(&target, key).await,
+        Some(target) => stored_on(&target, key, version_id).await,
         None => Ok(TagSet::new()),
     }
 }
 
-/// The stored tags of `key` in `target`; none when there is no such object
-/// (or bucket, or the backend keeps no tags); ServiceUnavailable when they
-/// cannot be read.
-pub async fn stored_on(target: &BucketTarget, key: &str) -> Result<TagSet, S3Error> {
+/// The stored tags of `key` in `target` (of `version_id`, when named);
+/// none when there is no such object or version (or bucket, or the backend
+/// keeps no tags, or cannot name that version: the request itself then
+/// fails the same way); ServiceUnavailable when they cannot be read.
+pub async fn stored_on(
+    target: &BucketTarget,
+    key: &str,
+    version_id: Option<&str>,
+) -> Result<TagSet, S3Error> {
     let backend_key = target.backend_key(key);
     let object = ObjectRef {
         bucket: &target.backend_bucket,
         key: &backend_key,
     };
-    match target.backend.get_object_tagging(object).await {
+    match target.backend.get_object_tagging(object, version_id).await {
         Ok(tags) => Ok(tags),
         Err(
             BackendError::NoSuchKey
+            | BackendError::NoSuchVersion
+            | BackendError::DeleteMarker { .. }
             | BackendError::NoSuchBucket
             | BackendError::NotImplemented { .. }
             | BackendError::InvalidArgument { .. },

@@ -18,6 +18,12 @@
 //! key. A write that failed is measured again under its lock (the upstream
 //! may have applied it all the same).
 //!
+//! Usage counts every stored version: in a bucket whose versioning was ever
+//! enabled a key stores the sum of its versions (a write adds one, or
+//! replaces the `null` one; a delete without a version adds a delete
+//! marker and frees nothing; deleting a version frees its bytes), measured
+//! by listing the key's versions under its lock.
+//!
 //! Usage is unknown until a scan of the backend records it; writes to a
 //! capped bucket with unknown usage, or while the store does not answer,
 //! are refused with 503 (fail closed), and so are deletes while the store
@@ -26,7 +32,9 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use cedargate_backends::{BackendError, ByteRange, GetOptions, ListOptions};
+use cedargate_backends::{
+    BackendError, ByteRange, GetOptions, ListOptions, ListVersionsOptions, VersioningStatus,
+};
 
 use crate::authorize::Authorizer;
 use crate::backend_error::backend_error;
@@ -174,9 +182,9 @@ impl Quotas {
         let ordered: std::collections::BTreeSet<&String> = keys.iter().collect();
         for key in ordered {
             ticket.locks.push(self.lock(&target.name, key).await?);
-            if let Some(size) = object_size(target, key).await? {
-                ticket.sizes.insert(key.clone(), size);
-            }
+            ticket
+                .sizes
+                .insert(key.clone(), stored_bytes(target, key).await?.bytes);
         }
         ticket.bucket = Some(target.name.clone());
         Ok(ticket)
@@ -266,16 +274,20 @@ impl Quotas {
             _ => None,
         };
         let kind = match request.operation {
-            Op::PutObject | Op::CopyObject => TicketKind::Object {
-                old: object_size(target, request.key()?).await?.unwrap_or(0),
-            },
+            Op::PutObject | Op::CopyObject => {
+                let stored = stored_bytes(target, request.key()?).await?;
+                TicketKind::Object {
+                    old: stored.bytes,
+                    versioned: stored.versioned,
+                }
+            }
             Op::UploadPart | Op::UploadPartCopy => TicketKind::Part {
                 upload: Upload::of(request)?,
                 part: part_number(request)?,
             },
             Op::CompleteMultipartUpload => TicketKind::Complete {
                 upload: Upload::of(request)?,
-                old: object_size(target, request.key()?).await?.unwrap_or(0),
+                old: stored_bytes(target, request.key()?).await?.bytes,
             },
             Op::AbortMultipartUpload => TicketKind::Abort {
                 upload: Upload::of(request)?,
@@ -283,7 +295,7 @@ impl Quotas {
             // Kept even for an object that does not exist: the lock stops
             // a write from landing between this read and the delete.
             Op::DeleteObject => TicketKind::Delete {
-                old: object_size(target, request.key()?).await?.unwrap_or(0),
+                old: stored_bytes(target, request.key()?).await?.bytes,
             },
             _ => return Ok(None),
         };
@@ -392,9 +404,8 @@ pub struct DeleteTicket {
 impl DeleteTicket {
     /// Accounts for the `deleted` keys: each changes usage by what it
     /// stores now minus what it stored before, read under its lock (a
-    /// versioned delete may leave an older version current, or remove a
-    /// version that was not the current one); a key whose size cannot be
-    /// read now counts as gone.
+    /// delete marker frees nothing, a deleted version its bytes); a key
+    /// whose size cannot be read now counts as gone.
     pub async fn finish<'k>(
         self,
         quotas: &Quotas,
@@ -411,7 +422,7 @@ impl DeleteTicket {
             .collect();
         let mut moved: i64 = 0;
         for (key, old) in &deleted {
-            let now = object_size(target, key).await.ok().flatten().unwrap_or(0);
+            let now = stored_bytes(target, key).await.map_or(0, |now| now.bytes);
             moved = moved.saturating_add(delta(now, *old));
         }
         if moved != 0 {
@@ -430,8 +441,9 @@ impl DeleteTicket {
 /// What a request does to its bucket's usage.
 #[derive(Debug)]
 enum TicketKind {
-    /// PutObject, CopyObject: replaces an object of `old` bytes.
-    Object { old: u64 },
+    /// PutObject, CopyObject on a key storing `old` bytes: replaces them,
+    /// or (`versioned`) adds a version, or replaces the `null` one.
+    Object { old: u64, versioned: bool },
     /// UploadPart, UploadPartCopy: a part held until the upload ends.
     Part { upload: Upload, part: u32 },
     /// CompleteMultipartUpload: replaces an object of `old` bytes.
@@ -479,11 +491,18 @@ impl QuotaTicket {
         let store = quotas.store();
         let bucket = self.bucket.as_str();
         let result = match (&self.kind, outcome) {
-            (TicketKind::Object { old }, Ok(())) => {
+            (TicketKind::Object { old, versioned }, Ok(())) => {
                 let written = self.written.unwrap_or(self.reserved);
-                store
-                    .settle(bucket, self.reserved, delta(written, *old))
-                    .await
+                // A versioned write keeps what was stored: measured again
+                // under the lock (a suspended bucket's write replaces the
+                // `null` version).
+                let new = match (versioned, key) {
+                    (false, _) | (true, None) => written,
+                    (true, Some(key)) => stored_bytes(target, key)
+                        .await
+                        .map_or(old.saturating_add(written), |now| now.bytes),
+                };
+                store.settle(bucket, self.reserved, delta(new, *old)).await
             }
             (TicketKind::Part { upload, part }, Ok(())) => {
                 store
@@ -492,7 +511,7 @@ impl QuotaTicket {
             }
             (TicketKind::Complete { upload, old }, Ok(())) => {
                 let new = match key {
-                    Some(key) => object_size(target, key).await.ok().flatten().unwrap_or(0),
+                    Some(key) => stored_bytes(target, key).await.map_or(0, |now| now.bytes),
                     None => 0,
                 };
                 store
@@ -510,27 +529,26 @@ impl QuotaTicket {
                     .await
             }
             (TicketKind::Delete { old }, Ok(())) => {
-                // What is stored now decides, read under the lock: a
-                // versioned delete may leave an older version current, or
-                // remove a version that was not the current one.
+                // What is stored now decides, read under the lock: a delete
+                // marker frees nothing, a deleted version its bytes.
                 let moved = match key {
-                    Some(key) => match object_size(target, key).await {
-                        Ok(now) => delta(now.unwrap_or(0), *old),
+                    Some(key) => match stored_bytes(target, key).await {
+                        Ok(now) => delta(now.bytes, *old),
                         Err(_) => negative(*old),
                     },
                     None => negative(*old),
                 };
                 store.settle(bucket, 0, moved).await
             }
-            (TicketKind::Object { old } | TicketKind::Delete { old }, Err(_)) => {
+            (TicketKind::Object { old, .. } | TicketKind::Delete { old }, Err(_)) => {
                 // The upstream may have applied the change anyway (a
                 // timeout, a connection lost after the write): what it
                 // stores now decides, read under the lock.
                 let now = match key {
-                    Some(key) => object_size(target, key).await.ok(),
+                    Some(key) => stored_bytes(target, key).await.ok(),
                     None => None,
                 };
-                let moved = now.map_or(0, |now| delta(now.unwrap_or(0), *old));
+                let moved = now.map_or(0, |now| delta(now.bytes, *old));
                 store.settle(bucket, self.reserved, moved).await
             }
             (_, Err(_)) if self.reserved > 0 => store.settle(bucket, self.reserved, 0).await,
@@ -586,22 +604,87 @@ fn negative(bytes: u64) -> i64 {
     i64::try_from(bytes).map_or(i64::MIN, |b| -b)
 }
 
-/// The size of the object with client key `key`, `None` when it does not exist.
-async fn object_size(target: &BucketTarget, key: &str) -> Result<Option<u64>, S3Error> {
+/// The size of the object with client key `key` (of `version_id`, when
+/// named), `None` when it does not exist.
+async fn object_size(
+    target: &BucketTarget,
+    key: &str,
+    version_id: Option<&str>,
+) -> Result<Option<u64>, S3Error> {
+    let options = GetOptions {
+        version_id: version_id.map(str::to_owned),
+        ..GetOptions::default()
+    };
     match target
         .backend
-        .head_object(
-            &target.backend_bucket,
-            &target.backend_key(key),
-            GetOptions::default(),
-        )
+        .head_object(&target.backend_bucket, &target.backend_key(key), options)
         .await
     {
         Ok(meta) => Ok(Some(meta.size)),
-        Err(BackendError::NoSuchKey) => Ok(None),
+        Err(BackendError::NoSuchKey | BackendError::DeleteMarker { named: false, .. }) => Ok(None),
         Err(error) => Err(backend_error(target.client_error(error))),
     }
 }
+
+/// What a key stores: its bytes, and whether its bucket's versioning was
+/// ever enabled.
+#[derive(Debug, Clone, Copy)]
+struct Stored {
+    bytes: u64,
+    versioned: bool,
+}
+
+/// The bytes client key `key` stores: its object's size in a bucket never
+/// versioned, else the sum of its versions (delete markers weigh nothing).
+async fn stored_bytes(target: &BucketTarget, key: &str) -> Result<Stored, S3Error> {
+    let status = target
+        .backend
+        .get_bucket_versioning(&target.backend_bucket)
+        .await
+        .map_err(|error| backend_error(target.client_error(error)))?;
+    if status == VersioningStatus::Unversioned {
+        let bytes = object_size(target, key, None).await?.unwrap_or(0);
+        return Ok(Stored {
+            bytes,
+            versioned: false,
+        });
+    }
+    let backend_key = target.backend_key(key).into_owned();
+    let mut bytes = 0u64;
+    let mut options = ListVersionsOptions {
+        prefix: backend_key.clone(),
+        ..ListVersionsOptions::default()
+    };
+    // The key's own versions come first in a listing of it as a prefix.
+    for _ in 0..MAX_VERSION_PAGES {
+        let page = target
+            .backend
+            .list_object_versions(&target.backend_bucket, options.clone())
+            .await
+            .map_err(|error| backend_error(target.client_error(error)))?;
+        let mut past_key = false;
+        for version in &page.versions {
+            if version.key == backend_key {
+                bytes = bytes.saturating_add(version.size);
+            } else {
+                past_key = true;
+            }
+        }
+        if past_key || !page.is_truncated {
+            return Ok(Stored {
+                bytes,
+                versioned: true,
+            });
+        }
+        options.key_marker = page.next_key_marker;
+        options.version_id_marker = page.next_version_id_marker;
+    }
+    Err(S3Error::new(S3ErrorCode::ServiceUnavailable, "")
+        .with_detail("a key has too many versions to measure"))
+}
+
+/// How many pages of one key's versions [`stored_bytes`] reads.
+const MAX_VERSION_PAGES: usize = 100;
 
 /// The bytes a CopyObject or UploadPartCopy copies: its source range, or
 /// the whole source object.
@@ -613,7 +696,7 @@ async fn copy_length(request: &S3Request, buckets: &BucketMap) -> Result<u64, S3
             "the copy source bucket does not exist",
         )
     })?;
-    let size = object_size(target, &source.key)
+    let size = object_size(target, &source.key, source.version_id.as_deref())
         .await?
         .ok_or_else(|| S3Error::new(S3ErrorCode::NoSuchKey, "the copy source does not exist"))?;
     let range = request
@@ -625,8 +708,16 @@ async fn copy_length(request: &S3Request, buckets: &BucketMap) -> Result<u64, S3
     })
 }
 
-/// The sum of a bucket's object sizes (only those under its prefix).
+/// The sum of a bucket's object sizes (only those under its prefix), every
+/// version's in a bucket whose versioning was ever enabled.
 async fn bucket_size(target: &BucketTarget) -> Result<u64, BackendError> {
+    let status = target
+        .backend
+        .get_bucket_versioning(&target.backend_bucket)
+        .await?;
+    if status != VersioningStatus::Unversioned {
+        return versions_size(target).await;
+    }
     let mut total = 0u64;
     let mut start_after = target.backend_marker(None);
     loop {
@@ -648,6 +739,38 @@ async fn bucket_size(target: &BucketTarget) -> Result<u64, BackendError> {
             .fold(total, |sum, o| sum.saturating_add(o.size));
         match page.next_start_after {
             Some(next) if page.is_truncated => start_after = target.backend_marker(Some(&next)),
+            _ => return Ok(total),
+        }
+    }
+}
+
+/// The sum of the sizes of every version under the bucket's prefix.
+async fn versions_size(target: &BucketTarget) -> Result<u64, BackendError> {
+    let mut total = 0u64;
+    let mut options = ListVersionsOptions {
+        prefix: target.backend_key("").into_owned(),
+        ..ListVersionsOptions::default()
+    };
+    loop {
+        let page = target
+            .backend
+            .list_object_versions(&target.backend_bucket, options.clone())
+            .await?;
+        let (truncated, key_marker, version_marker) = (
+            page.is_truncated,
+            page.next_key_marker.clone(),
+            page.next_version_id_marker.clone(),
+        );
+        let page = target.client_versions(page);
+        total = page
+            .versions
+            .iter()
+            .fold(total, |sum, v| sum.saturating_add(v.size));
+        match key_marker {
+            Some(marker) if truncated => {
+                options.key_marker = Some(marker);
+                options.version_id_marker = version_marker;
+            }
             _ => return Ok(total),
         }
     }

@@ -226,10 +226,12 @@ pub struct CopySource {
     pub bucket: String,
     /// The source key.
     pub key: String,
+    /// The source version (`?versionId=`), when one is named.
+    pub version_id: Option<String>,
 }
 
 /// Parses `x-amz-copy-source` (`bucket/key` or `/bucket/key`, URL-encoded,
-/// optionally `?versionId=null`).
+/// optionally `?versionId=<id>`).
 pub fn copy_source(request: &S3Request) -> Result<CopySource, S3Error> {
     let invalid = |message: &str| S3Error::new(S3ErrorCode::InvalidArgument, message.to_owned());
     let raw = request
@@ -239,13 +241,21 @@ pub fn copy_source(request: &S3Request) -> Result<CopySource, S3Error> {
         Some((path, query)) => (path, Some(query)),
         None => (raw, None),
     };
-    if let Some(version) = version
-        && version != "versionId=null"
-    {
-        return Err(invalid(
-            "copy source versions other than `null` are not supported",
-        ));
-    }
+    let version_id = match version.map(|query| query.split_once('=')) {
+        None => None,
+        Some(Some(("versionId", id))) => {
+            let id = percent_encoding::percent_decode_str(id)
+                .decode_utf8()
+                .map_err(|_| invalid("the copy source version id is not valid UTF-8"))?;
+            check_version_id(&id)?;
+            Some(id.into_owned())
+        }
+        Some(_) => {
+            return Err(invalid(
+                "the copy source may only name a version (`?versionId=`)",
+            ));
+        }
+    };
     let decoded = percent_encoding::percent_decode_str(path.trim_start_matches('/'))
         .decode_utf8()
         .map_err(|_| invalid("the copy source is not valid UTF-8"))?;
@@ -253,8 +263,29 @@ pub fn copy_source(request: &S3Request) -> Result<CopySource, S3Error> {
         Some((bucket, key)) if !bucket.is_empty() && !key.is_empty() => Ok(CopySource {
             bucket: bucket.to_owned(),
             key: key.to_owned(),
+            version_id,
         }),
         _ => Err(invalid("the copy source must be of the form `bucket/key`")),
+    }
+}
+
+/// Refuses a version id no backend could have given: empty, or longer
+/// than S3's 1024 bytes (InvalidArgument, as S3 answers).
+pub fn check_version_id(version_id: &str) -> Result<(), S3Error> {
+    if version_id.is_empty() || version_id.len() > 1024 {
+        return Err(S3Error::new(
+            S3ErrorCode::InvalidArgument,
+            "invalid version id specified",
+        ));
+    }
+    Ok(())
+}
+
+/// The request's `versionId` parameter, checked.
+pub fn version_id(request: &S3Request) -> Result<Option<&str>, S3Error> {
+    match request.query.get("versionId") {
+        Some(version_id) => check_version_id(version_id).map(|()| Some(version_id)),
+        None => Ok(None),
     }
 }
 

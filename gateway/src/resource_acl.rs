@@ -17,7 +17,7 @@
 //! since the ACL read is the current version's. DeleteObjects looks up
 //! each key's ACL in its handler, ListBuckets each bucket's.
 
-use cedargate_backends::{BackendError, CannedAcl, ObjectRef};
+use cedargate_backends::{BackendError, CannedAcl, ObjectRef, VersioningStatus};
 
 use crate::authorize::Authorizer;
 use crate::buckets::{BucketMap, BucketTarget};
@@ -52,7 +52,7 @@ pub async fn load(
     };
     if request.query.has("versionId") {
         let never_versioned = match &target {
-            Some(target) => crate::object_tags::never_versioned(target).await,
+            Some(target) => never_versioned(target).await,
             None => true,
         };
         if !never_versioned {
@@ -85,9 +85,22 @@ fn requested(request: &S3Request, subject: AclSubject) -> Result<CannedAcl, S3Er
     Ok(crate::request::acl_header(request, subject)?.unwrap_or_default())
 }
 
+/// Whether `target`'s storage was never versioned, so that its one version
+/// (`null`) is the current one and the ACL read is the named version's.
+/// Unknown (the backend cannot tell) counts as versioned.
+pub async fn never_versioned(target: &BucketTarget) -> bool {
+    matches!(
+        target
+            .backend
+            .get_bucket_versioning(&target.backend_bucket)
+            .await,
+        Ok(VersioningStatus::Unversioned)
+    )
+}
+
 /// The refusal of a request for a named version while policies read ACLs,
 /// in a bucket that is or was versioned.
-fn named_version_refused() -> S3Error {
+pub fn named_version_refused() -> S3Error {
     S3Error::new(
         S3ErrorCode::AccessDenied,
         "the policies decide on ACLs, which cannot be read for a named version: \

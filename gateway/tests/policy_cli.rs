@@ -137,6 +137,27 @@ fn every_s3_operation_has_a_cedar_action() {
 }
 
 #[test]
+fn every_version_action_is_an_object_action_of_the_schema() {
+    let actions = cedargate_policies::action_names();
+    for op in cedargate_s3::classify::S3Operation::all() {
+        let Some(Some(action)) = op.version_action() else {
+            continue;
+        };
+        assert!(
+            actions.iter().any(|a| a == &format!("s3:{action}")),
+            "`{action}` (`{}` naming a version) has no action in the schema",
+            op.name()
+        );
+        assert_eq!(
+            cedargate_policies::action_resource(action),
+            cedargate_policies::action_resource(op.name()),
+            "`{action}` applies to another resource than `{}`",
+            op.name()
+        );
+    }
+}
+
+#[test]
 fn explain_and_test_name_the_implied_action_that_denied() {
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::write(

@@ -35,3 +35,5 @@ mod startup_secrets;
 mod state_store;
 #[path = "security/sts.rs"]
 mod sts;
+#[path = "security/versions.rs"]
+mod versions;

@@ -19,6 +19,8 @@
 //!   UploadPartCopy); never as a query parameter.
 //! - Object subresources need a key and bucket subresources must not have
 //!   one; service-level requests (no bucket) can only be ListBuckets.
+//! - `versionId` only on the operations that can name a version
+//!   ([`S3Operation::version_action`]), never ignored elsewhere.
 //!
 //! A browser POST upload (`POST /{bucket}` with a `multipart/form-data`
 //! body) is [`S3Operation::PostObject`], which Cedar decides as PutObject.
@@ -98,6 +100,9 @@ pub enum ClassifyError {
     /// `x-amz-copy-source` on an operation that does not copy, or twice.
     #[error("`x-amz-copy-source` is only valid once, on PutObject and UploadPart requests")]
     UnexpectedCopySource,
+    /// `versionId` on an operation that cannot name a version.
+    #[error("`{0}` does not take a versionId")]
+    VersionNotAccepted(&'static str),
 }
 
 impl ClassifyError {
@@ -176,6 +181,9 @@ pub fn classify(
     };
     if copy_source && !matches!(operation, Op::CopyObject | Op::UploadPartCopy) {
         return Err(ClassifyError::UnexpectedCopySource);
+    }
+    if query.has("versionId") && operation.version_action().is_none() {
+        return Err(ClassifyError::VersionNotAccepted(operation.name()));
     }
     Ok(operation)
 }

@@ -194,7 +194,7 @@ pub async fn object_tagging(backend: &dyn Backend, bucket: &str) {
     };
     let written = put_with(backend, bucket, &key, b"tagged content", options).await;
     let expected = tags(&[("project", "blue"), ("team", "data eng")]);
-    let stored = must(backend.get_object_tagging(object).await, "get tags");
+    let stored = must(backend.get_object_tagging(object, None).await, "get tags");
     if stored != expected {
         fail(format!("tags from x-amz-tagging: {stored:?}"));
     }
@@ -215,10 +215,10 @@ pub async fn object_tagging(backend: &dyn Backend, bucket: &str) {
     }
     let replaced = tags(&[("state", "final")]);
     must(
-        backend.put_object_tagging(object, &replaced).await,
+        backend.put_object_tagging(object, None, &replaced).await,
         "put tags",
     );
-    if must(backend.get_object_tagging(object).await, "get tags") != replaced {
+    if must(backend.get_object_tagging(object, None).await, "get tags") != replaced {
         fail("PutObjectTagging did not replace the tags".to_owned());
     }
     let meta = must(
@@ -235,7 +235,7 @@ pub async fn object_tagging(backend: &dyn Backend, bucket: &str) {
     let copy = CopyOptions::default();
     let to = ObjectRef { bucket, key: &kept };
     must(backend.copy_object(object, to, copy).await, "copy");
-    if must(backend.get_object_tagging(to).await, "copy's tags") != replaced {
+    if must(backend.get_object_tagging(to, None).await, "copy's tags") != replaced {
         fail("a COPY-directive copy did not keep the tags".to_owned());
     }
     let retagged = format!("{prefix}copy-replaced");
@@ -252,12 +252,15 @@ pub async fn object_tagging(backend: &dyn Backend, bucket: &str) {
         backend.copy_object(object, to, copy).await,
         "copy, replacing tags",
     );
-    if must(backend.get_object_tagging(to).await, "copy's tags") != tags(&[("copy", "new")]) {
+    if must(backend.get_object_tagging(to, None).await, "copy's tags") != tags(&[("copy", "new")]) {
         fail("a REPLACE-directive copy did not take the new tags".to_owned());
     }
 
-    must(backend.delete_object_tagging(object).await, "delete tags");
-    if !must(backend.get_object_tagging(object).await, "get tags").is_empty() {
+    must(
+        backend.delete_object_tagging(object, None).await,
+        "delete tags",
+    );
+    if !must(backend.get_object_tagging(object, None).await, "get tags").is_empty() {
         fail("DeleteObjectTagging left tags".to_owned());
     }
     let meta = must(
@@ -274,11 +277,11 @@ pub async fn object_tagging(backend: &dyn Backend, bucket: &str) {
         bucket,
         key: &missing,
     };
-    match backend.get_object_tagging(absent).await {
+    match backend.get_object_tagging(absent, None).await {
         Err(BackendError::NoSuchKey) => {}
         other => fail(format!("tags of a missing object: {other:?}")),
     }
-    match backend.put_object_tagging(absent, &replaced).await {
+    match backend.put_object_tagging(absent, None, &replaced).await {
         Err(BackendError::NoSuchKey) => {}
         other => fail(format!("tagging a missing object: {other:?}")),
     }

@@ -337,6 +337,7 @@ pub async fn multipart_part_copy(backend: &dyn Backend, bucket: &str, config: &C
             last: Some(last),
         }),
         source_conditions: Conditions::default(),
+        source_version_id: None,
     };
     let split = config.min_part_size;
     let p1 = must(

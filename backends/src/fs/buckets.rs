@@ -16,8 +16,13 @@ pub(super) async fn create(ctx: &Ctx, bucket: &str) -> BackendResult<()> {
     }
     let dir = ctx.shared.layout.bucket_dir(bucket)?;
     let bucket_meta = ctx.shared.layout.bucket_meta(bucket)?;
+    let (inner, name) = (ctx.clone(), bucket.to_owned());
     blocking(move || match std::fs::create_dir(&dir) {
-        Ok(()) => super::bucket_meta::remove(&bucket_meta),
+        Ok(()) => {
+            // A bucket created again starts unversioned, without ACL or tags.
+            super::versions::forget_state(&inner, &name);
+            super::bucket_meta::remove(&bucket_meta)
+        }
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
             Err(BackendError::BucketAlreadyOwnedByYou)
         }
@@ -50,10 +55,12 @@ pub(super) async fn delete(ctx: &Ctx, bucket: &str) -> BackendResult<()> {
     }
     let uploads = ctx.shared.layout.uploads_dir(bucket)?;
     let bucket_meta = ctx.shared.layout.bucket_meta(bucket)?;
+    let (inner, name) = (ctx.clone(), bucket.to_owned());
     blocking(move || {
         if !remove_directories(&dir) {
             return Err(BackendError::BucketNotEmpty);
         }
+        super::versions::forget_state(&inner, &name);
         remove_all(&uploads)?;
         super::bucket_meta::remove(&bucket_meta)
     })

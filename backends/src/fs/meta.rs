@@ -52,6 +52,13 @@ pub(super) struct Sidecar {
     /// The object's tags.
     #[serde(default, skip_serializing_if = "TagSet::is_empty")]
     pub tags: TagSet,
+    /// The version this is, in a bucket whose versioning was ever
+    /// enabled; `None` is the `null` version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version_id: Option<String>,
+    /// A delete marker (no data file): a noncurrent-version entry only.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub delete_marker: bool,
 }
 
 impl Sidecar {
@@ -97,7 +104,7 @@ impl Sidecar {
             headers,
             user_metadata: self.user_metadata,
             parts_count: self.parts_count,
-            version_id: None,
+            version_id: self.version_id,
             checksum: None,
         }
     }
@@ -170,6 +177,8 @@ pub(super) fn load_sidecar(
         user_metadata: BTreeMap::new(),
         parts_count: None,
         tags: TagSet::new(),
+        version_id: None,
+        delete_marker: false,
     };
     refresh_sidecar(ctx, paths, &sidecar);
     Ok(sidecar)

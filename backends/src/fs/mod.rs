@@ -9,8 +9,10 @@
 //! <root>/<bucket>/<key dir>/%object               an object's data, as a plain file
 //! <root>/<bucket>/<key dir>/%meta.json            sidecar: JSON metadata of the data file
 //!                                                 (headers, metadata, tags, canned ACL)
-//! <root>/<bucket>/<key dir>/%versions/            reserved for noncurrent versions
+//! <root>/<bucket>/<key dir>/%versions/<id>/       a noncurrent version (%object, %meta.json)
+//!                                                 or a delete marker (%meta.json alone)
 //! <root>/.cedargate/buckets/<bucket>.json         bucket metadata: canned ACL, tags
+//! <root>/.cedargate/versioning/<bucket>           versioning state: Enabled or Suspended
 //! <root>/.cedargate/tmp/                          temp files, renamed into place
 //! <root>/.cedargate/uploads/<bucket>/<id>/        multipart staging: upload.json,
 //!                                                 part-00001 + part-00001.json, ...
@@ -63,6 +65,44 @@
 //! naming a version this release does not know refuses to start. Only one
 //! gateway may start on a data directory while it migrates.
 
+//! # Versions
+//!
+//! A bucket's versioning state is the file `.cedargate/versioning/<bucket>`
+//! (absent: never versioned; written with write, fsync, rename; removed
+//! with the bucket). In a bucket never versioned nothing below changes.
+//!
+//! - **Ids** are 24 lowercase hex digits: the write time in ns subtracted
+//!   from `u64::MAX`, then 32 random bits, so a key's versions sort newest
+//!   first by name and listing them is one directory read. Any other id
+//!   but `null` answers InvalidArgument; an id the key lacks, NoSuchVersion.
+//! - **The current version** stays where a bucket never versioned keeps
+//!   it (`%object`, `%meta.json`, whose sidecar records its id; none means
+//!   `null`), so reads of current versions cost what they always did. When
+//!   a key has no `%object`, its newest entry in `%versions` is current:
+//!   a delete marker (GET and HEAD answer 404 with `x-amz-delete-marker`).
+//! - **A write** (PutObject, CopyObject, CompleteMultipartUpload), under
+//!   the key's lock, moves the current version into `%versions/<id>` (the
+//!   `null` version under a name made from its write time) and takes its
+//!   place: with a new id when Enabled; as `null` when Suspended, replacing
+//!   any `null` version or marker instead of keeping it. Objects written
+//!   before versioning was enabled are the `null` version.
+//! - **A delete without a version** moves the current version aside the
+//!   same way and adds a delete marker (`null` when Suspended). **A delete
+//!   naming a version** removes that version or marker; when nothing is
+//!   left at `%object`, the newest remaining entry, if it is a version and
+//!   not a marker, moves back into place. Empty `%versions` and key
+//!   directories are pruned.
+//! - Reads, HEAD, tags and copy sources name any version; ListObjectVersions
+//!   walks the keys that have a current version or kept versions, in byte
+//!   order, each key's versions newest first, with key and version id
+//!   markers and delimiters as S3 pages them (it reads the whole bucket
+//!   tree per page). UploadPartCopy copies current versions only (a source
+//!   version other than `null` is InvalidArgument).
+//! - Every move is a rename within the key's directory, under its lock;
+//!   data is never copied. A crash between the two renames of a move leaves
+//!   a data file without its sidecar, which is recomputed on first read
+//!   (as for any `%object` without one) but loses its version id.
+//!
 //! # Writes, reads and metadata
 //!
 //! A write streams the body into a temp file while hashing it (MD5), checks
@@ -130,6 +170,8 @@ mod multipart;
 mod object;
 mod staging;
 mod stamp;
+mod version_list;
+mod versions;
 mod write;
 
 use std::path::{Path, PathBuf};
@@ -142,7 +184,7 @@ use self::layout::{Layout, is_valid_bucket};
 use self::locks::LockTable;
 use crate::{
     Backend, BackendError, BackendResult, BodySource, BucketInfo, BucketSummary, CannedAcl,
-    CompletedPart, CopyOptions, CopyOutput, GetObjectOutput, GetOptions, ListOptions, ListPage,
+    CompletedPart, CopyOptions, CopyOutput, DeleteOutput, GetObjectOutput, GetOptions, ListOptions, ListPage,
     ListPartsOptions, ListPartsPage, ListUploadsOptions, ListUploadsPage, ListVersionsOptions,
     ListVersionsPage, ObjectIdentifier, ObjectMeta, ObjectRef, PartCopyOptions, PartOptions,
     PartOutput, PutOptions, PutOutput, TagSet, UploadRef, VersioningStatus,
@@ -385,7 +427,18 @@ impl Backend for FsBackend {
 
     async fn get_bucket_versioning(&self, bucket: &str) -> BackendResult<VersioningStatus> {
         self.head_bucket(bucket).await?;
-        Ok(VersioningStatus::Unversioned)
+        versions::state(&self.ctx, bucket)
+    }
+
+    async fn put_bucket_versioning(
+        &self,
+        bucket: &str,
+        status: VersioningStatus,
+    ) -> BackendResult<()> {
+        self.head_bucket(bucket).await?;
+        let ctx = self.ctx.clone();
+        let bucket = bucket.to_owned();
+        blocking(move || versions::set_state(&ctx, &bucket, status)).await
     }
 
     async fn list_object_versions(
@@ -393,6 +446,9 @@ impl Backend for FsBackend {
         bucket: &str,
         options: ListVersionsOptions,
     ) -> BackendResult<ListVersionsPage> {
+        if versions::state(&self.ctx, bucket)? != VersioningStatus::Unversioned {
+            return version_list::list(&self.ctx, bucket, options).await;
+        }
         let listing = options.unversioned_listing()?;
         let page = list::list_objects(&self.ctx, bucket, listing).await?;
         Ok(ListVersionsPage::unversioned(page))
@@ -409,7 +465,6 @@ impl Backend for FsBackend {
         options: GetOptions,
     ) -> BackendResult<GetObjectOutput> {
         refuse_sse_customer(&options, "GetObject")?;
-        object::check_version(options.version_id.as_deref())?;
         object::get(&self.ctx, bucket, key, options).await
     }
 
@@ -420,7 +475,6 @@ impl Backend for FsBackend {
         options: GetOptions,
     ) -> BackendResult<ObjectMeta> {
         refuse_sse_customer(&options, "HeadObject")?;
-        object::check_version(options.version_id.as_deref())?;
         object::head(&self.ctx, bucket, key, options).await
     }
 
@@ -442,11 +496,14 @@ impl Backend for FsBackend {
         mut options: CopyOptions,
     ) -> BackendResult<CopyOutput> {
         let tags = settle_storage_headers(&mut options.headers, "CopyObject")?;
+        if let Some(id) = &options.source_version_id {
+            versions::check_id(id)?;
+        }
         object::copy(&self.ctx, source, destination, options, tags).await
     }
 
-    async fn delete_object(&self, bucket: &str, key: &str) -> BackendResult<()> {
-        object::delete(&self.ctx, bucket, key).await
+    async fn delete_object(&self, bucket: &str, key: &str) -> BackendResult<DeleteOutput> {
+        object::delete(&self.ctx, bucket, key, None).await
     }
 
     async fn delete_object_version(
@@ -454,21 +511,33 @@ impl Backend for FsBackend {
         bucket: &str,
         key: &str,
         version_id: &str,
+    ) -> BackendResult<DeleteOutput> {
+        object::delete(&self.ctx, bucket, key, Some(version_id)).await
+    }
+
+    async fn get_object_tagging(
+        &self,
+        object: ObjectRef<'_>,
+        version_id: Option<&str>,
+    ) -> BackendResult<TagSet> {
+        object::get_tagging(&self.ctx, object, version_id).await
+    }
+
+    async fn put_object_tagging(
+        &self,
+        object: ObjectRef<'_>,
+        version_id: Option<&str>,
+        tags: &TagSet,
     ) -> BackendResult<()> {
-        object::check_version(Some(version_id))?;
-        object::delete(&self.ctx, bucket, key).await
+        object::put_tagging(&self.ctx, object, version_id, tags.clone()).await
     }
 
-    async fn get_object_tagging(&self, object: ObjectRef<'_>) -> BackendResult<TagSet> {
-        object::get_tagging(&self.ctx, object).await
-    }
-
-    async fn put_object_tagging(&self, object: ObjectRef<'_>, tags: &TagSet) -> BackendResult<()> {
-        object::put_tagging(&self.ctx, object, tags.clone()).await
-    }
-
-    async fn delete_object_tagging(&self, object: ObjectRef<'_>) -> BackendResult<()> {
-        object::put_tagging(&self.ctx, object, TagSet::new()).await
+    async fn delete_object_tagging(
+        &self,
+        object: ObjectRef<'_>,
+        version_id: Option<&str>,
+    ) -> BackendResult<()> {
+        object::put_tagging(&self.ctx, object, version_id, TagSet::new()).await
     }
 
     async fn get_object_acl(&self, object: ObjectRef<'_>) -> BackendResult<CannedAcl> {
@@ -507,7 +576,7 @@ impl Backend for FsBackend {
         &self,
         bucket: &str,
         objects: &[ObjectIdentifier],
-    ) -> BackendResult<Vec<BackendResult<()>>> {
+    ) -> BackendResult<Vec<BackendResult<DeleteOutput>>> {
         object::delete_many(&self.ctx, bucket, objects).await
     }
 
@@ -538,6 +607,7 @@ impl Backend for FsBackend {
         source: ObjectRef<'_>,
         options: PartCopyOptions,
     ) -> BackendResult<CopyOutput> {
+        object::check_version(options.source_version_id.as_deref())?;
         multipart::upload_part_copy(&self.ctx, upload, part_number, source, options).await
     }
 

@@ -12,12 +12,16 @@ use super::install::install_sidecar;
 use super::layout::ObjectPaths;
 use super::meta::{load_meta, load_sidecar, write_json_temp};
 use super::staging::{TempWriter, stage_body};
-use super::write::{NewObject, commit, current_meta, delete_locked, open_data, precheck};
+use super::versions;
+use super::write::{
+    NewObject, commit, current_meta, current_sidecar, delete_locked, open_data, precheck,
+    prune_empty_dirs,
+};
 use super::{Ctx, blocking, ensure_bucket, io_error, read_work};
 use crate::{
     BackendError, BackendResult, BodySource, ByteStream, Conditions, CopyOptions, CopyOutput,
-    GetObjectOutput, GetOptions, MetadataDirective, ObjectIdentifier, ObjectMeta, ObjectRef,
-    PutOptions, PutOutput, TagSet,
+    DeleteOutput, GetObjectOutput, GetOptions, MetadataDirective, ObjectIdentifier, ObjectMeta,
+    ObjectRef, PutOptions, PutOutput, TagSet, VersioningStatus,
 };
 
 /// Size of the chunks a read streams.
@@ -34,6 +38,68 @@ pub(super) fn open_object(ctx: &Ctx, paths: &ObjectPaths) -> BackendResult<(File
     };
     let meta = load_meta(ctx, paths, &mut file)?;
     Ok((file, meta))
+}
+
+/// The paths a read of `version_id` (the current version when `None`)
+/// opens, and whether the bucket's versioning was ever enabled. A key
+/// whose current version is a delete marker, or a version id naming one,
+/// answers [`BackendError::DeleteMarker`]; an id the key does not have,
+/// NoSuchVersion.
+pub(super) fn version_paths(
+    ctx: &Ctx,
+    paths: &ObjectPaths,
+    version_id: Option<&str>,
+) -> BackendResult<(ObjectPaths, bool)> {
+    if let Some(id) = version_id {
+        versions::check_id(id)?;
+    }
+    let status = versions::state(ctx, &paths.bucket)?;
+    if status == VersioningStatus::Unversioned {
+        return match version_id {
+            None | Some("null") => Ok((paths.clone(), false)),
+            Some(_) => {
+                ensure_bucket(&paths.bucket_dir)?;
+                Err(BackendError::NoSuchVersion)
+            }
+        };
+    }
+    let Some(id) = version_id else {
+        if open_data(paths)?.is_none()
+            && let Some(newest) = versions::entries(paths)?.into_iter().next()
+            && newest.sidecar.delete_marker
+        {
+            return Err(BackendError::DeleteMarker {
+                version_id: Some(versions::public_id(&newest.sidecar)),
+                named: false,
+            });
+        }
+        return Ok((paths.clone(), true));
+    };
+    if let Some(current) = current_sidecar(ctx, paths)?
+        && versions::public_id(&current) == id
+    {
+        return Ok((paths.clone(), true));
+    }
+    match versions::find(paths, id)? {
+        Some(entry) if entry.sidecar.delete_marker => Err(BackendError::DeleteMarker {
+            version_id: Some(id.to_owned()),
+            named: true,
+        }),
+        Some(entry) => Ok((versions::entry_paths(paths, &entry.sort_key), true)),
+        None => {
+            ensure_bucket(&paths.bucket_dir)?;
+            Err(BackendError::NoSuchVersion)
+        }
+    }
+}
+
+/// Reports the `null` version as such in a bucket whose versioning was
+/// ever enabled.
+fn with_null_id(mut meta: ObjectMeta, versioned: bool) -> ObjectMeta {
+    if versioned && meta.version_id.is_none() {
+        meta.version_id = Some("null".to_owned());
+    }
+    meta
 }
 
 /// The paths of a key to read or delete. A key the backend could never
@@ -98,7 +164,9 @@ pub(super) async fn head(
     let paths = stored_paths(ctx, bucket, key).await?;
     let inner = ctx.clone();
     read_work(ctx, move || {
+        let (paths, versioned) = version_paths(&inner, &paths, options.version_id.as_deref())?;
         let (_file, meta) = open_object(&inner, &paths)?;
+        let meta = with_null_id(meta, versioned);
         options.conditions.evaluate(&meta, true)?;
         if let Some(range) = options.range {
             range.resolve(meta.size)?;
@@ -117,7 +185,9 @@ pub(super) async fn get(
     let paths = stored_paths(ctx, bucket, key).await?;
     let inner = ctx.clone();
     let (opened, meta, range) = read_work(ctx, move || {
+        let (paths, versioned) = version_paths(&inner, &paths, options.version_id.as_deref())?;
         let (mut file, meta) = open_object(&inner, &paths)?;
+        let meta = with_null_id(meta, versioned);
         options.conditions.evaluate(&meta, true)?;
         let range = options.range.map(|r| r.resolve(meta.size)).transpose()?;
         let first = range.map_or(0, |(first, _)| first);
@@ -189,13 +259,26 @@ pub(super) async fn copy(
         .shared
         .layout
         .object(destination.bucket, destination.key)?;
-    let onto_itself = source.bucket == destination.bucket && source.key == destination.key;
+    let onto_itself = source.bucket == destination.bucket
+        && source.key == destination.key
+        && options.source_version_id.is_none();
     let directive = options.metadata_directive;
     let (staged, source) = {
         let (ctx, destination) = (ctx.clone(), destination.clone());
         let conditions = options.source_conditions;
+        let source_version = options.source_version_id;
         blocking(move || {
             ensure_bucket(&source.bucket_dir)?;
+            let source = match version_paths(&ctx, &source, source_version.as_deref()) {
+                Ok((source, _)) => source,
+                Err(BackendError::DeleteMarker { named: true, .. }) => {
+                    return Err(BackendError::invalid_argument(
+                        "the source of a copy request may not specifically refer to a delete marker by version id",
+                    ));
+                }
+                Err(BackendError::DeleteMarker { .. }) => return Err(BackendError::NoSuchKey),
+                Err(error) => return Err(error),
+            };
             let mut file = open_data(&source)?.ok_or(BackendError::NoSuchKey)?;
             let sidecar = load_sidecar(&ctx, &source, &mut file)?;
             let meta = sidecar.clone().into_meta(&source.key);
@@ -240,45 +323,122 @@ pub(super) async fn copy(
     Ok(CopyOutput {
         etag: output.etag,
         last_modified,
-        version_id: None,
+        version_id: output.version_id,
         checksum: None,
     })
 }
 
-pub(super) async fn delete(ctx: &Ctx, bucket: &str, key: &str) -> BackendResult<()> {
+pub(super) async fn delete(
+    ctx: &Ctx,
+    bucket: &str,
+    key: &str,
+    version_id: Option<&str>,
+) -> BackendResult<DeleteOutput> {
+    if let Some(id) = version_id {
+        versions::check_id(id)?;
+    }
     let paths = match stored_paths(ctx, bucket, key).await {
-        Err(BackendError::NoSuchKey) => return Ok(()),
+        Err(BackendError::NoSuchKey) => {
+            return Ok(DeleteOutput {
+                version_id: version_id.map(str::to_owned),
+                delete_marker: false,
+            });
+        }
         other => other?,
     };
     let ctx = ctx.clone();
+    let version_id = version_id.map(str::to_owned);
     // Its own task: a delete that has started finishes with its cleanup.
     let task = tokio::spawn(async move {
         let _guard = ctx.shared.key_locks.lock(&paths.bucket, &paths.key).await;
         blocking(move || {
             ensure_bucket(&paths.bucket_dir)?;
-            delete_locked(&paths)
+            delete_version_locked(&ctx, &paths, version_id.as_deref())
         })
         .await
     });
     task.await.map_err(BackendError::other)?
 }
 
+/// Deletes under the key's lock: the object (never versioned), a delete
+/// marker (versioned, no version named), or the version named.
+fn delete_version_locked(
+    ctx: &Ctx,
+    paths: &ObjectPaths,
+    version_id: Option<&str>,
+) -> BackendResult<DeleteOutput> {
+    let status = versions::state(ctx, &paths.bucket)?;
+    let done = |id: Option<String>, marker: bool| DeleteOutput {
+        version_id: id,
+        delete_marker: marker,
+    };
+    if status == VersioningStatus::Unversioned {
+        return match version_id {
+            None => delete_locked(paths).map(|()| done(None, false)),
+            Some("null") => delete_locked(paths).map(|()| done(Some("null".to_owned()), false)),
+            Some(id) => Ok(done(Some(id.to_owned()), false)),
+        };
+    }
+    let current = current_sidecar(ctx, paths)?;
+    let Some(id) = version_id else {
+        let suspended = status == VersioningStatus::Suspended;
+        versions::archive_current(ctx, paths, current.as_ref(), suspended)?;
+        let marker = if suspended {
+            versions::drop_null_entry(paths)?;
+            None
+        } else {
+            Some(versions::new_version_id())
+        };
+        versions::add_marker(ctx, paths, marker.clone())?;
+        return Ok(done(
+            Some(marker.unwrap_or_else(|| "null".to_owned())),
+            true,
+        ));
+    };
+    let output = if current
+        .as_ref()
+        .is_some_and(|current| versions::public_id(current) == id)
+    {
+        delete_locked_keeping_dirs(paths)?;
+        versions::promote(ctx, paths)?;
+        done(Some(id.to_owned()), false)
+    } else if let Some(entry) = versions::find(paths, id)? {
+        versions::remove_entry(paths, &entry.sort_key)?;
+        versions::promote(ctx, paths)?;
+        done(Some(id.to_owned()), entry.sidecar.delete_marker)
+    } else {
+        done(Some(id.to_owned()), false)
+    };
+    versions::prune_versions_dir(paths);
+    prune_empty_dirs(paths);
+    Ok(output)
+}
+
+/// Removes the current version's files, leaving the directories.
+fn delete_locked_keeping_dirs(paths: &ObjectPaths) -> BackendResult<()> {
+    for path in [&paths.data, &paths.meta] {
+        if let Err(e) = std::fs::remove_file(path)
+            && !super::is_missing(&e)
+        {
+            return Err(io_error("removing", path, e));
+        }
+    }
+    Ok(())
+}
+
 pub(super) async fn delete_many(
     ctx: &Ctx,
     bucket: &str,
     objects: &[ObjectIdentifier],
-) -> BackendResult<Vec<BackendResult<()>>> {
+) -> BackendResult<Vec<BackendResult<DeleteOutput>>> {
     let bucket_dir = ctx.shared.layout.bucket_dir(bucket)?;
     blocking(move || ensure_bucket(&bucket_dir)).await?;
     // Built eagerly: a lazily mapped stream trips the `Send` check of the
-    // `async_trait` future. A version other than `null` is that object's
-    // error, as on DeleteObject, and nothing of it is deleted.
+    // `async_trait` future. A version id no version can have is that
+    // object's error, as on DeleteObject, and nothing of it is deleted.
     let deletes: Vec<_> = objects
         .iter()
-        .map(|object| async move {
-            check_version(object.version_id.as_deref())?;
-            delete(ctx, bucket, &object.key).await
-        })
+        .map(|object| delete(ctx, bucket, &object.key, object.version_id.as_deref()))
         .collect();
     let results = futures::stream::iter(deletes).buffered(16).collect().await;
     Ok(results)
@@ -295,11 +455,17 @@ pub(super) fn check_version(version_id: Option<&str>) -> BackendResult<()> {
     }
 }
 
-pub(super) async fn get_tagging(ctx: &Ctx, object: ObjectRef<'_>) -> BackendResult<TagSet> {
+pub(super) async fn get_tagging(
+    ctx: &Ctx,
+    object: ObjectRef<'_>,
+    version_id: Option<&str>,
+) -> BackendResult<TagSet> {
     let paths = stored_paths(ctx, object.bucket, object.key).await?;
     let ctx = ctx.clone();
+    let version_id = version_id.map(str::to_owned);
     blocking(move || {
         ensure_bucket(&paths.bucket_dir)?;
+        let (paths, _) = version_paths(&ctx, &paths, version_id.as_deref())?;
         let mut file = open_data(&paths)?.ok_or(BackendError::NoSuchKey)?;
         Ok(load_sidecar(&ctx, &paths, &mut file)?.tags)
     })
@@ -311,14 +477,17 @@ pub(super) async fn get_tagging(ctx: &Ctx, object: ObjectRef<'_>) -> BackendResu
 pub(super) async fn put_tagging(
     ctx: &Ctx,
     object: ObjectRef<'_>,
+    version_id: Option<&str>,
     tags: TagSet,
 ) -> BackendResult<()> {
     let paths = stored_paths(ctx, object.bucket, object.key).await?;
     let ctx = ctx.clone();
+    let version_id = version_id.map(str::to_owned);
     let task = tokio::spawn(async move {
         let _guard = ctx.shared.key_locks.lock(&paths.bucket, &paths.key).await;
         blocking(move || {
             ensure_bucket(&paths.bucket_dir)?;
+            let (paths, _) = version_paths(&ctx, &paths, version_id.as_deref())?;
             let mut file = open_data(&paths)?.ok_or(BackendError::NoSuchKey)?;
             let mut sidecar = load_sidecar(&ctx, &paths, &mut file)?;
             sidecar.tags = tags;

@@ -9,11 +9,13 @@ use std::io::ErrorKind;
 
 use super::install::{RETRIES, install_sidecar, sync_dir};
 use super::layout::ObjectPaths;
-use super::meta::{Sidecar, TAGGING_COUNT, load_meta, write_json_temp};
+use super::meta::{Sidecar, TAGGING_COUNT, load_meta, load_sidecar, write_json_temp};
 use super::staging::{Staged, TempFile};
+use super::versions;
 use super::{Ctx, blocking, io_error, is_missing};
 use crate::{
     BackendError, BackendResult, Conditions, ObjectHeaders, ObjectMeta, PutOutput, TagSet,
+    VersioningStatus,
 };
 
 /// What becomes of a staged file once committed.
@@ -57,6 +59,22 @@ fn commit_locked(ctx: &Ctx, paths: &ObjectPaths, object: NewObject) -> BackendRe
         let current = current_meta(ctx, paths)?;
         object.conditions.evaluate_write(current.as_ref())?;
     }
+    // In a versioned bucket the current version is kept (Enabled) or the
+    // `null` one replaced (Suspended), before the new data takes its place.
+    let status = versions::state(ctx, &paths.bucket)?;
+    let version_id = match status {
+        VersioningStatus::Unversioned => None,
+        VersioningStatus::Enabled => Some(versions::new_version_id()),
+        VersioningStatus::Suspended => None,
+    };
+    if status != VersioningStatus::Unversioned {
+        let current = current_sidecar(ctx, paths)?;
+        let suspended = status == VersioningStatus::Suspended;
+        versions::archive_current(ctx, paths, current.as_ref(), suspended)?;
+        if suspended {
+            versions::drop_null_entry(paths)?;
+        }
+    }
     let mut headers = object.headers;
     headers.storage.remove(TAGGING_COUNT);
     let sidecar = Sidecar {
@@ -67,14 +85,20 @@ fn commit_locked(ctx: &Ctx, paths: &ObjectPaths, object: NewObject) -> BackendRe
         user_metadata: object.user_metadata,
         parts_count: object.parts_count,
         tags: object.tags,
+        version_id: version_id.clone(),
+        delete_marker: false,
     };
     let sidecar_temp = write_json_temp(ctx, &sidecar)?;
     place_data(ctx, object.staged.temp, paths)?;
     install_sidecar(ctx, sidecar_temp, paths)?;
+    let version_id = match status {
+        VersioningStatus::Unversioned => None,
+        _ => Some(version_id.unwrap_or_else(|| "null".to_owned())),
+    };
     Ok(PutOutput {
         etag: object.etag,
         size: object.staged.size,
-        version_id: None,
+        version_id,
         checksum: None,
     })
 }
@@ -92,6 +116,14 @@ pub(super) fn open_data(paths: &ObjectPaths) -> BackendResult<Option<File>> {
         Ok(file) => Ok(Some(file)),
         Err(e) if is_missing(&e) => Ok(None),
         Err(e) => Err(io_error("opening", &paths.data, e)),
+    }
+}
+
+/// The current version's sidecar at `paths`, if there is one.
+pub(super) fn current_sidecar(ctx: &Ctx, paths: &ObjectPaths) -> BackendResult<Option<Sidecar>> {
+    match open_data(paths)? {
+        Some(mut file) => load_sidecar(ctx, paths, &mut file).map(Some),
+        None => Ok(None),
     }
 }
 
@@ -188,7 +220,7 @@ pub(super) fn delete_locked(paths: &ObjectPaths) -> BackendResult<()> {
 /// directory while they are empty. `remove_dir` only ever removes an
 /// empty directory, so a concurrent write that renamed its data in first
 /// stops the pruning, and one whose directory is pruned first retries.
-fn prune_empty_dirs(paths: &ObjectPaths) {
+pub(super) fn prune_empty_dirs(paths: &ObjectPaths) {
     for dir in paths.key_dirs() {
         if std::fs::remove_dir(dir).is_err() {
             break;

@@ -25,10 +25,10 @@ use async_trait::async_trait;
 use crate::s3::{S3Backend, S3Config, SecretKey};
 use crate::{
     Backend, BackendError, BackendResult, BodySource, BucketInfo, BucketSummary, CompletedPart,
-    CopyOptions, CopyOutput, GetObjectOutput, GetOptions, ListOptions, ListPage, ListPartsOptions,
-    ListPartsPage, ListUploadsOptions, ListUploadsPage, ListVersionsOptions, ListVersionsPage,
-    ObjectIdentifier, ObjectMeta, ObjectRef, PartCopyOptions, PartOptions, PartOutput, PutOptions,
-    PutOutput, TagSet, UploadRef, VersioningStatus,
+    CopyOptions, CopyOutput, DeleteOutput, GetObjectOutput, GetOptions, ListOptions, ListPage,
+    ListPartsOptions, ListPartsPage, ListUploadsOptions, ListUploadsPage, ListVersionsOptions,
+    ListVersionsPage, ObjectIdentifier, ObjectMeta, ObjectRef, PartCopyOptions, PartOptions,
+    PartOutput, PutOptions, PutOutput, TagSet, UploadRef, VersioningStatus,
 };
 
 /// GCS's XML API endpoint.
@@ -204,12 +204,16 @@ impl Backend for GcsBackend {
         &self,
         source: ObjectRef<'_>,
         destination: ObjectRef<'_>,
-        options: CopyOptions,
+        mut options: CopyOptions,
     ) -> BackendResult<CopyOutput> {
+        match options.source_version_id.take().as_deref() {
+            None | Some("null") => {}
+            Some(_) => return Err(lacks("CopyObject")),
+        }
         self.inner.copy_object(source, destination, options).await
     }
 
-    async fn delete_object(&self, bucket: &str, key: &str) -> BackendResult<()> {
+    async fn delete_object(&self, bucket: &str, key: &str) -> BackendResult<DeleteOutput> {
         self.inner.delete_object(bucket, key).await
     }
 
@@ -218,26 +222,35 @@ impl Backend for GcsBackend {
         bucket: &str,
         key: &str,
         version_id: &str,
-    ) -> BackendResult<()> {
+    ) -> BackendResult<DeleteOutput> {
         if version_id != "null" {
             return Err(lacks("DeleteObject"));
         }
         self.inner.delete_object(bucket, key).await
     }
 
-    async fn get_object_tagging(&self, _object: ObjectRef<'_>) -> BackendResult<TagSet> {
+    async fn get_object_tagging(
+        &self,
+        _object: ObjectRef<'_>,
+        _version_id: Option<&str>,
+    ) -> BackendResult<TagSet> {
         Err(lacks("GetObjectTagging"))
     }
 
     async fn put_object_tagging(
         &self,
         _object: ObjectRef<'_>,
+        _version_id: Option<&str>,
         _tags: &TagSet,
     ) -> BackendResult<()> {
         Err(lacks("PutObjectTagging"))
     }
 
-    async fn delete_object_tagging(&self, _object: ObjectRef<'_>) -> BackendResult<()> {
+    async fn delete_object_tagging(
+        &self,
+        _object: ObjectRef<'_>,
+        _version_id: Option<&str>,
+    ) -> BackendResult<()> {
         Err(lacks("DeleteObjectTagging"))
     }
 
@@ -245,7 +258,7 @@ impl Backend for GcsBackend {
         &self,
         bucket: &str,
         objects: &[ObjectIdentifier],
-    ) -> BackendResult<Vec<BackendResult<()>>> {
+    ) -> BackendResult<Vec<BackendResult<DeleteOutput>>> {
         // As DeleteObject: only version `null` (the object) can be named;
         // any other version is that object's error.
         let (named, plain): (Vec<usize>, Vec<usize>) = (0..objects.len()).partition(|&i| {
@@ -263,7 +276,8 @@ impl Backend for GcsBackend {
         } else {
             self.inner.delete_objects(bucket, &keys).await?
         };
-        let mut results: Vec<Option<BackendResult<()>>> = objects.iter().map(|_| None).collect();
+        let mut results: Vec<Option<BackendResult<DeleteOutput>>> =
+            objects.iter().map(|_| None).collect();
         for index in named {
             results[index] = Some(Err(lacks("DeleteObject")));
         }

@@ -1,6 +1,6 @@
 //! Bucket-level operations of the s3 backend: CreateBucket (with the
 //! region's LocationConstraint), DeleteBucket, ListBuckets,
-//! GetBucketVersioning and ListObjectVersions, passed through to the
+//! Get/PutBucketVersioning and ListObjectVersions, passed through to the
 //! upstream.
 
 use std::sync::Arc;
@@ -23,6 +23,7 @@ const CREATE_BUCKET: Op = Op::new("CreateBucket", Target::Bucket);
 const DELETE_BUCKET: Op = Op::new("DeleteBucket", Target::Bucket);
 const LIST_BUCKETS: Op = Op::new("ListBuckets", Target::Bucket);
 const GET_BUCKET_VERSIONING: Op = Op::new("GetBucketVersioning", Target::Bucket);
+const PUT_BUCKET_VERSIONING: Op = Op::new("PutBucketVersioning", Target::Bucket);
 const LIST_OBJECT_VERSIONS: Op = Op::new("ListObjectVersions", Target::Bucket);
 
 /// Regions where CreateBucket takes no LocationConstraint: AWS's default
@@ -101,6 +102,27 @@ pub(super) async fn versioning(
     })
 }
 
+pub(super) async fn put_versioning(
+    client: &Arc<Client>,
+    bucket: &str,
+    status: VersioningStatus,
+) -> BackendResult<()> {
+    let status = status.as_str().ok_or_else(|| {
+        BackendError::invalid_argument("versioning can only be enabled or suspended")
+    })?;
+    let request =
+        Request::new(Method::PUT, PUT_BUCKET_VERSIONING, bucket, None).param("versioning", "");
+    let doc = format!(
+        "<VersioningConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">\
+         <Status>{status}</Status></VersioningConfiguration>"
+    );
+    let response = client
+        .send(request, Payload::Document(Bytes::from(doc)))
+        .await?;
+    response.check(&[200]).await?.body(MAX_DOCUMENT).await?;
+    Ok(())
+}
+
 pub(super) async fn list_versions(
     client: &Arc<Client>,
     bucket: &str,
@@ -143,10 +165,12 @@ pub(super) async fn list_versions(
         });
     }
     // Versions and delete markers come as two lists here: back to S3's
-    // order, by key and newest first within a key.
+    // order, by key and newest first within a key (the current version
+    // first: timestamps have whole seconds).
     versions.sort_by(|a, b| {
         a.key
             .cmp(&b.key)
+            .then_with(|| b.is_latest.cmp(&a.is_latest))
             .then_with(|| b.last_modified.cmp(&a.last_modified))
     });
     Ok(ListVersionsPage {

@@ -10,7 +10,9 @@ use std::time::SystemTime;
 
 use http::HeaderMap;
 
-use super::headers::{etag_header, last_modified, unsatisfied_range_size};
+use super::headers::{
+    delete_marker, etag_header, last_modified, unsatisfied_range_size, version_id,
+};
 use super::xml::{self, ErrorDoc};
 use crate::BackendError;
 
@@ -67,6 +69,10 @@ pub(super) struct Failure {
     pub last_modified: Option<SystemTime>,
     /// The body was not an S3 error document.
     pub unparseable: bool,
+    /// `x-amz-delete-marker: true`: what was read is a delete marker.
+    pub delete_marker: bool,
+    /// `x-amz-version-id` (the delete marker's).
+    pub version_id: Option<String>,
 }
 
 impl Failure {
@@ -78,6 +84,8 @@ impl Failure {
             etag: etag_header(headers),
             last_modified: last_modified(headers),
             size: unsatisfied_range_size(headers),
+            delete_marker: delete_marker(headers),
+            version_id: version_id(headers),
             ..Self::default()
         };
         if body.iter().all(u8::is_ascii_whitespace) {
@@ -108,6 +116,12 @@ impl Failure {
     pub fn into_error(self, op: Op) -> BackendError {
         use BackendError as E;
         let generic = |message: &str| E::invalid_argument(message);
+        if self.delete_marker && matches!(self.status, 404 | 405) {
+            return E::DeleteMarker {
+                version_id: self.version_id,
+                named: self.status == 405,
+            };
+        }
         if let Some(code) = self.code.as_deref() {
             return match code {
                 "NoSuchBucket" => E::NoSuchBucket,

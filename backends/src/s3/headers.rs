@@ -253,9 +253,29 @@ pub(super) fn object_meta(
         headers: object_headers,
         user_metadata,
         parts_count,
-        version_id: None,
+        version_id: version_id(headers),
         checksum: None,
     })
+}
+
+/// `x-amz-version-id`, when the answer names a version.
+pub(super) fn version_id(headers: &HeaderMap) -> Option<String> {
+    header(headers, "x-amz-version-id")
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+}
+
+/// Whether the answer says `x-amz-delete-marker: true`.
+pub(super) fn delete_marker(headers: &HeaderMap) -> bool {
+    header(headers, "x-amz-delete-marker").is_some_and(|v| v.eq_ignore_ascii_case("true"))
+}
+
+/// What a DeleteObject answer says it did.
+pub(super) fn delete_output(headers: &HeaderMap) -> crate::DeleteOutput {
+    crate::DeleteOutput {
+        version_id: version_id(headers),
+        delete_marker: delete_marker(headers),
+    }
 }
 
 #[cfg(test)]

@@ -55,7 +55,10 @@
 //!   evaluated that way only; a GET that fails them closes its connection.
 //! - HeadObject does not send a Range: the range is resolved against the
 //!   object's size (InvalidRange when unsatisfiable). A bare 404 to a HEAD
-//!   is told apart (NoSuchBucket or NoSuchKey) with a HeadBucket.
+//!   is told apart (NoSuchBucket or NoSuchKey) with a HeadBucket. A GET
+//!   answered NoSuchKey or NoSuchVersion is followed by a HEAD of the same
+//!   version, which tells a delete marker (some upstreams mark one on HEAD
+//!   answers only).
 //! - Copy-source conditions are evaluated on a HEAD of the source and then
 //!   sent to the upstream, which evaluates them again, atomically.
 //! - UploadPartCopy always HEADs its source first: the size resolves open
@@ -127,8 +130,11 @@
 //!   `-`); over TLS, names with dots do not match wildcard certificates:
 //!   use path style for those.
 //! - CreateBucket sends a LocationConstraint of the signing region (none
-//!   for `us-east-1` and `auto`); versions, tagging and `versionId` are
-//!   passed through as they are.
+//!   for `us-east-1` and `auto`); versioning (PutBucketVersioning,
+//!   versions listings, `versionId` on reads, deletes, tagging and copy
+//!   sources) is passed through as it is, and the upstream's
+//!   `x-amz-version-id` / `x-amz-delete-marker` answers are reported
+//!   (delete markers read as [`crate::BackendError::DeleteMarker`]).
 //! - Bucket creation times are not reported ([`BucketInfo::created`] is
 //!   `None`); `parts_count` is reported only when the upstream sends
 //!   `x-amz-mp-parts-count`.
@@ -166,7 +172,7 @@ use self::client::Client;
 pub use self::config::{S3Config, SecretKey};
 use crate::{
     Backend, BackendResult, BodySource, BucketInfo, BucketSummary, CannedAcl, CompletedPart,
-    CopyOptions, CopyOutput, GetObjectOutput, GetOptions, ListOptions, ListPage, ListPartsOptions,
+    CopyOptions, CopyOutput, DeleteOutput, GetObjectOutput, GetOptions, ListOptions, ListPage, ListPartsOptions,
     ListPartsPage, ListUploadsOptions, ListUploadsPage, ListVersionsOptions, ListVersionsPage,
     ObjectIdentifier, ObjectMeta, ObjectRef, PartCopyOptions, PartOptions, PartOutput, PutOptions,
     PutOutput, TagSet, UploadRef, VersioningStatus,
@@ -244,6 +250,14 @@ impl Backend for S3Backend {
         buckets::versioning(&self.client, bucket).await
     }
 
+    async fn put_bucket_versioning(
+        &self,
+        bucket: &str,
+        status: VersioningStatus,
+    ) -> BackendResult<()> {
+        buckets::put_versioning(&self.client, bucket, status).await
+    }
+
     async fn list_object_versions(
         &self,
         bucket: &str,
@@ -293,7 +307,7 @@ impl Backend for S3Backend {
         objects::copy(&self.client, source, destination, options).await
     }
 
-    async fn delete_object(&self, bucket: &str, key: &str) -> BackendResult<()> {
+    async fn delete_object(&self, bucket: &str, key: &str) -> BackendResult<DeleteOutput> {
         objects::delete(&self.client, bucket, key, None).await
     }
 
@@ -302,20 +316,33 @@ impl Backend for S3Backend {
         bucket: &str,
         key: &str,
         version_id: &str,
-    ) -> BackendResult<()> {
+    ) -> BackendResult<DeleteOutput> {
         objects::delete(&self.client, bucket, key, Some(version_id)).await
     }
 
-    async fn get_object_tagging(&self, object: ObjectRef<'_>) -> BackendResult<TagSet> {
-        tagging::get(&self.client, object).await
+    async fn get_object_tagging(
+        &self,
+        object: ObjectRef<'_>,
+        version_id: Option<&str>,
+    ) -> BackendResult<TagSet> {
+        tagging::get(&self.client, object, version_id).await
     }
 
-    async fn put_object_tagging(&self, object: ObjectRef<'_>, tags: &TagSet) -> BackendResult<()> {
-        tagging::put(&self.client, object, tags).await
+    async fn put_object_tagging(
+        &self,
+        object: ObjectRef<'_>,
+        version_id: Option<&str>,
+        tags: &TagSet,
+    ) -> BackendResult<()> {
+        tagging::put(&self.client, object, version_id, tags).await
     }
 
-    async fn delete_object_tagging(&self, object: ObjectRef<'_>) -> BackendResult<()> {
-        tagging::delete(&self.client, object).await
+    async fn delete_object_tagging(
+        &self,
+        object: ObjectRef<'_>,
+        version_id: Option<&str>,
+    ) -> BackendResult<()> {
+        tagging::delete(&self.client, object, version_id).await
     }
 
     async fn get_object_acl(&self, object: ObjectRef<'_>) -> BackendResult<CannedAcl> {
@@ -350,7 +377,7 @@ impl Backend for S3Backend {
         &self,
         bucket: &str,
         objects: &[ObjectIdentifier],
-    ) -> BackendResult<Vec<BackendResult<()>>> {
+    ) -> BackendResult<Vec<BackendResult<DeleteOutput>>> {
         objects::delete_many(&self.client, bucket, objects).await
     }
 

@@ -126,7 +126,8 @@ pub(super) async fn upload_part_copy(
     // The source's size resolves open ranges (S3 wants `bytes=first-last`)
     // and refuses ranges past its end; its conditions are checked here and
     // again by the upstream.
-    let meta = check_source(client, source, &options.source_conditions).await?;
+    let source_version = options.source_version_id.as_deref();
+    let meta = check_source(client, source, source_version, &options.source_conditions).await?;
     let range = match options.range {
         Some(range) => {
             let (first, last) = range.resolve(meta.size)?;
@@ -145,7 +146,7 @@ pub(super) async fn upload_part_copy(
         .param("partNumber", part_number.to_string());
     request.headers.add(
         "x-amz-copy-source",
-        &super::url::copy_source(source.bucket, source.key)?,
+        &super::url::copy_source(source.bucket, source.key, source_version)?,
     )?;
     if let Some((first, last)) = range {
         let value = range_value(&ByteRange::FromTo {
@@ -193,6 +194,7 @@ pub(super) async fn complete(
         .send(request, Payload::Document(Bytes::from(doc)))
         .await?;
     let (status, response_headers) = (response.status, response.headers.clone());
+    let version_id = headers::version_id(&response_headers);
     let body = if status == 200 {
         response.body(MAX_DOCUMENT).await?
     } else {
@@ -209,7 +211,7 @@ pub(super) async fn complete(
     Ok(PutOutput {
         etag: unquote_etag(&result.etag),
         size,
-        version_id: None,
+        version_id,
         checksum: None,
     })
 }

@@ -15,8 +15,9 @@ use super::request::{Payload, Request};
 use super::response::{MAX_DOCUMENT, Response};
 use super::xml::{self, CopyResult, DeleteResult, unquote_etag};
 use crate::{
-    BackendError, BackendResult, BodySource, BucketInfo, CopyOptions, CopyOutput, GetObjectOutput,
-    GetOptions, MetadataDirective, ObjectIdentifier, ObjectMeta, ObjectRef, PutOptions, PutOutput,
+    BackendError, BackendResult, BodySource, BucketInfo, CopyOptions, CopyOutput, DeleteOutput,
+    GetObjectOutput, GetOptions, MetadataDirective, ObjectIdentifier, ObjectMeta, ObjectRef,
+    PutOptions, PutOutput,
 };
 
 const HEAD_BUCKET: Op = Op::new("HeadBucket", Target::Bucket);
@@ -52,13 +53,22 @@ pub(super) async fn document(response: Response, op: Op) -> BackendResult<Bytes>
 
 /// Sends a DELETE and reads its answer, 200 or 204 with any body.
 pub(super) async fn send_delete(client: &Arc<Client>, request: Request<'_>) -> BackendResult<()> {
-    let response = client.send(request, Payload::Empty).await?;
-    response
-        .check(&[200, 204])
+    send_delete_reporting(client, request).await.map(|_| ())
+}
+
+/// As [`send_delete`], answering what the upstream says it deleted.
+async fn send_delete_reporting(
+    client: &Arc<Client>,
+    request: Request<'_>,
+) -> BackendResult<DeleteOutput> {
+    let response = client
+        .send(request, Payload::Empty)
         .await?
-        .body(MAX_DOCUMENT)
+        .check(&[200, 204])
         .await?;
-    Ok(())
+    let output = headers::delete_output(&response.headers);
+    response.body(MAX_DOCUMENT).await?;
+    Ok(output)
 }
 
 pub(super) async fn head_bucket(client: &Arc<Client>, bucket: &str) -> BackendResult<BucketInfo> {
@@ -91,8 +101,16 @@ pub(super) async fn get(
         let failure = response.failure().await?.failure;
         return Err(invalid_range(client, bucket, key, failure).await);
     }
-    let response = response.check(&[200, 206]).await?;
-    let meta = headers::object_meta(key, response.status, &response.headers)?;
+    let response = match response.check(&[200, 206]).await {
+        Ok(response) => response,
+        Err(error @ (BackendError::NoSuchKey | BackendError::NoSuchVersion)) => {
+            return Err(delete_marker_or(client, bucket, key, &options, error).await);
+        }
+        Err(error) => return Err(error),
+    };
+    let mut meta = headers::object_meta(key, response.status, &response.headers)?;
+    // The version served is the one named, when the upstream does not say.
+    meta.version_id = meta.version_id.or(options.version_id.clone());
     // The upstream evaluated the conditions it was told; this also covers
     // ETag lists it was not told, on the very metadata being served.
     options.conditions.evaluate(&meta, true)?;
@@ -118,6 +136,27 @@ pub(super) async fn get(
         range,
         body: response.into_stream(sent),
     })
+}
+
+/// A GET's NoSuchKey or NoSuchVersion, or the delete marker a HEAD of the
+/// same version finds there: some upstreams mark delete markers on HEAD
+/// answers only.
+async fn delete_marker_or(
+    client: &Arc<Client>,
+    bucket: &str,
+    key: &str,
+    options: &GetOptions,
+    error: BackendError,
+) -> BackendError {
+    let probe = GetOptions {
+        version_id: options.version_id.clone(),
+        sse_customer: options.sse_customer.clone(),
+        ..GetOptions::default()
+    };
+    match head(client, bucket, key, probe).await {
+        Err(marker @ BackendError::DeleteMarker { .. }) => marker,
+        _ => error,
+    }
 }
 
 /// InvalidRange with the object's size: from the answer when it says,
@@ -158,14 +197,23 @@ pub(super) async fn head(
     request.headers.sse_customer(&options.sse_customer)?;
     let response = client.send(request, Payload::Empty).await?;
     if response.status == 404 {
-        // A HEAD answer has no error document: tell a missing bucket
-        // from a missing key.
+        // A HEAD answer has no error document: tell a delete marker and
+        // a missing bucket from a missing key.
+        if headers::delete_marker(&response.headers) {
+            let version_id = headers::version_id(&response.headers);
+            response.body(0).await?;
+            return Err(BackendError::DeleteMarker {
+                version_id,
+                named: false,
+            });
+        }
         response.body(0).await?;
         head_bucket(client, bucket).await?;
         return Err(BackendError::NoSuchKey);
     }
     let response = response.check(&[200]).await?;
-    let meta = headers::object_meta(key, 200, &response.headers)?;
+    let mut meta = headers::object_meta(key, 200, &response.headers)?;
+    meta.version_id = meta.version_id.or(options.version_id.clone());
     response.body(0).await?;
     options.conditions.evaluate(&meta, true)?;
     if let Some(range) = &options.range {
@@ -204,11 +252,12 @@ pub(super) async fn put(
     let response = client.send(request, payload).await?.check(&[200]).await?;
     let etag = headers::etag_header(&response.headers)
         .ok_or_else(|| not_s3("a PutObject answer has no ETag"))?;
+    let version_id = headers::version_id(&response.headers);
     response.body(MAX_DOCUMENT).await?;
     Ok(PutOutput {
         etag,
         size: length,
-        version_id: None,
+        version_id,
         checksum: None,
     })
 }
@@ -219,9 +268,14 @@ pub(super) async fn put(
 pub(super) async fn check_source(
     client: &Arc<Client>,
     source: ObjectRef<'_>,
+    version_id: Option<&str>,
     conditions: &crate::Conditions,
 ) -> BackendResult<ObjectMeta> {
-    let meta = head(client, source.bucket, source.key, GetOptions::default()).await?;
+    let options = GetOptions {
+        version_id: version_id.map(str::to_owned),
+        ..GetOptions::default()
+    };
+    let meta = head(client, source.bucket, source.key, options).await?;
     conditions.evaluate(&meta, false)?;
     Ok(meta)
 }
@@ -233,19 +287,21 @@ pub(super) async fn copy(
     options: CopyOptions,
 ) -> BackendResult<CopyOutput> {
     let key = write_key(destination.key)?;
+    let source_version = options.source_version_id.as_deref();
     if source == destination
+        && source_version.is_none()
         && options.metadata_directive == MetadataDirective::Copy
         && !changes_more_than_metadata(&options.headers)
     {
         return Err(BackendError::CopyOntoItself);
     }
     if !options.source_conditions.is_empty() {
-        check_source(client, source, &options.source_conditions).await?;
+        check_source(client, source, source_version, &options.source_conditions).await?;
     }
     let mut request = Request::new(Method::PUT, COPY_OBJECT, destination.bucket, Some(key));
     request.headers.add(
         "x-amz-copy-source",
-        &super::url::copy_source(source.bucket, source.key)?,
+        &super::url::copy_source(source.bucket, source.key, source_version)?,
     )?;
     match options.metadata_directive {
         MetadataDirective::Copy => {
@@ -301,12 +357,13 @@ pub(super) async fn send_copy(
         .await?
         .check(&[200])
         .await?;
+    let version_id = headers::version_id(&response.headers);
     let body = document(response, operation).await?;
     let result: CopyResult = xml::parse(&body)?;
     Ok(CopyOutput {
         etag: unquote_etag(&result.etag),
         last_modified: result.modified()?,
-        version_id: None,
+        version_id,
         checksum: None,
     })
 }
@@ -316,30 +373,31 @@ pub(super) async fn delete(
     bucket: &str,
     key: &str,
     version_id: Option<&str>,
-) -> BackendResult<()> {
+) -> BackendResult<DeleteOutput> {
     if key.is_empty() {
-        return Ok(());
+        return Ok(DeleteOutput::default());
     }
     let mut request = Request::new(Method::DELETE, DELETE_OBJECT, bucket, Some(key));
     if let Some(version_id) = version_id {
         request = request.param("versionId", version_id);
     }
-    send_delete(client, request).await
+    send_delete_reporting(client, request).await
 }
 
 pub(super) async fn delete_many(
     client: &Arc<Client>,
     bucket: &str,
     objects: &[ObjectIdentifier],
-) -> BackendResult<Vec<BackendResult<()>>> {
-    let mut results: Vec<Option<BackendResult<()>>> = objects.iter().map(|_| None).collect();
+) -> BackendResult<Vec<BackendResult<DeleteOutput>>> {
+    let mut results: Vec<Option<BackendResult<DeleteOutput>>> =
+        objects.iter().map(|_| None).collect();
     // Keys XML 1.0 cannot carry go one by one, keys an upstream could read
     // as others are refused; the empty key is never an object.
     let mut batched = Vec::new();
     for (index, object) in objects.iter().enumerate() {
         let version_id = object.version_id.as_deref();
         if object.key.is_empty() {
-            results[index] = Some(Ok(()));
+            results[index] = Some(Ok(DeleteOutput::default()));
         } else if let Err(error) = super::url::check_key(&object.key) {
             results[index] = Some(Err(error));
         } else if xml::text(&object.key).is_none()
@@ -362,9 +420,17 @@ pub(super) async fn delete_many(
         let body = document(response, DELETE_OBJECTS).await?;
         let answer: DeleteResult = xml::parse(&body)?;
         // By key and version: one request may name several versions of a key.
-        let mut outcome: HashMap<(String, Option<String>), Option<Failure>> = HashMap::new();
+        let mut outcome: HashMap<(String, Option<String>), Result<DeleteOutput, Failure>> =
+            HashMap::new();
         for deleted in answer.deleted {
-            outcome.insert((deleted.key, deleted.version_id), None);
+            let output = DeleteOutput {
+                delete_marker: deleted.delete_marker.unwrap_or(false),
+                version_id: deleted
+                    .delete_marker_version_id
+                    .clone()
+                    .or_else(|| deleted.version_id.clone()),
+            };
+            outcome.insert((deleted.key, deleted.version_id), Ok(output));
         }
         for error in answer.errors {
             let failure = Failure {
@@ -373,7 +439,7 @@ pub(super) async fn delete_many(
                 code: error.code,
                 ..Failure::default()
             };
-            outcome.insert((error.key, error.version_id), Some(failure));
+            outcome.insert((error.key, error.version_id), Err(failure));
         }
         for &index in batch {
             let object = &objects[index];
@@ -388,8 +454,8 @@ pub(super) async fn delete_many(
                         .map(|(_, found)| found)
                 });
             let result = match found {
-                Some(None) => Ok(()),
-                Some(Some(failure)) => Err(failure.clone().into_error(DELETE_OBJECT)),
+                Some(Ok(output)) => Ok(output.clone()),
+                Some(Err(failure)) => Err(failure.clone().into_error(DELETE_OBJECT)),
                 None => Err(BackendError::other(
                     "the upstream did not report on a key of DeleteObjects",
                 )),

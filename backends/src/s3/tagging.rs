@@ -18,17 +18,29 @@ const GET_OBJECT_TAGGING: Op = Op::new("GetObjectTagging", Target::Object);
 const PUT_OBJECT_TAGGING: Op = Op::new("PutObjectTagging", Target::Object);
 const DELETE_OBJECT_TAGGING: Op = Op::new("DeleteObjectTagging", Target::Object);
 
-pub(super) async fn get(client: &Arc<Client>, object: ObjectRef<'_>) -> BackendResult<TagSet> {
+/// The `?tagging` request on `object`, of `version_id` when given.
+fn tagging_request<'a>(
+    method: Method,
+    op: Op,
+    object: ObjectRef<'a>,
+    version_id: Option<&str>,
+) -> Request<'a> {
+    let request = Request::new(method, op, object.bucket, Some(object.key)).param("tagging", "");
+    match version_id {
+        Some(version_id) => request.param("versionId", version_id.to_owned()),
+        None => request,
+    }
+}
+
+pub(super) async fn get(
+    client: &Arc<Client>,
+    object: ObjectRef<'_>,
+    version_id: Option<&str>,
+) -> BackendResult<TagSet> {
     if object.key.is_empty() {
         return Err(BackendError::NoSuchKey);
     }
-    let request = Request::new(
-        Method::GET,
-        GET_OBJECT_TAGGING,
-        object.bucket,
-        Some(object.key),
-    )
-    .param("tagging", "");
+    let request = tagging_request(Method::GET, GET_OBJECT_TAGGING, object, version_id);
     let response = client.send(request, Payload::Empty).await?;
     let body = document(response.check(&[200]).await?, GET_OBJECT_TAGGING).await?;
     let doc: TaggingDoc = xml::parse(&body)?;
@@ -43,6 +55,7 @@ pub(super) async fn get(client: &Arc<Client>, object: ObjectRef<'_>) -> BackendR
 pub(super) async fn put(
     client: &Arc<Client>,
     object: ObjectRef<'_>,
+    version_id: Option<&str>,
     tags: &TagSet,
 ) -> BackendResult<()> {
     if object.key.is_empty() {
@@ -50,13 +63,7 @@ pub(super) async fn put(
     }
     let doc = xml::tagging_request(tags)
         .ok_or_else(|| BackendError::invalid_argument("a tag cannot be sent to the storage"))?;
-    let request = Request::new(
-        Method::PUT,
-        PUT_OBJECT_TAGGING,
-        object.bucket,
-        Some(object.key),
-    )
-    .param("tagging", "");
+    let request = tagging_request(Method::PUT, PUT_OBJECT_TAGGING, object, version_id);
     let response = client
         .send(request, Payload::Document(Bytes::from(doc)))
         .await?;
@@ -64,16 +71,14 @@ pub(super) async fn put(
     Ok(())
 }
 
-pub(super) async fn delete(client: &Arc<Client>, object: ObjectRef<'_>) -> BackendResult<()> {
+pub(super) async fn delete(
+    client: &Arc<Client>,
+    object: ObjectRef<'_>,
+    version_id: Option<&str>,
+) -> BackendResult<()> {
     if object.key.is_empty() {
         return Err(BackendError::NoSuchKey);
     }
-    let request = Request::new(
-        Method::DELETE,
-        DELETE_OBJECT_TAGGING,
-        object.bucket,
-        Some(object.key),
-    )
-    .param("tagging", "");
+    let request = tagging_request(Method::DELETE, DELETE_OBJECT_TAGGING, object, version_id);
     send_delete(client, request).await
 }

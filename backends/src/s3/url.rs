@@ -42,9 +42,18 @@ pub(super) fn encode_query(value: &str) -> String {
 
 /// `/bucket/key` as `x-amz-copy-source` wants it (URL-encoded), for a key
 /// [`check_key`] accepts.
-pub(super) fn copy_source(bucket: &str, key: &str) -> BackendResult<String> {
+pub(super) fn copy_source(
+    bucket: &str,
+    key: &str,
+    version_id: Option<&str>,
+) -> BackendResult<String> {
     check_key(key)?;
-    Ok(format!("/{}/{}", encode_query(bucket), encode_key(key)))
+    let mut source = format!("/{}/{}", encode_query(bucket), encode_key(key));
+    if let Some(version_id) = version_id {
+        source.push_str("?versionId=");
+        source.push_str(&encode_query(version_id));
+    }
+    Ok(source)
 }
 
 /// Refuses a key that an upstream could read as another key (see the
@@ -166,10 +175,14 @@ mod tests {
         }
         assert_eq!(encode_query("a/b c+d"), "a%2Fb%20c%2Bd");
         assert_eq!(
-            copy_source("bkt", "x y/z+").ok().as_deref(),
+            copy_source("bkt", "x y/z+", None).ok().as_deref(),
             Some("/bkt/x%20y/z%2B")
         );
-        assert!(copy_source("bkt", "t1/../t2/x").is_err());
+        assert_eq!(
+            copy_source("bkt", "k", Some("3/L+x")).ok().as_deref(),
+            Some("/bkt/k?versionId=3%2FL%2Bx")
+        );
+        assert!(copy_source("bkt", "t1/../t2/x", None).is_err());
     }
 
     #[test]

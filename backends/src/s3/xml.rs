@@ -234,6 +234,12 @@ pub(super) struct Deleted {
     /// The version deleted, when the request named one.
     #[serde(default)]
     pub version_id: Option<String>,
+    /// Whether a delete marker was created or deleted.
+    #[serde(default)]
+    pub delete_marker: Option<bool>,
+    /// The delete marker created.
+    #[serde(default)]
+    pub delete_marker_version_id: Option<String>,
 }
 
 /// `<Error>` inside a `<DeleteResult>`.

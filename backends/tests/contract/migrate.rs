@@ -40,7 +40,10 @@ async fn version_one_tree(dir: &TempDir) -> FsBackend {
             bucket: BUCKET,
             key,
         };
-        backend.put_object_tagging(object, &tags).await.unwrap();
+        backend
+            .put_object_tagging(object, None, &tags)
+            .await
+            .unwrap();
     }
     let bucket_dir = backend.root().join(BUCKET);
     let meta_dir = internal(&backend, "meta").join(BUCKET);
@@ -90,7 +93,7 @@ async fn check_everything(backend: &FsBackend) {
             bucket: BUCKET,
             key,
         };
-        let tags = backend.get_object_tagging(object).await.unwrap();
+        let tags = backend.get_object_tagging(object, None).await.unwrap();
         assert_eq!(tags.get("k").map(String::as_str), Some(key), "{key}");
     }
     let listed = backend

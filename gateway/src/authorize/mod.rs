@@ -410,18 +410,33 @@ impl<'a> Authorizer<'a> {
         self.decide_as(action, bucket, key, seen)
     }
 
-    /// The read check of a copy's source, seen with the source's tags and ACL.
-    pub fn require_copy_source(&self, bucket: &str, key: &str) -> Result<Decision, S3Error> {
+    /// The read check of a copy's source, seen with the source's tags and
+    /// ACL: `s3:GetObject`, and `s3:GetObjectVersion` too when the source
+    /// names a version.
+    pub fn require_copy_source(
+        &self,
+        bucket: &str,
+        key: &str,
+        names_version: bool,
+    ) -> Result<Decision, S3Error> {
         let seen = Seen {
             tags: self.source_tags.clone(),
             acl: self.source_acl.clone(),
         };
-        let decision = self.decide_as("GetObject", bucket, Some(key), &seen);
-        if decision.allowed {
-            Ok(decision)
+        let actions: &[&str] = if names_version {
+            &["GetObjectVersion", "GetObject"]
         } else {
-            Err(self.refuse(&decision, "GetObject"))
+            &["GetObject"]
+        };
+        let mut allowed = None;
+        for action in actions {
+            let decision = self.decide_as(action, bucket, Some(key), &seen);
+            if !decision.allowed {
+                return Err(self.refuse(&decision, action));
+            }
+            allowed = Some(decision);
         }
+        allowed.ok_or_else(|| S3Error::internal("no action was asked"))
     }
 
     fn decide_as(&self, action: &str, bucket: &str, key: Option<&str>, seen: &Seen) -> Decision {

@@ -79,11 +79,18 @@ pub async fn dispatch(
         Op::AbortMultipartUpload => multipart::abort(request, target).await,
         Op::ListParts => multipart::list_parts(request, target).await,
         Op::ListMultipartUploads => multipart::list_uploads(request, target).await,
-        Op::GetBucketAcl | Op::GetObjectAcl => acl::get_acl(request, target).await,
-        Op::PutBucketAcl | Op::PutObjectAcl => acl::put_acl(request, target, body, env).await,
+        Op::GetBucketAcl | Op::GetObjectAcl => {
+            refuse_version(request)?;
+            acl::get_acl(request, target).await
+        }
+        Op::PutBucketAcl | Op::PutObjectAcl => {
+            refuse_version(request)?;
+            acl::put_acl(request, target, body, env).await
+        }
         Op::CreateBucket => lifecycle::create_bucket(request, target, body, env).await,
         Op::DeleteBucket => lifecycle::delete_bucket(target).await,
         Op::GetBucketVersioning => versions::get_bucket_versioning(target).await,
+        Op::PutBucketVersioning => versions::put_bucket_versioning(target, body, env).await,
         Op::ListObjectVersions => versions::list_object_versions(request, target).await,
         Op::GetBucketTagging => tagging::get_bucket(target).await,
         Op::PutBucketTagging => tagging::put_bucket(target, body, env).await,
@@ -130,13 +137,17 @@ fn write_headers(request: &S3Request) -> Result<cedargate_backends::ObjectHeader
     Ok(headers)
 }
 
-/// Refuses a `versionId` on an operation that does not take one here.
+/// Refuses a `versionId` (but `null`) on an operation S3 lets name a
+/// version but this gateway serves only for the current one (object ACLs).
 fn refuse_version(request: &S3Request) -> Result<(), S3Error> {
     match request.query.get("versionId") {
         None | Some("null") => Ok(()),
         Some(_) => Err(S3Error::new(
             S3ErrorCode::NotImplemented,
-            "a versionId is supported only on GetObject, HeadObject and DeleteObject",
+            format!(
+                "`{}` of a named version is not supported",
+                request.operation.name()
+            ),
         )),
     }
 }

@@ -127,6 +127,7 @@ pub(super) async fn upload_part_copy(
     let options = PartCopyOptions {
         range,
         source_conditions: request.conditions("x-amz-copy-source-"),
+        source_version_id: source.version_id.clone(),
     };
     let source_key = source_target.backend_key(&source.key);
     let output = target
@@ -142,7 +143,11 @@ pub(super) async fn upload_part_copy(
         )
         .await
         .map_err(copy_error(&source_target, target))?;
-    Ok(S3Response::xml(xml::copy_part_result(&output)))
+    let response = S3Response::xml(xml::copy_part_result(&output));
+    Ok(match &source.version_id {
+        Some(version_id) => response.header("x-amz-copy-source-version-id", version_id.as_str()),
+        None => response,
+    })
 }
 
 pub(super) async fn complete(
@@ -169,13 +174,15 @@ pub(super) async fn complete(
         .await
         .map_err(target_error(target))?;
     let location = format!("/{}/{}", target.name, upload.key);
-    Ok(S3Response::xml(
-        cedargate_s3::xml::complete_multipart_upload_result(
-            &location,
-            &target.name,
-            upload.key,
-            &output.etag,
-        ),
+    let response = S3Response::xml(cedargate_s3::xml::complete_multipart_upload_result(
+        &location,
+        &target.name,
+        upload.key,
+        &output.etag,
+    ));
+    Ok(super::object::version_header(
+        response,
+        output.version_id.as_deref(),
     ))
 }
 

@@ -2,7 +2,8 @@
 //! DeleteObject and DeleteObjects.
 
 use cedargate_backends::{
-    BodySource, CopyOptions, GetOptions, MetadataDirective, ObjectIdentifier, ObjectRef, PutOptions,
+    BodySource, CopyOptions, DeleteOutput, GetOptions, MetadataDirective, ObjectIdentifier,
+    ObjectRef, PutOptions,
 };
 
 use std::borrow::Cow;
@@ -11,7 +12,7 @@ use md5::Digest as _;
 
 use super::{HandlerEnv, backend_error, target_error};
 use crate::buckets::BucketTarget;
-use crate::request::{CopySource, S3Request, copy_source};
+use crate::request::{CopySource, S3Request, copy_source, version_id};
 use crate::response::{ResponseBody, S3Response, object_headers, quoted_etag};
 use crate::xml;
 use cedargate_s3::error::{S3Error, S3ErrorCode};
@@ -26,7 +27,7 @@ const RESPONSE_OVERRIDES: &[(&str, &str)] = &[
     ("response-content-encoding", "content-encoding"),
 ];
 
-fn get_options(request: &S3Request) -> GetOptions {
+fn get_options(request: &S3Request) -> Result<GetOptions, S3Error> {
     let sse_customer = request
         .headers
         .iter()
@@ -39,17 +40,22 @@ fn get_options(request: &S3Request) -> GetOptions {
             (name.as_str().to_owned(), value)
         })
         .collect();
-    GetOptions {
+    Ok(GetOptions {
         sse_customer,
         range: request.range(),
         conditions: request.conditions(""),
-        version_id: request.query.get("versionId").map(str::to_owned),
-    }
+        version_id: version_id(request)?.map(str::to_owned),
+    })
 }
 
-/// `x-amz-version-id` on answers to requests that named a version.
-fn with_version(request: &S3Request, mut response: S3Response) -> S3Response {
-    if let Some(version_id) = request.query.get("versionId") {
+/// `x-amz-version-id` on answers about a version: the one the backend
+/// reports, else the one the request named.
+fn with_version(
+    request: &S3Request,
+    reported: Option<&str>,
+    mut response: S3Response,
+) -> S3Response {
+    if let Some(version_id) = reported.or_else(|| request.query.get("versionId")) {
         response
             .headers
             .push(("x-amz-version-id".into(), version_id.to_owned()));
@@ -74,7 +80,7 @@ pub(super) async fn get_object(
     let key = target.backend_key(request.key()?);
     let output = target
         .backend
-        .get_object(&target.backend_bucket, &key, get_options(request))
+        .get_object(&target.backend_bucket, &key, get_options(request)?)
         .await
         .map_err(target_error(target))?;
     let mut response = S3Response {
@@ -97,7 +103,12 @@ pub(super) async fn get_object(
         stream: output.body,
         length,
     };
-    Ok(with_version(request, apply_overrides(request, response)))
+    let reported = output.meta.version_id.as_deref();
+    Ok(with_version(
+        request,
+        reported,
+        apply_overrides(request, response),
+    ))
 }
 
 pub(super) async fn head_object(
@@ -105,7 +116,7 @@ pub(super) async fn head_object(
     target: &BucketTarget,
 ) -> Result<S3Response, S3Error> {
     let key = target.backend_key(request.key()?);
-    let options = get_options(request);
+    let options = get_options(request)?;
     let meta = target
         .backend
         .head_object(&target.backend_bucket, &key, options.clone())
@@ -130,7 +141,11 @@ pub(super) async fn head_object(
     response
         .headers
         .push(("content-length".into(), length.to_string()));
-    Ok(with_version(request, apply_overrides(request, response)))
+    Ok(with_version(
+        request,
+        meta.version_id.as_deref(),
+        apply_overrides(request, response),
+    ))
 }
 
 /// The options of a write (PutObject, CreateMultipartUpload) from its headers.
@@ -162,7 +177,16 @@ pub(super) async fn put_object(
         .put_object(&target.backend_bucket, &key, body, options)
         .await
         .map_err(target_error(target))?;
-    Ok(S3Response::empty(200).header("etag", quoted_etag(&output.etag)))
+    let response = S3Response::empty(200).header("etag", quoted_etag(&output.etag));
+    Ok(version_header(response, output.version_id.as_deref()))
+}
+
+/// `x-amz-version-id` on a write's answer, when the write made a version.
+pub(super) fn version_header(response: S3Response, version_id: Option<&str>) -> S3Response {
+    match version_id {
+        Some(version_id) => response.header("x-amz-version-id", version_id),
+        None => response,
+    }
 }
 
 /// The copy source's bucket target, which must be on the same backend.
@@ -231,6 +255,7 @@ pub(super) async fn copy_object(
         headers: super::write_headers(request)?,
         user_metadata: request.user_metadata()?,
         source_conditions: request.conditions("x-amz-copy-source-"),
+        source_version_id: source.version_id.clone(),
         tagging_directive,
     };
     let output = target
@@ -248,7 +273,11 @@ pub(super) async fn copy_object(
         )
         .await
         .map_err(copy_error(&source_target, target))?;
-    Ok(S3Response::xml(xml::copy_object_result(&output)))
+    let mut response = S3Response::xml(xml::copy_object_result(&output));
+    if let Some(source_version) = &source.version_id {
+        response = response.header("x-amz-copy-source-version-id", source_version.as_str());
+    }
+    Ok(version_header(response, output.version_id.as_deref()))
 }
 
 pub(super) async fn delete_object(
@@ -256,7 +285,7 @@ pub(super) async fn delete_object(
     target: &BucketTarget,
 ) -> Result<S3Response, S3Error> {
     let key = target.backend_key(request.key()?);
-    let deleted = match request.query.get("versionId") {
+    let deleted = match version_id(request)? {
         Some(version_id) => {
             target
                 .backend
@@ -270,8 +299,23 @@ pub(super) async fn delete_object(
                 .await
         }
     };
-    deleted.map_err(target_error(target))?;
-    Ok(with_version(request, S3Response::empty(204)))
+    let output = deleted.map_err(target_error(target))?;
+    Ok(delete_answer(request, &output))
+}
+
+/// DeleteObject's answer: `x-amz-version-id` (the version removed or the
+/// delete marker created) and `x-amz-delete-marker: true` when a marker
+/// was created or removed.
+fn delete_answer(request: &S3Request, output: &DeleteOutput) -> S3Response {
+    let mut response = with_version(
+        request,
+        output.version_id.as_deref(),
+        S3Response::empty(204),
+    );
+    if output.delete_marker {
+        response = response.header("x-amz-delete-marker", "true");
+    }
+    response
 }
 
 /// Reads a small request body (an XML document) into memory, refusing more
@@ -327,14 +371,14 @@ pub(super) async fn delete_objects(
     let mut allowed: Vec<cedargate_s3::xml::ObjectToDelete> = Vec::new();
     let reads_tags = env.authz.reads_object_tags();
     let reads_acl = env.authz.reads_acl();
-    // Named versions are decided on their tags and ACL only where the
-    // current version is the one a version id can name.
-    let versions_decidable = !(reads_tags || reads_acl)
+    // Named versions are decided on their ACL only where the current
+    // version is the one a version id can name.
+    let versions_decidable = !reads_acl
         || delete
             .objects
             .iter()
             .all(|object| object.version_id.is_none())
-        || crate::object_tags::never_versioned(target).await;
+        || crate::resource_acl::never_versioned(target).await;
     for object in delete.objects {
         // A key the backend would read as another is refused before any
         // policy is asked about it.
@@ -342,16 +386,17 @@ pub(super) async fn delete_objects(
             refused.push((object, backend_error(error)));
             continue;
         }
-        // Each key is decided on its stored tags and ACL (those policies
-        // read); a key whose tags or ACL cannot be read (a named version's)
-        // is refused, never decided without them.
-        if (reads_tags || reads_acl) && object.version_id.is_some() && !versions_decidable {
-            refused.push((object, crate::object_tags::named_version_refused()));
+        // Each key is decided on its stored tags (the named version's) and
+        // ACL (those policies read); a key whose ACL cannot be read (a
+        // named version's) is refused, never decided without it.
+        if reads_acl && object.version_id.is_some() && !versions_decidable {
+            refused.push((object, crate::resource_acl::named_version_refused()));
             continue;
         }
         let mut seen = crate::authorize::Seen::default();
         if reads_tags {
-            match crate::object_tags::stored_on(target, &object.key).await {
+            let version_id = object.version_id.as_deref();
+            match crate::object_tags::stored_on(target, &object.key, version_id).await {
                 Ok(tags) => seen.tags = Some(tags),
                 Err(error) => {
                     refused.push((object, error));
@@ -425,6 +470,11 @@ pub(super) async fn delete_objects(
         .map(|(object, result)| cedargate_s3::xml::DeleteOutcome {
             key: object.key,
             version_id: object.version_id,
+            delete_marker_version_id: result
+                .as_ref()
+                .ok()
+                .filter(|output| output.delete_marker)
+                .and_then(|output| output.version_id.clone()),
             failure: result.err().map(|error| cedargate_s3::xml::DeleteFailure {
                 code: error.code().as_str().to_owned(),
                 message: error

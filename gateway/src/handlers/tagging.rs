@@ -7,15 +7,15 @@
 use cedargate_backends::{BodySource, ObjectRef};
 
 use super::object::read_capped;
-use super::{HandlerEnv, backend_error, refuse_version, target_error, xml_error};
+use super::{HandlerEnv, backend_error, target_error, xml_error};
 use crate::buckets::BucketTarget;
-use crate::request::S3Request;
+use crate::request::{S3Request, version_id};
 use crate::response::S3Response;
 use crate::xml;
 use cedargate_s3::error::{S3Error, S3ErrorCode};
 
 pub(super) async fn get(request: &S3Request, target: &BucketTarget) -> Result<S3Response, S3Error> {
-    refuse_version(request)?;
+    let version_id = version_id(request)?;
     let key = target.backend_key(request.key()?);
     let object = ObjectRef {
         bucket: &target.backend_bucket,
@@ -23,10 +23,13 @@ pub(super) async fn get(request: &S3Request, target: &BucketTarget) -> Result<S3
     };
     let tags = target
         .backend
-        .get_object_tagging(object)
+        .get_object_tagging(object, version_id)
         .await
         .map_err(target_error(target))?;
-    Ok(S3Response::xml(xml::tagging(&tags)))
+    Ok(with_version(
+        S3Response::xml(xml::tagging(&tags)),
+        version_id,
+    ))
 }
 
 pub(super) async fn put(
@@ -35,7 +38,7 @@ pub(super) async fn put(
     body: &mut dyn BodySource,
     env: HandlerEnv<'_>,
 ) -> Result<S3Response, S3Error> {
-    refuse_version(request)?;
+    let version_id = version_id(request)?;
     let key = target.backend_key(request.key()?);
     let max = env
         .max_xml_body_bytes
@@ -49,17 +52,17 @@ pub(super) async fn put(
     };
     target
         .backend
-        .put_object_tagging(object, &tags)
+        .put_object_tagging(object, version_id, &tags)
         .await
         .map_err(target_error(target))?;
-    Ok(S3Response::empty(200))
+    Ok(with_version(S3Response::empty(200), version_id))
 }
 
 pub(super) async fn delete(
     request: &S3Request,
     target: &BucketTarget,
 ) -> Result<S3Response, S3Error> {
-    refuse_version(request)?;
+    let version_id = version_id(request)?;
     let key = target.backend_key(request.key()?);
     let object = ObjectRef {
         bucket: &target.backend_bucket,
@@ -67,10 +70,15 @@ pub(super) async fn delete(
     };
     target
         .backend
-        .delete_object_tagging(object)
+        .delete_object_tagging(object, version_id)
         .await
         .map_err(target_error(target))?;
-    Ok(S3Response::empty(204))
+    Ok(with_version(S3Response::empty(204), version_id))
+}
+
+/// `x-amz-version-id` on the answer about a named version.
+fn with_version(response: S3Response, version_id: Option<&str>) -> S3Response {
+    super::object::version_header(response, version_id)
 }
 
 pub(super) async fn get_bucket(target: &BucketTarget) -> Result<S3Response, S3Error> {

@@ -1,15 +1,15 @@
-//! Versioning handlers: GetBucketVersioning and ListObjectVersions, so that
-//! tools which look for versions work on every bucket (an unversioned
-//! bucket lists each object as its one `null` version).
+//! Versioning handlers: Get/PutBucketVersioning and ListObjectVersions
+//! (an unversioned bucket lists each object as its one `null` version).
 
-use cedargate_backends::ListVersionsOptions;
+use cedargate_backends::{BodySource, ListVersionsOptions, VersioningStatus};
 
-use super::target_error;
+use super::object::read_capped;
+use super::{HandlerEnv, target_error, xml_error};
 use crate::buckets::BucketTarget;
 use crate::request::S3Request;
 use crate::response::S3Response;
 use crate::xml;
-use cedargate_s3::error::S3Error;
+use cedargate_s3::error::{S3Error, S3ErrorCode};
 
 pub(super) async fn get_bucket_versioning(target: &BucketTarget) -> Result<S3Response, S3Error> {
     let status = target
@@ -18,6 +18,56 @@ pub(super) async fn get_bucket_versioning(target: &BucketTarget) -> Result<S3Res
         .await
         .map_err(target_error(target))?;
     Ok(S3Response::xml(xml::versioning_configuration(status)))
+}
+
+/// PutBucketVersioning: `Enabled` or `Suspended`; MFA delete cannot be
+/// enabled (no MFA device can be checked here).
+pub(super) async fn put_bucket_versioning(
+    target: &BucketTarget,
+    body: &mut dyn BodySource,
+    env: HandlerEnv<'_>,
+) -> Result<S3Response, S3Error> {
+    if !target.prefix.is_empty() {
+        // Versioning is a property of the whole storage bucket, which
+        // other buckets under other prefixes share.
+        return Err(S3Error::new(
+            S3ErrorCode::NotImplemented,
+            "versioning cannot be changed on a bucket that shares its storage under a prefix",
+        ));
+    }
+    let max = env
+        .max_xml_body_bytes
+        .min(cedargate_s3::xml::MAX_VERSIONING_BODY_BYTES);
+    let document = read_capped(body, max).await?;
+    let config = cedargate_s3::xml::parse_versioning(&document).map_err(xml_error)?;
+    let malformed = |what: &str| {
+        S3Error::new(
+            S3ErrorCode::MalformedXML,
+            format!("the versioning configuration's {what}"),
+        )
+    };
+    match config.mfa_delete.as_deref() {
+        None | Some("Disabled") => {}
+        Some("Enabled") => {
+            return Err(S3Error::new(
+                S3ErrorCode::NotImplemented,
+                "MFA delete cannot be enabled: this gateway cannot check an MFA device",
+            ));
+        }
+        Some(_) => return Err(malformed("MfaDelete must be Enabled or Disabled")),
+    }
+    let status = match config.status.as_deref() {
+        Some("Enabled") => VersioningStatus::Enabled,
+        Some("Suspended") => VersioningStatus::Suspended,
+        None => return Ok(S3Response::empty(200)),
+        Some(_) => return Err(malformed("Status must be Enabled or Suspended")),
+    };
+    target
+        .backend
+        .put_bucket_versioning(&target.backend_bucket, status)
+        .await
+        .map_err(target_error(target))?;
+    Ok(S3Response::empty(200))
 }
 
 pub(super) async fn list_object_versions(

@@ -157,13 +157,20 @@ impl Gateway {
                 let source = handlers::copy_source(request)?;
                 authz.set_copy_source(&source.bucket, &source.key);
                 authz.require_with_implied(action, bucket, request.route.key.as_deref())?;
-                authz.require_copy_source(&source.bucket, &source.key)?;
+                authz.require_copy_source(
+                    &source.bucket,
+                    &source.key,
+                    source.version_id.is_some(),
+                )?;
                 Ok(())
             }
-            Op::DeleteObject if request.query.has("versionId") => {
-                // As AWS decides it, and still a DeleteObject.
+            _ if request.query.has("versionId") => {
+                // As AWS decides a named version (`s3:GetObjectVersion`,
+                // `s3:DeleteObjectVersion`, ...), and still the operation.
                 let key = request.route.key.as_deref();
-                authz.require("DeleteObjectVersion", bucket, key)?;
+                if let Some(Some(version_action)) = request.operation.version_action() {
+                    authz.require(version_action, bucket, key)?;
+                }
                 authz.require_with_implied(action, bucket, key).map(|_| ())
             }
             _ => authz

@@ -64,6 +64,8 @@ const TAGGING: &str =
 const CORS: &str = "<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>";
 const COMPLETE: &str = "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>{etag}</ETag></Part></CompleteMultipartUpload>";
 const DELETE: &str = "<Delete><Object><Key>copy.txt</Key></Object></Delete>";
+const VERSIONING: &str =
+    "<VersioningConfiguration><Status>Suspended</Status></VersioningConfiguration>";
 const LOCK: &str = "<ObjectLockConfiguration><ObjectLockEnabled>Enabled</ObjectLockEnabled></ObjectLockConfiguration>";
 const RETENTION: &str = "<Retention><Mode>GOVERNANCE</Mode><RetainUntilDate>2030-01-01T00:00:00Z</RetainUntilDate></Retention>";
 const LEGAL_HOLD: &str = "<LegalHold><Status>ON</Status></LegalHold>";
@@ -132,6 +134,8 @@ fn table() -> Vec<Row> {
             denied DENIED; allowed ok(200, &["list_object_versions"])),
         row!(GetBucketVersioning, "GET" "/photos?versioning";
             denied DENIED; allowed ok(200, &["get_bucket_versioning"])),
+        row!(PutBucketVersioning, "PUT" "/photos?versioning", body VERSIONING;
+            denied DENIED; allowed ok(200, &["put_bucket_versioning"])),
         row!(GetBucketCors, "GET" "/photos?cors";
             denied DENIED; allowed error(404, "NoSuchCORSConfiguration", &["head_bucket"])),
         row!(PutBucketCors, "PUT" "/photos?cors", body CORS;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use cedargate_backends::{
     Backend, BackendResult, BodySource, BucketInfo, BucketSummary, CannedAcl, CompletedPart,
-    CopyOptions, CopyOutput, GetObjectOutput, GetOptions, ListOptions, ListPage, ListPartsOptions,
+    CopyOptions, CopyOutput, DeleteOutput, GetObjectOutput, GetOptions, ListOptions, ListPage, ListPartsOptions,
     ListPartsPage, ListUploadsOptions, ListUploadsPage, ListVersionsOptions, ListVersionsPage,
     ObjectIdentifier, ObjectMeta, ObjectRef, PartCopyOptions, PartOptions, PartOutput, PutOptions,
     PutOutput, TagSet, UploadRef, VersioningStatus,
@@ -57,6 +57,15 @@ impl Backend for Recording {
     async fn get_bucket_versioning(&self, bucket: &str) -> BackendResult<VersioningStatus> {
         self.calls.push("get_bucket_versioning");
         self.inner.get_bucket_versioning(bucket).await
+    }
+
+    async fn put_bucket_versioning(
+        &self,
+        bucket: &str,
+        status: VersioningStatus,
+    ) -> BackendResult<()> {
+        self.calls.push("put_bucket_versioning");
+        self.inner.put_bucket_versioning(bucket, status).await
     }
 
     async fn list_object_versions(
@@ -114,7 +123,7 @@ impl Backend for Recording {
         self.inner.copy_object(source, destination, options).await
     }
 
-    async fn delete_object(&self, bucket: &str, key: &str) -> BackendResult<()> {
+    async fn delete_object(&self, bucket: &str, key: &str) -> BackendResult<DeleteOutput> {
         self.calls.push("delete_object");
         self.inner.delete_object(bucket, key).await
     }
@@ -124,7 +133,7 @@ impl Backend for Recording {
         bucket: &str,
         key: &str,
         version_id: &str,
-    ) -> BackendResult<()> {
+    ) -> BackendResult<DeleteOutput> {
         self.calls.push("delete_object_version");
         self.inner
             .delete_object_version(bucket, key, version_id)
@@ -166,26 +175,41 @@ impl Backend for Recording {
         self.inner.delete_bucket_tagging(bucket).await
     }
 
-    async fn get_object_tagging(&self, object: ObjectRef<'_>) -> BackendResult<TagSet> {
+    async fn get_object_tagging(
+        &self,
+        object: ObjectRef<'_>,
+        version_id: Option<&str>,
+    ) -> BackendResult<TagSet> {
         self.calls.push("get_object_tagging");
-        self.inner.get_object_tagging(object).await
+        self.inner.get_object_tagging(object, version_id).await
     }
 
-    async fn put_object_tagging(&self, object: ObjectRef<'_>, tags: &TagSet) -> BackendResult<()> {
+    async fn put_object_tagging(
+        &self,
+        object: ObjectRef<'_>,
+        version_id: Option<&str>,
+        tags: &TagSet,
+    ) -> BackendResult<()> {
         self.calls.push("put_object_tagging");
-        self.inner.put_object_tagging(object, tags).await
+        self.inner
+            .put_object_tagging(object, version_id, tags)
+            .await
     }
 
-    async fn delete_object_tagging(&self, object: ObjectRef<'_>) -> BackendResult<()> {
+    async fn delete_object_tagging(
+        &self,
+        object: ObjectRef<'_>,
+        version_id: Option<&str>,
+    ) -> BackendResult<()> {
         self.calls.push("delete_object_tagging");
-        self.inner.delete_object_tagging(object).await
+        self.inner.delete_object_tagging(object, version_id).await
     }
 
     async fn delete_objects(
         &self,
         bucket: &str,
         objects: &[ObjectIdentifier],
-    ) -> BackendResult<Vec<BackendResult<()>>> {
+    ) -> BackendResult<Vec<BackendResult<DeleteOutput>>> {
         self.calls.push("delete_objects");
         self.inner.delete_objects(bucket, objects).await
     }

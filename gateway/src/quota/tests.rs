@@ -57,6 +57,6 @@ async fn a_prefixed_bucket_measures_only_its_prefix() {
         assert_eq!(size, used, "{prefix:?}");
     }
     let gamma = target("tenants/g/");
-    assert_eq!(object_size(&gamma, "d/b").await.ok(), Some(Some(5)));
-    assert_eq!(object_size(&gamma, "top").await.ok(), Some(None));
+    assert_eq!(object_size(&gamma, "d/b", None).await.ok(), Some(Some(5)));
+    assert_eq!(object_size(&gamma, "top", None).await.ok(), Some(None));
 }

@@ -315,15 +315,24 @@ fn delete_results() {
             key: "gone".into(),
             version_id: None,
             failure: None,
+            delete_marker_version_id: None,
         },
         DeleteOutcome {
             key: "v<1>".into(),
             version_id: Some("3".into()),
             failure: None,
+            delete_marker_version_id: None,
+        },
+        DeleteOutcome {
+            key: "marked".into(),
+            version_id: None,
+            failure: None,
+            delete_marker_version_id: Some("m1".into()),
         },
         DeleteOutcome {
             key: "kept]]>".into(),
             version_id: None,
+            delete_marker_version_id: None,
             failure: Some(DeleteFailure {
                 code: "AccessDenied".into(),
                 message: "not allowed to delete `kept]]>`".into(),
@@ -338,7 +347,9 @@ fn delete_results() {
             "DeleteResult",
             &format!(
                 "<Deleted><Key>gone</Key></Deleted>\
-                 <Deleted><Key>v&lt;1&gt;</Key><VersionId>3</VersionId></Deleted>{error}"
+                 <Deleted><Key>v&lt;1&gt;</Key><VersionId>3</VersionId></Deleted>\
+                 <Deleted><Key>marked</Key><DeleteMarker>true</DeleteMarker>\
+                 <DeleteMarkerVersionId>m1</DeleteMarkerVersionId></Deleted>{error}"
             )
         )
     );

@@ -104,21 +104,27 @@ def upstream():
 
 
 @moto_only
-def test_a_named_version_is_never_decided_on_the_current_versions_tags():
+def test_a_named_version_is_decided_on_its_own_tags():
     upstream().put_bucket_versioning(
         Bucket="store", VersioningConfiguration={"Status": "Enabled"})
     s3 = client()
-    s3.put_object(Bucket="vers", Key="doc", Body=b"secret", Tagging="classification=secret")
-    s3.put_object(Bucket="vers", Key="doc", Body=b"public")
-    listed = upstream().list_object_versions(Bucket="store", Prefix="doc")["Versions"]
-    [secret] = [v["VersionId"] for v in listed if not v["IsLatest"]]
+    secret = s3.put_object(Bucket="vers", Key="doc", Body=b"secret",
+                           Tagging="classification=secret&legal-hold=yes")["VersionId"]
+    public = s3.put_object(Bucket="vers", Key="doc", Body=b"public")["VersionId"]
     assert s3.get_object(Bucket="vers", Key="doc")["Body"].read() == b"public"
     assert error_of(lambda: s3.get_object(
         Bucket="vers", Key="doc", VersionId=secret)) == (403, "AccessDenied")
     answer = s3.delete_objects(
         Bucket="vers", Delete={"Objects": [{"Key": "doc", "VersionId": secret}]})
     assert [e["Code"] for e in answer.get("Errors", [])] == ["AccessDenied"], answer
+    assert error_of(lambda: s3.delete_object(
+        Bucket="vers", Key="doc", VersionId=secret)) == (403, "AccessDenied")
     assert len(upstream().list_object_versions(Bucket="store", Prefix="doc")["Versions"]) == 2
+    # Once the current version is the secret one, an older public version
+    # still reads: each version is decided on its own tags.
+    s3.put_object(Bucket="vers", Key="doc", Body=b"new secret", Tagging="classification=secret")
+    assert error_of(lambda: s3.get_object(Bucket="vers", Key="doc")) == (403, "AccessDenied")
+    assert s3.get_object(Bucket="vers", Key="doc", VersionId=public)["Body"].read() == b"public"
 
 
 @moto_only

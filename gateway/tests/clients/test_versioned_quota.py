@@ -1,8 +1,8 @@
-"""Quota usage on a versioned upstream: deleting a named version changes
-usage by what the key stores afterwards (its current version), never by the
-size of whatever version happened to be current before. Bucket `vquota` (hard
-cap 1 MiB) lives in the versioned upstream bucket `store` at CG_UPSTREAM;
-driven by tests/security/quota.rs."""
+"""Quota usage on a versioned upstream counts every stored version: a write
+adds its version, a delete without a version adds a delete marker and frees
+nothing, deleting a named version frees exactly its bytes. Bucket `vquota`
+(hard cap 1 MiB) lives in the versioned upstream bucket `store` at
+CG_UPSTREAM; driven by tests/security/quota.rs."""
 import json
 import os
 import time
@@ -37,51 +37,44 @@ def used():
     pytest.fail("usage still unknown")
 
 
-def stored(s3):
-    listed = s3.list_objects_v2(Bucket=BUCKET).get("Contents", [])
-    return sum(o["Size"] for o in listed)
+def stored():
+    """The bytes of every version under the bucket's prefix, as the upstream
+    lists them."""
+    listed = upstream().list_object_versions(Bucket="store", Prefix="vq/")
+    return sum(v["Size"] for v in listed.get("Versions", []))
 
 
 def put_versions(s3, key, sizes):
-    """Puts `key` once per size; returns the version ids, oldest first (read
-    from the upstream, under the bucket's prefix)."""
-    ids = []
-    for size in sizes:
-        s3.put_object(Bucket=BUCKET, Key=key, Body=b"v" * size)
-        listed = upstream().list_object_versions(Bucket="store", Prefix="vq/" + key)
-        [latest] = [v["VersionId"] for v in listed.get("Versions", [])
-                    if v["Key"] == "vq/" + key and v["IsLatest"]]
-        ids.append(latest)
-    return ids
+    """Puts `key` once per size; returns the version ids, oldest first."""
+    return [s3.put_object(Bucket=BUCKET, Key=key, Body=b"v" * size)["VersionId"]
+            for size in sizes]
 
 
-def test_deleting_named_versions_keeps_usage_equal_to_what_is_stored():
+def test_usage_counts_every_stored_version():
     upstream().put_bucket_versioning(
         Bucket="store", VersioningConfiguration={"Status": "Enabled"})
     s3 = client()
-    assert used() == stored(s3) == 0
+    assert used() == stored() == 0
 
-    old, _ = put_versions(s3, "a", [100_000, 200_000])
-    assert used() == stored(s3) == 200_000
+    old, new = put_versions(s3, "a", [100_000, 200_000])
+    assert used() == stored() == 300_000
 
-    # A version that is not the current one frees nothing that counts.
+    # A delete marker hides the key and frees nothing.
+    marker = s3.delete_object(Bucket=BUCKET, Key="a")["VersionId"]
+    assert used() == stored() == 300_000
+
+    # Deleting a named version frees its bytes; deleting the marker none.
     s3.delete_object(Bucket=BUCKET, Key="a", VersionId=old)
-    assert used() == stored(s3) == 200_000
+    assert used() == stored() == 200_000
+    s3.delete_object(Bucket=BUCKET, Key="a", VersionId=marker)
+    assert used() == stored() == 200_000
 
     old_b, _ = put_versions(s3, "b", [50_000, 70_000])
+    assert used() == stored() == 320_000
     answer = s3.delete_objects(
-        Bucket=BUCKET, Delete={"Objects": [{"Key": "b", "VersionId": old_b}]})
+        Bucket=BUCKET, Delete={"Objects": [{"Key": "b", "VersionId": old_b}, {"Key": "a"}]})
     assert answer.get("Errors", []) == [], answer
-    assert used() == stored(s3) == 270_000
+    assert used() == stored() == 270_000
 
-    # Deleting the current version makes the previous one current again.
-    [newest_b] = put_versions(s3, "b", [10_000])
-    assert used() == stored(s3) == 210_000
-    s3.delete_object(Bucket=BUCKET, Key="b", VersionId=newest_b)
-    assert used() == stored(s3) == 270_000
-
-    # Without a version a delete marker hides the key: it no longer counts.
-    s3.delete_object(Bucket=BUCKET, Key="a")
-    assert used() == stored(s3)
-    s3.delete_objects(Bucket=BUCKET, Delete={"Objects": [{"Key": "b"}]})
-    assert used() == stored(s3) == 0
+    s3.delete_object(Bucket=BUCKET, Key="a", VersionId=new)
+    assert used() == stored() == 70_000

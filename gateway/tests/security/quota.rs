@@ -75,7 +75,7 @@ fn a_hard_cap_answers_the_aws_error_in_the_aws_profile() {
 }
 
 #[test]
-fn deleting_named_versions_on_a_versioned_upstream_keeps_usage_exact() {
+fn usage_on_a_versioned_upstream_counts_every_stored_version() {
     let upstream = S3Upstream::moto(&["store"]);
     let bucket = "\n[buckets.vquota]\nbackend = \"upstream\"\nbackend_bucket = \"store\"\nprefix = \"vq/\"\nquota = { hard = \"1 MiB\" }\n\n[state]\nmaintenance_interval_seconds = 1\n";
     let gateway =

@@ -233,6 +233,50 @@ impl fmt::Display for S3Operation {
     }
 }
 
+impl S3Operation {
+    /// Whether the operation takes a `versionId` and, when it does, the
+    /// IAM action that naming a version makes it (`GetObject` with a
+    /// `versionId` is `s3:GetObjectVersion`): `None` for an operation that
+    /// takes no version, `Some(None)` for one whose action stays its own.
+    pub fn version_action(self) -> Option<Option<&'static str>> {
+        VERSION_ACTIONS
+            .iter()
+            .find(|(operation, _)| *operation == self)
+            .map(|(_, action)| *action)
+    }
+}
+
+/// The operations that take a `versionId`, and the action naming a version
+/// makes each (AWS's IAM actions, asked besides the operation's own).
+const VERSION_ACTIONS: &[(S3Operation, Option<&str>)] = &[
+    (S3Operation::GetObject, Some("GetObjectVersion")),
+    (S3Operation::HeadObject, Some("GetObjectVersion")),
+    (S3Operation::DeleteObject, Some("DeleteObjectVersion")),
+    (S3Operation::GetObjectAcl, Some("GetObjectVersionAcl")),
+    (S3Operation::PutObjectAcl, Some("PutObjectVersionAcl")),
+    (
+        S3Operation::GetObjectTagging,
+        Some("GetObjectVersionTagging"),
+    ),
+    (
+        S3Operation::PutObjectTagging,
+        Some("PutObjectVersionTagging"),
+    ),
+    (
+        S3Operation::DeleteObjectTagging,
+        Some("DeleteObjectVersionTagging"),
+    ),
+    (
+        S3Operation::GetObjectAttributes,
+        Some("GetObjectVersionAttributes"),
+    ),
+    (S3Operation::GetObjectRetention, None),
+    (S3Operation::PutObjectRetention, None),
+    (S3Operation::GetObjectLegalHold, None),
+    (S3Operation::PutObjectLegalHold, None),
+    (S3Operation::RestoreObject, None),
+];
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeSet;

@@ -45,8 +45,9 @@ pub use acl::{
 pub use parse::{
     AclGrant, CompleteMultipartUpload, CompletedPart, DeleteRequest, MAX_ACL_BODY_BYTES,
     MAX_COMPLETE_BODY_BYTES, MAX_DELETE_BODY_BYTES, MAX_DELETE_OBJECTS, MAX_PARTS,
-    MAX_TAGGING_BODY_BYTES, ObjectToDelete, XmlError, parse_access_control_policy,
-    parse_complete_multipart_upload, parse_delete, parse_tagging,
+    MAX_TAGGING_BODY_BYTES, MAX_VERSIONING_BODY_BYTES, ObjectToDelete, VersioningConfiguration,
+    XmlError, parse_access_control_policy, parse_complete_multipart_upload, parse_delete,
+    parse_tagging, parse_versioning,
 };
 pub use results::{
     DeleteFailure, DeleteOutcome, complete_multipart_upload_result, delete_result, error_document,

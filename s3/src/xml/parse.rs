@@ -345,6 +345,42 @@ pub fn parse_tagging(body: &[u8]) -> Result<Vec<(String, String)>, XmlError> {
     Ok(tags)
 }
 
+/// The largest VersioningConfiguration document accepted.
+pub const MAX_VERSIONING_BODY_BYTES: usize = 16 << 10;
+
+/// A parsed PutBucketVersioning body; values as sent, trimmed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VersioningConfiguration {
+    /// `<Status>` (`Enabled` or `Suspended`), when given.
+    pub status: Option<String>,
+    /// `<MfaDelete>` (`Enabled` or `Disabled`), when given.
+    pub mfa_delete: Option<String>,
+}
+
+/// Parses a PutBucketVersioning body:
+/// `<VersioningConfiguration><Status/><MfaDelete/>`.
+pub fn parse_versioning(body: &[u8]) -> Result<VersioningConfiguration, XmlError> {
+    let mut config = VersioningConfiguration::default();
+    walk(
+        body,
+        "VersioningConfiguration",
+        MAX_VERSIONING_BODY_BYTES,
+        |node| {
+            match node {
+                Node::Close(path, text) if is(path, &["VersioningConfiguration", "Status"]) => {
+                    config.status = Some(text.trim().to_owned());
+                }
+                Node::Close(path, text) if is(path, &["VersioningConfiguration", "MfaDelete"]) => {
+                    config.mfa_delete = Some(text.trim().to_owned());
+                }
+                _ => {}
+            }
+            Ok(())
+        },
+    )?;
+    Ok(config)
+}
+
 fn is(path: &[String], expected: &[&str]) -> bool {
     path.len() == expected.len() && path.iter().zip(expected).all(|(name, want)| name == want)
 }

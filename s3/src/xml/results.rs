@@ -50,6 +50,9 @@ pub struct DeleteOutcome {
     pub version_id: Option<String>,
     /// `None` when the key was deleted (or did not exist).
     pub failure: Option<DeleteFailure>,
+    /// The delete marker created, or the version deleted when it was one
+    /// (`DeleteMarker` and `DeleteMarkerVersionId`).
+    pub delete_marker_version_id: Option<String>,
 }
 
 /// Why one key of a DeleteObjects request was not deleted.
@@ -70,8 +73,12 @@ pub fn delete_result(outcomes: &[DeleteOutcome], quiet: bool) -> String {
             None => {
                 doc.open("Deleted")
                     .text("Key", &outcome.key)
-                    .text_opt("VersionId", outcome.version_id.as_deref())
-                    .close("Deleted");
+                    .text_opt("VersionId", outcome.version_id.as_deref());
+                if let Some(marker) = &outcome.delete_marker_version_id {
+                    doc.value("DeleteMarker", true)
+                        .text("DeleteMarkerVersionId", marker);
+                }
+                doc.close("Deleted");
             }
             Some(failure) => {
                 doc.open("Error")

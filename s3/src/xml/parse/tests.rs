@@ -354,3 +354,23 @@ fn refuses_malformed_access_control_policies() {
     assert_eq!(acl(&body(MAX_ACL_GRANTS)).unwrap().len(), MAX_ACL_GRANTS);
     assert!(acl(&body(MAX_ACL_GRANTS + 1)).is_err());
 }
+
+#[test]
+fn parses_versioning_configurations() {
+    let parsed = parse_versioning(
+        format!(
+            "<VersioningConfiguration{NS}><Status> Enabled </Status>\
+             <MfaDelete>Disabled</MfaDelete></VersioningConfiguration>"
+        )
+        .as_bytes(),
+    )
+    .unwrap();
+    assert_eq!(parsed.status.as_deref(), Some("Enabled"));
+    assert_eq!(parsed.mfa_delete.as_deref(), Some("Disabled"));
+    let bare = parse_versioning(b"<VersioningConfiguration/>").unwrap();
+    assert_eq!(bare, VersioningConfiguration::default());
+    for bad in ["", "<Tagging/>", "<VersioningConfiguration><Status>"] {
+        let refused = parse_versioning(bad.as_bytes()).expect_err(bad);
+        assert_eq!(refused.code(), "MalformedXML", "{bad}");
+    }
+}
