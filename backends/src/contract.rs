@@ -284,6 +284,7 @@ fn part_declared(data: &[u8]) -> PartOptions {
     PartOptions {
         content_length: Some(data.len() as u64),
         content_md5: None,
+        checksum: None,
     }
 }
 

@@ -130,6 +130,8 @@ s3_error_codes! {
     BucketAlreadyExists => (409, 409, "BucketAlreadyExists"),
     /// DeleteBucket of a bucket that still holds objects.
     BucketNotEmpty => (409, 409, "BucketNotEmpty"),
+    /// A conditional CompleteMultipartUpload raced another write of the key.
+    ConditionalRequestConflict => (409, 409, "ConditionalRequestConflict"),
     /// The bucket has no CORS rules (GetBucketCors).
     NoSuchCORSConfiguration => (404, 404, "NoSuchCORSConfiguration"),
     /// The method is not allowed on this resource.
@@ -142,6 +144,8 @@ s3_error_codes! {
     PreconditionFailed => (412, 412, "PreconditionFailed"),
     /// The range cannot be satisfied.
     InvalidRange => (416, 416, "InvalidRange"),
+    /// A `partNumber` read of a part the object does not have.
+    InvalidPartNumber => (416, 416, "InvalidPartNumber"),
     /// A rate limit was exceeded.
     SlowDown => (429, 503, "SlowDown"),
     /// Unrecoverable gateway or upstream failure.

@@ -8,13 +8,15 @@ use std::fs::File;
 use std::io::ErrorKind;
 use std::path::Path;
 
+use super::checksums::{StoredChecksum, StoredPart};
 use super::install::{RETRIES, install_sidecar, sync_dir};
 use super::layout::ObjectPaths;
 use super::meta::{Sidecar, TAGGING_COUNT, load_meta, write_json_temp};
 use super::staging::{Staged, TempFile};
 use super::{Ctx, blocking, io_error, is_missing};
 use crate::{
-    BackendError, BackendResult, Conditions, ObjectHeaders, ObjectMeta, PutOutput, TagSet,
+    BackendError, BackendResult, Conditions, ObjectChecksum, ObjectHeaders, ObjectMeta, PutOutput,
+    TagSet,
 };
 
 /// What becomes of a staged file once committed.
@@ -34,6 +36,10 @@ pub(super) struct NewObject {
     pub tags: TagSet,
     /// Conditional-write preconditions, checked under the key's lock.
     pub conditions: Conditions,
+    /// The checksum to store.
+    pub checksum: Option<ObjectChecksum>,
+    /// A multipart object's parts, and the upload that made it.
+    pub multipart: Option<(Vec<StoredPart>, String)>,
 }
 
 /// Commits `object` at `paths`: takes the key's lock, checks the write's
@@ -68,6 +74,15 @@ fn commit_locked(ctx: &Ctx, paths: &ObjectPaths, object: NewObject) -> BackendRe
         user_metadata: object.user_metadata,
         parts_count: object.parts_count,
         tags: object.tags,
+        checksum: object.checksum.as_ref().map(StoredChecksum::from),
+        parts: Vec::new(),
+        upload_id: None,
+    };
+    let (parts, upload_id) = object.multipart.unzip();
+    let sidecar = Sidecar {
+        parts: parts.unwrap_or_default(),
+        upload_id,
+        ..sidecar
     };
     let sidecar_temp = write_json_temp(ctx, &sidecar)?;
     place_data(ctx, object.staged.temp, paths)?;
@@ -76,7 +91,7 @@ fn commit_locked(ctx: &Ctx, paths: &ObjectPaths, object: NewObject) -> BackendRe
         etag: object.etag,
         size: object.staged.size,
         version_id: None,
-        checksum: None,
+        checksum: object.checksum,
     })
 }
 

@@ -161,8 +161,8 @@ use async_trait::async_trait;
 use self::client::Client;
 pub use self::config::{S3Config, SecretKey};
 use crate::{
-    Backend, BackendResult, BodySource, BucketInfo, BucketSummary, CompletedPart, CopyOptions,
-    CopyOutput, GetObjectOutput, GetOptions, ListOptions, ListPage, ListPartsOptions,
+    Backend, BackendResult, BodySource, BucketInfo, BucketSummary, CompleteOptions, CompletedPart,
+    CopyOptions, CopyOutput, GetObjectOutput, GetOptions, ListOptions, ListPage, ListPartsOptions,
     ListPartsPage, ListUploadsOptions, ListUploadsPage, ListVersionsOptions, ListVersionsPage,
     ObjectIdentifier, ObjectMeta, ObjectRef, PartCopyOptions, PartOptions, PartOutput, PutOptions,
     PutOutput, TagSet, UploadRef, VersioningStatus,
@@ -355,8 +355,9 @@ impl Backend for S3Backend {
         &self,
         upload: UploadRef<'_>,
         parts: &[CompletedPart],
+        options: CompleteOptions,
     ) -> BackendResult<PutOutput> {
-        multipart::complete(&self.client, upload, parts).await
+        multipart::complete(&self.client, upload, parts, options).await
     }
 
     async fn abort_multipart_upload(&self, upload: UploadRef<'_>) -> BackendResult<()> {

@@ -160,6 +160,12 @@ impl Gateway {
                 authz.require_copy_source(&source.bucket, &source.key)?;
                 Ok(())
             }
+            Op::GetObjectAttributes => {
+                // AWS asks for both s3:GetObjectAttributes and s3:GetObject.
+                let key = request.route.key.as_deref();
+                authz.require_with_implied(action, bucket, key)?;
+                authz.require("GetObject", bucket, key).map(|_| ())
+            }
             Op::DeleteObject if request.query.has("versionId") => {
                 // As AWS decides it, and still a DeleteObject.
                 let key = request.route.key.as_deref();

@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use cedargate_backends::{
-    Backend, BackendResult, BodySource, BucketInfo, BucketSummary, CompletedPart, CopyOptions,
-    CopyOutput, GetObjectOutput, GetOptions, ListOptions, ListPage, ListPartsOptions,
+    Backend, BackendResult, BodySource, BucketInfo, BucketSummary, CompleteOptions, CompletedPart,
+    CopyOptions, CopyOutput, GetObjectOutput, GetOptions, ListOptions, ListPage, ListPartsOptions,
     ListPartsPage, ListUploadsOptions, ListUploadsPage, ListVersionsOptions, ListVersionsPage,
     ObjectIdentifier, ObjectMeta, ObjectRef, PartCopyOptions, PartOptions, PartOutput, PutOptions,
     PutOutput, TagSet, UploadRef, VersioningStatus,
@@ -197,9 +197,12 @@ impl Backend for Recording {
         &self,
         upload: UploadRef<'_>,
         parts: &[CompletedPart],
+        options: CompleteOptions,
     ) -> BackendResult<PutOutput> {
         self.calls.push("complete_multipart_upload");
-        self.inner.complete_multipart_upload(upload, parts).await
+        self.inner
+            .complete_multipart_upload(upload, parts, options)
+            .await
     }
 
     async fn abort_multipart_upload(&self, upload: UploadRef<'_>) -> BackendResult<()> {

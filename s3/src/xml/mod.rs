@@ -45,8 +45,9 @@ pub use parse::{
     parse_complete_multipart_upload, parse_delete, parse_tagging,
 };
 pub use results::{
-    DeleteFailure, DeleteOutcome, complete_multipart_upload_result, delete_result, error_document,
-    initiate_multipart_upload_result, location_constraint, owner_only_acl,
+    DeleteFailure, DeleteOutcome, checksum_element, complete_multipart_upload_result,
+    delete_result, error_document, initiate_multipart_upload_result, location_constraint,
+    owner_only_acl,
 };
 pub use write::{Doc, escape, timestamp, url_encode};
 

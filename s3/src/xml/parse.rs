@@ -13,6 +13,7 @@
 //! Text is taken exactly as sent (keys are never trimmed); only numbers and
 //! booleans are trimmed of surrounding whitespace.
 
+use crate::body::checksum::ChecksumAlgorithm;
 use quick_xml::events::Event;
 use quick_xml::{Reader, escape::resolve_predefined_entity};
 
@@ -107,6 +108,9 @@ pub struct CompletedPart {
     pub part_number: u32,
     /// `<ETag>`, without quotes.
     pub etag: String,
+    /// `<ChecksumCRC32>`... : the part's checksum as the client lists it,
+    /// with the algorithm it names.
+    pub checksum: Option<(ChecksumAlgorithm, String)>,
 }
 
 /// One `<Grant>` of an `<AccessControlPolicy>` body.
@@ -219,6 +223,7 @@ pub fn parse_complete_multipart_upload(body: &[u8]) -> Result<CompleteMultipartU
     const ROOT: &str = "CompleteMultipartUpload";
     let mut parts: Vec<CompletedPart> = Vec::new();
     let mut current: Option<(Option<u32>, Option<String>)> = None;
+    let mut checksum: Option<(ChecksumAlgorithm, String)> = None;
     walk(body, ROOT, MAX_COMPLETE_BODY_BYTES, |node| {
         match node {
             Node::Open(path) if is(path, &[ROOT, "Part"]) => {
@@ -226,8 +231,19 @@ pub fn parse_complete_multipart_upload(body: &[u8]) -> Result<CompleteMultipartU
                     return Err(malformed("a multipart upload may list at most 10000 parts"));
                 }
                 current = Some((None, None));
+                checksum = None;
             }
             Node::Open(_) => {}
+            Node::Close(path, text)
+                if path.len() == 3
+                    && is(&path[..2], &[ROOT, "Part"])
+                    && path[2].starts_with("Checksum") =>
+            {
+                let name = &path[2]["Checksum".len()..];
+                if let Some(algorithm) = ChecksumAlgorithm::from_name(name) {
+                    checksum = Some((algorithm, text.trim().to_owned()));
+                }
+            }
             Node::Close(path, text) => {
                 if is(path, &[ROOT, "Part", "PartNumber"]) {
                     if let Some((number, _)) = &mut current {
@@ -252,7 +268,11 @@ pub fn parse_complete_multipart_upload(body: &[u8]) -> Result<CompleteMultipartU
                             later: part_number,
                         });
                     }
-                    parts.push(CompletedPart { part_number, etag });
+                    parts.push(CompletedPart {
+                        part_number,
+                        etag,
+                        checksum: checksum.take(),
+                    });
                 }
             }
         }

@@ -1,6 +1,7 @@
 //! Parser tests: well-formed bodies, malformed bodies and limits.
 
 use super::*;
+use crate::body::checksum::ChecksumAlgorithm;
 
 const NS: &str = r#" xmlns="http://s3.amazonaws.com/doc/2006-03-01/""#;
 
@@ -252,11 +253,13 @@ fn parses_botocore_bodies() {
         [
             CompletedPart {
                 part_number: 1,
-                etag: "e1".into()
+                etag: "e1".into(),
+                checksum: Some((ChecksumAlgorithm::Crc32, "AAAAAA==".into())),
             },
             CompletedPart {
                 part_number: 2,
-                etag: "e2".into()
+                etag: "e2".into(),
+                checksum: None,
             },
         ]
     );
