@@ -29,6 +29,7 @@
 //! ```
 
 mod buckets;
+mod checksums;
 mod conditions;
 mod copy;
 mod listing;
@@ -44,6 +45,10 @@ use futures::FutureExt;
 use md5::{Digest, Md5};
 
 pub use buckets::{bucket_lifecycle, object_tagging, unversioned_versions, version_null_requests};
+pub use checksums::{
+    checksums_stored, multipart_checksums, multipart_complete_again,
+    multipart_conditional_complete, multipart_part_reupload, object_attributes, part_number_reads,
+};
 pub use conditions::{conditional_put, read_conditions};
 pub use copy::copy_object;
 pub use listing::{list_delimiters_and_pages, list_many_keys, list_start_after};
@@ -94,7 +99,7 @@ pub struct ExpectedFailure {
 }
 
 /// Every case [`run_all_with`] runs, by name.
-pub const CASES: [&str; 23] = [
+pub const CASES: [&str; 30] = [
     "missing_bucket",
     "put_get_head_delete",
     "failed_bodies_store_nothing",
@@ -118,6 +123,13 @@ pub const CASES: [&str; 23] = [
     "unversioned_versions",
     "version_null_requests",
     "object_tagging",
+    "checksums_stored",
+    "multipart_checksums",
+    "object_attributes",
+    "part_number_reads",
+    "multipart_part_reupload",
+    "multipart_complete_again",
+    "multipart_conditional_complete",
 ];
 
 /// Runs every case with the default [`ContractConfig`] (5 MiB parts).
@@ -190,6 +202,13 @@ async fn run_case(case: &str, backend: &dyn Backend, bucket: &str, config: &Cont
         "unversioned_versions" => unversioned_versions(backend, bucket).await,
         "version_null_requests" => version_null_requests(backend, bucket).await,
         "object_tagging" => object_tagging(backend, bucket).await,
+        "checksums_stored" => checksums_stored(backend, bucket).await,
+        "multipart_checksums" => multipart_checksums(backend, bucket, config).await,
+        "object_attributes" => object_attributes(backend, bucket, config).await,
+        "part_number_reads" => part_number_reads(backend, bucket, config).await,
+        "multipart_part_reupload" => multipart_part_reupload(backend, bucket).await,
+        "multipart_complete_again" => multipart_complete_again(backend, bucket).await,
+        "multipart_conditional_complete" => multipart_conditional_complete(backend, bucket).await,
         other => fail(format!("case `{other}` is listed but not run")),
     }
 }

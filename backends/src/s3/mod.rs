@@ -136,6 +136,7 @@
 //! - An upstream that answers an upload early (an error before taking the
 //!   whole body) is believed; that connection is closed, never reused.
 
+mod attributes;
 mod buckets;
 mod client;
 mod config;
@@ -161,11 +162,12 @@ use async_trait::async_trait;
 use self::client::Client;
 pub use self::config::{S3Config, SecretKey};
 use crate::{
-    Backend, BackendResult, BodySource, BucketInfo, BucketSummary, CompleteOptions, CompletedPart,
-    CopyOptions, CopyOutput, GetObjectOutput, GetOptions, ListOptions, ListPage, ListPartsOptions,
-    ListPartsPage, ListUploadsOptions, ListUploadsPage, ListVersionsOptions, ListVersionsPage,
-    ObjectIdentifier, ObjectMeta, ObjectRef, PartCopyOptions, PartOptions, PartOutput, PutOptions,
-    PutOutput, TagSet, UploadRef, VersioningStatus,
+    AttributesOptions, Backend, BackendResult, BodySource, BucketInfo, BucketSummary,
+    CompleteOptions, CompletedPart, CopyOptions, CopyOutput, GetObjectOutput, GetOptions,
+    ListOptions, ListPage, ListPartsOptions, ListPartsPage, ListUploadsOptions, ListUploadsPage,
+    ListVersionsOptions, ListVersionsPage, ObjectAttributes, ObjectIdentifier, ObjectMeta,
+    ObjectRef, PartCopyOptions, PartOptions, PartOutput, PutOptions, PutOutput, TagSet, UploadRef,
+    VersioningStatus,
 };
 
 /// A backend serving buckets of one S3-compatible upstream.
@@ -268,6 +270,15 @@ impl Backend for S3Backend {
         options: GetOptions,
     ) -> BackendResult<ObjectMeta> {
         objects::head(&self.client, bucket, key, options).await
+    }
+
+    async fn get_object_attributes(
+        &self,
+        bucket: &str,
+        key: &str,
+        options: AttributesOptions,
+    ) -> BackendResult<ObjectAttributes> {
+        attributes::get(&self.client, bucket, key, options).await
     }
 
     async fn put_object(

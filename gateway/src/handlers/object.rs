@@ -116,8 +116,7 @@ pub(super) async fn get_object(
             .extend(checksum_headers(output.meta.checksum.as_ref()));
     }
     let length = match output.range {
-        // Part 1 of an object without parts is all of it, answered whole.
-        Some((first, last)) if part_number.is_none() || output.meta.parts_count.is_some() => {
+        Some((first, last)) => {
             response.status = 206;
             response.headers.push((
                 "content-range".into(),
@@ -125,7 +124,6 @@ pub(super) async fn get_object(
             ));
             last - first + 1
         }
-        Some((first, last)) => last - first + 1,
         None => output.meta.size,
     };
     response.body = ResponseBody::Stream {
