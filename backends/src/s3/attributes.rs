@@ -57,8 +57,9 @@ struct Checksum {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct ObjectParts {
+    /// `PartsCount` on the wire (`TotalPartsCount` in the SDKs).
     #[serde(default)]
-    total_parts_count: Option<u32>,
+    parts_count: Option<u32>,
     #[serde(default)]
     next_part_number_marker: Option<u32>,
     #[serde(default)]
@@ -154,7 +155,7 @@ pub(super) async fn get(
             .insert("x-amz-storage-class".to_owned(), class);
     }
     let parts = answer.object_parts.map(|parts| ObjectPartsPage {
-        total_parts_count: parts.total_parts_count.unwrap_or(0),
+        total_parts_count: parts.parts_count.unwrap_or(0),
         next_part_number_marker: parts.next_part_number_marker.filter(|_| parts.is_truncated),
         is_truncated: parts.is_truncated,
         parts: parts

@@ -111,7 +111,7 @@ pub fn object_attributes(
         && let Some(parts) = &attributes.parts
     {
         doc.open("ObjectParts")
-            .value("TotalPartsCount", parts.total_parts_count)
+            .value("PartsCount", parts.total_parts_count)
             .value("PartNumberMarker", part_number_marker);
         if let Some(next) = parts.next_part_number_marker {
             doc.value("NextPartNumberMarker", next);
