@@ -99,11 +99,14 @@
 //!
 //! - A checksum the client sends as an aws-chunked trailer is verified by
 //!   the gateway but not sent on (the upload leaves with a plain body and
-//!   its length known up front); `x-amz-checksum-mode` is not forwarded,
-//!   so reads do not return stored checksums, as on the fs backend.
-//! - UploadPart does not forward part checksums: the multipart upload is
-//!   created without a checksum algorithm, and S3 would then ask for every
-//!   part's checksum on completion.
+//!   its length known up front): the upstream stores its own default, and
+//!   the write answers the verified checksum. Header checksums, part
+//!   checksums, a multipart upload's algorithm and type and the parts'
+//!   checksums on completion are sent on (with `x-amz-sdk-checksum-algorithm`,
+//!   which some servers need to store one); reads send
+//!   `x-amz-checksum-mode: ENABLED` and report what the upstream stores.
+//!   [`S3Config::checksums`] turns all of it off for servers that reject
+//!   it (GCS).
 
 //! - PutObject and UploadPart need the body's length
 //!   (`content_length`); without it they answer InvalidArgument (the

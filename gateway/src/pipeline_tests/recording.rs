@@ -5,11 +5,12 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use cedargate_backends::{
-    Backend, BackendResult, BodySource, BucketInfo, BucketSummary, CompleteOptions, CompletedPart,
-    CopyOptions, CopyOutput, GetObjectOutput, GetOptions, ListOptions, ListPage, ListPartsOptions,
-    ListPartsPage, ListUploadsOptions, ListUploadsPage, ListVersionsOptions, ListVersionsPage,
-    ObjectIdentifier, ObjectMeta, ObjectRef, PartCopyOptions, PartOptions, PartOutput, PutOptions,
-    PutOutput, TagSet, UploadRef, VersioningStatus,
+    AttributesOptions, Backend, BackendResult, BodySource, BucketInfo, BucketSummary,
+    CompleteOptions, CompletedPart, CopyOptions, CopyOutput, GetObjectOutput, GetOptions,
+    ListOptions, ListPage, ListPartsOptions, ListPartsPage, ListUploadsOptions, ListUploadsPage,
+    ListVersionsOptions, ListVersionsPage, ObjectAttributes, ObjectIdentifier, ObjectMeta,
+    ObjectRef, PartCopyOptions, PartOptions, PartOutput, PutOptions, PutOutput, TagSet, UploadRef,
+    VersioningStatus,
 };
 
 use super::Shared;
@@ -91,6 +92,16 @@ impl Backend for Recording {
     ) -> BackendResult<ObjectMeta> {
         self.calls.push("head_object");
         self.inner.head_object(bucket, key, options).await
+    }
+
+    async fn get_object_attributes(
+        &self,
+        bucket: &str,
+        key: &str,
+        options: AttributesOptions,
+    ) -> BackendResult<ObjectAttributes> {
+        self.calls.push("get_object_attributes");
+        self.inner.get_object_attributes(bucket, key, options).await
     }
 
     async fn put_object(

@@ -275,11 +275,12 @@ mod tests {
     #[test]
     fn settings_follow_s3s_rules() {
         use ChecksumType::*;
-        let table: &[(
-            Option<&str>,
-            Option<&str>,
+        type Row<'a> = (
+            Option<&'a str>,
+            Option<&'a str>,
             Option<(ChecksumAlgorithm, ChecksumType)>,
-        )] = &[
+        );
+        let table: &[Row<'_>] = &[
             (None, None, None),
             (Some("CRC32"), None, Some((Crc32, Composite))),
             (Some("crc64nvme"), None, Some((Crc64Nvme, FullObject))),
