@@ -184,9 +184,10 @@ pub(super) async fn complete(
         .map(|part| CompletedPart {
             part_number: part.part_number,
             etag: part.etag.trim_matches('"').to_owned(),
-            checksum: part
-                .checksum
-                .map(|(algorithm, value)| ObjectChecksum::full_object(algorithm, value)),
+            checksum: part.checksum.and_then(|(algorithm, value)| {
+                let algorithm = cedargate_backends::ChecksumAlgorithm::from_name(&algorithm)?;
+                Some(ObjectChecksum::full_object(algorithm, value))
+            }),
         })
         .collect();
     let options = CompleteOptions {
@@ -201,9 +202,9 @@ pub(super) async fn complete(
     let location = format!("/{}/{}", target.name, upload.key);
     let checksum = output.checksum.as_ref().and_then(|checksum| {
         Some((
-            checksum.algorithm()?,
+            checksum.algorithm()?.as_str(),
             checksum.value.as_str(),
-            checksum.checksum_type,
+            checksum.checksum_type.as_str(),
         ))
     });
     Ok(S3Response::xml(

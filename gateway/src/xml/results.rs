@@ -63,7 +63,7 @@ pub(super) fn checksum_element(doc: &mut Doc, checksum: Option<&ObjectChecksum>,
         return;
     };
     doc.text(
-        &cedargate_s3::xml::checksum_element(algorithm),
+        &cedargate_s3::xml::checksum_element(algorithm.as_str()),
         checksum.digest(),
     );
     if with_type {

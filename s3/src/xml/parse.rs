@@ -13,7 +13,6 @@
 //! Text is taken exactly as sent (keys are never trimmed); only numbers and
 //! booleans are trimmed of surrounding whitespace.
 
-use crate::body::checksum::ChecksumAlgorithm;
 use quick_xml::events::Event;
 use quick_xml::{Reader, escape::resolve_predefined_entity};
 
@@ -109,8 +108,9 @@ pub struct CompletedPart {
     /// `<ETag>`, without quotes.
     pub etag: String,
     /// `<ChecksumCRC32>`... : the part's checksum as the client lists it,
-    /// with the algorithm it names.
-    pub checksum: Option<(ChecksumAlgorithm, String)>,
+    /// with the algorithm the element names (`CRC32`: what follows
+    /// `Checksum`).
+    pub checksum: Option<(String, String)>,
 }
 
 /// One `<Grant>` of an `<AccessControlPolicy>` body.
@@ -223,7 +223,7 @@ pub fn parse_complete_multipart_upload(body: &[u8]) -> Result<CompleteMultipartU
     const ROOT: &str = "CompleteMultipartUpload";
     let mut parts: Vec<CompletedPart> = Vec::new();
     let mut current: Option<(Option<u32>, Option<String>)> = None;
-    let mut checksum: Option<(ChecksumAlgorithm, String)> = None;
+    let mut checksum: Option<(String, String)> = None;
     walk(body, ROOT, MAX_COMPLETE_BODY_BYTES, |node| {
         match node {
             Node::Open(path) if is(path, &[ROOT, "Part"]) => {
@@ -240,8 +240,8 @@ pub fn parse_complete_multipart_upload(body: &[u8]) -> Result<CompleteMultipartU
                     && path[2].starts_with("Checksum") =>
             {
                 let name = &path[2]["Checksum".len()..];
-                if let Some(algorithm) = ChecksumAlgorithm::from_name(name) {
-                    checksum = Some((algorithm, text.trim().to_owned()));
+                if !name.is_empty() && name != "Type" {
+                    checksum = Some((name.to_owned(), text.trim().to_owned()));
                 }
             }
             Node::Close(path, text) => {

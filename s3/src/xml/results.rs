@@ -4,8 +4,6 @@
 
 use super::write::Doc;
 use super::{Owner, S3_NAMESPACE, XML_DECLARATION};
-use crate::body::checksum::ChecksumAlgorithm;
-use crate::body::multipart_checksum::ChecksumType;
 
 /// Renders GetBucketLocation's answer. `us-east-1` (and an empty region)
 /// is the empty element, as S3 answers for buckets in us-east-1.
@@ -49,13 +47,14 @@ pub fn initiate_multipart_upload_result(bucket: &str, key: &str, upload_id: &str
 
 /// Renders CompleteMultipartUploadResult. `location` is the object's URL
 /// as the client addressed it; `etag` is unquoted (`hex-N`); `checksum` is
-/// the object's `(algorithm, value, type)`.
+/// the object's `(algorithm, value, type)` as S3 writes them (`CRC32`,
+/// `...-2`, `COMPOSITE`).
 pub fn complete_multipart_upload_result(
     location: &str,
     bucket: &str,
     key: &str,
     etag: &str,
-    checksum: Option<(ChecksumAlgorithm, &str, ChecksumType)>,
+    checksum: Option<(&str, &str, &str)>,
 ) -> String {
     let mut doc = Doc::new("CompleteMultipartUploadResult");
     doc.text("Location", location)
@@ -64,14 +63,15 @@ pub fn complete_multipart_upload_result(
         .etag(etag);
     if let Some((algorithm, value, kind)) = checksum {
         doc.text(&checksum_element(algorithm), value)
-            .text("ChecksumType", kind.as_str());
+            .text("ChecksumType", kind);
     }
     doc.finish()
 }
 
-/// The XML element of a checksum: `ChecksumCRC32`, `ChecksumSHA256`...
-pub fn checksum_element(algorithm: ChecksumAlgorithm) -> String {
-    format!("Checksum{}", algorithm.as_str())
+/// The XML element of a checksum of `algorithm` as S3 writes it (`CRC32`):
+/// `ChecksumCRC32`.
+pub fn checksum_element(algorithm: &str) -> String {
+    format!("Checksum{algorithm}")
 }
 
 /// What happened to one key of a DeleteObjects request.
