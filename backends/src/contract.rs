@@ -30,6 +30,7 @@
 
 mod acl;
 mod buckets;
+mod checksums;
 mod conditions;
 mod copy;
 mod listing;
@@ -47,6 +48,10 @@ use md5::{Digest, Md5};
 
 pub use acl::{bucket_tagging, canned_acls};
 pub use buckets::{bucket_lifecycle, object_tagging, unversioned_versions, version_null_requests};
+pub use checksums::{
+    checksums_stored, multipart_checksums, multipart_complete_again,
+    multipart_conditional_complete, multipart_part_reupload, object_attributes, part_number_reads,
+};
 pub use conditions::{conditional_put, read_conditions};
 pub use copy::copy_object;
 pub use listing::{
@@ -102,7 +107,7 @@ pub struct ExpectedFailure {
 }
 
 /// Every case [`run_all_with`] runs, by name.
-pub const CASES: [&str; 26] = [
+pub const CASES: [&str; 33] = [
     "missing_bucket",
     "put_get_head_delete",
     "failed_bodies_store_nothing",
@@ -129,6 +134,13 @@ pub const CASES: [&str; 26] = [
     "object_tagging",
     "canned_acls",
     "bucket_tagging",
+    "checksums_stored",
+    "multipart_checksums",
+    "object_attributes",
+    "part_number_reads",
+    "multipart_part_reupload",
+    "multipart_complete_again",
+    "multipart_conditional_complete",
 ];
 
 /// The versioning cases [`run_versioning`] runs, by name: each creates
@@ -228,6 +240,13 @@ async fn run_case(case: &str, backend: &dyn Backend, bucket: &str, config: &Cont
         "versioning_suspended" => versioning_suspended(backend, bucket).await,
         "versioning_marker_deletes" => versioning_marker_deletes(backend, bucket).await,
         "versioning_listing" => versioning_listing(backend, bucket).await,
+        "checksums_stored" => checksums_stored(backend, bucket).await,
+        "multipart_checksums" => multipart_checksums(backend, bucket, config).await,
+        "object_attributes" => object_attributes(backend, bucket, config).await,
+        "part_number_reads" => part_number_reads(backend, bucket, config).await,
+        "multipart_part_reupload" => multipart_part_reupload(backend, bucket).await,
+        "multipart_complete_again" => multipart_complete_again(backend, bucket).await,
+        "multipart_conditional_complete" => multipart_conditional_complete(backend, bucket).await,
         other => fail(format!("case `{other}` is listed but not run")),
     }
 }
@@ -322,6 +341,7 @@ fn part_declared(data: &[u8]) -> PartOptions {
     PartOptions {
         content_length: Some(data.len() as u64),
         content_md5: None,
+        checksum: None,
     }
 }
 

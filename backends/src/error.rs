@@ -65,7 +65,7 @@ pub enum BackendError {
         size: u64,
     },
     /// The body's MD5 does not match Content-MD5.
-    #[error("the content MD5 does not match the body")]
+    #[error("the content MD5 or checksum does not match the body")]
     BadDigest,
     /// The body was shorter or longer than its declared length.
     #[error("the body length does not match the declared length")]
@@ -76,6 +76,19 @@ pub enum BackendError {
         /// The offending part number.
         part_number: u32,
     },
+    /// A `partNumber` read of a part the object does not have.
+    #[error("the requested part number is not satisfiable")]
+    InvalidPartNumber,
+    /// A request S3 refuses as InvalidRequest (a part without the checksum
+    /// its upload requires, or with another algorithm's).
+    #[error("{message}")]
+    InvalidRequest {
+        /// A client-safe explanation.
+        message: String,
+    },
+    /// A conditional CompleteMultipartUpload raced another write of the key.
+    #[error("a conflicting operation occurred; retry the request")]
+    ConditionalRequestConflict,
     /// Parts in CompleteMultipartUpload are not in ascending order.
     #[error("the parts are not in ascending order")]
     InvalidPartOrder,
@@ -125,6 +138,13 @@ impl BackendError {
     /// Wraps any error as [`BackendError::Other`].
     pub fn other(error: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
         Self::Other(error.into())
+    }
+
+    /// A client-safe [`BackendError::InvalidRequest`].
+    pub fn invalid_request(message: impl Into<String>) -> Self {
+        Self::InvalidRequest {
+            message: message.into(),
+        }
     }
 
     /// A client-safe [`BackendError::InvalidArgument`].

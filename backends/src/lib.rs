@@ -53,6 +53,13 @@ pub trait BodySource: Send {
     /// The next chunk of the body, or `None` once the whole body has been
     /// read and verified.
     async fn next_chunk(&mut self) -> std::io::Result<Option<Bytes>>;
+
+    /// The `x-amz-checksum-*` the body was verified against (sent as a
+    /// header or as a trailer), once [`Self::next_chunk`] has returned
+    /// `None`; `None` when the client sent no checksum.
+    fn verified_checksum(&self) -> Option<ObjectChecksum> {
+        None
+    }
 }
 
 /// A body held in memory, for tests and small internal writes.
@@ -186,6 +193,19 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
         key: &str,
         options: GetOptions,
     ) -> BackendResult<ObjectMeta>;
+
+    /// GetObjectAttributes: the object's metadata and a page of its parts.
+    /// The default answers the metadata of [`Self::head_object`] and no
+    /// parts.
+    async fn get_object_attributes(
+        &self,
+        bucket: &str,
+        key: &str,
+        options: AttributesOptions,
+    ) -> BackendResult<ObjectAttributes> {
+        let meta = self.head_object(bucket, key, options.get).await?;
+        Ok(ObjectAttributes { meta, parts: None })
+    }
 
     /// Writes a whole object from `body`.
     async fn put_object(
@@ -331,11 +351,14 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
         options: PartCopyOptions,
     ) -> BackendResult<CopyOutput>;
 
-    /// Assembles the listed parts into the object, atomically.
+    /// Assembles the listed parts into the object, atomically. Repeated
+    /// with the same parts after it succeeded, while the object it made is
+    /// still the current one, it answers the same result again.
     async fn complete_multipart_upload(
         &self,
         upload: UploadRef<'_>,
         parts: &[CompletedPart],
+        options: CompleteOptions,
     ) -> BackendResult<PutOutput>;
 
     /// Abandons an upload and frees its parts.

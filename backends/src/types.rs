@@ -4,6 +4,8 @@ use std::collections::BTreeMap;
 use std::time::SystemTime;
 
 use crate::{ByteRange, ByteStream, Conditions, ObjectHeaders, ObjectMeta};
+pub use cedargate_s3::body::checksum::ChecksumAlgorithm;
+pub use cedargate_s3::body::multipart_checksum::ChecksumType;
 
 /// Details of a bucket.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,6 +117,11 @@ pub struct GetOptions {
     /// The version to read (`versionId`); `None` reads the current one. In
     /// an unversioned bucket only `null` names a version.
     pub version_id: Option<String>,
+    /// Read one part (`partNumber`) of an object created by a multipart
+    /// upload: the answer's range is the part's. Part 1 of any other
+    /// object is the whole object; other numbers are InvalidPartNumber.
+    /// Never given with `range`.
+    pub part_number: Option<u32>,
 }
 
 /// The result of [`crate::Backend::get_object`].
@@ -152,24 +159,58 @@ pub struct PutOptions {
     pub conditions: Conditions,
     /// The whole-body checksum the client sent as a header (the gateway
     /// verifies it while the body streams). Upstreams that store checksums
-    /// are told it, so they verify the bytes they receive as well.
+    /// are told it, so they verify the bytes they receive as well. A
+    /// checksum sent as a trailer is known only at the body's end, through
+    /// [`crate::BodySource::verified_checksum`].
     pub checksum: Option<ObjectChecksum>,
+    /// CreateMultipartUpload only: the algorithm every part must carry a
+    /// checksum of, and how the object's checksum is made of them
+    /// (`x-amz-checksum-algorithm`, `x-amz-checksum-type`).
+    pub multipart_checksum: Option<(ChecksumAlgorithm, ChecksumType)>,
 }
 
-/// A whole-body checksum: `x-amz-checksum-<algorithm>: <value>`.
+/// A checksum of an object or a part: `x-amz-checksum-<algorithm>: <value>`
+/// with its `x-amz-checksum-type`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ObjectChecksum {
     /// The algorithm as S3 spells it in header names, lowercase (`crc32`,
     /// `crc32c`, `crc64nvme`, `sha1`, `sha256`).
     pub algorithm: String,
-    /// The base64 digest.
+    /// The base64 digest, as HeadObject shows it: a COMPOSITE checksum ends
+    /// with `-N`, the part count.
     pub value: String,
+    /// FULL_OBJECT (the digest of the content; every part's and every
+    /// single write's) or COMPOSITE (multipart, the digest of the part
+    /// digests).
+    pub checksum_type: ChecksumType,
 }
 
 impl ObjectChecksum {
+    /// A FULL_OBJECT checksum of `algorithm`.
+    pub fn full_object(algorithm: ChecksumAlgorithm, value: impl Into<String>) -> Self {
+        Self {
+            algorithm: algorithm.lowercase_name().to_owned(),
+            value: value.into(),
+            checksum_type: ChecksumType::FullObject,
+        }
+    }
+
     /// The header that carries it.
     pub fn header_name(&self) -> String {
         format!("x-amz-checksum-{}", self.algorithm)
+    }
+
+    /// The algorithm, when it is one S3 defines.
+    pub fn algorithm(&self) -> Option<ChecksumAlgorithm> {
+        ChecksumAlgorithm::from_name(&self.algorithm)
+    }
+
+    /// The digest without a COMPOSITE checksum's `-N` (as
+    /// GetObjectAttributes and part listings show it).
+    pub fn digest(&self) -> &str {
+        self.value
+            .split_once('-')
+            .map_or(self.value.as_str(), |(digest, _)| digest)
     }
 }
 
@@ -237,6 +278,8 @@ pub struct PartOptions {
     pub content_length: Option<u64>,
     /// The MD5 the part must have (from `Content-MD5`).
     pub content_md5: Option<[u8; 16]>,
+    /// The part's checksum sent as a header (as [`PutOptions::checksum`]).
+    pub checksum: Option<ObjectChecksum>,
 }
 
 /// The result of storing a part.
@@ -244,6 +287,8 @@ pub struct PartOptions {
 pub struct PartOutput {
     /// The part's ETag (MD5 hex, without quotes).
     pub etag: String,
+    /// The part's checksum, when the backend keeps one.
+    pub checksum: Option<ObjectChecksum>,
 }
 
 /// Options for [`crate::Backend::upload_part_copy`].
@@ -264,6 +309,20 @@ pub struct CompletedPart {
     pub part_number: u32,
     /// ETag the client was given for the part, without quotes.
     pub etag: String,
+    /// The part's checksum as the request lists it (`<ChecksumCRC32>`...),
+    /// which must match the stored part's.
+    pub checksum: Option<ObjectChecksum>,
+}
+
+/// Options for [`crate::Backend::complete_multipart_upload`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CompleteOptions {
+    /// `If-Match` / `If-None-Match: *`: the write conditions of the
+    /// completion, evaluated on the current object when it is committed.
+    pub conditions: Conditions,
+    /// The object's checksum the client expects (`x-amz-checksum-*` on the
+    /// completion): BadDigest when the assembled object's differs.
+    pub checksum: Option<ObjectChecksum>,
 }
 
 /// Options for [`crate::Backend::list_objects`].
@@ -346,6 +405,8 @@ pub struct PartSummary {
     pub size: u64,
     /// When the part was stored.
     pub last_modified: SystemTime,
+    /// The part's checksum, when the backend keeps one.
+    pub checksum: Option<ObjectChecksum>,
 }
 
 /// One page of [`crate::Backend::list_parts`].
@@ -525,4 +586,59 @@ impl ListVersionsPage {
             next_version_id_marker,
         }
     }
+}
+
+/// Options for [`crate::Backend::get_object_attributes`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttributesOptions {
+    /// The version and SSE-C headers, as for a read (no range, no part).
+    pub get: GetOptions,
+    /// Only parts with a number greater than this.
+    pub part_number_marker: u32,
+    /// At most this many parts (0..=1000).
+    pub max_parts: usize,
+}
+
+impl Default for AttributesOptions {
+    fn default() -> Self {
+        Self {
+            get: GetOptions::default(),
+            part_number_marker: 0,
+            max_parts: 1000,
+        }
+    }
+}
+
+/// One part of an object created by a multipart upload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectPart {
+    /// Part number.
+    pub part_number: u32,
+    /// Size in bytes.
+    pub size: u64,
+    /// The part's checksum, when the object has checksums.
+    pub checksum: Option<ObjectChecksum>,
+}
+
+/// One page of an object's parts (GetObjectAttributes `ObjectParts`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ObjectPartsPage {
+    /// How many parts the object has.
+    pub total_parts_count: u32,
+    /// Parts in ascending number order, after the marker.
+    pub parts: Vec<ObjectPart>,
+    /// Whether more parts follow.
+    pub is_truncated: bool,
+    /// When truncated: the last part number returned.
+    pub next_part_number_marker: Option<u32>,
+}
+
+/// The result of [`crate::Backend::get_object_attributes`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectAttributes {
+    /// The object's metadata (ETag, size, checksum, storage class header).
+    pub meta: ObjectMeta,
+    /// Its parts, for an object created by a multipart upload whose parts
+    /// the backend knows.
+    pub parts: Option<ObjectPartsPage>,
 }

@@ -119,10 +119,10 @@ async fn requests_follow_the_xml_api_rules() {
 
     let options = PutOptions {
         content_length: Some(2),
-        checksum: Some(ObjectChecksum {
-            algorithm: "crc32".to_owned(),
-            value: "2JMqrA==".to_owned(),
-        }),
+        checksum: Some(ObjectChecksum::full_object(
+            cedargate_backends::ChecksumAlgorithm::Crc32,
+            "2JMqrA==",
+        )),
         ..PutOptions::default()
     };
     gcs.put_object("b", "k", &mut MemoryBody::from(&b"hi"[..]), options)

@@ -233,6 +233,7 @@ async fn every_request_shape_is_signed_as_s3_expects() {
     let part_options = PartOptions {
         content_length: Some(part.len() as u64),
         content_md5: Some(md5(&part)),
+        checksum: None,
     };
     let first = backend
         .upload_part(upload, 1, &mut body, part_options)
@@ -265,14 +266,16 @@ async fn every_request_shape_is_signed_as_s3_expects() {
         CompletedPart {
             part_number: 1,
             etag: first.etag,
+            checksum: None,
         },
         CompletedPart {
             part_number: 2,
             etag: copied.etag,
+            checksum: None,
         },
     ];
     let done = backend
-        .complete_multipart_upload(upload, &completed)
+        .complete_multipart_upload(upload, &completed, Default::default())
         .await
         .unwrap_or_else(|e| panic!("complete: {e:?}"));
     assert_eq!(done.size, part.len() as u64 + 2);

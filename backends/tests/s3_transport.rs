@@ -469,10 +469,10 @@ async fn storage_and_customer_key_headers_reach_the_upstream_and_come_back() {
             ..ObjectHeaders::default()
         },
         content_length: Some(2),
-        checksum: Some(ObjectChecksum {
-            algorithm: "crc32".to_owned(),
-            value: "2JMqrA==".to_owned(),
-        }),
+        checksum: Some(ObjectChecksum::full_object(
+            cedargate_backends::ChecksumAlgorithm::Crc32,
+            "2JMqrA==",
+        )),
         ..PutOptions::default()
     };
     let _ = backend
@@ -484,6 +484,7 @@ async fn storage_and_customer_key_headers_reach_the_upstream_and_come_back() {
         "x-amz-tagging: team=blue",
         "x-amz-object-lock-mode: governance",
         "x-amz-checksum-crc32: 2jmqra==",
+        "x-amz-sdk-checksum-algorithm: crc32",
     ] {
         assert!(request.contains(sent), "`{sent}` missing in {request}");
     }

@@ -9,7 +9,7 @@ use base64::Engine;
 use cedargate_backends::{ByteRange, Conditions, ObjectChecksum, ObjectHeaders};
 use http::{HeaderMap, Method};
 
-use cedargate_s3::body::checksum::{CHECKSUM_HEADER_PREFIX, ChecksumAlgorithm};
+use cedargate_s3::body::checksum::ChecksumAlgorithm;
 use cedargate_s3::classify::S3Operation;
 use cedargate_s3::error::{S3Error, S3ErrorCode};
 use cedargate_s3::query::Query;
@@ -149,10 +149,10 @@ impl S3Request {
     pub fn checksum(&self) -> Option<ObjectChecksum> {
         self.headers.iter().find_map(|(name, value)| {
             let algorithm = ChecksumAlgorithm::from_header_name(name.as_str())?;
-            Some(ObjectChecksum {
-                algorithm: algorithm.header_name()[CHECKSUM_HEADER_PREFIX.len()..].to_owned(),
-                value: value.to_str().ok()?.to_owned(),
-            })
+            Some(ObjectChecksum::full_object(
+                algorithm,
+                value.to_str().ok()?.trim(),
+            ))
         })
     }
 

@@ -8,6 +8,23 @@ use std::time::SystemTime;
 use bytes::Bytes;
 use cedargate_backends::{ByteStream, ObjectMeta};
 
+/// The headers that show a stored checksum: `x-amz-checksum-<algorithm>`
+/// and `x-amz-checksum-type`.
+pub fn checksum_headers(
+    checksum: Option<&cedargate_backends::ObjectChecksum>,
+) -> Vec<(Cow<'static, str>, String)> {
+    match checksum {
+        Some(checksum) => vec![
+            (checksum.header_name().into(), checksum.value.clone()),
+            (
+                "x-amz-checksum-type".into(),
+                checksum.checksum_type.as_str().to_owned(),
+            ),
+        ],
+        None => Vec::new(),
+    }
+}
+
 /// A response body.
 pub enum ResponseBody {
     /// No body (HEAD, 204, 304).

@@ -33,6 +33,12 @@ fn boto3_drives_the_fs_backend_end_to_end() {
 }
 
 #[test]
+fn boto3_checksums_and_multipart_details_on_the_fs_backend() {
+    let gateway = TestGateway::start("");
+    gateway.assert_pytest_passes("test_checksums.py");
+}
+
+#[test]
 fn aws_cli_drives_the_fs_backend_end_to_end() {
     let gateway = TestGateway::start("");
     gateway.assert_pytest_passes("test_awscli.py");

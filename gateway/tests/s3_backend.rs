@@ -209,3 +209,19 @@ fn buckets_versions_and_tags_pass_through_to_an_s3_upstream() {
         &[("CG_STORAGE", "s3"), ("PYTEST_ADDOPTS", "-k 'not restart'")],
     );
 }
+
+#[test]
+fn checksums_pass_through_to_moto() {
+    // What moto stores and returns of whole-object checksums; its
+    // multipart deviations (no part checksums in ListParts, none in the
+    // completion's answer) are the backends crate's expected failures.
+    let upstream = S3Upstream::moto(&["store"]);
+    let gateway = gateway_in_front_of(&upstream);
+    gateway.assert_pytest_env_passes(
+        "test_checksums.py",
+        &[(
+            "PYTEST_ADDOPTS",
+            "-k 'every_algorithm or wrong_checksum or boto3_defaults'",
+        )],
+    );
+}

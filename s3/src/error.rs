@@ -146,6 +146,8 @@ s3_error_codes! {
     InvalidBucketState => (409, 409, "InvalidBucketState"),
     /// GetObjectLockConfiguration on a bucket without Object Lock.
     ObjectLockConfigurationNotFoundError => (404, 404, "ObjectLockConfigurationNotFoundError"),
+    /// A conditional CompleteMultipartUpload raced another write of the key.
+    ConditionalRequestConflict => (409, 409, "ConditionalRequestConflict"),
     /// The bucket has no CORS rules (GetBucketCors).
     NoSuchCORSConfiguration => (404, 404, "NoSuchCORSConfiguration"),
     /// The bucket has no tags (GetBucketTagging).
@@ -160,6 +162,8 @@ s3_error_codes! {
     PreconditionFailed => (412, 412, "PreconditionFailed"),
     /// The range cannot be satisfied.
     InvalidRange => (416, 416, "InvalidRange"),
+    /// A `partNumber` read of a part the object does not have.
+    InvalidPartNumber => (416, 416, "InvalidPartNumber"),
     /// A rate limit was exceeded.
     SlowDown => (429, 503, "SlowDown"),
     /// Unrecoverable gateway or upstream failure.

@@ -110,6 +110,7 @@ pub async fn canned_acls(backend: &dyn Backend, bucket: &str) {
     let part = PartOptions {
         content_length: Some(data.len() as u64),
         content_md5: None,
+        ..PartOptions::default()
     };
     let mut body = MemoryBody::from(&data[..]);
     let uploaded = must(
@@ -119,9 +120,12 @@ pub async fn canned_acls(backend: &dyn Backend, bucket: &str) {
     let parts = [CompletedPart {
         part_number: 1,
         etag: uploaded.etag,
+        checksum: None,
     }];
     must(
-        backend.complete_multipart_upload(upload, &parts).await,
+        backend
+            .complete_multipart_upload(upload, &parts, crate::CompleteOptions::default())
+            .await,
         "complete",
     );
     if acl_of(multipart.clone()).await != CannedAcl::PublicRead {

@@ -32,6 +32,7 @@ pub(super) async fn upload(
     let options = PartOptions {
         content_length: Some(data.len() as u64),
         content_md5: None,
+        checksum: None,
     };
     let part = must(
         backend
@@ -49,6 +50,7 @@ pub(super) fn completed(parts: &[(u32, &str)]) -> Vec<CompletedPart> {
         .map(|(part_number, etag)| CompletedPart {
             part_number: *part_number,
             etag: (*etag).to_owned(),
+            checksum: None,
         })
         .collect()
 }
@@ -94,7 +96,9 @@ pub async fn multipart_complete(backend: &dyn Backend, bucket: &str, config: &Co
     }
     let chosen = completed(&[(1, &etags[&1]), (2, &etags[&2]), (4, &etags[&4])]);
     let done = must(
-        backend.complete_multipart_upload(id, &chosen).await,
+        backend
+            .complete_multipart_upload(id, &chosen, Default::default())
+            .await,
         "complete",
     );
     let expected_etag = multipart_etag(&[&parts[0], &parts[1], &parts[3]]);
@@ -153,11 +157,13 @@ pub async fn multipart_errors(backend: &dyn Backend, bucket: &str, config: &Cont
         completed(&[(1, &e1), (1, &e1)]),
     ];
     for parts in order {
-        let result = backend.complete_multipart_upload(id, &parts).await;
+        let result = backend
+            .complete_multipart_upload(id, &parts, Default::default())
+            .await;
         assert_err!(result, BackendError::InvalidPartOrder, "parts {parts:?}");
     }
     let result = backend
-        .complete_multipart_upload(id, &completed(&[(1, &e2), (2, &e2)]))
+        .complete_multipart_upload(id, &completed(&[(1, &e2), (2, &e2)]), Default::default())
         .await;
     assert_err!(
         result,
@@ -165,7 +171,7 @@ pub async fn multipart_errors(backend: &dyn Backend, bucket: &str, config: &Cont
         "wrong ETag"
     );
     let result = backend
-        .complete_multipart_upload(id, &completed(&[(1, &e1), (4, &e3)]))
+        .complete_multipart_upload(id, &completed(&[(1, &e1), (4, &e3)]), Default::default())
         .await;
     assert_err!(
         result,
@@ -173,14 +179,20 @@ pub async fn multipart_errors(backend: &dyn Backend, bucket: &str, config: &Cont
         "missing part"
     );
     let result = backend
-        .complete_multipart_upload(id, &completed(&[(1, &e1), (2, &e2), (3, &e3)]))
+        .complete_multipart_upload(
+            id,
+            &completed(&[(1, &e1), (2, &e2), (3, &e3)]),
+            Default::default(),
+        )
         .await;
     assert_err!(
         result,
         BackendError::EntityTooSmall { part_number: 2 },
         "small middle part"
     );
-    let result = backend.complete_multipart_upload(id, &[]).await;
+    let result = backend
+        .complete_multipart_upload(id, &[], Default::default())
+        .await;
     assert_err!(result, BackendError::InvalidArgument { .. }, "no parts");
     for number in [0, 10_001] {
         let mut body = MemoryBody::from(&b"x"[..]);
@@ -196,7 +208,11 @@ pub async fn multipart_errors(backend: &dyn Backend, bucket: &str, config: &Cont
     let quoted = format!("\"{e2}\"");
     let done = must(
         backend
-            .complete_multipart_upload(id, &completed(&[(1, &e1), (2, &quoted)]))
+            .complete_multipart_upload(
+                id,
+                &completed(&[(1, &e1), (2, &quoted)]),
+                Default::default(),
+            )
             .await,
         "complete",
     );
@@ -258,7 +274,7 @@ pub async fn multipart_wrong_upload(backend: &dyn Backend, bucket: &str) {
             "list_parts of {wrong:?}"
         );
         let result = backend
-            .complete_multipart_upload(wrong, &completed(&[(1, &e1)]))
+            .complete_multipart_upload(wrong, &completed(&[(1, &e1)]), Default::default())
             .await;
         assert_err!(result, BackendError::NoSuchUpload, "complete {wrong:?}");
         let result = backend.abort_multipart_upload(wrong).await;
@@ -266,7 +282,7 @@ pub async fn multipart_wrong_upload(backend: &dyn Backend, bucket: &str) {
     }
     let done = must(
         backend
-            .complete_multipart_upload(id, &completed(&[(1, &e1)]))
+            .complete_multipart_upload(id, &completed(&[(1, &e1)]), Default::default())
             .await,
         "complete the real upload",
     );
@@ -297,7 +313,7 @@ pub async fn multipart_abort(backend: &dyn Backend, bucket: &str) {
     let listed = backend.list_parts(id, ListPartsOptions::default()).await;
     assert_err!(listed, BackendError::NoSuchUpload, "list_parts after abort");
     let result = backend
-        .complete_multipart_upload(id, &completed(&[(1, &etag)]))
+        .complete_multipart_upload(id, &completed(&[(1, &etag)]), Default::default())
         .await;
     assert_err!(result, BackendError::NoSuchUpload, "complete after abort");
     let head = backend
@@ -392,7 +408,9 @@ pub async fn multipart_part_copy(backend: &dyn Backend, bucket: &str, config: &C
     assert_err!(result, BackendError::NoSuchKey, "missing source");
     let parts = completed(&[(1, &p1.etag), (2, &p2.etag)]);
     let done = must(
-        backend.complete_multipart_upload(id, &parts).await,
+        backend
+            .complete_multipart_upload(id, &parts, Default::default())
+            .await,
         "complete",
     );
     assert_eq!(

@@ -12,8 +12,8 @@ use super::{
     put_with,
 };
 use crate::{
-    Backend, BackendError, ByteRange, Conditions, GetOptions, ListOptions, MemoryBody,
-    ObjectChecksum, ObjectHeaders, ObjectIdentifier, PutOptions,
+    Backend, BackendError, ByteRange, ChecksumAlgorithm, Conditions, GetOptions, ListOptions,
+    MemoryBody, ObjectChecksum, ObjectHeaders, ObjectIdentifier, PutOptions,
 };
 
 /// Operations on a bucket that does not exist answer `NoSuchBucket`; the
@@ -80,10 +80,11 @@ pub async fn put_get_head_delete(backend: &dyn Backend, bucket: &str) {
         content_md5: Some(Md5::digest(data).into()),
         conditions: Conditions::default(),
         // The CRC32 of `data`: upstreams that verify checksums accept it.
-        checksum: Some(ObjectChecksum {
-            algorithm: "crc32".to_owned(),
-            value: "cxrd2A==".to_owned(),
-        }),
+        checksum: Some(ObjectChecksum::full_object(
+            ChecksumAlgorithm::Crc32,
+            "cxrd2A==",
+        )),
+        multipart_checksum: None,
     };
     let before = SystemTime::now() - Duration::from_secs(300);
     let written = put_with(backend, bucket, key, data, options).await;

@@ -16,12 +16,13 @@ use std::io::{Read, Seek, SeekFrom, Write};
 use md5::{Digest, Md5};
 use serde::{Deserialize, Serialize};
 
+use super::checksums::{StoredChecksum, StoredPart};
 use super::install::install_sidecar;
 use super::layout::ObjectPaths;
 use super::staging::TempFile;
 use super::stamp::{Stamp, ns_to_time};
 use super::{Ctx, io_error};
-use crate::{BackendResult, ObjectHeaders, ObjectMeta, TagSet};
+use crate::{BackendResult, ObjectChecksum, ObjectHeaders, ObjectMeta, TagSet};
 
 /// The read header that counts an object's tags; never stored.
 pub(super) const TAGGING_COUNT: &str = "x-amz-tagging-count";
@@ -59,6 +60,17 @@ pub(super) struct Sidecar {
     /// A delete marker (no data file): a noncurrent-version entry only.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub delete_marker: bool,
+    /// The object's checksum (FULL_OBJECT, or COMPOSITE for multipart).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checksum: Option<StoredChecksum>,
+    /// The parts of an object a multipart upload made, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parts: Vec<StoredPart>,
+    /// The multipart upload that made the object: a repeated
+    /// CompleteMultipartUpload of it answers again while this sidecar
+    /// describes the current data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upload_id: Option<String>,
 }
 
 impl Sidecar {
@@ -105,7 +117,7 @@ impl Sidecar {
             user_metadata: self.user_metadata,
             parts_count: self.parts_count,
             version_id: self.version_id,
-            checksum: None,
+            checksum: self.checksum.as_ref().map(ObjectChecksum::from),
         }
     }
 }
@@ -179,6 +191,9 @@ pub(super) fn load_sidecar(
         tags: TagSet::new(),
         version_id: None,
         delete_marker: false,
+        checksum: None,
+        parts: Vec::new(),
+        upload_id: None,
     };
     refresh_sidecar(ctx, paths, &sidecar);
     Ok(sidecar)

@@ -160,6 +160,7 @@
 mod acl;
 mod bucket_meta;
 mod buckets;
+mod checksums;
 mod install;
 mod layout;
 mod list;
@@ -183,11 +184,12 @@ use async_trait::async_trait;
 use self::layout::{Layout, is_valid_bucket};
 use self::locks::LockTable;
 use crate::{
-    Backend, BackendError, BackendResult, BodySource, BucketInfo, BucketSummary, CannedAcl,
-    CompletedPart, CopyOptions, CopyOutput, DeleteOutput, GetObjectOutput, GetOptions, ListOptions, ListPage,
-    ListPartsOptions, ListPartsPage, ListUploadsOptions, ListUploadsPage, ListVersionsOptions,
-    ListVersionsPage, ObjectIdentifier, ObjectMeta, ObjectRef, PartCopyOptions, PartOptions,
-    PartOutput, PutOptions, PutOutput, TagSet, UploadRef, VersioningStatus,
+    AttributesOptions, Backend, BackendError, BackendResult, BodySource, BucketInfo, BucketSummary,
+    CannedAcl, CompleteOptions, CompletedPart, CopyOptions, CopyOutput, DeleteOutput,
+    GetObjectOutput, GetOptions, ListOptions, ListPage, ListPartsOptions, ListPartsPage,
+    ListUploadsOptions, ListUploadsPage, ListVersionsOptions, ListVersionsPage, ObjectAttributes,
+    ObjectIdentifier, ObjectMeta, ObjectRef, PartCopyOptions, PartOptions, PartOutput, PutOptions,
+    PutOutput, TagSet, UploadRef, VersioningStatus,
 };
 
 /// S3's minimum size for every part but the last.
@@ -478,6 +480,17 @@ impl Backend for FsBackend {
         object::head(&self.ctx, bucket, key, options).await
     }
 
+    async fn get_object_attributes(
+        &self,
+        bucket: &str,
+        key: &str,
+        options: AttributesOptions,
+    ) -> BackendResult<ObjectAttributes> {
+        refuse_sse_customer(&options.get, "GetObjectAttributes")?;
+        object::check_version(options.get.version_id.as_deref())?;
+        object::attributes(&self.ctx, bucket, key, options).await
+    }
+
     async fn put_object(
         &self,
         bucket: &str,
@@ -615,8 +628,9 @@ impl Backend for FsBackend {
         &self,
         upload: UploadRef<'_>,
         parts: &[CompletedPart],
+        options: CompleteOptions,
     ) -> BackendResult<PutOutput> {
-        multipart::complete(&self.ctx, upload, parts).await
+        multipart::complete(&self.ctx, upload, parts, options).await
     }
 
     async fn abort_multipart_upload(&self, upload: UploadRef<'_>) -> BackendResult<()> {

@@ -8,9 +8,10 @@ use bytes::BytesMut;
 use futures::StreamExt;
 use tokio::io::AsyncReadExt;
 
+use super::checksums::{self, StoredPart};
 use super::install::install_sidecar;
 use super::layout::ObjectPaths;
-use super::meta::{load_meta, load_sidecar, write_json_temp};
+use super::meta::{Sidecar, load_meta, load_sidecar, write_json_temp};
 use super::staging::{TempWriter, stage_body};
 use super::versions;
 use super::write::{
@@ -19,9 +20,10 @@ use super::write::{
 };
 use super::{Ctx, blocking, ensure_bucket, io_error, read_work};
 use crate::{
-    BackendError, BackendResult, BodySource, ByteStream, Conditions, CopyOptions, CopyOutput,
-    DeleteOutput, GetObjectOutput, GetOptions, MetadataDirective, ObjectIdentifier, ObjectMeta,
-    ObjectRef, PutOptions, PutOutput, TagSet, VersioningStatus,
+    AttributesOptions, BackendError, BackendResult, BodySource, ByteStream, ChecksumAlgorithm,
+    Conditions, CopyOptions, CopyOutput, DeleteOutput, GetObjectOutput, GetOptions,
+    MetadataDirective, ObjectAttributes, ObjectChecksum, ObjectIdentifier, ObjectMeta, ObjectPart,
+    ObjectPartsPage, ObjectRef, PutOptions, PutOutput, TagSet, VersioningStatus,
 };
 
 /// Size of the chunks a read streams.
@@ -142,7 +144,17 @@ pub(super) async fn put(
 ) -> BackendResult<PutOutput> {
     let paths = ctx.shared.layout.object(bucket, key)?;
     check_write(ctx, &paths, &options.conditions).await?;
-    let staged = stage_body(ctx, body, options.content_length, options.content_md5).await?;
+    let header = options.checksum.as_ref();
+    let algorithm = header.and_then(ObjectChecksum::algorithm);
+    let staged = stage_body(
+        ctx,
+        body,
+        options.content_length,
+        options.content_md5,
+        algorithm,
+    )
+    .await?;
+    let checksum = checksums::settle(&staged.checksums, header, body, None)?;
     let object = NewObject {
         etag: hex::encode(staged.md5),
         staged,
@@ -151,6 +163,8 @@ pub(super) async fn put(
         parts_count: None,
         tags,
         conditions: options.conditions,
+        checksum: Some(checksum),
+        multipart: None,
     };
     commit(ctx, paths, object).await
 }
@@ -165,15 +179,92 @@ pub(super) async fn head(
     let inner = ctx.clone();
     read_work(ctx, move || {
         let (paths, versioned) = version_paths(&inner, &paths, options.version_id.as_deref())?;
-        let (_file, meta) = open_object(&inner, &paths)?;
-        let meta = with_null_id(meta, versioned);
+        let (_file, sidecar) = open_sidecar(&inner, &paths)?;
+        let meta = with_null_id(sidecar.clone().into_meta(&paths.key), versioned);
         options.conditions.evaluate(&meta, true)?;
-        if let Some(range) = options.range {
-            range.resolve(meta.size)?;
-        }
+        read_range(&options, &sidecar)?;
         Ok(meta)
     })
     .await
+}
+
+/// Opens an object's data file and its sidecar, as [`open_object`].
+fn open_sidecar(ctx: &Ctx, paths: &ObjectPaths) -> BackendResult<(File, Sidecar)> {
+    let Some(mut file) = open_data(paths)? else {
+        ensure_bucket(&paths.bucket_dir)?;
+        return Err(BackendError::NoSuchKey);
+    };
+    let sidecar = load_sidecar(ctx, paths, &mut file)?;
+    Ok((file, sidecar))
+}
+
+/// The inclusive byte range a read serves: its `Range`, or the part its
+/// `partNumber` names (by position among the object's parts; part 1 of an
+/// object not made by a multipart upload is all of it).
+fn read_range(options: &GetOptions, sidecar: &Sidecar) -> BackendResult<Option<(u64, u64)>> {
+    let Some(number) = options.part_number else {
+        return options.range.map(|r| r.resolve(sidecar.size)).transpose();
+    };
+    let index = usize::try_from(number).unwrap_or(usize::MAX);
+    if sidecar.parts.is_empty() {
+        return match number {
+            1 if sidecar.size == 0 => Ok(None),
+            1 => Ok(Some((0, sidecar.size - 1))),
+            _ => Err(BackendError::InvalidPartNumber),
+        };
+    }
+    if index == 0 || index > sidecar.parts.len() {
+        return Err(BackendError::InvalidPartNumber);
+    }
+    let first: u64 = sidecar.parts[..index - 1].iter().map(|p| p.size).sum();
+    let size = sidecar.parts[index - 1].size;
+    Ok((size > 0).then(|| (first, first + size - 1)))
+}
+
+/// GetObjectAttributes: the metadata and a page of the parts.
+pub(super) async fn attributes(
+    ctx: &Ctx,
+    bucket: &str,
+    key: &str,
+    options: AttributesOptions,
+) -> BackendResult<ObjectAttributes> {
+    let paths = stored_paths(ctx, bucket, key).await?;
+    let inner = ctx.clone();
+    read_work(ctx, move || {
+        let (_file, sidecar) = open_sidecar(&inner, &paths)?;
+        let parts = (!sidecar.parts.is_empty()).then(|| parts_page(&sidecar.parts, &options));
+        Ok(ObjectAttributes {
+            meta: sidecar.into_meta(&paths.key),
+            parts,
+        })
+    })
+    .await
+}
+
+fn parts_page(parts: &[StoredPart], options: &AttributesOptions) -> ObjectPartsPage {
+    let after: Vec<&StoredPart> = parts
+        .iter()
+        .filter(|part| part.number > options.part_number_marker)
+        .collect();
+    let page: Vec<ObjectPart> = after
+        .iter()
+        .take(options.max_parts)
+        .map(|part| ObjectPart {
+            part_number: part.number,
+            size: part.size,
+            checksum: part.checksum.as_ref().map(ObjectChecksum::from),
+        })
+        .collect();
+    let is_truncated = after.len() > page.len();
+    ObjectPartsPage {
+        total_parts_count: u32::try_from(parts.len()).unwrap_or(u32::MAX),
+        next_part_number_marker: page
+            .last()
+            .map(|part| part.part_number)
+            .filter(|_| is_truncated),
+        parts: page,
+        is_truncated,
+    }
 }
 
 pub(super) async fn get(
@@ -186,10 +277,11 @@ pub(super) async fn get(
     let inner = ctx.clone();
     let (opened, meta, range) = read_work(ctx, move || {
         let (paths, versioned) = version_paths(&inner, &paths, options.version_id.as_deref())?;
-        let (mut file, meta) = open_object(&inner, &paths)?;
-        let meta = with_null_id(meta, versioned);
+        let (mut file, sidecar) = open_sidecar(&inner, &paths)?;
+        let range = read_range(&options, &sidecar);
+        let meta = with_null_id(sidecar.into_meta(&paths.key), versioned);
         options.conditions.evaluate(&meta, true)?;
-        let range = options.range.map(|r| r.resolve(meta.size)).transpose()?;
+        let range = range?;
         let first = range.map_or(0, |(first, _)| first);
         file.seek(SeekFrom::Start(first))
             .map_err(|e| io_error("seeking", &paths.data, e))?;
@@ -288,7 +380,11 @@ pub(super) async fn copy(
             }
             ensure_bucket(&destination.bucket_dir)?;
             precheck(&destination)?;
-            let mut writer = TempWriter::create(&ctx.shared.layout)?;
+            let algorithm = sidecar
+                .checksum
+                .as_ref()
+                .and_then(|c| ObjectChecksum::from(c).algorithm());
+            let mut writer = TempWriter::create(&ctx.shared.layout, algorithm)?;
             writer.append(&mut file, 0, meta.size)?;
             Ok((writer.finish(ctx.durable)?, sidecar))
         })
@@ -310,6 +406,15 @@ pub(super) async fn copy(
         MetadataDirective::Replace => replacement_tags,
     };
     let last_modified = staged.stamp.last_modified();
+    // The copy keeps the source's algorithm, as a checksum of its content.
+    let wanted = source
+        .checksum
+        .as_ref()
+        .and_then(|c| ObjectChecksum::from(c).algorithm());
+    let checksum = wanted
+        .and_then(|algorithm| checksums::computed(&staged.checksums, algorithm))
+        .or_else(|| checksums::computed(&staged.checksums, ChecksumAlgorithm::Crc64Nvme))
+        .cloned();
     let object = NewObject {
         etag: hex::encode(staged.md5),
         staged,
@@ -318,13 +423,15 @@ pub(super) async fn copy(
         parts_count: None,
         tags,
         conditions: Conditions::default(),
+        checksum,
+        multipart: None,
     };
     let output = commit(ctx, destination, object).await?;
     Ok(CopyOutput {
         etag: output.etag,
         last_modified,
         version_id: output.version_id,
-        checksum: None,
+        checksum: output.checksum,
     })
 }
 

@@ -13,10 +13,11 @@ use std::time::SystemTime;
 use md5::{Digest, Md5};
 use tokio::io::AsyncWriteExt;
 
+use super::checksums::Digests;
 use super::layout::Layout;
 use super::stamp::Stamp;
 use super::{Ctx, blocking, io_error};
-use crate::{BackendError, BackendResult, BodySource};
+use crate::{BackendError, BackendResult, BodySource, ChecksumAlgorithm, ObjectChecksum};
 
 /// A file under `<root>/.cedargate/tmp` that is removed when this guard is
 /// dropped, unless it was renamed into place first.
@@ -104,6 +105,8 @@ pub(super) struct Staged {
     pub md5: [u8; 16],
     /// Its stamp, as the sidecar will record it.
     pub stamp: Stamp,
+    /// Its CRC64NVME and the checksum of the algorithm asked for, if any.
+    pub checksums: Vec<ObjectChecksum>,
 }
 
 /// Gives the file a fresh modification time (with full ns precision, so
@@ -121,16 +124,19 @@ fn finish_file(file: &File, durable: bool, path: &Path) -> BackendResult<Stamp> 
     Stamp::of(&metadata).map_err(|e| io_error("inspecting", path, e))
 }
 
-/// Streams `body` into a temp file, checking the declared length and MD5.
+/// Streams `body` into a temp file, checking the declared length and MD5,
+/// and computing the checksum of `algorithm` besides the CRC64NVME.
 pub(super) async fn stage_body(
     ctx: &Ctx,
     body: &mut dyn BodySource,
     content_length: Option<u64>,
     content_md5: Option<[u8; 16]>,
+    algorithm: Option<ChecksumAlgorithm>,
 ) -> BackendResult<Staged> {
     let (temp, file) = TempFile::create(&ctx.shared.layout).await?;
     let mut file = tokio::fs::File::from_std(file);
     let mut hasher = Md5::new();
+    let mut digests = Digests::new(algorithm);
     let mut size: u64 = 0;
     while let Some(chunk) = body.next_chunk().await.map_err(BackendError::Body)? {
         size += chunk.len() as u64;
@@ -138,6 +144,7 @@ pub(super) async fn stage_body(
             return Err(BackendError::IncompleteBody);
         }
         hasher.update(&chunk);
+        digests.update(&chunk);
         file.write_all(&chunk)
             .await
             .map_err(|e| io_error("writing", temp.path(), e))?;
@@ -160,6 +167,7 @@ pub(super) async fn stage_body(
         size,
         md5,
         stamp,
+        checksums: digests.finish(),
     })
 }
 
@@ -170,17 +178,20 @@ pub(super) struct TempWriter {
     temp: TempFile,
     file: File,
     hasher: Md5,
+    digests: Digests,
     size: u64,
 }
 
 impl TempWriter {
-    /// A new, empty temp file.
-    pub fn create(layout: &Layout) -> BackendResult<Self> {
+    /// A new, empty temp file, whose content's CRC64NVME and `algorithm`
+    /// checksum are computed as it is written.
+    pub fn create(layout: &Layout, algorithm: Option<ChecksumAlgorithm>) -> BackendResult<Self> {
         let (temp, file) = TempFile::create_sync(layout)?;
         Ok(Self {
             temp,
             file,
             hasher: Md5::new(),
+            digests: Digests::new(algorithm),
             size: 0,
         })
     }
@@ -198,6 +209,7 @@ impl TempWriter {
                 return Err(BackendError::other("a source file ended early"));
             }
             self.hasher.update(&buf[..read]);
+            self.digests.update(&buf[..read]);
             self.file
                 .write_all(&buf[..read])
                 .map_err(|e| io_error("writing", self.temp.path(), e))?;
@@ -215,6 +227,7 @@ impl TempWriter {
             size: self.size,
             md5: self.hasher.finalize().into(),
             stamp,
+            checksums: self.digests.finish(),
         })
     }
 }

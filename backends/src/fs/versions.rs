@@ -253,6 +253,9 @@ pub(super) fn add_marker(ctx: &Ctx, paths: &ObjectPaths, id: Option<String>) -> 
         tags: crate::TagSet::new(),
         version_id: id,
         delete_marker: true,
+        checksum: None,
+        parts: Vec::new(),
+        upload_id: None,
     };
     let temp = write_json_temp(ctx, &marker)?;
     install_sidecar(ctx, temp, &entry)

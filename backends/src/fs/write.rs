@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::ErrorKind;
 
+use super::checksums::{StoredChecksum, StoredPart};
 use super::install::{RETRIES, install_sidecar, sync_dir};
 use super::layout::ObjectPaths;
 use super::meta::{Sidecar, TAGGING_COUNT, load_meta, load_sidecar, write_json_temp};
@@ -14,8 +15,8 @@ use super::staging::{Staged, TempFile};
 use super::versions;
 use super::{Ctx, blocking, io_error, is_missing};
 use crate::{
-    BackendError, BackendResult, Conditions, ObjectHeaders, ObjectMeta, PutOutput, TagSet,
-    VersioningStatus,
+    BackendError, BackendResult, Conditions, ObjectChecksum, ObjectHeaders, ObjectMeta, PutOutput,
+    TagSet, VersioningStatus,
 };
 
 /// What becomes of a staged file once committed.
@@ -35,6 +36,10 @@ pub(super) struct NewObject {
     pub tags: TagSet,
     /// Conditional-write preconditions, checked under the key's lock.
     pub conditions: Conditions,
+    /// The checksum to store.
+    pub checksum: Option<ObjectChecksum>,
+    /// A multipart object's parts, and the upload that made it.
+    pub multipart: Option<(Vec<StoredPart>, String)>,
 }
 
 /// Commits `object` at `paths`: takes the key's lock, checks the write's
@@ -87,6 +92,15 @@ fn commit_locked(ctx: &Ctx, paths: &ObjectPaths, object: NewObject) -> BackendRe
         tags: object.tags,
         version_id: version_id.clone(),
         delete_marker: false,
+        checksum: object.checksum.as_ref().map(StoredChecksum::from),
+        parts: Vec::new(),
+        upload_id: None,
+    };
+    let (parts, upload_id) = object.multipart.unzip();
+    let sidecar = Sidecar {
+        parts: parts.unwrap_or_default(),
+        upload_id,
+        ..sidecar
     };
     let sidecar_temp = write_json_temp(ctx, &sidecar)?;
     place_data(ctx, object.staged.temp, paths)?;
@@ -99,7 +113,7 @@ fn commit_locked(ctx: &Ctx, paths: &ObjectPaths, object: NewObject) -> BackendRe
         etag: object.etag,
         size: object.staged.size,
         version_id,
-        checksum: None,
+        checksum: object.checksum,
     })
 }
 

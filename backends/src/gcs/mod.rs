@@ -5,7 +5,7 @@
 //! | GCS difference | what this backend does |
 //! |---|---|
 //! | No aws-chunked / streaming-signature uploads | the s3 backend always sends a plain body with `Content-Length` and `UNSIGNED-PAYLOAD` (the gateway decodes aws-chunked before a backend sees it) |
-//! | SDK checksum headers (`x-amz-checksum-*`, `x-amz-sdk-checksum-algorithm`, `x-amz-trailer`) are rejected | never sent: the s3 backend forwards only typed options and storage headers, and this backend drops the client's checksum (the gateway has verified it); the wire test checks it |
+//! | SDK checksum headers (`x-amz-checksum-*`, `x-amz-sdk-checksum-algorithm`, `x-amz-trailer`) are rejected | never sent: the s3 backend runs with `checksums = false` (no client checksum, multipart checksum algorithm or `x-amz-checksum-mode` goes out; the gateway has verified the client's checksum), and this backend drops the client's checksum; the wire test checks it |
 //! | `Accept-Encoding` may be rewritten on the way | never sent, so never signed |
 //! | Multi-object delete (`POST /bucket?delete`) requires `Content-MD5` | the s3 backend's DeleteObjects already sends every XML document with its `Content-MD5` (and signed SHA-256); batches of at most 1,000 keys |
 //! | No UploadPartCopy in XML API multipart uploads | `NotImplemented`, without any request |
@@ -24,11 +24,12 @@ use async_trait::async_trait;
 
 use crate::s3::{S3Backend, S3Config, SecretKey};
 use crate::{
-    Backend, BackendError, BackendResult, BodySource, BucketInfo, BucketSummary, CompletedPart,
-    CopyOptions, CopyOutput, DeleteOutput, GetObjectOutput, GetOptions, ListOptions, ListPage,
-    ListPartsOptions, ListPartsPage, ListUploadsOptions, ListUploadsPage, ListVersionsOptions,
-    ListVersionsPage, ObjectIdentifier, ObjectMeta, ObjectRef, PartCopyOptions, PartOptions,
-    PartOutput, PutOptions, PutOutput, TagSet, UploadRef, VersioningStatus,
+    Backend, BackendError, BackendResult, BodySource, BucketInfo, BucketSummary, CompleteOptions,
+    CompletedPart, CopyOptions, CopyOutput, DeleteOutput, GetObjectOutput, GetOptions, ListOptions,
+    ListPage, ListPartsOptions, ListPartsPage, ListUploadsOptions, ListUploadsPage,
+    ListVersionsOptions, ListVersionsPage, ObjectIdentifier, ObjectMeta, ObjectRef,
+    PartCopyOptions, PartOptions, PartOutput, PutOptions, PutOutput, TagSet, UploadRef,
+    VersioningStatus,
 };
 
 /// GCS's XML API endpoint.
@@ -87,6 +88,7 @@ impl GcsBackend {
         s3.path_style = true;
         s3.connect_timeout = config.connect_timeout;
         s3.read_timeout = config.read_timeout;
+        s3.checksums = false;
         Ok(Self {
             inner: S3Backend::new(s3)?,
             project_id: config.project_id,
@@ -327,8 +329,11 @@ impl Backend for GcsBackend {
         &self,
         upload: UploadRef<'_>,
         parts: &[CompletedPart],
+        options: CompleteOptions,
     ) -> BackendResult<PutOutput> {
-        self.inner.complete_multipart_upload(upload, parts).await
+        self.inner
+            .complete_multipart_upload(upload, parts, options)
+            .await
     }
 
     async fn abort_multipart_upload(&self, upload: UploadRef<'_>) -> BackendResult<()> {

@@ -40,6 +40,8 @@ pub(super) struct Client {
     pool: Arc<Pool>,
     endpoint: Endpoint,
     path_style: bool,
+    /// [`S3Config::checksums`].
+    pub checksums: bool,
     signer: Signer,
     connect_timeout: Duration,
     read_timeout: Duration,
@@ -69,6 +71,7 @@ impl Client {
             pool: Arc::new(Pool::new()?),
             endpoint,
             path_style: config.path_style,
+            checksums: config.checksums,
             signer: Signer::new(config),
             connect_timeout: config.connect_timeout,
             read_timeout: config.read_timeout,

@@ -66,6 +66,11 @@ pub struct S3Config {
     /// How long the upstream may stay silent while the backend waits for
     /// a response or the next bytes of a body; also bounds each write.
     pub read_timeout: Duration,
+    /// Whether the upstream takes S3's additional checksums: the client's
+    /// `x-amz-checksum-*` and a multipart upload's checksum algorithm are
+    /// sent on, and reads ask for the stored checksum
+    /// (`x-amz-checksum-mode`). GCS's XML API rejects them.
+    pub checksums: bool,
 }
 
 impl S3Config {
@@ -84,6 +89,7 @@ impl S3Config {
             path_style: true,
             connect_timeout: Duration::from_secs(10),
             read_timeout: Duration::from_secs(60),
+            checksums: true,
         }
     }
 }

@@ -154,9 +154,10 @@ impl Failure {
                 "EntityTooLarge" => generic("the object exceeds the maximum allowed size"),
                 "InvalidBucketName" => generic("the bucket name is not valid"),
                 "MalformedXML" => generic("the request document is not valid"),
+                "InvalidPartNumber" => E::InvalidPartNumber,
+                "ConditionalRequestConflict" => E::ConditionalRequestConflict,
+                "InvalidRequest" => E::invalid_request("the storage refused the request"),
                 "InvalidArgument"
-                | "InvalidRequest"
-                | "InvalidPartNumber"
                 | "InvalidStorageClass"
                 | "UnexpectedContent"
                 | "InvalidObjectName"

@@ -95,7 +95,18 @@ impl Headers {
         Ok(())
     }
 
-    /// `Content-MD5` from a digest.
+    /// `x-amz-checksum-<algorithm>` (and the algorithm's name).
+    pub fn checksum(&mut self, checksum: &crate::ObjectChecksum) -> BackendResult<()> {
+        self.add(&checksum.header_name(), checksum.digest())?;
+        // Some S3-compatible servers store a checksum only when told its
+        // algorithm this way, as SDKs do.
+        if let Some(algorithm) = checksum.algorithm() {
+            self.add("x-amz-sdk-checksum-algorithm", algorithm.as_str())?;
+        }
+        Ok(())
+    }
+
+    /// `Content-MD5` when given.
     pub fn content_md5(&mut self, md5: Option<&[u8; 16]>) -> BackendResult<()> {
         use base64::Engine;
         match md5 {
@@ -254,7 +265,24 @@ pub(super) fn object_meta(
         user_metadata,
         parts_count,
         version_id: version_id(headers),
-        checksum: None,
+        checksum: checksum_headers(headers),
+    })
+}
+
+/// The `x-amz-checksum-<algorithm>` and `x-amz-checksum-type` headers of an
+/// answer (a FULL_OBJECT checksum when the type is not given).
+pub(super) fn checksum_headers(headers: &HeaderMap) -> Option<crate::ObjectChecksum> {
+    let (algorithm, value) = headers.iter().find_map(|(name, value)| {
+        let algorithm = crate::ChecksumAlgorithm::from_header_name(name.as_str())?;
+        Some((algorithm, value.to_str().ok()?.trim().to_owned()))
+    })?;
+    let checksum_type = header(headers, "x-amz-checksum-type")
+        .and_then(crate::ChecksumType::parse)
+        .unwrap_or_default();
+    Some(crate::ObjectChecksum {
+        algorithm: algorithm.lowercase_name().to_owned(),
+        value,
+        checksum_type,
     })
 }
 

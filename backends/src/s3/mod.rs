@@ -102,11 +102,14 @@
 //!
 //! - A checksum the client sends as an aws-chunked trailer is verified by
 //!   the gateway but not sent on (the upload leaves with a plain body and
-//!   its length known up front); `x-amz-checksum-mode` is not forwarded,
-//!   so reads do not return stored checksums, as on the fs backend.
-//! - UploadPart does not forward part checksums: the multipart upload is
-//!   created without a checksum algorithm, and S3 would then ask for every
-//!   part's checksum on completion.
+//!   its length known up front): the upstream stores its own default, and
+//!   the write answers the verified checksum. Header checksums, part
+//!   checksums, a multipart upload's algorithm and type and the parts'
+//!   checksums on completion are sent on (with `x-amz-sdk-checksum-algorithm`,
+//!   which some servers need to store one); reads send
+//!   `x-amz-checksum-mode: ENABLED` and report what the upstream stores.
+//!   [`S3Config::checksums`] turns all of it off for servers that reject
+//!   it (GCS).
 
 //! - PutObject and UploadPart need the body's length
 //!   (`content_length`): a signed upstream request streams a body of known
@@ -146,6 +149,7 @@
 //!   whole body) is believed; that connection is closed, never reused.
 
 mod acl;
+mod attributes;
 mod buckets;
 mod client;
 mod config;
@@ -171,11 +175,12 @@ use async_trait::async_trait;
 use self::client::Client;
 pub use self::config::{S3Config, SecretKey};
 use crate::{
-    Backend, BackendResult, BodySource, BucketInfo, BucketSummary, CannedAcl, CompletedPart,
-    CopyOptions, CopyOutput, DeleteOutput, GetObjectOutput, GetOptions, ListOptions, ListPage, ListPartsOptions,
-    ListPartsPage, ListUploadsOptions, ListUploadsPage, ListVersionsOptions, ListVersionsPage,
-    ObjectIdentifier, ObjectMeta, ObjectRef, PartCopyOptions, PartOptions, PartOutput, PutOptions,
-    PutOutput, TagSet, UploadRef, VersioningStatus,
+    AttributesOptions, Backend, BackendResult, BodySource, BucketInfo, BucketSummary, CannedAcl,
+    CompleteOptions, CompletedPart, CopyOptions, CopyOutput, DeleteOutput, GetObjectOutput,
+    GetOptions, ListOptions, ListPage, ListPartsOptions, ListPartsPage, ListUploadsOptions,
+    ListUploadsPage, ListVersionsOptions, ListVersionsPage, ObjectAttributes, ObjectIdentifier,
+    ObjectMeta, ObjectRef, PartCopyOptions, PartOptions, PartOutput, PutOptions, PutOutput, TagSet,
+    UploadRef, VersioningStatus,
 };
 
 /// A backend serving buckets of one S3-compatible upstream.
@@ -286,6 +291,15 @@ impl Backend for S3Backend {
         options: GetOptions,
     ) -> BackendResult<ObjectMeta> {
         objects::head(&self.client, bucket, key, options).await
+    }
+
+    async fn get_object_attributes(
+        &self,
+        bucket: &str,
+        key: &str,
+        options: AttributesOptions,
+    ) -> BackendResult<ObjectAttributes> {
+        attributes::get(&self.client, bucket, key, options).await
     }
 
     async fn put_object(
@@ -414,8 +428,9 @@ impl Backend for S3Backend {
         &self,
         upload: UploadRef<'_>,
         parts: &[CompletedPart],
+        options: CompleteOptions,
     ) -> BackendResult<PutOutput> {
-        multipart::complete(&self.client, upload, parts).await
+        multipart::complete(&self.client, upload, parts, options).await
     }
 
     async fn abort_multipart_upload(&self, upload: UploadRef<'_>) -> BackendResult<()> {

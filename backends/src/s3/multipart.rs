@@ -18,7 +18,7 @@ use super::xml::{
     self, InitiateResult, ListPartsResult, ListUploadsResult, parse_timestamp, unquote_etag,
 };
 use crate::{
-    BackendError, BackendResult, BodySource, ByteRange, CompletedPart, CopyOutput,
+    BackendError, BackendResult, BodySource, ByteRange, CompleteOptions, CompletedPart, CopyOutput,
     ListPartsOptions, ListPartsPage, ListUploadsOptions, ListUploadsPage, ObjectRef,
     PartCopyOptions, PartOptions, PartOutput, PartSummary, PutOptions, PutOutput, UploadRef,
     UploadSummary,
@@ -76,6 +76,12 @@ pub(super) async fn create(
             .headers
             .add("x-amz-acl", "bucket-owner-full-control")?;
     }
+    if let Some((algorithm, kind)) = options.multipart_checksum.filter(|_| client.checksums) {
+        request
+            .headers
+            .add("x-amz-checksum-algorithm", algorithm.as_str())?;
+        request.headers.add("x-amz-checksum-type", kind.as_str())?;
+    }
     let response = client
         .send(request, Payload::Empty)
         .await?
@@ -103,16 +109,22 @@ pub(super) async fn upload_part(
     let mut request =
         on_upload(Method::PUT, UPLOAD_PART, &upload).param("partNumber", part_number.to_string());
     request.headers.content_md5(options.content_md5.as_ref())?;
+    if let Some(checksum) = options.checksum.as_ref().filter(|_| client.checksums) {
+        request.headers.checksum(checksum)?;
+    }
     let payload = Payload::Stream {
-        body,
+        body: &mut *body,
         length,
         md5: options.content_md5,
     };
     let response = client.send(request, payload).await?.check(&[200]).await?;
     let etag = headers::etag_header(&response.headers)
         .ok_or_else(|| not_s3("an UploadPart answer has no ETag"))?;
+    let checksum = headers::checksum_headers(&response.headers)
+        .or(options.checksum)
+        .or_else(|| body.verified_checksum());
     response.body(MAX_DOCUMENT).await?;
-    Ok(PartOutput { etag })
+    Ok(PartOutput { etag, checksum })
 }
 
 pub(super) async fn upload_part_copy(
@@ -165,6 +177,7 @@ pub(super) async fn complete(
     client: &Arc<Client>,
     upload: UploadRef<'_>,
     parts: &[CompletedPart],
+    options: CompleteOptions,
 ) -> BackendResult<PutOutput> {
     if parts.is_empty() {
         return Err(BackendError::invalid_argument(
@@ -187,9 +200,31 @@ pub(super) async fn complete(
         .iter()
         .filter_map(|p| stored.get(&p.part_number).map(|s| s.size))
         .sum();
+    let listed: Vec<CompletedPart>;
+    let parts = if client.checksums {
+        parts
+    } else {
+        listed = parts
+            .iter()
+            .map(|part| CompletedPart {
+                checksum: None,
+                ..part.clone()
+            })
+            .collect();
+        &listed
+    };
     let doc = xml::complete_request(parts)
         .ok_or_else(|| BackendError::invalid_argument("a part ETag cannot be sent"))?;
-    let request = on_upload(Method::POST, COMPLETE, &upload);
+    let mut request = on_upload(Method::POST, COMPLETE, &upload);
+    request.headers.conditions(&options.conditions, "")?;
+    if let Some(checksum) = options.checksum.as_ref().filter(|_| client.checksums) {
+        request
+            .headers
+            .add(&checksum.header_name(), checksum.digest())?;
+        request
+            .headers
+            .add("x-amz-checksum-type", checksum.checksum_type.as_str())?;
+    }
     let response = client
         .send(request, Payload::Document(Bytes::from(doc)))
         .await?;
@@ -212,7 +247,7 @@ pub(super) async fn complete(
         etag: unquote_etag(&result.etag),
         size,
         version_id,
-        checksum: None,
+        checksum: result.checksum(),
     })
 }
 
@@ -302,6 +337,7 @@ pub(super) async fn list_parts(
         .into_iter()
         .map(|part| {
             Ok(PartSummary {
+                checksum: part.checksum(),
                 part_number: part.part_number,
                 etag: unquote_etag(&part.etag),
                 size: part.size,

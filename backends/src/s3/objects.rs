@@ -78,6 +78,10 @@ pub(super) async fn head_bucket(client: &Arc<Client>, bucket: &str) -> BackendRe
     Ok(BucketInfo { created: None })
 }
 
+/// Asks for the stored checksum on reads: it is returned to clients only
+/// when they ask the same.
+const CHECKSUM_MODE: &str = "x-amz-checksum-mode";
+
 pub(super) async fn get(
     client: &Arc<Client>,
     bucket: &str,
@@ -91,8 +95,14 @@ pub(super) async fn get(
     if let Some(version_id) = &options.version_id {
         request = request.param("versionId", version_id.clone());
     }
+    if let Some(part_number) = options.part_number {
+        request = request.param("partNumber", part_number.to_string());
+    }
     request.headers.conditions(&options.conditions, "")?;
     request.headers.sse_customer(&options.sse_customer)?;
+    if client.checksums {
+        request.headers.add(CHECKSUM_MODE, "ENABLED")?;
+    }
     if let Some(range) = &options.range {
         request.headers.add("range", &range_value(range))?;
     }
@@ -193,8 +203,14 @@ pub(super) async fn head(
     if let Some(version_id) = &options.version_id {
         request = request.param("versionId", version_id.clone());
     }
+    if let Some(part_number) = options.part_number {
+        request = request.param("partNumber", part_number.to_string());
+    }
     request.headers.conditions(&options.conditions, "")?;
     request.headers.sse_customer(&options.sse_customer)?;
+    if client.checksums {
+        request.headers.add(CHECKSUM_MODE, "ENABLED")?;
+    }
     let response = client.send(request, Payload::Empty).await?;
     if response.status == 404 {
         // A HEAD answer has no error document: tell a delete marker and
@@ -211,8 +227,8 @@ pub(super) async fn head(
         head_bucket(client, bucket).await?;
         return Err(BackendError::NoSuchKey);
     }
-    let response = response.check(&[200]).await?;
-    let mut meta = headers::object_meta(key, 200, &response.headers)?;
+    let response = response.check(&[200, 206]).await?;
+    let mut meta = headers::object_meta(key, response.status, &response.headers)?;
     meta.version_id = meta.version_id.or(options.version_id.clone());
     response.body(0).await?;
     options.conditions.evaluate(&meta, true)?;
@@ -239,13 +255,11 @@ pub(super) async fn put(
         .object(&options.headers, &options.user_metadata)?;
     request.headers.content_md5(options.content_md5.as_ref())?;
     request.headers.conditions(&options.conditions, "")?;
-    if let Some(checksum) = &options.checksum {
-        request
-            .headers
-            .add(&checksum.header_name(), &checksum.value)?;
+    if let Some(checksum) = options.checksum.as_ref().filter(|_| client.checksums) {
+        request.headers.checksum(checksum)?;
     }
     let payload = Payload::Stream {
-        body,
+        body: &mut *body,
         length,
         md5: options.content_md5,
     };
@@ -253,12 +267,16 @@ pub(super) async fn put(
     let etag = headers::etag_header(&response.headers)
         .ok_or_else(|| not_s3("a PutObject answer has no ETag"))?;
     let version_id = headers::version_id(&response.headers);
+    // The upstream's stored checksum; else the one the gateway verified.
+    let checksum = headers::checksum_headers(&response.headers)
+        .or(options.checksum)
+        .or_else(|| body.verified_checksum());
     response.body(MAX_DOCUMENT).await?;
     Ok(PutOutput {
         etag,
         size: length,
         version_id,
-        checksum: None,
+        checksum,
     })
 }
 

@@ -122,6 +122,56 @@ pub(super) struct CompleteResult {
     /// Quoted ETag of the new object.
     #[serde(rename = "ETag")]
     pub etag: String,
+    // The object's checksum, when it has one.
+    #[serde(rename = "ChecksumCRC32", default)]
+    pub crc32: Option<String>,
+    #[serde(rename = "ChecksumCRC32C", default)]
+    pub crc32c: Option<String>,
+    #[serde(rename = "ChecksumCRC64NVME", default)]
+    pub crc64nvme: Option<String>,
+    #[serde(rename = "ChecksumSHA1", default)]
+    pub sha1: Option<String>,
+    #[serde(rename = "ChecksumSHA256", default)]
+    pub sha256: Option<String>,
+    #[serde(rename = "ChecksumType", default)]
+    pub checksum_type: Option<String>,
+}
+
+impl CompleteResult {
+    /// The object's checksum.
+    pub fn checksum(&self) -> Option<crate::ObjectChecksum> {
+        checksum_of(
+            [
+                &self.crc32,
+                &self.crc32c,
+                &self.crc64nvme,
+                &self.sha1,
+                &self.sha256,
+            ],
+            self.checksum_type.as_deref(),
+        )
+    }
+}
+
+/// The checksum of `<ChecksumCRC32>`... `<ChecksumSHA256>` (in that order)
+/// and `<ChecksumType>`.
+fn checksum_of(values: [&Option<String>; 5], kind: Option<&str>) -> Option<crate::ObjectChecksum> {
+    let (algorithm, value) = crate::ChecksumAlgorithm::ALL
+        .into_iter()
+        .zip(values)
+        .find_map(|(algorithm, value)| Some((algorithm, value.as_ref()?.trim().to_owned())))?;
+    Some(crate::ObjectChecksum {
+        algorithm: algorithm.lowercase_name().to_owned(),
+        value,
+        checksum_type: kind
+            .and_then(crate::ChecksumType::parse)
+            .unwrap_or_default(),
+    })
+}
+
+/// The XML element of a checksum (`ChecksumCRC32`).
+pub(super) fn checksum_element(checksum: &crate::ObjectChecksum) -> Option<String> {
+    Some(format!("Checksum{}", checksum.algorithm()?.as_str()))
 }
 
 /// `<CopyObjectResult>` and `<CopyPartResult>`.
@@ -178,6 +228,35 @@ pub(super) struct Part {
     pub etag: String,
     /// Size in bytes.
     pub size: u64,
+    // The part's checksum, when it has one.
+    #[serde(rename = "ChecksumCRC32", default)]
+    pub crc32: Option<String>,
+    #[serde(rename = "ChecksumCRC32C", default)]
+    pub crc32c: Option<String>,
+    #[serde(rename = "ChecksumCRC64NVME", default)]
+    pub crc64nvme: Option<String>,
+    #[serde(rename = "ChecksumSHA1", default)]
+    pub sha1: Option<String>,
+    #[serde(rename = "ChecksumSHA256", default)]
+    pub sha256: Option<String>,
+    #[serde(rename = "ChecksumType", default)]
+    pub checksum_type: Option<String>,
+}
+
+impl Part {
+    /// The part's checksum.
+    pub fn checksum(&self) -> Option<crate::ObjectChecksum> {
+        checksum_of(
+            [
+                &self.crc32,
+                &self.crc32c,
+                &self.crc64nvme,
+                &self.sha1,
+                &self.sha256,
+            ],
+            self.checksum_type.as_deref(),
+        )
+    }
 }
 
 /// `<ListMultipartUploadsResult>`.
@@ -429,8 +508,15 @@ pub(super) fn complete_request(parts: &[CompletedPart]) -> Option<String> {
     let mut out = String::from("<CompleteMultipartUpload>");
     for part in parts {
         let etag = text(&format!("\"{}\"", unquote_etag(&part.etag)))?;
+        let checksum = match &part.checksum {
+            Some(checksum) => {
+                let element = checksum_element(checksum)?;
+                format!("<{element}>{}</{element}>", text(checksum.digest())?)
+            }
+            None => String::new(),
+        };
         out.push_str(&format!(
-            "<Part><PartNumber>{}</PartNumber><ETag>{etag}</ETag></Part>",
+            "<Part><PartNumber>{}</PartNumber><ETag>{etag}</ETag>{checksum}</Part>",
             part.part_number
         ));
     }

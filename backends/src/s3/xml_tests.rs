@@ -260,15 +260,21 @@ fn request_documents_are_escaped() {
         CompletedPart {
             part_number: 1,
             etag: "\"abc\"".into(),
+            checksum: None,
         },
         CompletedPart {
             part_number: 2,
             etag: "def".into(),
+            checksum: Some(crate::ObjectChecksum::full_object(
+                crate::ChecksumAlgorithm::Sha256,
+                "x",
+            )),
         },
     ];
     assert_eq!(
         complete_request(&parts).unwrap(),
         "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>&quot;abc&quot;</ETag></Part>\
-         <Part><PartNumber>2</PartNumber><ETag>&quot;def&quot;</ETag></Part></CompleteMultipartUpload>"
+         <Part><PartNumber>2</PartNumber><ETag>&quot;def&quot;</ETag><ChecksumSHA256>x</ChecksumSHA256></Part>\
+         </CompleteMultipartUpload>"
     );
 }

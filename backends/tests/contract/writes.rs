@@ -194,10 +194,11 @@ async fn multipart_objects_record_their_part_count() {
         parts.push(CompletedPart {
             part_number: number,
             etag: out.etag,
+            checksum: None,
         });
     }
     backend
-        .complete_multipart_upload(upload, &parts)
+        .complete_multipart_upload(upload, &parts, Default::default())
         .await
         .unwrap();
     let meta = backend
@@ -245,8 +246,11 @@ async fn conditions_given_at_creation_are_checked_at_completion() {
     let parts = [CompletedPart {
         part_number: 1,
         etag: part.etag,
+        checksum: None,
     }];
-    let result = backend.complete_multipart_upload(upload, &parts).await;
+    let result = backend
+        .complete_multipart_upload(upload, &parts, Default::default())
+        .await;
     assert!(
         matches!(result, Err(BackendError::PreconditionFailed)),
         "{result:?}"

@@ -200,6 +200,12 @@ fn io_error(error: &S3Error) -> io::Error {
 
 #[async_trait]
 impl<B: VerifiedBody> BodySource for DecodedBody<B> {
+    fn verified_checksum(&self) -> Option<cedargate_backends::ObjectChecksum> {
+        self.verified_checksum.as_ref().map(|(algorithm, value)| {
+            cedargate_backends::ObjectChecksum::full_object(*algorithm, value)
+        })
+    }
+
     async fn next_chunk(&mut self) -> io::Result<Option<Bytes>> {
         loop {
             if self.failed {

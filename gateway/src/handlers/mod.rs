@@ -6,6 +6,7 @@
 //! and the body; they never see a pingora session.
 
 mod acl;
+mod attributes;
 mod bucket;
 mod bucket_pages;
 mod cors;
@@ -68,6 +69,7 @@ pub async fn dispatch(
         Op::ListObjectsV2 => bucket::list_objects_v2(request, target).await,
         Op::GetObject => object::get_object(request, target).await,
         Op::HeadObject => object::head_object(request, target).await,
+        Op::GetObjectAttributes => attributes::get_object_attributes(request, target).await,
         Op::PutObject => object::put_object(request, target, body).await,
         Op::CopyObject => object::copy_object(request, target, env).await,
         Op::DeleteObject => object::delete_object(request, target).await,

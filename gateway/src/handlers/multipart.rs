@@ -3,9 +3,10 @@
 //! and ListMultipartUploads.
 
 use cedargate_backends::{
-    BodySource, ByteRange, CompletedPart, ListPartsOptions, ListUploadsOptions, ObjectRef,
-    PartCopyOptions, PartOptions, UploadRef,
+    BodySource, ByteRange, ChecksumType, CompleteOptions, CompletedPart, ListPartsOptions,
+    ListUploadsOptions, ObjectChecksum, ObjectRef, PartCopyOptions, PartOptions, UploadRef,
 };
+use cedargate_s3::body::multipart_checksum::multipart_settings;
 
 use std::borrow::Cow;
 
@@ -69,14 +70,28 @@ pub(super) async fn create(
     let mut options = put_options(request)?;
     options.content_length = None;
     options.content_md5 = None;
+    options.checksum = None;
+    options.multipart_checksum = multipart_settings(
+        request.header("x-amz-checksum-algorithm"),
+        request.header("x-amz-checksum-type"),
+    )?;
+    let settings = options.multipart_checksum;
     let upload_id = target
         .backend
         .create_multipart_upload(&target.backend_bucket, &target.backend_key(key), options)
         .await
         .map_err(target_error(target))?;
-    Ok(S3Response::xml(
-        cedargate_s3::xml::initiate_multipart_upload_result(&target.name, key, &upload_id),
-    ))
+    let mut response = S3Response::xml(cedargate_s3::xml::initiate_multipart_upload_result(
+        &target.name,
+        key,
+        &upload_id,
+    ));
+    if let Some((algorithm, kind)) = settings {
+        response = response
+            .header("x-amz-checksum-algorithm", algorithm.as_str())
+            .header("x-amz-checksum-type", kind.as_str());
+    }
+    Ok(response)
 }
 
 pub(super) async fn upload_part(
@@ -89,6 +104,7 @@ pub(super) async fn upload_part(
     let options = PartOptions {
         content_length: request.content_length()?,
         content_md5: request.content_md5()?,
+        checksum: request.checksum(),
     };
     crate::body::check_declared_length(
         &request.headers,
@@ -97,10 +113,16 @@ pub(super) async fn upload_part(
     )?;
     let output = target
         .backend
-        .upload_part(upload.backend(), number, body, options)
+        .upload_part(upload.backend(), number, &mut *body, options)
         .await
         .map_err(target_error(target))?;
-    Ok(S3Response::empty(200).header("etag", quoted_etag(&output.etag)))
+    let mut response = S3Response::empty(200).header("etag", quoted_etag(&output.etag));
+    let checksum = output.checksum.or_else(|| body.verified_checksum());
+    if let Some(checksum) = checksum {
+        // A part's checksum is shown without a type.
+        response = response.header(checksum.header_name(), checksum.value);
+    }
+    Ok(response)
 }
 
 pub(super) async fn upload_part_copy(
@@ -166,24 +188,57 @@ pub(super) async fn complete(
         .map(|part| CompletedPart {
             part_number: part.part_number,
             etag: part.etag.trim_matches('"').to_owned(),
+            checksum: part.checksum.and_then(|(algorithm, value)| {
+                let algorithm = cedargate_backends::ChecksumAlgorithm::from_name(&algorithm)?;
+                Some(ObjectChecksum::full_object(algorithm, value))
+            }),
         })
         .collect();
+    let options = CompleteOptions {
+        conditions: request.conditions(""),
+        checksum: complete_checksum(request)?,
+    };
     let output = target
         .backend
-        .complete_multipart_upload(upload.backend(), &parts)
+        .complete_multipart_upload(upload.backend(), &parts, options)
         .await
         .map_err(target_error(target))?;
     let location = format!("/{}/{}", target.name, upload.key);
+    let checksum = output.checksum.as_ref().and_then(|checksum| {
+        Some((
+            checksum.algorithm()?.as_str(),
+            checksum.value.as_str(),
+            checksum.checksum_type.as_str(),
+        ))
+    });
     let response = S3Response::xml(cedargate_s3::xml::complete_multipart_upload_result(
         &location,
         &target.name,
         upload.key,
         &output.etag,
+        checksum,
     ));
     Ok(super::object::version_header(
         response,
         output.version_id.as_deref(),
     ))
+}
+
+/// The object checksum a CompleteMultipartUpload expects
+/// (`x-amz-checksum-<algorithm>`, typed by `x-amz-checksum-type`).
+fn complete_checksum(request: &S3Request) -> Result<Option<ObjectChecksum>, S3Error> {
+    let Some(mut checksum) = request.checksum() else {
+        return Ok(None);
+    };
+    if let Some(kind) = request.header("x-amz-checksum-type") {
+        checksum.checksum_type = ChecksumType::parse(kind).ok_or_else(|| {
+            S3Error::new(
+                S3ErrorCode::InvalidRequest,
+                format!("checksum type `{kind}` is not supported"),
+            )
+        })?;
+    }
+    Ok(Some(checksum))
 }
 
 pub(super) async fn abort(

@@ -13,7 +13,7 @@ use md5::Digest as _;
 use super::{HandlerEnv, backend_error, target_error};
 use crate::buckets::BucketTarget;
 use crate::request::{CopySource, S3Request, copy_source, version_id};
-use crate::response::{ResponseBody, S3Response, object_headers, quoted_etag};
+use crate::response::{ResponseBody, S3Response, checksum_headers, object_headers, quoted_etag};
 use crate::xml;
 use cedargate_s3::error::{S3Error, S3ErrorCode};
 
@@ -26,6 +26,28 @@ const RESPONSE_OVERRIDES: &[(&str, &str)] = &[
     ("response-content-disposition", "content-disposition"),
     ("response-content-encoding", "content-encoding"),
 ];
+
+/// Whether a read asks for the stored checksum (`x-amz-checksum-mode:
+/// ENABLED`).
+fn checksum_mode(request: &S3Request) -> bool {
+    request
+        .header("x-amz-checksum-mode")
+        .is_some_and(|mode| mode.eq_ignore_ascii_case("ENABLED"))
+}
+
+/// The `partNumber` of a read: 1..=10000, and never with a `Range`.
+fn read_part_number(request: &S3Request) -> Result<Option<u32>, S3Error> {
+    let Some(number) = request.query_number("partNumber", 1..=10_000)? else {
+        return Ok(None);
+    };
+    if request.header("range").is_some() {
+        return Err(S3Error::new(
+            S3ErrorCode::InvalidRequest,
+            "cannot specify both Range header and partNumber query parameter",
+        ));
+    }
+    Ok(u32::try_from(number).ok())
+}
 
 fn get_options(request: &S3Request) -> Result<GetOptions, S3Error> {
     let sse_customer = request
@@ -45,6 +67,7 @@ fn get_options(request: &S3Request) -> Result<GetOptions, S3Error> {
         range: request.range(),
         conditions: request.conditions(""),
         version_id: version_id(request)?.map(str::to_owned),
+        part_number: None,
     })
 }
 
@@ -78,9 +101,14 @@ pub(super) async fn get_object(
     target: &BucketTarget,
 ) -> Result<S3Response, S3Error> {
     let key = target.backend_key(request.key()?);
+    let part_number = read_part_number(request)?;
+    let options = GetOptions {
+        part_number,
+        ..get_options(request)?
+    };
     let output = target
         .backend
-        .get_object(&target.backend_bucket, &key, get_options(request)?)
+        .get_object(&target.backend_bucket, &key, options)
         .await
         .map_err(target_error(target))?;
     let mut response = S3Response {
@@ -88,6 +116,11 @@ pub(super) async fn get_object(
         headers: object_headers(&output.meta),
         body: ResponseBody::Empty,
     };
+    if checksum_mode(request) && output.range.is_none() && part_number.is_none() {
+        response
+            .headers
+            .extend(checksum_headers(output.meta.checksum.as_ref()));
+    }
     let length = match output.range {
         Some((first, last)) => {
             response.status = 206;
@@ -115,6 +148,16 @@ pub(super) async fn head_object(
     request: &S3Request,
     target: &BucketTarget,
 ) -> Result<S3Response, S3Error> {
+    if read_part_number(request)?.is_some() {
+        // The part's range comes with the read; its body is never sent.
+        let mut response = get_object(request, target).await?;
+        let length = response.content_length();
+        response.body = ResponseBody::Empty;
+        response
+            .headers
+            .push(("content-length".into(), length.to_string()));
+        return Ok(response);
+    }
     let key = target.backend_key(request.key()?);
     let options = get_options(request)?;
     let meta = target
@@ -127,6 +170,11 @@ pub(super) async fn head_object(
         headers: object_headers(&meta),
         body: ResponseBody::Empty,
     };
+    if checksum_mode(request) && options.range.is_none() {
+        response
+            .headers
+            .extend(checksum_headers(meta.checksum.as_ref()));
+    }
     let mut length = meta.size;
     if let Some(range) = options.range {
         let (first, last) = range.resolve(meta.size).map_err(backend_error)?;
@@ -157,6 +205,7 @@ pub(super) fn put_options(request: &S3Request) -> Result<PutOptions, S3Error> {
         content_md5: request.content_md5()?,
         conditions: request.conditions(""),
         checksum: request.checksum(),
+        multipart_checksum: None,
     })
 }
 
@@ -174,10 +223,12 @@ pub(super) async fn put_object(
     )?;
     let output = target
         .backend
-        .put_object(&target.backend_bucket, &key, body, options)
+        .put_object(&target.backend_bucket, &key, &mut *body, options)
         .await
         .map_err(target_error(target))?;
-    let response = S3Response::empty(200).header("etag", quoted_etag(&output.etag));
+    let mut response = S3Response::empty(200).header("etag", quoted_etag(&output.etag));
+    let checksum = output.checksum.or_else(|| body.verified_checksum());
+    response.headers.extend(checksum_headers(checksum.as_ref()));
     Ok(version_header(response, output.version_id.as_deref()))
 }
 

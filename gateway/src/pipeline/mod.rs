@@ -301,7 +301,11 @@ impl Gateway {
             None => None,
         };
         drop(span);
-        let plan = BodyPlan::from_request(&request.headers, &payload, signing.as_ref())?;
+        let mut plan = BodyPlan::from_request(&request.headers, &payload, signing.as_ref())?;
+        if request.operation == S3Operation::CompleteMultipartUpload {
+            // Its `x-amz-checksum-*` header is the object's, not the body's.
+            plan.checksum = None;
+        }
         let signed_sha256 = match payload {
             PayloadHash::Sha256(hash) => Some(hash),
             PayloadHash::Unsigned | PayloadHash::Streaming(_) => None,

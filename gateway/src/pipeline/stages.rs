@@ -164,6 +164,19 @@ impl Gateway {
                 )?;
                 Ok(())
             }
+            Op::GetObjectAttributes => {
+                // AWS asks for both s3:GetObjectAttributes and s3:GetObject
+                // (and their version actions for a named version).
+                let key = request.route.key.as_deref();
+                if request.query.has("versionId") {
+                    if let Some(Some(version_action)) = request.operation.version_action() {
+                        authz.require(version_action, bucket, key)?;
+                    }
+                    authz.require("GetObjectVersion", bucket, key)?;
+                }
+                authz.require_with_implied(action, bucket, key)?;
+                authz.require("GetObject", bucket, key).map(|_| ())
+            }
             _ if request.query.has("versionId") => {
                 // As AWS decides a named version (`s3:GetObjectVersion`,
                 // `s3:DeleteObjectVersion`, ...), and still the operation.

@@ -96,6 +96,8 @@ fn table() -> Vec<Row> {
             denied DENIED_HEAD; allowed ok(200, &["head_object"])),
         row!(GetObject, "GET" "/photos/doc.txt";
             denied DENIED; allowed ok(200, &["get_object"])),
+        row!(GetObjectAttributes, "GET" "/photos/doc.txt?attributes", ["x-amz-object-attributes" = "ETag,ObjectSize"];
+            denied DENIED; allowed ok(200, &["get_object_attributes"])),
         // The source's size is looked up before policies decide.
         row!(CopyObject, "PUT" "/photos/copy.txt", ["x-amz-copy-source" = "/photos/doc.txt"];
             denied error(403, "AccessDenied", &["head_object"]);

@@ -5,11 +5,12 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use cedargate_backends::{
-    Backend, BackendResult, BodySource, BucketInfo, BucketSummary, CannedAcl, CompletedPart,
-    CopyOptions, CopyOutput, DeleteOutput, GetObjectOutput, GetOptions, ListOptions, ListPage, ListPartsOptions,
-    ListPartsPage, ListUploadsOptions, ListUploadsPage, ListVersionsOptions, ListVersionsPage,
-    ObjectIdentifier, ObjectMeta, ObjectRef, PartCopyOptions, PartOptions, PartOutput, PutOptions,
-    PutOutput, TagSet, UploadRef, VersioningStatus,
+    AttributesOptions, Backend, BackendResult, BodySource, BucketInfo, BucketSummary, CannedAcl,
+    CompleteOptions, CompletedPart, CopyOptions, CopyOutput, DeleteOutput, GetObjectOutput,
+    GetOptions, ListOptions, ListPage, ListPartsOptions, ListPartsPage, ListUploadsOptions,
+    ListUploadsPage, ListVersionsOptions, ListVersionsPage, ObjectAttributes, ObjectIdentifier,
+    ObjectMeta, ObjectRef, PartCopyOptions, PartOptions, PartOutput, PutOptions, PutOutput, TagSet,
+    UploadRef, VersioningStatus,
 };
 
 use super::Shared;
@@ -100,6 +101,16 @@ impl Backend for Recording {
     ) -> BackendResult<ObjectMeta> {
         self.calls.push("head_object");
         self.inner.head_object(bucket, key, options).await
+    }
+
+    async fn get_object_attributes(
+        &self,
+        bucket: &str,
+        key: &str,
+        options: AttributesOptions,
+    ) -> BackendResult<ObjectAttributes> {
+        self.calls.push("get_object_attributes");
+        self.inner.get_object_attributes(bucket, key, options).await
     }
 
     async fn put_object(
@@ -256,9 +267,12 @@ impl Backend for Recording {
         &self,
         upload: UploadRef<'_>,
         parts: &[CompletedPart],
+        options: CompleteOptions,
     ) -> BackendResult<PutOutput> {
         self.calls.push("complete_multipart_upload");
-        self.inner.complete_multipart_upload(upload, parts).await
+        self.inner
+            .complete_multipart_upload(upload, parts, options)
+            .await
     }
 
     async fn abort_multipart_upload(&self, upload: UploadRef<'_>) -> BackendResult<()> {

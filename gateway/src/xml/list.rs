@@ -199,8 +199,9 @@ pub fn list_parts_result(params: &ListPartsParams<'_>, page: &ListPartsPage) -> 
             .value("PartNumber", part.part_number)
             .time("LastModified", part.last_modified)
             .etag(&part.etag)
-            .value("Size", part.size)
-            .close("Part");
+            .value("Size", part.size);
+        super::results::checksum_element(&mut doc, part.checksum.as_ref(), false);
+        doc.close("Part");
     }
     doc.finish()
 }

@@ -14,4 +14,7 @@ pub use list::{
     ListVersionsParams, list_all_my_buckets_result, list_bucket_result_v1, list_bucket_result_v2,
     list_multipart_uploads_result, list_parts_result, list_versions_result,
 };
-pub use results::{copy_object_result, copy_part_result, tagging, versioning_configuration};
+pub use results::{
+    AttributeSelection, copy_object_result, copy_part_result, object_attributes, tagging,
+    versioning_configuration,
+};

@@ -200,6 +200,7 @@ fn list_parts() {
             etag: "e2".into(),
             size: 5,
             last_modified: at(),
+            checksum: None,
         }],
         is_truncated: true,
         next_part_number_marker: Some(2),
@@ -299,7 +300,13 @@ fn single_results() {
         )
     );
     assert_eq!(
-        complete_multipart_upload_result("https://bkt.s3.example.com/a%26b", "bkt", "a&b", "f-2"),
+        complete_multipart_upload_result(
+            "https://bkt.s3.example.com/a%26b",
+            "bkt",
+            "a&b",
+            "f-2",
+            None
+        ),
         doc(
             "CompleteMultipartUploadResult",
             "<Location>https://bkt.s3.example.com/a%26b</Location><Bucket>bkt</Bucket>\

@@ -177,6 +177,19 @@ def test_a_copy_needs_get_object_on_its_source(s3, prefix):
     s3.abort_multipart_upload(Bucket=ALLOWED, Key=prefix + "mpu", UploadId=upload)
 
 
+@fs_only
+def test_object_attributes_need_get_object_too(s3, prefix):
+    # As AWS decides it: s3:GetObjectAttributes and s3:GetObject.
+    secret = "private/" + prefix + "attrs"
+    s3.put_object(Bucket=ALLOWED, Key=secret, Body=b"secret")
+    denied(lambda: s3.get_object_attributes(Bucket=ALLOWED, Key=secret,
+                                            ObjectAttributes=["ObjectSize"]), "GetObject")
+    s3.put_object(Bucket=ALLOWED, Key=prefix + "attrs", Body=b"open")
+    shown = s3.get_object_attributes(Bucket=ALLOWED, Key=prefix + "attrs",
+                                     ObjectAttributes=["ObjectSize"])
+    assert shown["ObjectSize"] == 4
+
+
 # --- object lock, through the s3 backend to an object-lock bucket on moto ---
 
 def upstream():

@@ -3,7 +3,8 @@
 //! bypass governance retention are decided as `s3:PutObjectTagging`,
 //! `s3:PutObjectAcl`, `s3:PutObjectRetention` / `s3:PutObjectLegalHold`
 //! and `s3:BypassGovernanceRetention` besides the operation itself; a copy
-//! also needs `s3:GetObject` on its source. boto3 drives the requests (it
+//! also needs `s3:GetObject` on its source, and GetObjectAttributes
+//! `s3:GetObject` on its object. boto3 drives the requests (it
 //! signs every header it sends) against a gateway whose bucket `alpha`
 //! forbids those implied actions and `beta` does not.
 

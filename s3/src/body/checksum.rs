@@ -79,6 +79,32 @@ impl ChecksumAlgorithm {
         }
     }
 
+    /// The algorithm named as S3 writes it (`CRC32`, `crc64nvme`...), ASCII
+    /// case-insensitive: `x-amz-checksum-algorithm`, `x-amz-sdk-checksum-algorithm`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|algorithm| algorithm.as_str().eq_ignore_ascii_case(name.trim()))
+    }
+
+    /// The lowercase name used in header names (`crc64nvme`).
+    pub fn lowercase_name(self) -> &'static str {
+        self.suffix()
+    }
+
+    /// Whether this is one of the CRCs, which S3 can combine into a
+    /// full-object checksum of a multipart upload.
+    pub fn is_crc(self) -> bool {
+        matches!(self, Self::Crc32 | Self::Crc32c | Self::Crc64Nvme)
+    }
+
+    /// The base64 digest of `data`.
+    pub fn digest_base64(self, data: &[u8]) -> String {
+        let mut hasher = Hasher::new(self);
+        hasher.update(data);
+        STANDARD.encode(hasher.finalize())
+    }
+
     /// Length in bytes of the digest.
     pub fn digest_len(self) -> usize {
         match self {

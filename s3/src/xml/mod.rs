@@ -50,8 +50,8 @@ pub use parse::{
     parse_tagging, parse_versioning,
 };
 pub use results::{
-    DeleteFailure, DeleteOutcome, complete_multipart_upload_result, delete_result, error_document,
-    initiate_multipart_upload_result, location_constraint,
+    DeleteFailure, DeleteOutcome, checksum_element, complete_multipart_upload_result,
+    delete_result, error_document, initiate_multipart_upload_result, location_constraint,
 };
 pub use write::{Doc, escape, timestamp, url_encode};
 

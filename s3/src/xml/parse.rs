@@ -107,6 +107,10 @@ pub struct CompletedPart {
     pub part_number: u32,
     /// `<ETag>`, without quotes.
     pub etag: String,
+    /// `<ChecksumCRC32>`... : the part's checksum as the client lists it,
+    /// with the algorithm the element names (`CRC32`: what follows
+    /// `Checksum`).
+    pub checksum: Option<(String, String)>,
 }
 
 /// One `<Grant>` of an `<AccessControlPolicy>` body.
@@ -232,6 +236,7 @@ pub fn parse_complete_multipart_upload(body: &[u8]) -> Result<CompleteMultipartU
     const ROOT: &str = "CompleteMultipartUpload";
     let mut parts: Vec<CompletedPart> = Vec::new();
     let mut current: Option<(Option<u32>, Option<String>)> = None;
+    let mut checksum: Option<(String, String)> = None;
     walk(body, ROOT, MAX_COMPLETE_BODY_BYTES, |node| {
         match node {
             Node::Open(path) if is(path, &[ROOT, "Part"]) => {
@@ -239,8 +244,19 @@ pub fn parse_complete_multipart_upload(body: &[u8]) -> Result<CompleteMultipartU
                     return Err(malformed("a multipart upload may list at most 10000 parts"));
                 }
                 current = Some((None, None));
+                checksum = None;
             }
             Node::Open(_) => {}
+            Node::Close(path, text)
+                if path.len() == 3
+                    && is(&path[..2], &[ROOT, "Part"])
+                    && path[2].starts_with("Checksum") =>
+            {
+                let name = &path[2]["Checksum".len()..];
+                if !name.is_empty() && name != "Type" {
+                    checksum = Some((name.to_owned(), text.trim().to_owned()));
+                }
+            }
             Node::Close(path, text) => {
                 if is(path, &[ROOT, "Part", "PartNumber"]) {
                     if let Some((number, _)) = &mut current {
@@ -265,7 +281,11 @@ pub fn parse_complete_multipart_upload(body: &[u8]) -> Result<CompleteMultipartU
                             later: part_number,
                         });
                     }
-                    parts.push(CompletedPart { part_number, etag });
+                    parts.push(CompletedPart {
+                        part_number,
+                        etag,
+                        checksum: checksum.take(),
+                    });
                 }
             }
         }

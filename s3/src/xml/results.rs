@@ -26,19 +26,32 @@ pub fn initiate_multipart_upload_result(bucket: &str, key: &str, upload_id: &str
 }
 
 /// Renders CompleteMultipartUploadResult. `location` is the object's URL
-/// as the client addressed it; `etag` is unquoted (`hex-N`).
+/// as the client addressed it; `etag` is unquoted (`hex-N`); `checksum` is
+/// the object's `(algorithm, value, type)` as S3 writes them (`CRC32`,
+/// `...-2`, `COMPOSITE`).
 pub fn complete_multipart_upload_result(
     location: &str,
     bucket: &str,
     key: &str,
     etag: &str,
+    checksum: Option<(&str, &str, &str)>,
 ) -> String {
     let mut doc = Doc::new("CompleteMultipartUploadResult");
     doc.text("Location", location)
         .text("Bucket", bucket)
         .text("Key", key)
         .etag(etag);
+    if let Some((algorithm, value, kind)) = checksum {
+        doc.text(&checksum_element(algorithm), value)
+            .text("ChecksumType", kind);
+    }
     doc.finish()
+}
+
+/// The XML element of a checksum of `algorithm` as S3 writes it (`CRC32`):
+/// `ChecksumCRC32`.
+pub fn checksum_element(algorithm: &str) -> String {
+    format!("Checksum{algorithm}")
 }
 
 /// What happened to one key of a DeleteObjects request.

@@ -11,7 +11,7 @@ use super::{
 };
 use crate::{
     BackendResult, ListPartsOptions, ListPartsPage, ListUploadsOptions, ListUploadsPage,
-    PartSummary, UploadRef, UploadSummary,
+    ObjectChecksum, PartSummary, UploadRef, UploadSummary,
 };
 
 pub(in crate::fs) async fn list_parts(
@@ -38,6 +38,7 @@ pub(in crate::fs) async fn list_parts(
                     etag: stored.etag,
                     size: stored.size,
                     last_modified: ns_to_time(stored.mtime_ns),
+                    checksum: stored.checksum.as_ref().map(ObjectChecksum::from),
                 });
             }
         }

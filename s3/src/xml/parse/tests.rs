@@ -252,11 +252,13 @@ fn parses_botocore_bodies() {
         [
             CompletedPart {
                 part_number: 1,
-                etag: "e1".into()
+                etag: "e1".into(),
+                checksum: Some(("CRC32".into(), "AAAAAA==".into())),
             },
             CompletedPart {
                 part_number: 2,
-                etag: "e2".into()
+                etag: "e2".into(),
+                checksum: None,
             },
         ]
     );
