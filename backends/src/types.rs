@@ -3,9 +3,10 @@
 use std::collections::BTreeMap;
 use std::time::SystemTime;
 
-use crate::{ByteRange, ByteStream, Conditions, ObjectHeaders, ObjectMeta};
-pub use cedargate_s3::body::checksum::ChecksumAlgorithm;
-pub use cedargate_s3::body::multipart_checksum::ChecksumType;
+use crate::{
+    ByteRange, ByteStream, ChecksumAlgorithm, ChecksumType, Conditions, ObjectChecksum,
+    ObjectHeaders, ObjectMeta,
+};
 
 /// Details of a bucket.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -167,51 +168,6 @@ pub struct PutOptions {
     /// checksum of, and how the object's checksum is made of them
     /// (`x-amz-checksum-algorithm`, `x-amz-checksum-type`).
     pub multipart_checksum: Option<(ChecksumAlgorithm, ChecksumType)>,
-}
-
-/// A checksum of an object or a part: `x-amz-checksum-<algorithm>: <value>`
-/// with its `x-amz-checksum-type`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ObjectChecksum {
-    /// The algorithm as S3 spells it in header names, lowercase (`crc32`,
-    /// `crc32c`, `crc64nvme`, `sha1`, `sha256`).
-    pub algorithm: String,
-    /// The base64 digest, as HeadObject shows it: a COMPOSITE checksum ends
-    /// with `-N`, the part count.
-    pub value: String,
-    /// FULL_OBJECT (the digest of the content; every part's and every
-    /// single write's) or COMPOSITE (multipart, the digest of the part
-    /// digests).
-    pub checksum_type: ChecksumType,
-}
-
-impl ObjectChecksum {
-    /// A FULL_OBJECT checksum of `algorithm`.
-    pub fn full_object(algorithm: ChecksumAlgorithm, value: impl Into<String>) -> Self {
-        Self {
-            algorithm: algorithm.lowercase_name().to_owned(),
-            value: value.into(),
-            checksum_type: ChecksumType::FullObject,
-        }
-    }
-
-    /// The header that carries it.
-    pub fn header_name(&self) -> String {
-        format!("x-amz-checksum-{}", self.algorithm)
-    }
-
-    /// The algorithm, when it is one S3 defines.
-    pub fn algorithm(&self) -> Option<ChecksumAlgorithm> {
-        ChecksumAlgorithm::from_name(&self.algorithm)
-    }
-
-    /// The digest without a COMPOSITE checksum's `-N` (as
-    /// GetObjectAttributes and part listings show it).
-    pub fn digest(&self) -> &str {
-        self.value
-            .split_once('-')
-            .map_or(self.value.as_str(), |(digest, _)| digest)
-    }
 }
 
 /// The result of a write.
