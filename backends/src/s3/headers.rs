@@ -286,6 +286,14 @@ pub(super) fn checksum_headers(headers: &HeaderMap) -> Option<crate::ObjectCheck
     })
 }
 
+/// The version a write made, from its answer's `x-amz-version-id`. A
+/// `null` is not relayed: S3 names it only in suspended buckets, where it
+/// tells a client nothing, while some S3 servers name it in unversioned
+/// buckets too, whose objects they then refuse to read by `versionId=null`.
+pub(super) fn written_version_id(headers: &HeaderMap) -> Option<String> {
+    version_id(headers).filter(|id| id != "null")
+}
+
 /// `x-amz-version-id`, when the answer names a version.
 pub(super) fn version_id(headers: &HeaderMap) -> Option<String> {
     header(headers, "x-amz-version-id")

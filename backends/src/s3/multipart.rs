@@ -229,7 +229,7 @@ pub(super) async fn complete(
         .send(request, Payload::Document(Bytes::from(doc)))
         .await?;
     let (status, response_headers) = (response.status, response.headers.clone());
-    let version_id = headers::version_id(&response_headers);
+    let version_id = headers::written_version_id(&response_headers);
     let body = if status == 200 {
         response.body(MAX_DOCUMENT).await?
     } else {

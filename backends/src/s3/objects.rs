@@ -266,7 +266,7 @@ pub(super) async fn put(
     let response = client.send(request, payload).await?.check(&[200]).await?;
     let etag = headers::etag_header(&response.headers)
         .ok_or_else(|| not_s3("a PutObject answer has no ETag"))?;
-    let version_id = headers::version_id(&response.headers);
+    let version_id = headers::written_version_id(&response.headers);
     // The upstream's stored checksum; else the one the gateway verified.
     let checksum = headers::checksum_headers(&response.headers)
         .or(options.checksum)
@@ -375,7 +375,7 @@ pub(super) async fn send_copy(
         .await?
         .check(&[200])
         .await?;
-    let version_id = headers::version_id(&response.headers);
+    let version_id = headers::written_version_id(&response.headers);
     let body = document(response, operation).await?;
     let result: CopyResult = xml::parse(&body)?;
     Ok(CopyOutput {
