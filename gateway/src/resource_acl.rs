@@ -72,6 +72,11 @@ pub async fn load(
     if matches!(request.operation, Op::CopyObject | Op::UploadPartCopy) {
         let source = crate::request::copy_source(request)?;
         let acl = match buckets.resolve(&source.bucket) {
+            // The ACL read is the current version's: a named source version
+            // is decided on it only where it is that version.
+            Some(target) if source.version_id.is_some() && !never_versioned(&target).await => {
+                return Err(named_version_refused());
+            }
             Some(target) => stored_object_acl(&target, &source.key).await?,
             None => CannedAcl::Private,
         };

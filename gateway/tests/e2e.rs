@@ -168,6 +168,21 @@ permit (
   action in [Action::"s3:PutObject", Action::"s3:CreateMultipartUpload", Action::"s3:GetObject"],
   resource in Bucket::"alpha"
 );
+
+@id("scoped-copies-into-alpha")
+permit (
+  principal == Credential::"scoped",
+  action == Action::"s3:CopyObject",
+  resource in Bucket::"alpha"
+);
+
+@id("scoped-reads-public-versions")
+permit (
+  principal == Credential::"scoped",
+  action in [Action::"s3:GetObject", Action::"s3:GetObjectVersion"],
+  resource in Bucket::"versioned-acls"
+)
+when { resource.acl == "public-read" };
 "#;
 
 #[test]

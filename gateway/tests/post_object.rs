@@ -13,7 +13,7 @@ mod utils;
 use utils::{TESTER_POLICY, TestGateway};
 
 /// What the forms run into: no PutObject under `denied/`, no tagging
-/// under `untagged/`.
+/// under `untagged/`, no ACL but `private` under `private/`.
 const FORBIDS: &str = r#"
 @id("no-writes-under-denied")
 forbid (principal, action == Action::"s3:PutObject", resource)
@@ -22,6 +22,10 @@ when { resource is Object && resource.key like "denied/*" };
 @id("no-tags-under-untagged")
 forbid (principal, action == Action::"s3:PutObjectTagging", resource)
 when { resource is Object && resource.key like "untagged/*" };
+
+@id("nothing-public-under-private")
+forbid (principal, action, resource)
+when { resource is Object && resource.key like "private/*" && resource.acl != "private" };
 "#;
 
 /// `alpha`, and `beta` capped at 64 KiB.

@@ -89,7 +89,10 @@ fn bucket_dirs(dir: &Path) -> BackendResult<Vec<std::path::PathBuf>> {
     for entry in entries {
         let entry = entry.map_err(|e| io_error("listing", dir, e))?;
         let named = entry.file_name().to_str().is_some_and(is_valid_bucket);
-        if named && entry.path().is_dir() {
+        // A bucket directory, never a symbolic link to one: the migration
+        // only renames what lies inside the data directory.
+        let directory = entry.file_type().is_ok_and(|kind| kind.is_dir());
+        if named && directory {
             out.push(entry.path());
         }
     }

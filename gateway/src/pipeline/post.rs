@@ -151,6 +151,7 @@ impl Gateway {
         let span = trace.stage("authorize");
         self.quotas.set_context(&put, buckets, &mut authz).await;
         crate::object_tags::load(&put, buckets, &mut authz).await?;
+        crate::resource_acl::load(&put, buckets, &mut authz).await?;
         let authorized = self.authorize(&put, buckets, &mut authz);
         ctx.decision = authz.outcome();
         authorized?;
@@ -323,10 +324,20 @@ fn put_request(
                 "checksum fields are not supported on POST uploads",
             ));
         }
-        let header = STANDARD_HEADERS.contains(&name)
-            || (name.starts_with("x-amz-") && !NOT_HEADERS.contains(&name));
-        if header {
+        // Only what a PutObject stores becomes a header: user metadata,
+        // the standard headers and S3's storage headers. A form cannot set
+        // how the body is framed or measured (`x-amz-decoded-content-length`,
+        // `x-amz-content-sha256`, ...), which policies and quotas read.
+        let stored = STANDARD_HEADERS.contains(&name)
+            || name.starts_with("x-amz-meta-")
+            || cedargate_backends::is_storage_header(name);
+        if stored && !NOT_HEADERS.contains(&name) {
             add(name, value)?;
+        } else if name.starts_with("x-amz-") && !NOT_HEADERS.contains(&name) {
+            return Err(S3Error::new(
+                S3ErrorCode::InvalidArgument,
+                format!("the form field `{name}` cannot be set on a POST upload"),
+            ));
         }
     }
     if let Some(acl) = form.field("acl") {

@@ -258,3 +258,27 @@ def test_bucket_tags_are_kept_and_none_is_no_such_tag_set(s3):
     too_many = [{"Key": f"k{i}", "Value": "v"} for i in range(51)]
     assert error_of(s3.put_bucket_tagging, Bucket=BUCKET,
                     Tagging={"TagSet": too_many}) == ("InvalidTag", 400)
+
+
+def test_a_copy_of_a_named_version_is_not_decided_on_the_current_acl(s3, scoped, prefix):
+    """`scoped` may read `versioned-acls` objects marked public-read. The
+    ACL read before a decision is the current version's, so a copy source
+    naming an older (private) version is refused, never decided on the
+    current one's public-read."""
+    bucket = "versioned-acls"
+    try:
+        s3.create_bucket(Bucket=bucket)
+    except ClientError as error:
+        assert error.response["Error"]["Code"] == "BucketAlreadyOwnedByYou"
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    key = prefix + "k"
+    old = s3.put_object(Bucket=bucket, Key=key, Body=b"private draft")["VersionId"]
+    s3.put_object(Bucket=bucket, Key=key, Body=b"published", ACL="public-read")
+    copied = scoped.copy_object(Bucket=BUCKET, Key=prefix + "current",
+                                CopySource={"Bucket": bucket, "Key": key})
+    assert copied["ResponseMetadata"]["HTTPStatusCode"] == 200
+    assert s3.get_object(Bucket=BUCKET, Key=prefix + "current")["Body"].read() == b"published"
+    assert error_of(scoped.copy_object, Bucket=BUCKET, Key=prefix + "draft",
+                    CopySource={"Bucket": bucket, "Key": key, "VersionId": old}) == \
+        ("AccessDenied", 403)
+    assert error_of(s3.head_object, Bucket=BUCKET, Key=prefix + "draft")[1] == 404

@@ -341,3 +341,30 @@ def test_a_capped_bucket_counts_what_was_stored(prefix):
     assert (row["used"], row["reserved"]) == (before + 1000, 0), row
     with pytest.raises(ClientError):
         client().head_object(Bucket="beta", Key=prefix + "over")
+
+
+def test_a_form_cannot_declare_its_own_length(prefix):
+    """A form field naming how the body is measured (which policies and
+    quotas read) is refused, even when the form's policy signs it."""
+    for field in ["x-amz-decoded-content-length", "x-amz-content-sha256", "x-amz-trailer"]:
+        key = prefix + "declared-" + field
+        form = presigned(key, bucket="beta", fields={field: "0"}, conditions=[{field: "0"}])
+        status, _, body = send(form, ("d.bin", b"d" * 70_000, "application/octet-stream"))
+        assert (status, code(body)) == (400, "InvalidArgument"), (field, body)
+        with pytest.raises(ClientError):
+            client().head_object(Bucket="beta", Key=key)
+
+
+def test_a_form_is_decided_on_the_acl_it_sets(prefix):
+    """`private/` allows no ACL but `private`: a form's `acl` field is what
+    Cedar sees as resource.acl, as for PutObject's x-amz-acl."""
+    key = "private/" + prefix + "public"
+    form = presigned(key, fields={"acl": "public-read"}, conditions=[{"acl": "public-read"}])
+    status, _, body = send(form, ("p.bin", b"public", "application/octet-stream"))
+    assert (status, code(body)) == (403, "AccessDenied"), body
+    assert absent(key)
+    key = "private/" + prefix + "private"
+    form = presigned(key, fields={"acl": "private"}, conditions=[{"acl": "private"}])
+    status, _, body = send(form, ("p.bin", b"private", "application/octet-stream"))
+    assert status == 204, body
+    assert stored(key)["Body"].read() == b"private"
