@@ -178,14 +178,36 @@ pub(super) async fn head(
     let paths = stored_paths(ctx, bucket, key).await?;
     let inner = ctx.clone();
     read_work(ctx, move || {
-        let (paths, versioned) = version_paths(&inner, &paths, options.version_id.as_deref())?;
-        let (_file, sidecar) = open_sidecar(&inner, &paths)?;
+        let (paths, _file, sidecar, versioned) =
+            open_version(&inner, &paths, options.version_id.as_deref())?;
         let meta = with_null_id(sidecar.clone().into_meta(&paths.key), versioned);
         options.conditions.evaluate(&meta, true)?;
         read_range(&options, &sidecar)?;
         Ok(meta)
     })
     .await
+}
+
+/// Opens the data file and sidecar of `version_id` (the current version
+/// when `None`), as [`version_paths`] finds them. A write that moves the
+/// named version aside between finding and opening it is seen (the opened
+/// sidecar names another version) and the version looked up again, so a
+/// read by version id never serves another version's data.
+fn open_version(
+    ctx: &Ctx,
+    paths: &ObjectPaths,
+    version_id: Option<&str>,
+) -> BackendResult<(ObjectPaths, File, Sidecar, bool)> {
+    const ATTEMPTS: usize = 3;
+    for _ in 0..ATTEMPTS {
+        let (found, versioned) = version_paths(ctx, paths, version_id)?;
+        let (file, sidecar) = open_sidecar(ctx, &found)?;
+        let named = version_id.filter(|_| versioned);
+        if named.is_none_or(|id| versions::public_id(&sidecar) == id) {
+            return Ok((found, file, sidecar, versioned));
+        }
+    }
+    Err(BackendError::NoSuchVersion)
 }
 
 /// Opens an object's data file and its sidecar, as [`open_object`].
@@ -276,8 +298,8 @@ pub(super) async fn get(
     let paths = stored_paths(ctx, bucket, key).await?;
     let inner = ctx.clone();
     let (opened, meta, range) = read_work(ctx, move || {
-        let (paths, versioned) = version_paths(&inner, &paths, options.version_id.as_deref())?;
-        let (mut file, sidecar) = open_sidecar(&inner, &paths)?;
+        let (paths, mut file, sidecar, versioned) =
+            open_version(&inner, &paths, options.version_id.as_deref())?;
         let range = read_range(&options, &sidecar);
         let meta = with_null_id(sidecar.into_meta(&paths.key), versioned);
         options.conditions.evaluate(&meta, true)?;
