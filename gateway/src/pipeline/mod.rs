@@ -261,25 +261,9 @@ impl Gateway {
                 .await
                 .map_err(|limited| self.rate_limited(limited, false, ctx))?;
         }
-        // Before any policy is asked, or the backend reached for the
-        // key's tags or size: one key, one meaning.
-        check_keys(&request, buckets)?;
-        let mut authz = Authorizer::new(
-            self.policies.snapshot(),
-            caller,
-            &request,
-            connection,
-            &self.metrics,
-        )
-        .keeping_questions(self.keep_questions);
-        let span = trace.stage("authorize");
-        self.quotas.set_context(&request, buckets, &mut authz).await;
-        crate::object_tags::load(&request, buckets, &mut authz).await?;
-        crate::resource_acl::load(&request, buckets, &mut authz).await?;
-        let authorized = self.authorize(&request, buckets, &mut authz);
-        ctx.decision = authz.outcome();
-        authorized?;
-        drop(span);
+        let mut authz = self
+            .decide(&request, caller, connection, buckets, trace, ctx)
+            .await?;
         let resolved = resolve_bucket(&request, buckets)?;
         let target = resolved.as_deref();
         if let (Some(target), Some(key)) = (target, request.route.key.as_deref())
@@ -493,6 +477,6 @@ pub mod sts;
 pub use respond::{Answer, Headers};
 pub use stages::auth_error;
 use stages::{
-    MAX_KEY_BYTES, check_keys, is_unsigned, record_route, request_host, resolve_bucket,
-    route_error, wire_length,
+    MAX_KEY_BYTES, is_unsigned, record_route, request_host, resolve_bucket, route_error,
+    wire_length,
 };

@@ -139,23 +139,9 @@ impl Gateway {
         }
 
         let put = put_request(request, &form, &key, bound)?;
-        check_keys(&put, buckets)?;
-        let mut authz = Authorizer::new(
-            self.policies.snapshot(),
-            caller,
-            &put,
-            connection,
-            &self.metrics,
-        )
-        .keeping_questions(self.keep_questions);
-        let span = trace.stage("authorize");
-        self.quotas.set_context(&put, buckets, &mut authz).await;
-        crate::object_tags::load(&put, buckets, &mut authz).await?;
-        crate::resource_acl::load(&put, buckets, &mut authz).await?;
-        let authorized = self.authorize(&put, buckets, &mut authz);
-        ctx.decision = authz.outcome();
-        authorized?;
-        drop(span);
+        let mut authz = self
+            .decide(&put, caller, connection, buckets, trace, ctx)
+            .await?;
         let target = resolve_bucket(&put, buckets)?
             .ok_or_else(|| S3Error::internal("a POST upload without a bucket target"))?;
         if target.prefix.len() + key.len() > MAX_KEY_BYTES {

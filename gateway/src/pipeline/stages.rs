@@ -120,6 +120,40 @@ impl Gateway {
         }
     }
 
+    /// Stage *authorize*, whole: the request's keys checked before any
+    /// policy is asked or the backend reached for a key's tags or size (one
+    /// key, one meaning), the facts policies read about its resource
+    /// looked up (quota context, stored tags, ACL), and the decision made
+    /// ([`Self::authorize`]) and recorded on `ctx`. Every request that
+    /// writes or reads an object goes through here, so no path decides
+    /// without one of those facts.
+    pub(super) async fn decide(
+        &self,
+        request: &S3Request,
+        caller: Caller,
+        connection: Connection,
+        buckets: &BucketMap,
+        trace: &RequestTrace<'_>,
+        ctx: &mut RequestCtx,
+    ) -> Result<Authorizer<'_>, S3Error> {
+        check_keys(request, buckets)?;
+        let mut authz = Authorizer::new(
+            self.policies.snapshot(),
+            caller,
+            request,
+            connection,
+            &self.metrics,
+        )
+        .keeping_questions(self.keep_questions);
+        let _span = trace.stage("authorize");
+        self.quotas.set_context(request, buckets, &mut authz).await;
+        crate::object_tags::load(request, buckets, &mut authz).await?;
+        crate::resource_acl::load(request, buckets, &mut authz).await?;
+        let authorized = self.authorize(request, buckets, &mut authz);
+        ctx.decision = authz.outcome();
+        authorized.map(|()| authz)
+    }
+
     /// Stage *authorize*: the operation on its bucket and key with the
     /// actions its headers imply, and the source of a copy. DeleteObjects
     /// is decided per key and ListBuckets per bucket, by their handlers.
